@@ -1,0 +1,1 @@
+"""One package per technology, each implementing an application port."""

@@ -1,0 +1,55 @@
+"""Errors the application raises or understands, independent of any technology."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """Base for errors raised outside the domain model."""
+
+
+class GatewayError(ApplicationError):
+    """The Fabric service (real, emulated or local) refused or failed a call.
+
+    Adapters raise subclasses carrying transport detail; the application only needs to know
+    that a write did not happen (or may not have), and the service's own words.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_code: str = "",
+        request_id: str = "",
+        method: str = "",
+        url: str = "",
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_code = error_code
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        self.status = status
+
+    def __str__(self) -> str:
+        code = f"{self.error_code}: " if self.error_code else ""
+        call = f" ({self.method} {self.url})" if self.method else ""
+        request = f" [requestId {self.request_id}]" if self.request_id else ""
+        return f"{code}{self.message}{call}{request}"
+
+
+class ItemNotFound(GatewayError):
+    """The workspace or item does not exist (HTTP 404)."""
+
+
+class ItemConflict(GatewayError):
+    """The name is taken or not yet available (HTTP 409 / ItemDisplayNameAlreadyInUse)."""
+
+
+class DeploymentFailed(ApplicationError):
+    """A deployment stopped on an error; the transaction records what was and was not done."""
+
+    def __init__(self, message: str, transaction_id: str) -> None:
+        super().__init__(message)
+        self.transaction_id = transaction_id

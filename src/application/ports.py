@@ -1,0 +1,206 @@
+"""Every capability the application needs from the outside world, as a Protocol.
+
+Adapters implement these structurally; nothing here imports an adapter, an SDK or a framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from fabctl.domain.definition import ItemDefinition
+from fabctl.domain.environments import ReleaseConfig
+from fabctl.domain.events import Event
+from fabctl.domain.items import ItemKey
+from fabctl.domain.parameters import ParameterRules
+from fabctl.domain.promotion import PromotionRequest
+from fabctl.domain.transaction import Transaction
+from fabctl.domain.workspace import Workspace
+
+# --- Fabric -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    id: str
+    name: str
+    capacity_id: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    id: str
+    type: str
+    name: str
+    description: str = ""
+    folder_id: str | None = None
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(self.type, self.name)
+
+
+@dataclass(frozen=True)
+class RemoteFolder:
+    id: str
+    name: str
+    parent_id: str | None = None
+
+
+class FabricGateway(Protocol):
+    """The Fabric REST API as fabctl uses it. Failures raise `GatewayError` subclasses."""
+
+    def find_workspace(self, name: str) -> WorkspaceInfo | None: ...
+    def get_workspace(self, workspace_id: str) -> WorkspaceInfo: ...
+    def create_workspace(self, name: str, capacity_id: str = "") -> WorkspaceInfo: ...
+    def list_items(self, workspace_id: str) -> list[RemoteItem]: ...
+    def get_definition(self, workspace_id: str, item_id: str) -> ItemDefinition: ...
+    def create_item(
+        self,
+        workspace_id: str,
+        item_type: str,
+        name: str,
+        *,
+        description: str = "",
+        definition: ItemDefinition | None = None,
+        folder_id: str | None = None,
+        creation_payload: dict[str, object] | None = None,
+    ) -> RemoteItem: ...
+    def update_definition(self, workspace_id: str, item_id: str, definition: ItemDefinition) -> None: ...
+    def update_item(self, workspace_id: str, item_id: str, *, name: str, description: str) -> None: ...
+    def delete_item(self, workspace_id: str, item_id: str) -> None: ...
+    def list_folders(self, workspace_id: str) -> list[RemoteFolder]: ...
+    def create_folder(self, workspace_id: str, name: str, parent_id: str | None = None) -> RemoteFolder: ...
+
+
+# --- Source -----------------------------------------------------------------------------------
+
+
+class SourceReader(Protocol):
+    """Reads what users keep in git. Malformed input raises a `DomainError` naming file and field."""
+
+    def read_workspace(self, source_dir: str) -> Workspace: ...
+    def read_release_config(self, path: str) -> ReleaseConfig: ...
+    def read_parameters(self, path: str) -> ParameterRules:
+        """The parameter file at `path`, or no rules when it does not exist."""
+        ...
+
+
+# --- State ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeployedItem:
+    """What fabctl deployed into a workspace: it owns these items, and knows their content."""
+
+    key: ItemKey
+    item_id: str
+    logical_id: str
+    source_hash: str  # of the source definition, before parameterization
+    deployed_hash: str  # of the definition sent to the workspace
+    transaction_id: str
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: str
+    type: str
+    payload: dict[str, Any]
+    created_at: datetime
+    published_at: datetime | None = None
+
+
+class PromotionRepository(Protocol):
+    def add(self, request: PromotionRequest) -> None: ...
+    def get(self, request_id: str) -> PromotionRequest | None: ...
+    def list(self) -> list[PromotionRequest]: ...
+
+
+class TransactionRepository(Protocol):
+    def add(self, transaction: Transaction) -> None: ...
+    def get(self, transaction_id: str) -> Transaction | None: ...
+    def list(self, workspace_id: str | None = None) -> list[Transaction]: ...
+
+
+class DeploymentRecords(Protocol):
+    def for_workspace(self, workspace_id: str) -> dict[ItemKey, DeployedItem]: ...
+    def put(self, workspace_id: str, item: DeployedItem) -> None: ...
+    def remove(self, workspace_id: str, key: ItemKey) -> None: ...
+
+
+class Outbox(Protocol):
+    def add(self, message: OutboxMessage) -> None: ...
+    def pending(self) -> list[OutboxMessage]: ...
+    def mark_published(self, message_id: str, at: datetime) -> None: ...
+    def list(self, limit: int = 100) -> list[OutboxMessage]: ...
+
+
+class Inbox(Protocol):
+    """Ids of messages already handled, so a redelivered message changes nothing."""
+
+    def contains(self, message_id: str) -> bool: ...
+    def add(self, message_id: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One atomic change of state. Entering starts it; leaving without `commit()` rolls it back.
+
+    Committing also stores, in the same transaction, the events the touched aggregates
+    recorded (the outbox), so state and outgoing events never disagree.
+    """
+
+    promotions: PromotionRepository
+    transactions: TransactionRepository
+    deployments: DeploymentRecords
+    outbox: Outbox
+    inbox: Inbox
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def collect_new_events(self) -> Iterator[Event]: ...
+
+
+# --- Outside services -------------------------------------------------------------------------
+
+
+class EventPublisher(Protocol):
+    """Delivers committed events to other systems (Service Bus, or in memory)."""
+
+    def publish(self, message: OutboxMessage) -> None: ...
+
+
+class SecretStore(Protocol):
+    """Secrets by name (Key Vault, or in memory). A missing secret raises `KeyError`."""
+
+    def get_secret(self, name: str) -> str: ...
+
+
+class Telemetry(Protocol):
+    """Traces and metrics (OpenTelemetry, or in memory)."""
+
+    def span(self, name: str, **attributes: str | int) -> AbstractContextManager[None]: ...
+    def count(self, name: str, value: int = 1, **attributes: str | int) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str: ...
+
+
+@dataclass
+class Identity:
+    """Who is acting, as the entrypoint established it (CLI user, CI principal, message sender)."""
+
+    name: str
+    roles: Sequence[str] = field(default_factory=tuple)

@@ -1,0 +1,91 @@
+"""What every unit of work does the same way: track aggregates, stage their events in the outbox.
+
+State adapters (in-memory, SQLite, Azure Table) subclass `TrackingUnitOfWork` and supply the
+storage; the event bookkeeping lives here once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Self
+
+from fabctl.application.ports import (
+    Clock,
+    DeploymentRecords,
+    IdGenerator,
+    Inbox,
+    Outbox,
+    OutboxMessage,
+    PromotionRepository,
+    TransactionRepository,
+)
+from fabctl.domain.aggregate import Aggregate
+from fabctl.domain.events import Event
+
+
+def outbox_message(event: Event, message_id: str, clock: Clock) -> OutboxMessage:
+    return OutboxMessage(message_id, type(event).__name__, dataclasses.asdict(event), clock.now())
+
+
+class TrackingUnitOfWork:
+    promotions: PromotionRepository
+    transactions: TransactionRepository
+    deployments: DeploymentRecords
+    outbox: Outbox
+    inbox: Inbox
+
+    def __init__(self, clock: Clock, ids: IdGenerator) -> None:
+        self._clock = clock
+        self._ids = ids
+        self._seen: list[Aggregate] = []
+        self._committed_events: list[Event] = []
+
+    # -- storage hooks ---------------------------------------------------------------------
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _save(self, aggregate: Aggregate) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    # -- the contract ----------------------------------------------------------------------
+    def track(self, aggregate: Aggregate) -> None:
+        """Called by repositories on add and get: touched aggregates are saved on commit."""
+        if not any(a is aggregate for a in self._seen):
+            self._seen.append(aggregate)
+
+    def __enter__(self) -> Self:
+        self._seen = []
+        self._begin()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        events: list[Event] = []
+        for aggregate in self._seen:
+            events.extend(aggregate.events)
+            self._save(aggregate)
+        for event in events:
+            self.outbox.add(outbox_message(event, self._ids.new_id(), self._clock))
+        self._commit()
+        for aggregate in self._seen:
+            aggregate.events.clear()
+        self._committed_events.extend(events)
+
+    def rollback(self) -> None:
+        self._rollback()
+
+    def collect_new_events(self) -> Iterator[Event]:
+        while self._committed_events:
+            yield self._committed_events.pop(0)

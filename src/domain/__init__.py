@@ -1,0 +1,1 @@
+"""The pure business model: standard library only, no I/O, no clock, no random ids."""

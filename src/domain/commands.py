@@ -1,0 +1,67 @@
+"""Commands: requests, in the imperative, that exactly one handler carries out.
+
+Every command carries a `message_id`; handlers are idempotent on it, because a message bus
+(Service Bus) may deliver the same message twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    message_id: str
+
+
+@dataclass(frozen=True)
+class ExecuteDeployment(Command):
+    source_dir: str
+    environment: str
+    requested_by: str
+    config_path: str = ""
+    parameter_path: str = ""
+    on_error: str = "stop"  # stop | continue | rollback
+
+
+@dataclass(frozen=True)
+class RequestPromotion(Command):
+    source_dir: str
+    source_environment: str
+    requested_by: str
+    target_environment: str = ""  # "" means the next environment after the source
+    items: tuple[str, ...] = ()  # "Name.Type" keys; () means every item
+    note: str = ""
+    config_path: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovePromotion(Command):
+    request_id: str
+    approver: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class RejectPromotion(Command):
+    request_id: str
+    rejected_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CancelPromotion(Command):
+    request_id: str
+    cancelled_by: str
+
+
+@dataclass(frozen=True)
+class DeployPromotion(Command):
+    """Issued when a promotion is fully approved: deploy its items to the target environment."""
+
+    request_id: str
+
+
+@dataclass(frozen=True)
+class RollbackTransaction(Command):
+    transaction_id: str

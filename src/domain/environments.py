@@ -1,0 +1,62 @@
+"""Environments (dev, test, prod...) in promotion order, and what promoting into each requires."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from fabctl.domain.errors import UnknownEnvironment
+
+
+@dataclass(frozen=True)
+class PromotionPolicy:
+    """Approvals required to promote into an environment, by item type."""
+
+    default_approvals: int = 1
+    approvals_by_type: Mapping[str, int] = field(default_factory=dict)
+
+    def required_approvals(self, item_types: Iterable[str]) -> int:
+        counts = [self.approvals_by_type.get(t, self.default_approvals) for t in item_types]
+        return max(counts, default=self.default_approvals)
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    workspace_name: str = ""
+    workspace_id: str = ""
+    capacity_id: str = ""
+    protected: bool = False
+    promotion: PromotionPolicy = PromotionPolicy()
+
+    @property
+    def target(self) -> str:
+        return self.workspace_id or self.workspace_name
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """The environments of a workspace configuration file, in promotion order."""
+
+    environments: tuple[Environment, ...]
+    source: str = "workspace-config.yaml"
+
+    def environment(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        known = ", ".join(e.name for e in self.environments) or "none"
+        raise UnknownEnvironment(
+            f"no environment '{name}' (defined: {known})", subject=self.source, field="environments"
+        )
+
+    def next_after(self, name: str) -> Environment:
+        names = [e.name for e in self.environments]
+        index = names.index(self.environment(name).name)
+        if index + 1 >= len(names):
+            raise UnknownEnvironment(
+                f"'{name}' is the last environment; there is nothing to promote it to",
+                subject=self.source,
+                field="environments",
+            )
+        return self.environments[index + 1]

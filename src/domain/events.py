@@ -1,0 +1,112 @@
+"""Events: facts, in the past tense, that other parts of the system and other systems react to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class. Events are published to the outbox in the commit that records them."""
+
+
+@dataclass(frozen=True)
+class PromotionRequested(Event):
+    request_id: str
+    source_environment: str
+    target_environment: str
+    requested_by: str
+    items: tuple[str, ...]
+    required_approvals: int
+
+
+@dataclass(frozen=True)
+class ApprovalRecorded(Event):
+    request_id: str
+    approver: str
+    approvals: int
+    required_approvals: int
+
+
+@dataclass(frozen=True)
+class PromotionApproved(Event):
+    request_id: str
+    approvers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PromotionRejected(Event):
+    request_id: str
+    rejected_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PromotionCancelled(Event):
+    request_id: str
+    cancelled_by: str
+
+
+@dataclass(frozen=True)
+class PromotionDeploying(Event):
+    request_id: str
+    transaction_id: str
+
+
+@dataclass(frozen=True)
+class PromotionSucceeded(Event):
+    request_id: str
+    transaction_id: str
+
+
+@dataclass(frozen=True)
+class PromotionFailed(Event):
+    request_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PromotionRolledBack(Event):
+    request_id: str
+    transaction_id: str
+
+
+@dataclass(frozen=True)
+class DeploymentStarted(Event):
+    transaction_id: str
+    workspace_id: str
+    environment: str
+
+
+@dataclass(frozen=True)
+class ItemDeployed(Event):
+    transaction_id: str
+    item: str
+    action: str
+    item_id: str
+
+
+@dataclass(frozen=True)
+class DeploymentFailed(Event):
+    transaction_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TransactionCommitted(Event):
+    transaction_id: str
+    workspace_id: str
+    changes: int
+
+
+@dataclass(frozen=True)
+class TransactionRolledBack(Event):
+    transaction_id: str
+    workspace_id: str
+
+
+@dataclass(frozen=True)
+class RollbackIncomplete(Event):
+    transaction_id: str
+    workspace_id: str
+    steps_not_undone: tuple[int, ...]

@@ -1,0 +1,49 @@
+"""A deployment plan: what a deployment would do to a target workspace, item by item."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fabctl.domain.items import ItemKey
+
+
+class ChangeKind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NO_OP = "no-op"
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    kind: ChangeKind
+    key: ItemKey
+    reason: str
+    item_id: str | None = None  # the target's id, when the item exists there
+    changed_parts: tuple[str, ...] = ()
+
+    @property
+    def writes(self) -> bool:
+        return self.kind is not ChangeKind.NO_OP
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    environment: str
+    workspace_id: str
+    workspace_name: str
+    changes: tuple[PlannedChange, ...]  # in deployment order; deletions last
+
+    @property
+    def writes(self) -> tuple[PlannedChange, ...]:
+        return tuple(c for c in self.changes if c.writes)
+
+    def counts(self) -> dict[str, int]:
+        tally = Counter(c.kind.value for c in self.changes)
+        return {kind.value: tally.get(kind.value, 0) for kind in ChangeKind}
+
+    def summary(self) -> str:
+        counts = self.counts()
+        return ", ".join(f"{n} {kind}" for kind, n in counts.items())

@@ -1,0 +1,85 @@
+"""Which items an item refers to, read from what its definition actually contains."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from fabctl.domain.definition import ItemDefinition
+from fabctl.domain.errors import DependencyCycle
+from fabctl.domain.items import Item, ItemKey, LogicalId
+from fabctl.domain.workspace import Workspace
+
+REPORT_BINDING_PART = "definition.pbir"
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def report_model_path(definition: ItemDefinition) -> str | None:
+    """The `byPath` semantic model path of a report's definition.pbir, if it binds by path."""
+    part = definition.part(REPORT_BINDING_PART)
+    text = part.text if part else None
+    if not text:
+        return None
+    try:
+        reference = json.loads(text).get("datasetReference", {})
+    except (ValueError, AttributeError):
+        return None
+    by_path = reference.get("byPath") if isinstance(reference, dict) else None
+    path = by_path.get("path") if isinstance(by_path, dict) else None
+    return path if isinstance(path, str) else None
+
+
+def model_key_from_path(path: str) -> ItemKey | None:
+    """'../Sales Model.SemanticModel' -> ItemKey('SemanticModel', 'Sales Model')."""
+    folder = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    name, dot, item_type = folder.rpartition(".")
+    return ItemKey(item_type, name) if dot and name else None
+
+
+def references_of(item: Item, workspace: Workspace) -> set[ItemKey]:
+    """The other items of `workspace` that `item` refers to, by logical id or by path."""
+    found: set[ItemKey] = set()
+    for part in item.definition.content_parts:
+        text = part.text
+        if text is None:
+            continue
+        for guid in {m.group(0).lower() for m in _GUID.finditer(text)}:
+            other = workspace.by_logical_id(LogicalId(guid))
+            if other is not None and other.key != item.key:
+                found.add(other.key)
+    path = report_model_path(item.definition) if item.type == "Report" else None
+    model = model_key_from_path(path) if path else None
+    if model is not None and model in workspace:
+        found.add(model)
+    return found
+
+
+def dependency_order(workspace: Workspace, keys: Iterable[ItemKey] | None = None) -> list[ItemKey]:
+    """Items ordered so that every item comes after what it refers to (Kahn's algorithm).
+
+    Ties are broken by key, so the order is stable between runs. A cycle raises an error that
+    names the items forming it.
+    """
+    selected = set(keys) if keys is not None else {i.key for i in workspace}
+    deps = {
+        key: references_of(item, workspace) & selected
+        for key in sorted(selected)
+        if (item := workspace.get(key)) is not None
+    }
+    order: list[ItemKey] = []
+    ready = sorted(k for k, d in deps.items() if not d)
+    remaining = {k: set(d) for k, d in deps.items() if d}
+    while ready:
+        key = ready.pop(0)
+        order.append(key)
+        for other, d in list(remaining.items()):
+            d.discard(key)
+            if not d:
+                del remaining[other]
+                ready.append(other)
+        ready.sort()
+    if remaining:
+        cycle = ", ".join(str(k) for k in sorted(remaining))
+        raise DependencyCycle(f"these items refer to each other in a cycle: {cycle}", field="references")
+    return order

@@ -1,0 +1,182 @@
+"""The deployment journal: every write to a workspace, with what it replaced and how it ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from fabctl.domain import events
+from fabctl.domain.aggregate import Aggregate
+from fabctl.domain.definition import ItemDefinition
+from fabctl.domain.errors import IllegalTransition
+
+
+class TransactionState(StrEnum):
+    STARTED = "started"
+    COMMITTED = "committed"
+    FAILED = "failed"
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
+    ROLLBACK_INCOMPLETE = "rollback_incomplete"
+
+
+class StepAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class StepOutcome(StrEnum):
+    PENDING = "pending"  # intent journaled, outcome not yet known (a crash leaves it so)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNDONE = "undone"
+    UNDO_FAILED = "undo_failed"
+
+
+_T = TransactionState
+TRANSITIONS: dict[TransactionState, frozenset[TransactionState]] = {
+    _T.STARTED: frozenset({_T.COMMITTED, _T.FAILED, _T.ROLLING_BACK}),
+    _T.FAILED: frozenset({_T.ROLLING_BACK}),
+    _T.ROLLING_BACK: frozenset({_T.ROLLED_BACK, _T.ROLLBACK_INCOMPLETE}),
+    _T.ROLLBACK_INCOMPLETE: frozenset({_T.ROLLING_BACK}),
+    _T.COMMITTED: frozenset(),
+    _T.ROLLED_BACK: frozenset(),
+}
+
+_S = StepOutcome
+STEP_TRANSITIONS: dict[StepOutcome, frozenset[StepOutcome]] = {
+    _S.PENDING: frozenset({_S.SUCCEEDED, _S.FAILED}),
+    _S.SUCCEEDED: frozenset({_S.UNDONE, _S.UNDO_FAILED}),
+    _S.UNDO_FAILED: frozenset({_S.UNDONE, _S.UNDO_FAILED}),
+    _S.FAILED: frozenset(),
+    _S.UNDONE: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class ItemImage:
+    """An item as it was before a step touched it: enough to put it back."""
+
+    item_id: str
+    item_type: str
+    name: str
+    description: str
+    folder: str
+    definition: ItemDefinition
+
+
+@dataclass
+class TransactionStep:
+    number: int
+    action: StepAction
+    item: str  # "Name.Type"
+    item_id: str | None
+    before: ItemImage | None
+    outcome: StepOutcome = StepOutcome.PENDING
+    error: str = ""
+
+
+@dataclass
+class Transaction(Aggregate):
+    id: str
+    workspace_id: str
+    environment: str
+    started_at: datetime
+    source_dir: str = ""
+    state: TransactionState = TransactionState.STARTED
+    steps: list[TransactionStep] = field(default_factory=list)
+    ended_at: datetime | None = None
+    reason: str = ""
+
+    @classmethod
+    def start(
+        cls, transaction_id: str, workspace_id: str, environment: str, at: datetime, source_dir: str = ""
+    ) -> Transaction:
+        tx = cls(transaction_id, workspace_id, environment, at, source_dir)
+        tx.record(events.DeploymentStarted(transaction_id, workspace_id, environment))
+        return tx
+
+    @property
+    def subject(self) -> str:
+        return f"transaction {self.id}"
+
+    def record_intent(
+        self, action: StepAction, item: str, item_id: str | None, before: ItemImage | None
+    ) -> TransactionStep:
+        """Journal a write before it is made (write-ahead)."""
+        self._require_state(TransactionState.STARTED, "record a step in")
+        step = TransactionStep(len(self.steps) + 1, action, item, item_id, before)
+        self.steps.append(step)
+        return step
+
+    def record_success(self, number: int, item_id: str) -> None:
+        step = self._step(number, StepOutcome.SUCCEEDED)
+        step.item_id = item_id
+        self.record(events.ItemDeployed(self.id, step.item, step.action.value, item_id))
+
+    def record_failure(self, number: int, error: str) -> None:
+        self._step(number, StepOutcome.FAILED).error = error
+
+    def commit(self, at: datetime) -> None:
+        unfinished = [s.number for s in self.steps if s.outcome is not StepOutcome.SUCCEEDED]
+        if unfinished:
+            raise IllegalTransition(
+                f"cannot commit with steps {unfinished} not succeeded", subject=self.subject, field="steps"
+            )
+        self._move(TransactionState.COMMITTED, at)
+        self.record(events.TransactionCommitted(self.id, self.workspace_id, len(self.steps)))
+
+    def fail(self, reason: str, at: datetime) -> None:
+        self._move(TransactionState.FAILED, at)
+        self.reason = reason
+        self.record(events.DeploymentFailed(self.id, reason))
+
+    def begin_rollback(self) -> list[TransactionStep]:
+        """Enter rollback; returns the steps to undo, most recent first."""
+        self._move(TransactionState.ROLLING_BACK, None)
+        return [s for s in reversed(self.steps) if s.outcome in (_S.SUCCEEDED, _S.UNDO_FAILED)]
+
+    def record_undone(self, number: int) -> None:
+        self._step(number, StepOutcome.UNDONE)
+
+    def record_undo_failure(self, number: int, error: str) -> None:
+        self._step(number, StepOutcome.UNDO_FAILED).error = error
+
+    def finish_rollback(self, at: datetime) -> None:
+        left = tuple(s.number for s in self.steps if s.outcome in (_S.SUCCEEDED, _S.UNDO_FAILED))
+        if left:
+            self._move(TransactionState.ROLLBACK_INCOMPLETE, at)
+            self.record(events.RollbackIncomplete(self.id, self.workspace_id, left))
+        else:
+            self._move(TransactionState.ROLLED_BACK, at)
+            self.record(events.TransactionRolledBack(self.id, self.workspace_id))
+
+    def _step(self, number: int, outcome: StepOutcome) -> TransactionStep:
+        if not 1 <= number <= len(self.steps):
+            raise IllegalTransition(f"has no step {number}", subject=self.subject, field="steps")
+        step = self.steps[number - 1]
+        if outcome not in STEP_TRANSITIONS[step.outcome]:
+            raise IllegalTransition(
+                f"step {number} is {step.outcome.value} and cannot become {outcome.value}",
+                subject=self.subject,
+                field=f"steps[{number}].outcome",
+            )
+        step.outcome = outcome
+        return step
+
+    def _require_state(self, state: TransactionState, verb: str) -> None:
+        if self.state is not state:
+            raise IllegalTransition(
+                f"cannot {verb} a transaction that is {self.state.value}", subject=self.subject, field="state"
+            )
+
+    def _move(self, target: TransactionState, at: datetime | None) -> None:
+        if target not in TRANSITIONS[self.state]:
+            raise IllegalTransition(
+                f"cannot go from {self.state.value} to {target.value}", subject=self.subject, field="state"
+            )
+        self.state = target
+        if at is not None:
+            self.ended_at = at
