@@ -84,6 +84,8 @@ class TrackingUnitOfWork:
         self._committed_events.extend(events)
 
     def rollback(self) -> None:
+        # What was touched before a rollback must not be saved by a later commit.
+        self._seen = []
         self._rollback()
 
     def collect_new_events(self) -> Iterator[Event]:

@@ -21,7 +21,9 @@ class ExecuteDeployment(Command):
     requested_by: str
     config_path: str = ""
     parameter_path: str = ""
-    on_error: str = "stop"  # stop | continue | rollback
+    on_error: str = ""  # stop | continue | rollback; "" = rollback if protected, else stop
+    delete_orphans: bool = False
+    items: tuple[str, ...] = ()  # "Name.Type" keys; () means every item
 
 
 @dataclass(frozen=True)

@@ -59,9 +59,13 @@ class ItemDefinition:
 
     parts: tuple[DefinitionPart, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        # Order is not content: whoever builds a definition, its parts are kept sorted by path.
+        object.__setattr__(self, "parts", tuple(sorted(self.parts, key=lambda p: p.path)))
+
     @classmethod
     def of(cls, parts: Iterable[DefinitionPart]) -> ItemDefinition:
-        return cls(tuple(sorted(parts, key=lambda p: p.path)))
+        return cls(tuple(parts))
 
     @property
     def content_parts(self) -> tuple[DefinitionPart, ...]:

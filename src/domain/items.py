@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import InvalidSource
@@ -22,6 +22,14 @@ class ItemKey:
     def __str__(self) -> str:
         return f"{self.name}.{self.type}"
 
+    @classmethod
+    def parse(cls, text: str) -> ItemKey:
+        """'Load Sales.Notebook' -> ItemKey('Notebook', 'Load Sales'), as git folders name items."""
+        name, dot, item_type = text.rpartition(".")
+        if not dot or not name or not item_type:
+            raise InvalidSource(f"'{text}' is not of the form <Name>.<Type>", field="items")
+        return cls(item_type, name)
+
 
 @dataclass(frozen=True)
 class LogicalId:
@@ -30,7 +38,7 @@ class LogicalId:
     value: str
 
     def __post_init__(self) -> None:
-        if not _GUID.match(self.value):
+        if not _GUID.fullmatch(self.value):
             raise InvalidSource(f"'{self.value}' is not a GUID", field="config.logicalId")
         object.__setattr__(self, "value", self.value.lower())
 
@@ -46,7 +54,7 @@ class Item:
     logical_id: LogicalId | None = None
     description: str = ""
     folder: str = ""  # workspace folder path, "/"-separated, "" for the root
-    definition: ItemDefinition = ItemDefinition()
+    definition: ItemDefinition = field(default_factory=ItemDefinition)
     id: str | None = None
     creation_payload: dict[str, object] | None = None
     source_path: str = ""  # the item's folder relative to the source root, for file_path filters

@@ -50,6 +50,8 @@ class FindReplace:
             # fabric-cicd semantics: only the first group is replaced, the rest of the match stays.
             def swap(match: re.Match[str]) -> str:
                 start, end = match.span(1)
+                if start == -1:  # group 1 did not take part in this match: nothing to replace
+                    return match.group(0)
                 whole = match.group(0)
                 offset = match.start(0)
                 return whole[: start - offset] + replacement + whole[end - offset :]

@@ -35,10 +35,16 @@ class DeploymentPlan:
     workspace_id: str
     workspace_name: str
     changes: tuple[PlannedChange, ...]  # in deployment order; deletions last
+    folders_to_create: tuple[str, ...] = ()  # parents before children
+    workspace_exists: bool = True
 
     @property
     def writes(self) -> tuple[PlannedChange, ...]:
         return tuple(c for c in self.changes if c.writes)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.writes or self.folders_to_create or not self.workspace_exists)
 
     def counts(self) -> dict[str, int]:
         tally = Counter(c.kind.value for c in self.changes)

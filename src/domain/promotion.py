@@ -79,6 +79,7 @@ class PromotionRequest(Aggregate):
     items: tuple[PromotedItem, ...]
     required_approvals: int
     note: str = ""
+    config_path: str = ""  # the workspace configuration the request was made under
     state: PromotionState = PromotionState.REQUESTED
     approvals: list[Approval] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
@@ -98,6 +99,7 @@ class PromotionRequest(Aggregate):
         required_approvals: int,
         at: datetime,
         note: str = "",
+        config_path: str = "",
     ) -> PromotionRequest:
         request = cls(
             id=request_id,
@@ -108,6 +110,7 @@ class PromotionRequest(Aggregate):
             items=items,
             required_approvals=required_approvals,
             note=note,
+            config_path=config_path,
         )
         request._log(at, requested_by, "requested", note)
         request.record(

@@ -80,6 +80,14 @@ def dependency_order(workspace: Workspace, keys: Iterable[ItemKey] | None = None
                 ready.append(other)
         ready.sort()
     if remaining:
+        # Drop items that merely depend on a cycle: keep only those another remaining item needs.
+        while True:
+            needed = set().union(*remaining.values())
+            bystanders = [k for k in remaining if k not in needed]
+            if not bystanders:
+                break
+            for key in bystanders:
+                del remaining[key]
         cycle = ", ".join(str(k) for k in sorted(remaining))
         raise DependencyCycle(f"these items refer to each other in a cycle: {cycle}", field="references")
     return order

@@ -22,6 +22,7 @@ class TransactionState(StrEnum):
 
 
 class StepAction(StrEnum):
+    CREATE_FOLDER = "create_folder"
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -120,6 +121,7 @@ class Transaction(Aggregate):
         self._step(number, StepOutcome.FAILED).error = error
 
     def commit(self, at: datetime) -> None:
+        self._require_state(TransactionState.STARTED, "commit")
         unfinished = [s.number for s in self.steps if s.outcome is not StepOutcome.SUCCEEDED]
         if unfinished:
             raise IllegalTransition(

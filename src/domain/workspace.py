@@ -34,8 +34,7 @@ class Workspace:
         where = origin or str(item.key)
         if item.key in self._items:
             raise DuplicateItem(
-                f"an item named '{item.name}' of type {item.type} is already declared by "
-                f"{self._origin[item.key]}",
+                f"an item named '{item.name}' of type {item.type} is already declared by {self._origin[item.key]}",
                 subject=where,
                 field="metadata.displayName",
             )

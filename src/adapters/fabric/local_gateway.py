@@ -1,0 +1,113 @@
+"""`FabricGateway` over a `FabricTenant` in this process: no network, the same rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
+from fabctl.adapters.fabric.tenant_records import FolderRecord, ItemRecord, WorkspaceRecord
+from fabctl.application.errors import GatewayError, ItemConflict, ItemNotFound
+from fabctl.application.ports import RemoteFolder, RemoteItem, WorkspaceInfo
+from fabctl.domain.definition import ItemDefinition
+
+_METHOD = "local"
+_ERRORS: dict[int, Callable[..., GatewayError]] = {404: ItemNotFound, 409: ItemConflict}
+
+
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """Turn the tenant's refusals into the application's errors, keeping Fabric's words."""
+    try:
+        yield
+    except TenantError as e:
+        error = _ERRORS.get(e.status, GatewayError)
+        raise error(e.message, error_code=e.error_code, method=_METHOD, url=url, status=e.status) from e
+
+
+class LocalFabricGateway:
+    def __init__(self, tenant: FabricTenant) -> None:
+        self._tenant = tenant
+
+    def find_workspace(self, name: str) -> WorkspaceInfo | None:
+        with _translated("local://workspaces"):
+            found = self._tenant.find_workspace(name)
+        return None if found is None else _workspace(found)
+
+    def get_workspace(self, workspace_id: str) -> WorkspaceInfo:
+        with _translated(f"local://workspaces/{workspace_id}"):
+            return _workspace(self._tenant.get_workspace(workspace_id))
+
+    def create_workspace(self, name: str, capacity_id: str = "") -> WorkspaceInfo:
+        # "" is the port's "no preference": the tenant then assigns its default capacity.
+        with _translated("local://workspaces"):
+            return _workspace(self._tenant.create_workspace(name, capacity_id or None))
+
+    def list_items(self, workspace_id: str) -> list[RemoteItem]:
+        with _translated(f"local://workspaces/{workspace_id}/items"):
+            return [_item(i) for i in self._tenant.list_items(workspace_id)]
+
+    def get_definition(self, workspace_id: str, item_id: str) -> ItemDefinition:
+        with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/getDefinition"):
+            return self._tenant.get_definition(workspace_id, item_id)
+
+    def create_item(
+        self,
+        workspace_id: str,
+        item_type: str,
+        name: str,
+        *,
+        description: str = "",
+        definition: ItemDefinition | None = None,
+        folder_id: str | None = None,
+        creation_payload: dict[str, object] | None = None,
+    ) -> RemoteItem:
+        with _translated(f"local://workspaces/{workspace_id}/items"):
+            created = self._tenant.create_item(
+                workspace_id,
+                item_type,
+                name,
+                description=description,
+                definition=None if definition is None else definition.parts,
+                folder_id=folder_id,
+                creation_payload=creation_payload,
+            )
+        return _item(created)
+
+    def update_definition(self, workspace_id: str, item_id: str, definition: ItemDefinition) -> None:
+        # Metadata changes go through update_item, explicitly; a `.platform` part sent along
+        # is stored but does not rename the item (updateMetadata=false).
+        with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/updateDefinition"):
+            self._tenant.update_definition(workspace_id, item_id, definition.parts)
+
+    def update_item(self, workspace_id: str, item_id: str, *, name: str, description: str) -> None:
+        with _translated(f"local://workspaces/{workspace_id}/items/{item_id}"):
+            self._tenant.update_item(workspace_id, item_id, display_name=name, description=description)
+
+    def delete_item(self, workspace_id: str, item_id: str) -> None:
+        with _translated(f"local://workspaces/{workspace_id}/items/{item_id}"):
+            self._tenant.delete_item(workspace_id, item_id)
+
+    def list_folders(self, workspace_id: str) -> list[RemoteFolder]:
+        with _translated(f"local://workspaces/{workspace_id}/folders"):
+            return [_folder(f) for f in self._tenant.list_folders(workspace_id)]
+
+    def create_folder(self, workspace_id: str, name: str, parent_id: str | None = None) -> RemoteFolder:
+        with _translated(f"local://workspaces/{workspace_id}/folders"):
+            return _folder(self._tenant.create_folder(workspace_id, name, parent_id))
+
+    def delete_folder(self, workspace_id: str, folder_id: str) -> None:
+        with _translated(f"local://workspaces/{workspace_id}/folders/{folder_id}"):
+            self._tenant.delete_folder(workspace_id, folder_id)
+
+
+def _workspace(record: WorkspaceRecord) -> WorkspaceInfo:
+    return WorkspaceInfo(record.id, record.display_name, record.capacity_id or "")
+
+
+def _item(record: ItemRecord) -> RemoteItem:
+    return RemoteItem(record.id, record.type, record.display_name, record.description, record.folder_id)
+
+
+def _folder(record: FolderRecord) -> RemoteFolder:
+    return RemoteFolder(record.id, record.display_name, record.parent_id)

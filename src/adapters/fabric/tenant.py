@@ -1,0 +1,356 @@
+"""A model of one Fabric tenant's control plane, kept in SQLite.
+
+`FabricTenant` is what both the in-process gateway and the HTTP emulator serve, so the two cannot
+behave differently. It speaks Fabric's vocabulary and fails with `TenantError`, carrying the
+status and errorCode the real service answers with.
+
+Every write is one committed SQLite transaction: a process killed at any instant leaves a
+consistent tenant, and the next process sees exactly the writes that returned.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Self
+
+from fabctl.adapters.fabric import tenant_errors as errors
+from fabctl.adapters.fabric import tenant_rows as rows
+from fabctl.adapters.fabric import tenant_rules as rules
+from fabctl.adapters.fabric.tenant_errors import TenantError
+from fabctl.adapters.fabric.tenant_records import (
+    DEFAULT_CAPACITY_ID,
+    DEFINITIONLESS_TYPES,
+    PRINCIPAL_TYPES,
+    ROLES,
+    CapacityRecord,
+    FolderRecord,
+    ItemRecord,
+    RoleAssignmentRecord,
+    WorkspaceRecord,
+)
+from fabctl.adapters.fabric.tenant_schema import connect
+from fabctl.adapters.fabric.tenant_snapshot import build_snapshot
+from fabctl.domain.definition import PLATFORM_FILE, DefinitionPart, ItemDefinition
+
+__all__ = ["FabricTenant", "TenantError"]
+
+
+class FabricTenant:
+    """One Fabric tenant: capacities, workspaces, role assignments, folders, items, definitions.
+
+    Display names are unique case-insensitively: workspaces in the tenant, items per
+    (workspace, type), folders per parent folder.
+    """
+
+    def __init__(
+        self,
+        target: str = ":memory:",
+        *,
+        principal: str = "local-user",
+        name_reservation_seconds: float = 0,
+        clock: Callable[[], datetime] | None = None,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
+        self._connection = connect(target)
+        # One connection shared by worker threads: the lock keeps their transactions apart.
+        self._lock = threading.Lock()
+        self._principal = principal
+        self._reservation = timedelta(seconds=name_reservation_seconds)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._new_id = new_id or (lambda: str(uuid.uuid4()))
+
+    @classmethod
+    def in_memory(cls, **options: Any) -> Self:
+        return cls(":memory:", **options)
+
+    @classmethod
+    def at(cls, path: str | Path, **options: Any) -> Self:
+        file = Path(path)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        return cls(str(file), **options)
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        # Reads run in a transaction too, so a multi-statement read sees one state. Writes take
+        # SQLite's write lock up front, so check-then-insert cannot race another process.
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield self._connection
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    # --- capacities and workspaces ------------------------------------------------------------
+
+    def list_capacities(self) -> list[CapacityRecord]:
+        with self._transaction() as db:
+            return [rows.capacity(r) for r in db.execute("SELECT * FROM capacities ORDER BY rowid")]
+
+    def list_workspaces(self) -> list[WorkspaceRecord]:
+        with self._transaction() as db:
+            return [rows.workspace(r) for r in db.execute("SELECT * FROM workspaces ORDER BY rowid")]
+
+    def get_workspace(self, workspace_id: str) -> WorkspaceRecord:
+        with self._transaction() as db:
+            return rows.get_workspace(db, workspace_id)
+
+    def find_workspace(self, name: str) -> WorkspaceRecord | None:
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM workspaces WHERE name_key = ?", (name.casefold(),)).fetchone()
+            return None if row is None else rows.workspace(row)
+
+    def create_workspace(self, name: str, capacity_id: str | None = None, description: str = "") -> WorkspaceRecord:
+        rules.require_name(name, "workspace")
+        with self._transaction(write=True) as db:
+            rules.workspace_name_free(db, name)
+            capacity = rows.get_capacity(db, capacity_id or DEFAULT_CAPACITY_ID)
+            workspace = WorkspaceRecord(self._new_id(), name, description, capacity.id)
+            rows.insert_workspace(db, workspace, admin=self._principal)
+            return workspace
+
+    def update_workspace(
+        self, workspace_id: str, display_name: str | None = None, description: str | None = None
+    ) -> WorkspaceRecord:
+        with self._transaction(write=True) as db:
+            current = rows.get_workspace(db, workspace_id)
+            name = rules.require_name(current.display_name if display_name is None else display_name, "workspace")
+            rules.workspace_name_free(db, name, exclude_id=workspace_id)
+            text = current.description if description is None else description
+            rows.set_workspace_metadata(db, workspace_id, name, text)
+            return rows.get_workspace(db, workspace_id)
+
+    def delete_workspace(self, workspace_id: str) -> None:
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            # Items first: their folder references would otherwise block the folders' cascade.
+            db.execute("DELETE FROM items WHERE workspace_id = ?", (workspace_id,))
+            db.execute("DELETE FROM workspaces WHERE id = ?", (workspace_id,))
+
+    def assign_to_capacity(self, workspace_id: str, capacity_id: str) -> None:
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            capacity = rows.get_capacity(db, capacity_id)
+            db.execute("UPDATE workspaces SET capacity_id = ? WHERE id = ?", (capacity.id, workspace_id))
+
+    def unassign_from_capacity(self, workspace_id: str) -> None:
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            db.execute("UPDATE workspaces SET capacity_id = NULL WHERE id = ?", (workspace_id,))
+
+    def list_role_assignments(self, workspace_id: str) -> list[RoleAssignmentRecord]:
+        with self._transaction() as db:
+            rows.get_workspace(db, workspace_id)
+            found = db.execute(
+                "SELECT * FROM role_assignments WHERE workspace_id = ? ORDER BY rowid",
+                (workspace_id,),
+            )
+            return [rows.role_assignment(r) for r in found]
+
+    def add_role_assignment(
+        self, workspace_id: str, principal_id: str, principal_type: str, role: str
+    ) -> RoleAssignmentRecord:
+        # Fabric accepts enum values in any case and echoes them in canonical case.
+        assignment = RoleAssignmentRecord(
+            principal_id,
+            rules.canonical(principal_type, PRINCIPAL_TYPES, "principal type"),
+            rules.canonical(role, ROLES, "role"),
+        )
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            rules.principal_without_role(db, workspace_id, principal_id)
+            db.execute(
+                "INSERT INTO role_assignments VALUES (?, ?, ?, ?)",
+                (workspace_id, principal_id, assignment.principal_type, assignment.role),
+            )
+            return assignment
+
+    # --- items -------------------------------------------------------------------------------
+
+    def create_item(
+        self,
+        workspace_id: str,
+        item_type: str,
+        display_name: str,
+        description: str = "",
+        definition: Sequence[DefinitionPart] | None = None,
+        folder_id: str | None = None,
+        creation_payload: dict[str, Any] | None = None,
+    ) -> ItemRecord:
+        parts = rules.check_new_item(item_type, display_name, definition, creation_payload)
+        with self._transaction(write=True) as db:
+            if rows.get_workspace(db, workspace_id).capacity_id is None:
+                raise errors.no_capacity(workspace_id)
+            if folder_id is not None:
+                rows.get_folder(db, workspace_id, folder_id)
+            rules.item_name_free(db, workspace_id, item_type, display_name, self._clock())
+            item = ItemRecord(self._new_id(), workspace_id, item_type, display_name, description, folder_id)
+            payload = None if creation_payload is None else json.dumps(creation_payload)
+            rows.insert_item(db, item, payload)
+            rows.insert_parts(db, item.id, parts)
+            return item
+
+    def get_item(self, workspace_id: str, item_id: str) -> ItemRecord:
+        with self._transaction() as db:
+            rows.get_workspace(db, workspace_id)
+            return rows.get_item(db, workspace_id, item_id)
+
+    def list_items(self, workspace_id: str, item_type: str | None = None) -> list[ItemRecord]:
+        """Every item of the workspace, oldest first (paging is the HTTP layer's business)."""
+        if item_type is not None:
+            rules.check_item_type(item_type)
+        with self._transaction() as db:
+            rows.get_workspace(db, workspace_id)
+            found = db.execute(
+                "SELECT * FROM items WHERE workspace_id = ? AND ifnull(?, type) = type ORDER BY rowid",
+                (workspace_id, item_type),
+            )
+            return [rows.item(r) for r in found]
+
+    def update_item(
+        self,
+        workspace_id: str,
+        item_id: str,
+        display_name: str | None = None,
+        description: str | None = None,
+    ) -> ItemRecord:
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            return self._update_metadata(db, workspace_id, item_id, display_name, description)
+
+    def delete_item(self, workspace_id: str, item_id: str) -> None:
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            item = rows.get_item(db, workspace_id, item_id)
+            db.execute("DELETE FROM items WHERE id = ?", (item_id,))
+            if self._reservation > timedelta(0):
+                db.execute(
+                    "INSERT OR REPLACE INTO reserved_names VALUES (?, ?, ?, ?)",
+                    (
+                        workspace_id,
+                        item.type,
+                        item.display_name.casefold(),
+                        (self._clock() + self._reservation).isoformat(),
+                    ),
+                )
+
+    def get_definition(self, workspace_id: str, item_id: str) -> ItemDefinition:
+        """The stored parts, plus the `.platform` the service generates when none was stored."""
+        with self._transaction() as db:
+            rows.get_workspace(db, workspace_id)
+            item = rows.get_item(db, workspace_id, item_id)
+            if item.type in DEFINITIONLESS_TYPES:
+                raise errors.no_definition_support(item.type)
+            return rows.observable_definition(db, item)
+
+    def update_definition(
+        self,
+        workspace_id: str,
+        item_id: str,
+        parts: Sequence[DefinitionPart],
+        update_metadata: bool = False,
+    ) -> None:
+        """Replace every stored part with `parts`.
+
+        With `update_metadata`, a `.platform` part's displayName/description also apply to the
+        item; without it the part is stored but its metadata ignored, as the service does.
+        """
+        checked = rules.check_parts(parts)
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            item = rows.get_item(db, workspace_id, item_id)
+            if item.type in DEFINITIONLESS_TYPES:
+                raise errors.no_definition_support(item.type)
+            platform = next((p for p in checked if p.path == PLATFORM_FILE), None)
+            if update_metadata and platform is not None:
+                name, description = rows.platform_metadata(platform)
+                self._update_metadata(db, workspace_id, item_id, name, description)
+            db.execute("DELETE FROM definition_parts WHERE item_id = ?", (item_id,))
+            rows.insert_parts(db, item_id, checked)
+
+    def move_item(self, workspace_id: str, item_id: str, folder_id: str | None) -> ItemRecord:
+        """Move an item into a folder, or to the workspace root when `folder_id` is None."""
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            rows.get_item(db, workspace_id, item_id)
+            if folder_id is not None:
+                rows.get_folder(db, workspace_id, folder_id)
+            db.execute("UPDATE items SET folder_id = ? WHERE id = ?", (folder_id, item_id))
+            return rows.get_item(db, workspace_id, item_id)
+
+    # --- folders -----------------------------------------------------------------------------
+
+    def create_folder(self, workspace_id: str, display_name: str, parent_id: str | None = None) -> FolderRecord:
+        rules.require_name(display_name, "folder")
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            if parent_id is not None:
+                rows.get_folder(db, workspace_id, parent_id)
+            rules.folder_name_free(db, workspace_id, parent_id, display_name)
+            folder = FolderRecord(self._new_id(), workspace_id, display_name, parent_id)
+            db.execute(
+                "INSERT INTO folders VALUES (?, ?, ?, ?, ?)",
+                (folder.id, workspace_id, display_name, display_name.casefold(), parent_id),
+            )
+            return folder
+
+    def list_folders(self, workspace_id: str) -> list[FolderRecord]:
+        with self._transaction() as db:
+            rows.get_workspace(db, workspace_id)
+            found = db.execute("SELECT * FROM folders WHERE workspace_id = ? ORDER BY rowid", (workspace_id,))
+            return [rows.folder(r) for r in found]
+
+    def delete_folder(self, workspace_id: str, folder_id: str) -> None:
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            rows.get_folder(db, workspace_id, folder_id)
+            rules.folder_empty(db, folder_id)
+            db.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+
+    # --- snapshot ----------------------------------------------------------------------------
+
+    def snapshot(self, *, ids: bool = True) -> dict[str, Any]:
+        """Everything the tenant holds as a JSON-able dict, in a deterministic order.
+
+        With `ids=False` generated ids are left out (folders are named by path instead), so a
+        tenant whose items were re-created with new ids, e.g. by a rollback, compares equal.
+        """
+        with self._transaction() as db:
+            snapshot: dict[str, Any] = build_snapshot(db, ids=ids)
+            return snapshot
+
+    # --- shared by update_item and update_definition ----------------------------------------
+
+    def _update_metadata(
+        self,
+        db: sqlite3.Connection,
+        workspace_id: str,
+        item_id: str,
+        display_name: str | None,
+        description: str | None,
+    ) -> ItemRecord:
+        item = rows.get_item(db, workspace_id, item_id)
+        name = rules.require_name(item.display_name if display_name is None else display_name, "item")
+        if name.casefold() != item.display_name.casefold():
+            rules.item_name_free(db, workspace_id, item.type, name, self._clock(), item_id)
+        text = item.description if description is None else description
+        rows.set_item_metadata(db, item_id, name, text)
+        return rows.get_item(db, workspace_id, item_id)

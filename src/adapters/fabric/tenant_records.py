@@ -1,0 +1,148 @@
+"""What a `FabricTenant` hands out: immutable records, each able to render Fabric's JSON shape.
+
+The shapes follow the REST API (camelCase keys, optional keys omitted when unset) so the HTTP
+emulator can serialise them as they are and cannot drift from the in-process behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fabctl.domain.definition import PLATFORM_FILE, DefinitionPart
+from fabctl.domain.items import ZERO_GUID
+
+PLATFORM_SCHEMA = (
+    "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/platformProperties/2.0.0/schema.json"
+)
+
+# A real-looking, fixed GUID: tests and snapshots can name the default capacity.
+DEFAULT_CAPACITY_ID = "7d3e2b91-4f6a-4c58-9a0e-1b5c8d2f6e34"
+DEFAULT_CAPACITY_NAME = "Local capacity"
+
+ROLES = ("Admin", "Member", "Contributor", "Viewer")
+PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ServicePrincipalProfile")
+
+# Types the service offers no definition APIs for (creationPayload or nothing at all).
+DEFINITIONLESS_TYPES: frozenset[str] = frozenset({"Warehouse", "MLExperiment", "MLModel"})
+
+
+@dataclass(frozen=True)
+class CapacityRecord:
+    id: str
+    display_name: str
+    sku: str = "F2"
+    region: str = "Local"
+    state: str = "Active"
+
+    def to_fabric(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "displayName": self.display_name,
+            "sku": self.sku,
+            "region": self.region,
+            "state": self.state,
+        }
+
+
+@dataclass(frozen=True)
+class WorkspaceRecord:
+    id: str
+    display_name: str
+    description: str = ""
+    capacity_id: str | None = None
+
+    def to_fabric(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "displayName": self.display_name,
+            "description": self.description,
+            "type": "Workspace",
+        }
+        if self.capacity_id is not None:  # Fabric omits the key for unassigned workspaces
+            body["capacityId"] = self.capacity_id
+        return body
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    id: str
+    workspace_id: str
+    type: str
+    display_name: str
+    description: str = ""
+    folder_id: str | None = None
+
+    def to_fabric(self) -> dict[str, Any]:
+        # `description` is always present: fabric-cicd indexes it directly.
+        body: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "displayName": self.display_name,
+            "description": self.description,
+            "workspaceId": self.workspace_id,
+        }
+        if self.folder_id is not None:  # present only when not at the workspace root
+            body["folderId"] = self.folder_id
+        return body
+
+
+@dataclass(frozen=True)
+class FolderRecord:
+    id: str
+    workspace_id: str
+    display_name: str
+    parent_id: str | None = None
+
+    def to_fabric(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "displayName": self.display_name,
+            "workspaceId": self.workspace_id,
+        }
+        if self.parent_id is not None:
+            body["parentFolderId"] = self.parent_id
+        return body
+
+
+@dataclass(frozen=True)
+class RoleAssignmentRecord:
+    """Fabric uses the principal id as the assignment id."""
+
+    principal_id: str
+    principal_type: str
+    role: str
+
+    @property
+    def id(self) -> str:
+        return self.principal_id
+
+    def to_fabric(self) -> dict[str, Any]:
+        return {
+            "id": self.principal_id,
+            "principal": {"id": self.principal_id, "type": self.principal_type},
+            "role": self.role,
+        }
+
+
+def generated_platform(item: ItemRecord) -> DefinitionPart:
+    """The `.platform` part the service returns for an item that was never given one."""
+    document = {
+        "$schema": PLATFORM_SCHEMA,
+        "metadata": {
+            "type": item.type,
+            "displayName": item.display_name,
+            "description": item.description,
+        },
+        "config": {"version": "2.0", "logicalId": ZERO_GUID},
+    }
+    return DefinitionPart.from_text(PLATFORM_FILE, json.dumps(document, indent=2) + "\n")
+
+
+def part_to_json(part: DefinitionPart) -> dict[str, str]:
+    """A part for a human-readable snapshot: text as text, anything else as base64."""
+    text = part.text
+    if text is None:
+        return {"path": part.path, "base64": part.to_base64()}
+    return {"path": part.path, "text": text}

@@ -1,0 +1,98 @@
+"""The SQLite schema behind `FabricTenant`, and how its connection is opened."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_ID, DEFAULT_CAPACITY_NAME
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+
+# Names are unique case-insensitively (the stricter reading of Fabric's documented rules), so
+# each named row keeps a casefolded `name_key` that the unique constraints work on.
+_STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS capacities (
+        id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        region TEXT NOT NULL,
+        state TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS workspaces (
+        id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        capacity_id TEXT REFERENCES capacities(id))""",
+    """CREATE TABLE IF NOT EXISTS role_assignments (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        principal_id TEXT NOT NULL,
+        principal_type TEXT NOT NULL,
+        role TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, principal_id))""",
+    """CREATE TABLE IF NOT EXISTS folders (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        display_name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        parent_id TEXT REFERENCES folders(id) ON DELETE CASCADE)""",
+    # A NULL parent (the root) would not collide in a plain unique index, hence ifnull.
+    """CREATE UNIQUE INDEX IF NOT EXISTS folders_unique_name
+        ON folders (workspace_id, ifnull(parent_id, ''), name_key)""",
+    """CREATE TABLE IF NOT EXISTS items (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        description TEXT NOT NULL,
+        folder_id TEXT REFERENCES folders(id),
+        creation_payload TEXT,
+        UNIQUE (workspace_id, type, name_key))""",
+    """CREATE TABLE IF NOT EXISTS definition_parts (
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        PRIMARY KEY (item_id, path))""",
+    """CREATE TABLE IF NOT EXISTS reserved_names (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        available_at TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, type, name_key))""",
+)
+
+
+def connect(target: str) -> sqlite3.Connection:
+    """Open `target` (a file path or ":memory:") and make sure the schema exists."""
+    # isolation_level=None: the tenant issues BEGIN/COMMIT itself, one transaction per call.
+    # check_same_thread=False: worker threads share the connection behind the tenant's lock.
+    connection = sqlite3.connect(
+        target,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    connection.row_factory = sqlite3.Row
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # WAL lets another process (the emulator, a second CLI) read while one writes. FULL sync
+    # makes a returned write survive a power cut too, not only a killed process.
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    # IMMEDIATE: two processes opening a fresh file at once create the schema one after the other.
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _STATEMENTS:
+            connection.execute(statement)
+        connection.execute(
+            "INSERT OR IGNORE INTO capacities VALUES (?, ?, 'F2', 'Local', 'Active')",
+            (DEFAULT_CAPACITY_ID, DEFAULT_CAPACITY_NAME),
+        )
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        connection.close()
+        raise
+    connection.execute("COMMIT")
+    return connection

@@ -1,0 +1,348 @@
+"""The two YAML files users keep next to their items, validated at the edge with pydantic.
+
+`workspace-config.yaml` lists the environments in promotion order::
+
+    environments:            # in promotion order
+      dev:
+        workspace: "Sales (dev)"        # a name, created if missing;  or  workspace_id: <guid>
+        capacity_id: "<guid>"           # optional
+      test:
+        workspace: "Sales (test)"
+        promotion:                      # what promoting INTO this environment requires
+          approvals: 1                  # default for every item type
+          approvals_by_type: {SemanticModel: 2}
+      prod:
+        workspace: "Sales (prod)"
+        protected: true
+        promotion: {approvals: 2}
+
+Each environment sets exactly one of `workspace` and `workspace_id`. Without a `promotion` block
+an environment takes the domain default (one approval). Unknown keys are errors, so a typo such
+as `protectd` cannot silently drop a protection.
+
+`parameter.yml` is fabric-cicd's file. Its `find_replace` rules are read (`find_value`,
+`replace_value` by environment or `_ALL_`, `is_regex`, `ignore_case`, and the `item_type`,
+`item_name` and `file_path` filters, each a string or a list); `key_value_replace`, `spark_pool`,
+`semantic_model_binding` and `extend` are accepted and not applied yet. A missing parameter file
+means no rules.
+
+Every problem raises `InvalidConfiguration` whose subject is the file and whose field is the
+path of the key at fault, e.g. `environments.prod.protectd` or `find_replace[2].item_type`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, get_args, get_origin
+
+import yaml
+from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
+from fabctl.domain.errors import DomainError, InvalidConfiguration
+from fabctl.domain.item_types import KNOWN_ITEM_TYPES
+from fabctl.domain.parameters import FindReplace, ParameterRules
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+# --- shared validation helpers (also used for `.platform` files) -------------------------------
+
+
+def suggest(value: str, known: Iterable[str]) -> str:
+    """' (did you mean X or Y?)' when `value` looks like a typo of something known, else ''."""
+    close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def _guid(value: str) -> str:
+    if not _GUID.fullmatch(value):
+        raise ValueError(f"'{value}' is not a GUID")
+    return value.lower()
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _known_type(value: str) -> str:
+    if value not in KNOWN_ITEM_TYPES:
+        raise ValueError(f"unknown item type '{value}'{suggest(value, KNOWN_ITEM_TYPES)}")
+    return value
+
+
+def _as_list(value: object) -> object:
+    # fabric-cicd filters are "a string or a list of strings".
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else value
+
+
+Guid = Annotated[str, AfterValidator(_guid)]
+NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
+ItemType = Annotated[str, AfterValidator(_known_type)]
+StrList = Annotated[list[NonEmptyStr], BeforeValidator(_as_list)]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_model(model: type[M], data: object, subject: str, error: type[DomainError] = InvalidConfiguration) -> M:
+    """`data` as a `model`, or one `error` naming the first field at fault."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        problems = e.errors()
+        # A misspelt key also makes the real one "missing": the misspelling is the useful news.
+        first = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
+        message = _describe(first, model)
+        if len(problems) > 1:
+            message += f" (and {len(problems) - 1} more problem(s) in this file)"
+        raise error(message, subject=subject, field=field_path(first["loc"])) from e
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('find_replace', 2, 'item_type') -> 'find_replace[2].item_type'."""
+    path = ""
+    for part in loc:
+        if part == "[key]":  # pydantic's marker for "the key itself is invalid"
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _describe(error: Any, model: type[BaseModel]) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(model, loc[:-1])
+        return f"unknown key '{loc[-1]}'{suggest(str(loc[-1]), allowed)}; allowed here: " + ", ".join(allowed)
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be a mapping of keys to values"
+    if kind == "list_type":
+        return "must be a list"
+    if kind == "too_short":
+        return "must not be empty"
+    value = error.get("input")
+    shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) and len(repr(value)) < 60 else ""
+    return f"{error['msg']}{shown}"
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model found at `loc` accepts, to help with a typo."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            current = field.annotation if field else None
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) is list and isinstance(part, int):
+            current = get_args(current)[0]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        return _unwrap(options[0]) if len(options) == 1 else annotation
+    return annotation
+
+
+# --- YAML -------------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys: PyYAML would silently keep the last one."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.get(key)
+        except TypeError:
+            continue  # an unhashable key; construct_mapping reports it
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key '{key}' (first defined on line {first})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=True)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _load_yaml(path: str) -> object:
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InvalidConfiguration("is not UTF-8 text", subject=path) from e
+    except OSError as e:
+        raise InvalidConfiguration(f"cannot be read: {e.strerror or e}", subject=path) from e
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InvalidConfiguration(f"invalid YAML{where}: {e.problem or e.context}", subject=path) from e
+    except yaml.YAMLError as e:
+        raise InvalidConfiguration(f"invalid YAML: {e}", subject=path) from e
+
+
+# --- workspace-config.yaml --------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PromotionModel(_Strict):
+    approvals: int = Field(default=1, ge=0)
+    approvals_by_type: dict[ItemType, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+
+
+class EnvironmentModel(_Strict):
+    workspace: NonEmptyStr | None = None
+    workspace_id: Guid | None = None
+    capacity_id: Guid | None = None
+    protected: bool = False
+    promotion: PromotionModel | None = None
+
+
+class ReleaseConfigModel(_Strict):
+    environments: dict[NonEmptyStr, EnvironmentModel] = Field(min_length=1)
+
+
+def read_release_config(path: str) -> ReleaseConfig:
+    """The environments of the workspace configuration file at `path`, in promotion order."""
+    if not Path(path).exists():
+        raise InvalidConfiguration(
+            "workspace configuration file not found; pass --config <path> or create it "
+            "(see examples/sales-workspace/workspace-config.yaml)",
+            subject=path,
+        )
+    data = _load_yaml(path)
+    if not isinstance(data, dict):
+        raise InvalidConfiguration(
+            "must be a YAML mapping with an 'environments' key", subject=path, field="environments"
+        )
+    config = validate_model(ReleaseConfigModel, data, path)
+    environments = []
+    for name, env in config.environments.items():
+        if env.workspace is not None and env.workspace_id is not None:
+            raise InvalidConfiguration(
+                "set either 'workspace' (a name) or 'workspace_id' (a GUID), not both",
+                subject=path,
+                field=f"environments.{name}.workspace_id",
+            )
+        if env.workspace is None and env.workspace_id is None:
+            raise InvalidConfiguration(
+                "is required: set 'workspace' (a name) or 'workspace_id' (a GUID)",
+                subject=path,
+                field=f"environments.{name}.workspace",
+            )
+        promotion = env.promotion
+        policy = (
+            PromotionPolicy(promotion.approvals, dict(promotion.approvals_by_type))
+            if promotion is not None
+            else PromotionPolicy()
+        )
+        environments.append(
+            Environment(
+                name=name,
+                workspace_name=env.workspace or "",
+                workspace_id=env.workspace_id or "",
+                capacity_id=env.capacity_id or "",
+                protected=env.protected,
+                promotion=policy,
+            )
+        )
+    return ReleaseConfig(tuple(environments), source=path)
+
+
+# --- parameter.yml ----------------------------------------------------------------------------
+
+
+class FindReplaceModel(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    find_value: NonEmptyStr
+    replace_value: dict[NonEmptyStr, str] = Field(min_length=1)
+    is_regex: bool = False  # fabric-cicd writes "true"/"false"; pydantic accepts both forms
+    ignore_case: bool = False
+    item_type: Annotated[list[ItemType], BeforeValidator(_as_list)] = Field(default_factory=list)
+    item_name: StrList = Field(default_factory=list)
+    file_path: StrList = Field(default_factory=list)
+
+
+class ParameterFileModel(_Strict):
+    find_replace: Annotated[list[FindReplaceModel], BeforeValidator(_as_list)] = Field(default_factory=list)
+    # fabric-cicd sections fabctl accepts and does not apply yet.
+    key_value_replace: Any = None
+    spark_pool: Any = None
+    semantic_model_binding: Any = None
+    extend: Any = None
+
+
+def read_parameters(path: str) -> ParameterRules:
+    """The `find_replace` rules of the parameter file at `path`; none when it does not exist."""
+    if not Path(path).exists():
+        return ParameterRules(source=path)
+    data = _load_yaml(path)
+    if data is None:
+        return ParameterRules(source=path)
+    if not isinstance(data, dict):
+        raise InvalidConfiguration("must be a YAML mapping with a 'find_replace' list", subject=path)
+    parameters = validate_model(ParameterFileModel, data, path)
+    rules = []
+    for index, rule in enumerate(parameters.find_replace):
+        if rule.is_regex:
+            try:
+                re.compile(rule.find_value, re.IGNORECASE if rule.ignore_case else 0)
+            except re.error as e:
+                raise InvalidConfiguration(
+                    f"invalid regex: {e}", subject=path, field=f"find_replace[{index}].find_value"
+                ) from e
+        rules.append(
+            FindReplace(
+                find=rule.find_value,
+                replace=dict(rule.replace_value),
+                origin=f"{path}: find_replace[{index}]",
+                is_regex=rule.is_regex,
+                ignore_case=rule.ignore_case,
+                item_types=tuple(rule.item_type),
+                item_names=tuple(rule.item_name),
+                file_paths=tuple(_normalize_glob(p) for p in rule.file_path),
+            )
+        )
+    return ParameterRules(tuple(rules), source=path)
+
+
+def _normalize_glob(pattern: str) -> str:
+    # Part paths are "/"-separated and relative to the source root; users write either form.
+    pattern = pattern.replace("\\", "/")
+    return pattern[2:] if pattern.startswith("./") else pattern

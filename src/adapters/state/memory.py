@@ -1,0 +1,243 @@
+"""The state store in memory: the default for tests and throwaway runs.
+
+Committed state is kept as JSON text, exactly what SQLite stores, so nothing a caller holds
+aliases it: a unit of work works on a copy of the tables, and only `commit()` replaces them.
+Leaving without commit therefore forgets everything the unit of work did, as SQLite does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.serialization import (
+    datetime_to_str,
+    deployed_item_from_dict,
+    deployed_item_to_dict,
+    outbox_message_from_dict,
+    outbox_message_to_dict,
+    promotion_from_dict,
+    promotion_to_dict,
+    transaction_from_dict,
+    transaction_to_dict,
+)
+from fabctl.application.ports import Clock, DeployedItem, IdGenerator, OutboxMessage
+from fabctl.application.unit_of_work import TrackingUnitOfWork
+from fabctl.domain.aggregate import Aggregate
+from fabctl.domain.items import ItemKey
+from fabctl.domain.promotion import PromotionRequest
+from fabctl.domain.transaction import Transaction
+
+
+def _dump(document: dict[str, Any]) -> str:
+    # Through JSON, so the fake refuses whatever the SQLite store could not hold either.
+    return json.dumps(document, sort_keys=True)
+
+
+@dataclass
+class _Tables:
+    """Every record as JSON text; dicts keep insertion order, which is creation order."""
+
+    promotions: dict[str, str] = field(default_factory=dict)
+    transactions: dict[str, str] = field(default_factory=dict)
+    deployments: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    outbox: list[str] = field(default_factory=list)
+    inbox: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> _Tables:
+        # Records are immutable strings, so copying the containers isolates the copy.
+        return _Tables(
+            dict(self.promotions),
+            dict(self.transactions),
+            dict(self.deployments),
+            list(self.outbox),
+            dict(self.inbox),
+        )
+
+
+class InMemoryPromotionRepository:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._loaded: dict[str, PromotionRequest] = {}
+
+    def add(self, request: PromotionRequest) -> None:
+        self.write(request)
+        self._loaded[request.id] = request
+        self._uow.track(request)
+
+    def get(self, request_id: str) -> PromotionRequest | None:
+        text = self._uow.tables().promotions.get(request_id)
+        return None if text is None else self._materialize(request_id, text)
+
+    def list(self) -> list[PromotionRequest]:
+        return [self._materialize(i, text) for i, text in self._uow.tables().promotions.items()]
+
+    def write(self, request: PromotionRequest) -> None:
+        self._uow.tables().promotions[request.id] = _dump(promotion_to_dict(request))
+
+    def _materialize(self, request_id: str, text: str) -> PromotionRequest:
+        # One object per id per unit of work, and everything handed out is saved on commit.
+        request = self._loaded.get(request_id)
+        if request is None:
+            request = self._loaded[request_id] = promotion_from_dict(json.loads(text))
+        self._uow.track(request)
+        return request
+
+
+class InMemoryTransactionRepository:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._loaded: dict[str, Transaction] = {}
+
+    def add(self, transaction: Transaction) -> None:
+        self.write(transaction)
+        self._loaded[transaction.id] = transaction
+        self._uow.track(transaction)
+
+    def get(self, transaction_id: str) -> Transaction | None:
+        text = self._uow.tables().transactions.get(transaction_id)
+        return None if text is None else self._materialize(transaction_id, text)
+
+    def list(self, workspace_id: str | None = None) -> list[Transaction]:
+        found = [self._materialize(i, t) for i, t in self._uow.tables().transactions.items()]
+        if workspace_id is not None:
+            found = [t for t in found if t.workspace_id == workspace_id]
+        return sorted(found, key=lambda t: (t.started_at, t.id))
+
+    def write(self, transaction: Transaction) -> None:
+        self._uow.tables().transactions[transaction.id] = _dump(transaction_to_dict(transaction))
+
+    def _materialize(self, transaction_id: str, text: str) -> Transaction:
+        transaction = self._loaded.get(transaction_id)
+        if transaction is None:
+            transaction = self._loaded[transaction_id] = transaction_from_dict(json.loads(text))
+        self._uow.track(transaction)
+        return transaction
+
+
+class InMemoryDeploymentRecords:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def for_workspace(self, workspace_id: str) -> dict[ItemKey, DeployedItem]:
+        rows = self._uow.tables().deployments.items()
+        items = [deployed_item_from_dict(json.loads(t)) for (ws, *_), t in rows if ws == workspace_id]
+        return {item.key: item for item in sorted(items, key=lambda i: i.key)}
+
+    def put(self, workspace_id: str, item: DeployedItem) -> None:
+        key = (workspace_id, item.key.type, item.key.name)
+        self._uow.tables().deployments[key] = _dump(deployed_item_to_dict(item))
+
+    def remove(self, workspace_id: str, key: ItemKey) -> None:
+        self._uow.tables().deployments.pop((workspace_id, key.type, key.name), None)
+
+
+class InMemoryOutbox:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, message: OutboxMessage) -> None:
+        if any(m.id == message.id for m in _read_outbox(self._uow)):
+            raise StateStoreError(f"the outbox already holds a message with id {message.id}")
+        self._uow.tables().outbox.append(_dump(outbox_message_to_dict(message)))
+
+    def pending(self) -> list[OutboxMessage]:
+        return [m for m in _read_outbox(self._uow) if m.published_at is None]
+
+    def mark_published(self, message_id: str, at: datetime) -> None:
+        outbox = self._uow.tables().outbox
+        for index, text in enumerate(outbox):
+            document = json.loads(text)
+            if document["id"] == message_id:
+                document["published_at"] = datetime_to_str(at)
+                outbox[index] = _dump(document)
+
+    def list(self, limit: int = 100) -> list[OutboxMessage]:
+        messages = _read_outbox(self._uow)
+        return messages[len(messages) - max(limit, 0) :]
+
+
+def _read_outbox(uow: InMemoryUnitOfWork) -> list[OutboxMessage]:
+    return [outbox_message_from_dict(json.loads(t)) for t in uow.tables().outbox]
+
+
+class InMemoryInbox:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def contains(self, message_id: str) -> bool:
+        return message_id in self._uow.tables().inbox
+
+    def add(self, message_id: str) -> None:
+        self._uow.tables().inbox.setdefault(message_id, self._uow.now_iso())
+
+
+class InMemoryUnitOfWork(TrackingUnitOfWork):
+    """A unit of work over tables in this object. Enter it anew for every unit of work."""
+
+    promotions: InMemoryPromotionRepository
+    transactions: InMemoryTransactionRepository
+    deployments: InMemoryDeploymentRecords
+    outbox: InMemoryOutbox
+    inbox: InMemoryInbox
+
+    def __init__(self, clock: Clock, ids: IdGenerator) -> None:
+        super().__init__(clock, ids)
+        self._committed = _Tables()
+        self._working: _Tables | None = None
+        self._active = False
+        self._install_repositories()
+
+    def tables(self) -> _Tables:
+        """The tables this unit of work sees: its own copy, made on first use after a commit."""
+        if not self._active:
+            raise RuntimeError("use the unit of work inside a `with` block")
+        if self._working is None:
+            self._working = self._committed.copy()
+        return self._working
+
+    def now_iso(self) -> str:
+        return datetime_to_str(self._clock.now())
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        finally:
+            self._active = False
+
+    def _install_repositories(self) -> None:
+        self.promotions = InMemoryPromotionRepository(self)
+        self.transactions = InMemoryTransactionRepository(self)
+        self.deployments = InMemoryDeploymentRecords(self)
+        self.outbox = InMemoryOutbox(self)
+        self.inbox = InMemoryInbox(self)
+
+    def _begin(self) -> None:
+        self._active = True
+        self._working = None
+        self._install_repositories()
+
+    def _save(self, aggregate: Aggregate) -> None:
+        if isinstance(aggregate, PromotionRequest):
+            self.promotions.write(aggregate)
+        elif isinstance(aggregate, Transaction):
+            self.transactions.write(aggregate)
+        else:
+            raise TypeError(f"the state store cannot save a {type(aggregate).__name__}")
+
+    def _commit(self) -> None:
+        if self._working is not None:
+            self._committed = self._working
+        self._working = None
+
+    def _rollback(self) -> None:
+        self._working = None

@@ -1,0 +1,230 @@
+"""Aggregates and records to and from JSON-able dicts, and back, exactly.
+
+Enums are stored by value, datetimes as ISO-8601 with their offset, definition parts as
+base64. Recorded events are never stored with their aggregate: they leave through the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fabctl.application.ports import DeployedItem, OutboxMessage
+from fabctl.domain.definition import DefinitionPart, ItemDefinition
+from fabctl.domain.items import ItemKey
+from fabctl.domain.promotion import (
+    Approval,
+    AuditEntry,
+    PromotedItem,
+    PromotionRequest,
+    PromotionState,
+)
+from fabctl.domain.transaction import (
+    ItemImage,
+    StepAction,
+    StepOutcome,
+    Transaction,
+    TransactionState,
+    TransactionStep,
+)
+
+Document = dict[str, Any]
+
+
+# --- datetimes --------------------------------------------------------------------------------
+
+
+def datetime_to_str(value: datetime) -> str:
+    # A naive datetime would come back as a different instant on another machine.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"cannot store naive datetime {value.isoformat()}: a timezone is required")
+    return value.isoformat()
+
+
+def datetime_from_str(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _optional_datetime_to_str(value: datetime | None) -> str | None:
+    return None if value is None else datetime_to_str(value)
+
+
+def _optional_datetime_from_str(value: str | None) -> datetime | None:
+    return None if value is None else datetime_from_str(value)
+
+
+# --- promotion requests -----------------------------------------------------------------------
+
+
+def promotion_to_dict(request: PromotionRequest) -> Document:
+    return {
+        "id": request.id,
+        "source_dir": request.source_dir,
+        "source_environment": request.source_environment,
+        "target_environment": request.target_environment,
+        "requested_by": request.requested_by,
+        "items": [{"key": i.key, "source_hash": i.source_hash} for i in request.items],
+        "required_approvals": request.required_approvals,
+        "note": request.note,
+        "config_path": request.config_path,
+        "state": request.state.value,
+        "approvals": [
+            {"approver": a.approver, "at": datetime_to_str(a.at), "comment": a.comment} for a in request.approvals
+        ],
+        "audit": [
+            {"at": datetime_to_str(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+            for e in request.audit
+        ],
+        "transaction_id": request.transaction_id,
+        "reason": request.reason,
+    }
+
+
+def promotion_from_dict(doc: Document) -> PromotionRequest:
+    return PromotionRequest(
+        id=doc["id"],
+        source_dir=doc["source_dir"],
+        source_environment=doc["source_environment"],
+        target_environment=doc["target_environment"],
+        requested_by=doc["requested_by"],
+        items=tuple(PromotedItem(i["key"], i["source_hash"]) for i in doc["items"]),
+        required_approvals=doc["required_approvals"],
+        note=doc["note"],
+        config_path=doc["config_path"],
+        state=PromotionState(doc["state"]),
+        approvals=[Approval(a["approver"], datetime_from_str(a["at"]), a["comment"]) for a in doc["approvals"]],
+        audit=[AuditEntry(datetime_from_str(e["at"]), e["actor"], e["action"], e["detail"]) for e in doc["audit"]],
+        transaction_id=doc["transaction_id"],
+        reason=doc["reason"],
+    )
+
+
+# --- transactions -----------------------------------------------------------------------------
+
+
+def definition_to_dict(definition: ItemDefinition) -> Document:
+    return {"parts": [{"path": p.path, "payload": p.to_base64()} for p in definition.parts]}
+
+
+def definition_from_dict(doc: Document) -> ItemDefinition:
+    return ItemDefinition(tuple(DefinitionPart.from_base64(p["path"], p["payload"]) for p in doc["parts"]))
+
+
+def _image_to_dict(image: ItemImage) -> Document:
+    return {
+        "item_id": image.item_id,
+        "item_type": image.item_type,
+        "name": image.name,
+        "description": image.description,
+        "folder": image.folder,
+        "definition": definition_to_dict(image.definition),
+    }
+
+
+def _image_from_dict(doc: Document) -> ItemImage:
+    return ItemImage(
+        item_id=doc["item_id"],
+        item_type=doc["item_type"],
+        name=doc["name"],
+        description=doc["description"],
+        folder=doc["folder"],
+        definition=definition_from_dict(doc["definition"]),
+    )
+
+
+def _step_to_dict(step: TransactionStep) -> Document:
+    return {
+        "number": step.number,
+        "action": step.action.value,
+        "item": step.item,
+        "item_id": step.item_id,
+        "before": None if step.before is None else _image_to_dict(step.before),
+        "outcome": step.outcome.value,
+        "error": step.error,
+    }
+
+
+def _step_from_dict(doc: Document) -> TransactionStep:
+    before = doc["before"]
+    return TransactionStep(
+        number=doc["number"],
+        action=StepAction(doc["action"]),
+        item=doc["item"],
+        item_id=doc["item_id"],
+        before=None if before is None else _image_from_dict(before),
+        outcome=StepOutcome(doc["outcome"]),
+        error=doc["error"],
+    )
+
+
+def transaction_to_dict(transaction: Transaction) -> Document:
+    return {
+        "id": transaction.id,
+        "workspace_id": transaction.workspace_id,
+        "environment": transaction.environment,
+        "started_at": datetime_to_str(transaction.started_at),
+        "source_dir": transaction.source_dir,
+        "state": transaction.state.value,
+        "steps": [_step_to_dict(s) for s in transaction.steps],
+        "ended_at": _optional_datetime_to_str(transaction.ended_at),
+        "reason": transaction.reason,
+    }
+
+
+def transaction_from_dict(doc: Document) -> Transaction:
+    return Transaction(
+        id=doc["id"],
+        workspace_id=doc["workspace_id"],
+        environment=doc["environment"],
+        started_at=datetime_from_str(doc["started_at"]),
+        source_dir=doc["source_dir"],
+        state=TransactionState(doc["state"]),
+        steps=[_step_from_dict(s) for s in doc["steps"]],
+        ended_at=_optional_datetime_from_str(doc["ended_at"]),
+        reason=doc["reason"],
+    )
+
+
+# --- deployment records and messages ----------------------------------------------------------
+
+
+def deployed_item_to_dict(item: DeployedItem) -> Document:
+    return {
+        "key": {"type": item.key.type, "name": item.key.name},
+        "item_id": item.item_id,
+        "logical_id": item.logical_id,
+        "source_hash": item.source_hash,
+        "deployed_hash": item.deployed_hash,
+        "transaction_id": item.transaction_id,
+    }
+
+
+def deployed_item_from_dict(doc: Document) -> DeployedItem:
+    return DeployedItem(
+        key=ItemKey(doc["key"]["type"], doc["key"]["name"]),
+        item_id=doc["item_id"],
+        logical_id=doc["logical_id"],
+        source_hash=doc["source_hash"],
+        deployed_hash=doc["deployed_hash"],
+        transaction_id=doc["transaction_id"],
+    )
+
+
+def outbox_message_to_dict(message: OutboxMessage) -> Document:
+    return {
+        "id": message.id,
+        "type": message.type,
+        "payload": message.payload,
+        "created_at": datetime_to_str(message.created_at),
+        "published_at": _optional_datetime_to_str(message.published_at),
+    }
+
+
+def outbox_message_from_dict(doc: Document) -> OutboxMessage:
+    return OutboxMessage(
+        id=doc["id"],
+        type=doc["type"],
+        payload=doc["payload"],
+        created_at=datetime_from_str(doc["created_at"]),
+        published_at=_optional_datetime_from_str(doc["published_at"]),
+    )

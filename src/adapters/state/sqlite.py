@@ -1,0 +1,426 @@
+"""The state store in one SQLite file (by default `.fabctl/state.db`), safe for several processes.
+
+Each unit of work is one SQLite transaction on its own connection, begun IMMEDIATE: it takes
+the write lock up front, so two processes doing read-modify-write on one promotion queue up
+(for at most `busy_timeout`) instead of overwriting each other. WAL mode lets readers in other
+processes proceed meanwhile. Aggregates are stored as JSON bodies; the columns beside a body
+are only what is queried or ordered on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.serialization import (
+    datetime_from_str,
+    datetime_to_str,
+    deployed_item_from_dict,
+    deployed_item_to_dict,
+    promotion_from_dict,
+    promotion_to_dict,
+    transaction_from_dict,
+    transaction_to_dict,
+)
+from fabctl.application.ports import Clock, DeployedItem, IdGenerator, OutboxMessage
+from fabctl.application.unit_of_work import TrackingUnitOfWork
+from fabctl.domain.aggregate import Aggregate
+from fabctl.domain.items import ItemKey
+from fabctl.domain.promotion import PromotionRequest
+from fabctl.domain.transaction import Transaction
+
+DEFAULT_PATH = Path(".fabctl") / "state.db"
+BUSY_TIMEOUT_MS = 30_000
+
+# --- schema -----------------------------------------------------------------------------------
+
+CREATE_SCHEMA_VERSION = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version    INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL
+)"""
+SELECT_SCHEMA_VERSION = "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+INSERT_SCHEMA_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"
+
+# Forward only: version N is MIGRATIONS[N - 1]. Append; never edit a released entry.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE promotions (
+            id         TEXT PRIMARY KEY,
+            state      TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            body       TEXT NOT NULL
+        )""",
+        """CREATE TABLE transactions (
+            id           TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL,
+            state        TEXT NOT NULL,
+            started_at   TEXT NOT NULL,
+            body         TEXT NOT NULL
+        )""",
+        "CREATE INDEX transactions_by_workspace ON transactions (workspace_id)",
+        """CREATE TABLE deployed_items (
+            workspace_id TEXT NOT NULL,
+            item_type    TEXT NOT NULL,
+            item_name    TEXT NOT NULL,
+            body         TEXT NOT NULL,
+            PRIMARY KEY (workspace_id, item_type, item_name)
+        )""",
+        """CREATE TABLE outbox (
+            seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+            id           TEXT NOT NULL UNIQUE,
+            type         TEXT NOT NULL,
+            payload      TEXT NOT NULL,
+            created_at   TEXT NOT NULL,
+            published_at TEXT
+        )""",
+        """CREATE TABLE inbox (
+            message_id TEXT PRIMARY KEY,
+            handled_at TEXT NOT NULL
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# --- statements -------------------------------------------------------------------------------
+
+UPSERT_PROMOTION = """
+INSERT INTO promotions (id, state, created_at, body) VALUES (?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body"""
+SELECT_PROMOTION = "SELECT body FROM promotions WHERE id = ?"
+SELECT_PROMOTIONS = "SELECT id, body FROM promotions ORDER BY created_at, rowid"
+
+UPSERT_TRANSACTION = """
+INSERT INTO transactions (id, workspace_id, state, started_at, body) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    workspace_id = excluded.workspace_id, state = excluded.state,
+    started_at = excluded.started_at, body = excluded.body"""
+SELECT_TRANSACTION = "SELECT body FROM transactions WHERE id = ?"
+SELECT_TRANSACTIONS = "SELECT id, body FROM transactions ORDER BY started_at, id"
+SELECT_WORKSPACE_TRANSACTIONS = "SELECT id, body FROM transactions WHERE workspace_id = ? ORDER BY started_at, id"
+
+UPSERT_DEPLOYED_ITEM = """
+INSERT INTO deployed_items (workspace_id, item_type, item_name, body) VALUES (?, ?, ?, ?)
+ON CONFLICT (workspace_id, item_type, item_name) DO UPDATE SET body = excluded.body"""
+SELECT_DEPLOYED_ITEMS = "SELECT body FROM deployed_items WHERE workspace_id = ? ORDER BY item_type, item_name"
+DELETE_DEPLOYED_ITEM = "DELETE FROM deployed_items WHERE workspace_id = ? AND item_type = ? AND item_name = ?"
+
+INSERT_OUTBOX = """
+INSERT INTO outbox (id, type, payload, created_at, published_at) VALUES (?, ?, ?, ?, ?)"""
+OUTBOX_COLUMNS = "id, type, payload, created_at, published_at"
+SELECT_PENDING = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE published_at IS NULL ORDER BY seq"
+SELECT_RECENT = f"""
+SELECT {OUTBOX_COLUMNS} FROM (SELECT * FROM outbox ORDER BY seq DESC LIMIT ?) ORDER BY seq"""
+MARK_PUBLISHED = "UPDATE outbox SET published_at = ? WHERE id = ?"
+
+SELECT_INBOX = "SELECT 1 FROM inbox WHERE message_id = ?"
+INSERT_INBOX = "INSERT OR IGNORE INTO inbox (message_id, handled_at) VALUES (?, ?)"
+
+
+def _sortable(at: datetime) -> str:
+    # Column values are compared as text: one offset and one precision keep that in time order.
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True)
+
+
+# --- repositories -----------------------------------------------------------------------------
+
+
+class SqlitePromotionRepository:
+    def __init__(self, uow: SqliteUnitOfWork) -> None:
+        self._uow = uow
+        self._loaded: dict[str, PromotionRequest] = {}
+
+    def add(self, request: PromotionRequest) -> None:
+        self.write(request)
+        self._loaded[request.id] = request
+        self._uow.track(request)
+
+    def get(self, request_id: str) -> PromotionRequest | None:
+        rows = self._uow.query(SELECT_PROMOTION, (request_id,))
+        return self._materialize(request_id, rows[0][0]) if rows else None
+
+    def list(self) -> list[PromotionRequest]:
+        return [self._materialize(i, body) for i, body in self._uow.query(SELECT_PROMOTIONS)]
+
+    def write(self, request: PromotionRequest) -> None:
+        created_at = _sortable(self._uow.now())  # kept from the first write by the upsert
+        body = _json(promotion_to_dict(request))
+        self._uow.execute(UPSERT_PROMOTION, (request.id, request.state.value, created_at, body))
+
+    def _materialize(self, request_id: str, body: str) -> PromotionRequest:
+        # One object per id per unit of work, and everything handed out is saved on commit.
+        request = self._loaded.get(request_id)
+        if request is None:
+            request = self._loaded[request_id] = promotion_from_dict(json.loads(body))
+        self._uow.track(request)
+        return request
+
+
+class SqliteTransactionRepository:
+    def __init__(self, uow: SqliteUnitOfWork) -> None:
+        self._uow = uow
+        self._loaded: dict[str, Transaction] = {}
+
+    def add(self, transaction: Transaction) -> None:
+        self.write(transaction)
+        self._loaded[transaction.id] = transaction
+        self._uow.track(transaction)
+
+    def get(self, transaction_id: str) -> Transaction | None:
+        rows = self._uow.query(SELECT_TRANSACTION, (transaction_id,))
+        return self._materialize(transaction_id, rows[0][0]) if rows else None
+
+    def list(self, workspace_id: str | None = None) -> list[Transaction]:
+        if workspace_id is None:
+            rows = self._uow.query(SELECT_TRANSACTIONS)
+        else:
+            rows = self._uow.query(SELECT_WORKSPACE_TRANSACTIONS, (workspace_id,))
+        return [self._materialize(i, body) for i, body in rows]
+
+    def write(self, tx: Transaction) -> None:
+        body = _json(transaction_to_dict(tx))
+        params = (tx.id, tx.workspace_id, tx.state.value, _sortable(tx.started_at), body)
+        self._uow.execute(UPSERT_TRANSACTION, params)
+
+    def _materialize(self, transaction_id: str, body: str) -> Transaction:
+        transaction = self._loaded.get(transaction_id)
+        if transaction is None:
+            transaction = self._loaded[transaction_id] = transaction_from_dict(json.loads(body))
+        self._uow.track(transaction)
+        return transaction
+
+
+class SqliteDeploymentRecords:
+    def __init__(self, uow: SqliteUnitOfWork) -> None:
+        self._uow = uow
+
+    def for_workspace(self, workspace_id: str) -> dict[ItemKey, DeployedItem]:
+        rows = self._uow.query(SELECT_DEPLOYED_ITEMS, (workspace_id,))
+        items = [deployed_item_from_dict(json.loads(body)) for (body,) in rows]
+        return {item.key: item for item in items}
+
+    def put(self, workspace_id: str, item: DeployedItem) -> None:
+        body = _json(deployed_item_to_dict(item))
+        self._uow.execute(UPSERT_DEPLOYED_ITEM, (workspace_id, item.key.type, item.key.name, body))
+
+    def remove(self, workspace_id: str, key: ItemKey) -> None:
+        self._uow.execute(DELETE_DEPLOYED_ITEM, (workspace_id, key.type, key.name))
+
+
+class SqliteOutbox:
+    def __init__(self, uow: SqliteUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, message: OutboxMessage) -> None:
+        published_at = None if message.published_at is None else datetime_to_str(message.published_at)
+        params = (
+            message.id,
+            message.type,
+            json.dumps(message.payload, sort_keys=True),
+            datetime_to_str(message.created_at),
+            published_at,
+        )
+        self._uow.execute(INSERT_OUTBOX, params)
+
+    def pending(self) -> list[OutboxMessage]:
+        return [_message(row) for row in self._uow.query(SELECT_PENDING)]
+
+    def mark_published(self, message_id: str, at: datetime) -> None:
+        self._uow.execute(MARK_PUBLISHED, (datetime_to_str(at), message_id))
+
+    def list(self, limit: int = 100) -> list[OutboxMessage]:
+        # max(): SQLite reads a negative LIMIT as "no limit".
+        return [_message(row) for row in self._uow.query(SELECT_RECENT, (max(limit, 0),))]
+
+
+def _message(row: Sequence[Any]) -> OutboxMessage:
+    message_id, message_type, payload, created_at, published_at = row
+    return OutboxMessage(
+        id=message_id,
+        type=message_type,
+        payload=json.loads(payload),
+        created_at=datetime_from_str(created_at),
+        published_at=None if published_at is None else datetime_from_str(published_at),
+    )
+
+
+class SqliteInbox:
+    def __init__(self, uow: SqliteUnitOfWork) -> None:
+        self._uow = uow
+
+    def contains(self, message_id: str) -> bool:
+        return bool(self._uow.query(SELECT_INBOX, (message_id,)))
+
+    def add(self, message_id: str) -> None:
+        self._uow.execute(INSERT_INBOX, (message_id, datetime_to_str(self._uow.now())))
+
+
+# --- the unit of work -------------------------------------------------------------------------
+
+
+class SqliteUnitOfWork(TrackingUnitOfWork):
+    """Units of work on one SQLite file. Enter it anew for every unit of work.
+
+    The connection opens when the `with` block is entered and closes on commit or rollback;
+    using a repository again in the same block (after a commit) opens the next transaction.
+    """
+
+    promotions: SqlitePromotionRepository
+    transactions: SqliteTransactionRepository
+    deployments: SqliteDeploymentRecords
+    outbox: SqliteOutbox
+    inbox: SqliteInbox
+
+    def __init__(self, path: str | os.PathLike[str], clock: Clock, ids: IdGenerator) -> None:
+        super().__init__(clock, ids)
+        self.path = Path(path)
+        self._connection: sqlite3.Connection | None = None
+        self._active = False
+        self._schema_ready = False
+        self._install_repositories()
+
+    # -- used by the repositories ----------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        connection = self._open_connection()
+        with self._errors("write"):
+            connection.execute(sql, params)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        connection = self._open_connection()
+        with self._errors("read"):
+            return connection.execute(sql, params).fetchall()
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    # -- unit of work ----------------------------------------------------------------------
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        finally:
+            self._active = False
+
+    def _install_repositories(self) -> None:
+        self.promotions = SqlitePromotionRepository(self)
+        self.transactions = SqliteTransactionRepository(self)
+        self.deployments = SqliteDeploymentRecords(self)
+        self.outbox = SqliteOutbox(self)
+        self.inbox = SqliteInbox(self)
+
+    def _begin(self) -> None:
+        self._active = True
+        self._install_repositories()
+        try:
+            self._open_connection()
+        except BaseException:
+            self._active = False  # the `with` block is not entered, so __exit__ will not run
+            raise
+
+    def _save(self, aggregate: Aggregate) -> None:
+        if isinstance(aggregate, PromotionRequest):
+            self.promotions.write(aggregate)
+        elif isinstance(aggregate, Transaction):
+            self.transactions.write(aggregate)
+        else:
+            raise TypeError(f"the state store cannot save a {type(aggregate).__name__}")
+
+    def _commit(self) -> None:
+        if self._connection is None:
+            return  # nothing was read or written since the last commit
+        try:
+            with self._errors("commit"):
+                self._connection.execute("COMMIT")
+        finally:
+            self._close()
+
+    def _rollback(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            with self._errors("rollback"):
+                if self._connection.in_transaction:
+                    self._connection.execute("ROLLBACK")
+        finally:
+            self._close()
+
+    # -- connections -----------------------------------------------------------------------
+    def _open_connection(self) -> sqlite3.Connection:
+        if not self._active:
+            raise RuntimeError("use the unit of work inside a `with` block")
+        if self._connection is None:
+            connection = self._connect()
+            try:
+                if not self._schema_ready:
+                    self._migrate(connection)
+                with self._errors("begin"):
+                    connection.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                connection.close()
+                raise
+            self._connection = connection
+        return self._connection
+
+    def _connect(self) -> sqlite3.Connection:
+        with self._errors("open"):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: the module begins nothing on its own; we BEGIN and COMMIT.
+            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA foreign_keys = ON")
+            except BaseException:
+                connection.close()
+                raise
+        return connection
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        with self._errors("migrate"):
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute(CREATE_SCHEMA_VERSION)
+                current = connection.execute(SELECT_SCHEMA_VERSION).fetchone()[0]
+                if current > SCHEMA_VERSION:
+                    raise StateStoreError(
+                        f"state store {self.path} has schema version {current}, newer than "
+                        f"{SCHEMA_VERSION} which this fabctl knows; upgrade fabctl"
+                    )
+                applied_at = datetime_to_str(self._clock.now())
+                for version in range(current + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[version - 1]:
+                        connection.execute(statement)
+                    connection.execute(INSERT_SCHEMA_VERSION, (version, applied_at))
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        self._schema_ready = True
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.Error, OSError) as e:
+            raise StateStoreError(f"state store {self.path}: {action} failed: {e}") from e

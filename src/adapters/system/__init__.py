@@ -1,0 +1,1 @@
+"""The clock and id generator adapters."""

@@ -1,0 +1,34 @@
+"""Telemetry that records spans and counters in memory, for tests and local runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RecordedSpan:
+    name: str
+    attributes: dict[str, str | int]
+    error: str = ""
+
+
+@dataclass
+class InMemoryTelemetry:
+    spans: list[RecordedSpan] = field(default_factory=list)
+    counters: Counter[str] = field(default_factory=Counter)
+
+    @contextmanager
+    def span(self, name: str, **attributes: str | int) -> Iterator[None]:
+        recorded = RecordedSpan(name, dict(attributes))
+        self.spans.append(recorded)
+        try:
+            yield
+        except BaseException as e:
+            recorded.error = type(e).__name__
+            raise
+
+    def count(self, name: str, value: int = 1, **attributes: str | int) -> None:
+        self.counters[name] += value

@@ -1,0 +1,1 @@
+"""Planning and applying a deployment of a source folder to an environment's workspace."""

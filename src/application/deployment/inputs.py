@@ -1,0 +1,38 @@
+"""Everything a deployment reads before it touches Fabric: source, configuration, parameters."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from fabctl.application.ports import SourceReader
+from fabctl.domain.environments import Environment, ReleaseConfig
+from fabctl.domain.parameters import ParameterRules
+from fabctl.domain.workspace import Workspace
+
+CONFIG_FILE = "workspace-config.yaml"
+PARAMETER_FILE = "parameter.yml"
+
+
+@dataclass(frozen=True)
+class DeploymentInputs:
+    source_dir: str
+    source: Workspace
+    config: ReleaseConfig
+    environment: Environment
+    rules: ParameterRules
+
+
+def load_inputs(
+    reader: SourceReader,
+    source_dir: str,
+    environment: str,
+    config_path: str = "",
+    parameter_path: str = "",
+) -> DeploymentInputs:
+    """Read and validate all inputs; any problem raises before a single call to Fabric."""
+    config = reader.read_release_config(config_path or os.path.join(source_dir, CONFIG_FILE))
+    env = config.environment(environment)
+    source = reader.read_workspace(source_dir)
+    rules = reader.read_parameters(parameter_path or os.path.join(source_dir, PARAMETER_FILE))
+    return DeploymentInputs(source_dir, source, config, env, rules)

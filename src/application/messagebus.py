@@ -1,0 +1,85 @@
+"""Dispatches commands to their one handler and events to their handlers, then relays the outbox.
+
+Command errors propagate to the caller. Event-handler errors are logged and isolated: a
+subscriber failing must not undo a state change that is already committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fabctl.application.ports import Clock, EventPublisher, UnitOfWork
+from fabctl.domain.commands import Command
+from fabctl.domain.events import Event
+
+logger = logging.getLogger(__name__)
+
+Message = Command | Event
+CommandHandler = Callable[[Any], Any]
+# An event handler may answer with follow-up commands; the bus runs them in turn.
+EventHandler = Callable[[Any], Sequence[Command] | None]
+
+
+class MessageBus:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        command_handlers: dict[type[Command], CommandHandler],
+        event_handlers: dict[type[Event], list[EventHandler]],
+        publisher: EventPublisher,
+        clock: Clock,
+    ) -> None:
+        self.uow = uow
+        self._command_handlers = command_handlers
+        self._event_handlers = event_handlers
+        self._publisher = publisher
+        self._clock = clock
+
+    def handle(self, command: Command) -> Any:
+        """Handle a command and everything it sets off; return the command handler's result."""
+        result = self._handle_command(command)
+        queue: list[Message] = list(self.uow.collect_new_events())
+        while queue:
+            message = queue.pop(0)
+            if isinstance(message, Event):
+                queue.extend(self._handle_event(message))
+            else:
+                try:
+                    self._handle_command(message)
+                except Exception:
+                    # A follow-up command records its own failure in state; the original
+                    # command already succeeded and its caller must not see this as its error.
+                    logger.exception("follow-up command %s failed", type(message).__name__)
+            queue.extend(self.uow.collect_new_events())
+        self.relay_outbox()
+        return result
+
+    def relay_outbox(self) -> int:
+        """Publish committed events not yet published; returns how many were sent."""
+        sent = 0
+        with self.uow:
+            for message in self.uow.outbox.pending():
+                self._publisher.publish(message)
+                self.uow.outbox.mark_published(message.id, self._clock.now())
+                sent += 1
+            self.uow.commit()
+        return sent
+
+    def _handle_command(self, command: Command) -> Any:
+        with self.uow:
+            if self.uow.inbox.contains(command.message_id):
+                logger.info("message %s already handled; ignoring the duplicate", command.message_id)
+                return None
+        handler = self._command_handlers[type(command)]
+        return handler(command)
+
+    def _handle_event(self, event: Event) -> list[Message]:
+        follow_ups: list[Message] = []
+        for handler in self._event_handlers.get(type(event), []):
+            try:
+                follow_ups.extend(handler(event) or ())
+            except Exception:
+                logger.exception("handler %s failed for %s", getattr(handler, "__name__", handler), event)
+        return follow_ups

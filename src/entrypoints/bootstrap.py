@@ -1,0 +1,111 @@
+"""The composition root: the one place that reads settings, picks adapters and wires handlers."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from dependency_injector import containers, providers
+from fabctl.adapters.events.memory import InMemoryEventPublisher
+from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
+from fabctl.adapters.fabric.tenant import FabricTenant
+from fabctl.adapters.secrets.memory import InMemorySecretStore
+from fabctl.adapters.source.git_folder import FabricGitFolderReader
+from fabctl.adapters.state.memory import InMemoryUnitOfWork
+from fabctl.adapters.state.sqlite import SqliteUnitOfWork
+from fabctl.adapters.system.clock import SystemClock
+from fabctl.adapters.system.ids import UuidIdGenerator
+from fabctl.adapters.telemetry.memory import InMemoryTelemetry
+from fabctl.application.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from fabctl.application.messagebus import MessageBus
+from fabctl.application.ports import (
+    Clock,
+    EventPublisher,
+    FabricGateway,
+    IdGenerator,
+    SecretStore,
+    SourceReader,
+    Telemetry,
+    UnitOfWork,
+)
+from fabctl.entrypoints.settings import Settings
+
+
+def _in_state_dir(settings: Settings, name: str) -> str:
+    return str(settings.state_dir / name)
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidIdGenerator)
+    uow = providers.Selector(
+        settings.provided.state_store,
+        sqlite=providers.Singleton(
+            SqliteUnitOfWork, path=providers.Callable(_in_state_dir, settings, "state.db"), clock=clock, ids=ids
+        ),
+        memory=providers.Singleton(InMemoryUnitOfWork, clock=clock, ids=ids),
+    )
+    gateway = providers.Selector(
+        settings.provided.fabric,
+        local=providers.Singleton(
+            LocalFabricGateway,
+            tenant=providers.Singleton(FabricTenant.at, providers.Callable(_in_state_dir, settings, "local-fabric.db")),
+        ),
+        memory=providers.Singleton(LocalFabricGateway, tenant=providers.Singleton(FabricTenant.in_memory)),
+    )
+    reader = providers.Singleton(FabricGitFolderReader)
+    publisher = providers.Singleton(InMemoryEventPublisher)
+    secrets = providers.Singleton(InMemorySecretStore)
+    telemetry = providers.Singleton(InMemoryTelemetry)
+
+
+@dataclass
+class App:
+    """What entrypoints use: the bus for commands, the adapters for queries."""
+
+    settings: Settings
+    bus: MessageBus
+    uow: UnitOfWork
+    gateway: FabricGateway
+    reader: SourceReader
+    publisher: EventPublisher
+    secrets: SecretStore
+    telemetry: Telemetry
+    clock: Clock
+    ids: IdGenerator
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
+    """Build the application. Keyword overrides replace an adapter by its port name (tests)."""
+    container = Container(settings=settings or Settings())
+    for name, instance in overrides.items():
+        getattr(container, name).override(providers.Object(instance))
+    deps: dict[str, Any] = {
+        name: getattr(container, name)()
+        for name in ("uow", "gateway", "reader", "publisher", "secrets", "telemetry", "clock", "ids")
+    }
+    bus = MessageBus(
+        uow=deps["uow"],
+        command_handlers={kind: _inject(h, deps) for kind, h in COMMAND_HANDLERS.items()},
+        event_handlers={kind: [_inject(h, deps) for h in hs] for kind, hs in EVENT_HANDLERS.items()},
+        publisher=deps["publisher"],
+        clock=deps["clock"],
+    )
+    return App(settings=container.settings(), bus=bus, **deps)
+
+
+def _inject(handler: Callable[..., Any], deps: dict[str, Any]) -> Callable[..., Any]:
+    """Bind the keyword-only parameters a handler declares, by name."""
+    wanted = {
+        name: deps[name]
+        for name, p in inspect.signature(handler).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    bound = partial(handler, **wanted)
+    bound.__name__ = handler.__name__  # type: ignore[attr-defined]
+    return bound

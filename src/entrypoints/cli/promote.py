@@ -1,0 +1,136 @@
+"""`fabctl promote request|approve|reject|cancel|show|list`."""
+
+from __future__ import annotations
+
+import uuid
+
+import click
+from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, USER_OPTION, app, emit_json
+
+
+def _show(request: object, output: str) -> None:
+    from fabctl.entrypoints.cli import render
+    from fabctl.entrypoints.cli.jsonable import to_jsonable
+
+    if output == "json":
+        emit_json(to_jsonable(request))
+    else:
+        render.promotion(request)  # type: ignore[arg-type]
+
+
+def _current(request_id: str) -> object:
+    from fabctl.application.queries import get_promotion
+
+    return get_promotion(app().uow, request_id)
+
+
+@click.group()
+def promote() -> None:
+    """Promote items from one environment to the next, with approvals and an audit trail.
+
+    \b
+    A request pins the content of the items as deployed to the source environment. It needs
+    the approvals the target environment's rules require (per item type), never from its
+    requester and never twice from one person. When fully approved it is deployed to the
+    target environment at once.
+    """
+
+
+@promote.command("request")
+@click.argument("source_dir", type=click.Path(file_okay=False))
+@click.option("--from", "source_environment", required=True, help="The environment the items are in.")
+@click.option("--to", "target_environment", default="", help="The next environment (the default).")
+@click.option("--item", "items", multiple=True, help="Only this item, as Name.Type (repeatable).")
+@click.option("--note", default="", help="Why: shown to approvers and kept in the audit trail.")
+@click.option(
+    "--config", "config_path", default="", help="Workspace config [default: SOURCE_DIR/workspace-config.yaml]."
+)
+@USER_OPTION
+@OUTPUT_OPTION
+def request_(
+    source_dir: str,
+    source_environment: str,
+    target_environment: str,
+    items: tuple[str, ...],
+    note: str,
+    config_path: str,
+    user: str | None,
+    output: str,
+) -> None:
+    """Ask to promote SOURCE_DIR's items from one environment to the next."""
+    from fabctl.domain.commands import RequestPromotion
+
+    application = app()
+    request = application.bus.handle(
+        RequestPromotion(
+            message_id=str(uuid.uuid4()), source_dir=source_dir, source_environment=source_environment,
+            requested_by=user or application.settings.user, target_environment=target_environment,
+            items=items, note=note, config_path=config_path,
+        )
+    )  # fmt: skip
+    _show(_current(request.id), output)
+
+
+@promote.command()
+@click.argument("request_id")
+@click.option("--comment", default="", help="Kept in the audit trail.")
+@USER_OPTION
+@OUTPUT_OPTION
+def approve(request_id: str, comment: str, user: str | None, output: str) -> None:
+    """Approve a request; the last approval needed deploys it to the target environment."""
+    from fabctl.domain.commands import ApprovePromotion
+
+    application = app()
+    approver = user or application.settings.user
+    application.bus.handle(ApprovePromotion(str(uuid.uuid4()), request_id, approver, comment))
+    _show(_current(request_id), output)
+
+
+@promote.command()
+@click.argument("request_id")
+@click.option("--reason", required=True, help="Why: kept in the audit trail.")
+@USER_OPTION
+@OUTPUT_OPTION
+def reject(request_id: str, reason: str, user: str | None, output: str) -> None:
+    """Reject a request; it can no longer be approved or deployed."""
+    from fabctl.domain.commands import RejectPromotion
+
+    application = app()
+    application.bus.handle(RejectPromotion(str(uuid.uuid4()), request_id, user or application.settings.user, reason))
+    _show(_current(request_id), output)
+
+
+@promote.command()
+@click.argument("request_id")
+@USER_OPTION
+@OUTPUT_OPTION
+def cancel(request_id: str, user: str | None, output: str) -> None:
+    """Withdraw a request that has not been deployed."""
+    from fabctl.domain.commands import CancelPromotion
+
+    application = app()
+    application.bus.handle(CancelPromotion(str(uuid.uuid4()), request_id, user or application.settings.user))
+    _show(_current(request_id), output)
+
+
+@promote.command()
+@click.argument("request_id")
+@OUTPUT_OPTION
+def show(request_id: str, output: str) -> None:
+    """Show a request with its approvals and its audit trail."""
+    _show(_current(request_id), output)
+
+
+@promote.command("list")
+@OUTPUT_OPTION
+def list_(output: str) -> None:
+    """List promotion requests, oldest first."""
+    from fabctl.application.queries import list_promotions
+    from fabctl.entrypoints.cli import render
+    from fabctl.entrypoints.cli.jsonable import to_jsonable
+
+    requests = list_promotions(app().uow)
+    if output == "json":
+        emit_json(to_jsonable(requests))
+    else:
+        render.promotions(requests)

@@ -1,0 +1,137 @@
+"""Human-readable output. Rich is imported here only, and only when text output is asked for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fabctl.application.deployment.results import DeploymentResult
+    from fabctl.application.ports import OutboxMessage
+    from fabctl.domain.plan import DeploymentPlan
+    from fabctl.domain.promotion import PromotionRequest
+    from fabctl.domain.transaction import Transaction
+
+_STYLE = {
+    "create": "green", "update": "yellow", "delete": "red", "no-op": "dim",
+    "done": "green", "failed": "red", "skipped": "yellow", "unchanged": "dim", "undone": "magenta",
+    "committed": "green", "rolled_back": "magenta", "started": "yellow",
+    "succeeded": "green", "rejected": "red", "requested": "yellow", "approved": "cyan",
+}  # fmt: skip
+
+
+def _console() -> Any:
+    import sys
+
+    from rich.console import Console
+
+    # On a terminal rich fits the window; in CI logs, lines must not be cut at 80 columns.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 240)
+
+
+def _table(*columns: str) -> Any:
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def _styled(value: str) -> str:
+    style = _STYLE.get(value)
+    return f"[{style}]{value}[/{style}]" if style else value
+
+
+def plan(plan: DeploymentPlan) -> None:
+    console = _console()
+    where = f"workspace '{plan.workspace_name}'" + ("" if plan.workspace_exists else " (will be created)")
+    console.print(f"Plan for environment [bold]{plan.environment}[/bold], {where}")
+    for folder in plan.folders_to_create:
+        console.print(f"  [green]create folder[/green] {folder}")
+    table = _table("change", "item", "reason")
+    for change in plan.changes:
+        table.add_row(_styled(change.kind.value), str(change.key), change.reason)
+    console.print(table)
+    console.print(f"{plan.summary()}.")
+
+
+def deployment(result: DeploymentResult) -> None:
+    console = _console()
+    console.print(
+        f"Deployed to environment [bold]{result.environment}[/bold], workspace '{result.workspace_name}' "
+        f"({result.workspace_id})"
+    )
+    table = _table("action", "item", "result", "id / detail")
+    for outcome in result.outcomes:
+        table.add_row(_styled(outcome.action), outcome.item, _styled(outcome.status), outcome.detail or outcome.item_id)
+    console.print(table)
+    counts = result.plan.counts()
+    console.print(
+        f"Transaction {result.transaction_id} {_styled(result.state)}: "
+        + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    )
+    if result.error:
+        console.print(f"[red]first error:[/red] {result.error}")
+
+
+def promotion(request: PromotionRequest) -> None:
+    console = _console()
+    console.print(f"Promotion request [bold]{request.id}[/bold]: {_styled(request.state.value)}")
+    console.print(f"  {request.source_environment} -> {request.target_environment}, from {request.source_dir}")
+    console.print(f"  requested by {request.requested_by}" + (f": {request.note}" if request.note else ""))
+    approvers = ", ".join(a.approver for a in request.approvals) or "none yet"
+    console.print(f"  approvals {len(request.approvals)}/{request.required_approvals} ({approvers})")
+    if request.transaction_id:
+        console.print(f"  transaction {request.transaction_id}")
+    if request.reason:
+        console.print(f"  reason: {request.reason}")
+    console.print("  items: " + ", ".join(i.key for i in request.items))
+    table = _table("at", "actor", "action", "detail")
+    for entry in request.audit:
+        table.add_row(entry.at.isoformat(timespec="seconds"), entry.actor, entry.action, entry.detail)
+    console.print("Audit trail:")
+    console.print(table)
+
+
+def promotions(requests: list[PromotionRequest]) -> None:
+    table = _table("id", "state", "from", "to", "requested by", "approvals", "items")
+    for r in requests:
+        table.add_row(
+            r.id, _styled(r.state.value), r.source_environment, r.target_environment, r.requested_by,
+            f"{len(r.approvals)}/{r.required_approvals}", str(len(r.items)),
+        )  # fmt: skip
+    _console().print(table if requests else "No promotion requests.")
+
+
+def transactions(txs: list[Transaction]) -> None:
+    table = _table("id", "state", "environment", "workspace", "started", "steps")
+    for t in txs:
+        table.add_row(
+            t.id, _styled(t.state.value), t.environment, t.workspace_id,
+            t.started_at.isoformat(timespec="seconds"), str(len(t.steps)),
+        )  # fmt: skip
+    _console().print(table if txs else "No transactions.")
+
+
+def transaction(t: Transaction) -> None:
+    console = _console()
+    console.print(f"Transaction [bold]{t.id}[/bold]: {_styled(t.state.value)}")
+    console.print(f"  environment {t.environment}, workspace {t.workspace_id}, source {t.source_dir}")
+    console.print(f"  started {t.started_at.isoformat(timespec='seconds')}" + (
+        f", ended {t.ended_at.isoformat(timespec='seconds')}" if t.ended_at else ""))  # fmt: skip
+    if t.reason:
+        console.print(f"  reason: {t.reason}")
+    table = _table("#", "action", "item", "outcome", "item id", "before", "error")
+    for s in t.steps:
+        before = f"{len(s.before.definition.parts)} parts" if s.before else ""
+        table.add_row(str(s.number), s.action.value, s.item, _styled(s.outcome.value), s.item_id or "", before, s.error)
+    console.print(table)
+
+
+def event_list(messages: list[OutboxMessage]) -> None:
+    table = _table("at", "event", "published", "details")
+    for m in messages:
+        details = ", ".join(f"{k}={v}" for k, v in m.payload.items() if not isinstance(v, list | tuple))
+        published = m.published_at.isoformat(timespec="seconds") if m.published_at else "pending"
+        table.add_row(m.created_at.isoformat(timespec="seconds"), m.type, published, details)
+    _console().print(table if messages else "No events yet.")

@@ -1,0 +1,80 @@
+"""What every command shares: the application (built once, lazily), output mode, failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from fabctl.entrypoints.bootstrap import App
+
+OUTPUT_OPTION = click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for CI (one JSON document on stdout).",
+)
+USER_OPTION = click.option(
+    "--user",
+    envvar="FABCTL_USER",
+    default=None,
+    help="Who is acting (defaults to $FABCTL_USER, then the OS user). Used for separation of duties.",
+)
+
+
+def app() -> App:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.obj is None:
+        from fabctl.entrypoints.bootstrap import bootstrap
+
+        root.obj = bootstrap()
+    built: App = root.obj
+    return built
+
+
+def output_mode() -> str:
+    ctx: click.Context | None = click.get_current_context(silent=True)
+    while ctx is not None:
+        if "output" in ctx.params:
+            return str(ctx.params["output"])
+        ctx = ctx.parent
+    return "text"
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+def fail(error: BaseException, code: int, **details: str) -> NoReturn:
+    message = str(error)
+    if output_mode() == "json":
+        emit_json({"error": {"message": message, **{k: v for k, v in details.items() if v}}})
+    click.secho(f"error: {message}", fg="red", err=True)
+    if details.get("log"):
+        click.echo(f"details: {details['log']}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+def log_unexpected(error: BaseException) -> str:
+    """Keep the traceback of an unexpected error in the log file, not on the user's screen."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    state_dir = Path(".fabctl")
+    if root is not None and root.obj is not None:
+        state_dir = root.obj.settings.state_dir
+    log_file = state_dir / "fabctl.log"
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("a", encoding="utf-8") as out:
+            out.write("".join(traceback.format_exception(error)))
+    except OSError:
+        logging.getLogger("fabctl").exception("could not write %s", log_file)
+    return str(log_file)
