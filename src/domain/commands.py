@@ -62,8 +62,3 @@ class DeployPromotion(Command):
     """Issued when a promotion is fully approved: deploy its items to the target environment."""
 
     request_id: str
-
-
-@dataclass(frozen=True)
-class RollbackTransaction(Command):
-    transaction_id: str

@@ -31,7 +31,7 @@ from fabctl.application.ports import (
     Telemetry,
     UnitOfWork,
 )
-from fabctl.entrypoints.settings import Settings
+from fabctl.entrypoints.settings import Settings, load_settings
 
 
 def _in_state_dir(settings: Settings, name: str) -> str:
@@ -82,7 +82,7 @@ class App:
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
     """Build the application. Keyword overrides replace an adapter by its port name (tests)."""
-    container = Container(settings=settings or Settings())
+    container = Container(settings=settings or load_settings())
     for name, instance in overrides.items():
         getattr(container, name).override(providers.Object(instance))
     deps: dict[str, Any] = {

@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from fabctl.domain.errors import InvalidConfiguration
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -49,3 +50,18 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_file = Path(os.environ.get(CONFIG_FILE_ENV, "fabctl.toml"))
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+
+
+def load_settings() -> Settings:
+    """The settings, or one clear error naming the variable or key that is wrong."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        first = e.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        source = os.environ.get(CONFIG_FILE_ENV, "fabctl.toml")
+        raise InvalidConfiguration(
+            f"{first['msg']} (set by FABCTL_{key.upper()} or by '{key}' in {source})",
+            subject="fabctl settings",
+            field=key,
+        ) from e

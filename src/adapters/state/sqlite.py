@@ -30,99 +30,36 @@ from fabctl.adapters.state.serialization import (
     transaction_from_dict,
     transaction_to_dict,
 )
+from fabctl.adapters.state.sqlite_schema import (
+    BUSY_TIMEOUT_MS,
+    CREATE_SCHEMA_VERSION,
+    DELETE_DEPLOYED_ITEM,
+    INSERT_INBOX,
+    INSERT_OUTBOX,
+    INSERT_SCHEMA_VERSION,
+    MARK_PUBLISHED,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SELECT_DEPLOYED_ITEMS,
+    SELECT_INBOX,
+    SELECT_PENDING,
+    SELECT_PROMOTION,
+    SELECT_PROMOTIONS,
+    SELECT_RECENT,
+    SELECT_SCHEMA_VERSION,
+    SELECT_TRANSACTION,
+    SELECT_TRANSACTIONS,
+    SELECT_WORKSPACE_TRANSACTIONS,
+    UPSERT_DEPLOYED_ITEM,
+    UPSERT_PROMOTION,
+    UPSERT_TRANSACTION,
+)
 from fabctl.application.ports import Clock, DeployedItem, IdGenerator, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import PromotionRequest
 from fabctl.domain.transaction import Transaction
-
-DEFAULT_PATH = Path(".fabctl") / "state.db"
-BUSY_TIMEOUT_MS = 30_000
-
-# --- schema -----------------------------------------------------------------------------------
-
-CREATE_SCHEMA_VERSION = """
-CREATE TABLE IF NOT EXISTS schema_version (
-    version    INTEGER PRIMARY KEY,
-    applied_at TEXT NOT NULL
-)"""
-SELECT_SCHEMA_VERSION = "SELECT COALESCE(MAX(version), 0) FROM schema_version"
-INSERT_SCHEMA_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"
-
-# Forward only: version N is MIGRATIONS[N - 1]. Append; never edit a released entry.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE promotions (
-            id         TEXT PRIMARY KEY,
-            state      TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            body       TEXT NOT NULL
-        )""",
-        """CREATE TABLE transactions (
-            id           TEXT PRIMARY KEY,
-            workspace_id TEXT NOT NULL,
-            state        TEXT NOT NULL,
-            started_at   TEXT NOT NULL,
-            body         TEXT NOT NULL
-        )""",
-        "CREATE INDEX transactions_by_workspace ON transactions (workspace_id)",
-        """CREATE TABLE deployed_items (
-            workspace_id TEXT NOT NULL,
-            item_type    TEXT NOT NULL,
-            item_name    TEXT NOT NULL,
-            body         TEXT NOT NULL,
-            PRIMARY KEY (workspace_id, item_type, item_name)
-        )""",
-        """CREATE TABLE outbox (
-            seq          INTEGER PRIMARY KEY AUTOINCREMENT,
-            id           TEXT NOT NULL UNIQUE,
-            type         TEXT NOT NULL,
-            payload      TEXT NOT NULL,
-            created_at   TEXT NOT NULL,
-            published_at TEXT
-        )""",
-        """CREATE TABLE inbox (
-            message_id TEXT PRIMARY KEY,
-            handled_at TEXT NOT NULL
-        )""",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-# --- statements -------------------------------------------------------------------------------
-
-UPSERT_PROMOTION = """
-INSERT INTO promotions (id, state, created_at, body) VALUES (?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body"""
-SELECT_PROMOTION = "SELECT body FROM promotions WHERE id = ?"
-SELECT_PROMOTIONS = "SELECT id, body FROM promotions ORDER BY created_at, rowid"
-
-UPSERT_TRANSACTION = """
-INSERT INTO transactions (id, workspace_id, state, started_at, body) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET
-    workspace_id = excluded.workspace_id, state = excluded.state,
-    started_at = excluded.started_at, body = excluded.body"""
-SELECT_TRANSACTION = "SELECT body FROM transactions WHERE id = ?"
-SELECT_TRANSACTIONS = "SELECT id, body FROM transactions ORDER BY started_at, id"
-SELECT_WORKSPACE_TRANSACTIONS = "SELECT id, body FROM transactions WHERE workspace_id = ? ORDER BY started_at, id"
-
-UPSERT_DEPLOYED_ITEM = """
-INSERT INTO deployed_items (workspace_id, item_type, item_name, body) VALUES (?, ?, ?, ?)
-ON CONFLICT (workspace_id, item_type, item_name) DO UPDATE SET body = excluded.body"""
-SELECT_DEPLOYED_ITEMS = "SELECT body FROM deployed_items WHERE workspace_id = ? ORDER BY item_type, item_name"
-DELETE_DEPLOYED_ITEM = "DELETE FROM deployed_items WHERE workspace_id = ? AND item_type = ? AND item_name = ?"
-
-INSERT_OUTBOX = """
-INSERT INTO outbox (id, type, payload, created_at, published_at) VALUES (?, ?, ?, ?, ?)"""
-OUTBOX_COLUMNS = "id, type, payload, created_at, published_at"
-SELECT_PENDING = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE published_at IS NULL ORDER BY seq"
-SELECT_RECENT = f"""
-SELECT {OUTBOX_COLUMNS} FROM (SELECT * FROM outbox ORDER BY seq DESC LIMIT ?) ORDER BY seq"""
-MARK_PUBLISHED = "UPDATE outbox SET published_at = ? WHERE id = ?"
-
-SELECT_INBOX = "SELECT 1 FROM inbox WHERE message_id = ?"
-INSERT_INBOX = "INSERT OR IGNORE INTO inbox (message_id, handled_at) VALUES (?, ?)"
 
 
 def _sortable(at: datetime) -> str:

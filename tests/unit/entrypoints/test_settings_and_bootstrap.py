@@ -1,0 +1,73 @@
+"""Settings come from FABCTL_* variables, then fabctl.toml, then the embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
+from fabctl.adapters.state.memory import InMemoryUnitOfWork
+from fabctl.adapters.state.sqlite import SqliteUnitOfWork
+from fabctl.domain.errors import InvalidConfiguration
+from fabctl.entrypoints.bootstrap import bootstrap
+from fabctl.entrypoints.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("FABCTL_STATE_DIR", "FABCTL_STATE_STORE", "FABCTL_FABRIC", "FABCTL_USER", "FABCTL_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_the_embedded_defaults_keep_state_and_the_local_fabric_in_dot_fabctl(tmp_path: Path) -> None:
+    app = bootstrap()
+
+    assert isinstance(app.uow, SqliteUnitOfWork)
+    assert isinstance(app.gateway, LocalFabricGateway)
+    app.gateway.create_workspace("Scratch")
+    with app.uow as uow:
+        uow.inbox.add("m-1")
+        uow.commit()
+    assert sorted(p.name for p in (tmp_path / ".fabctl").glob("*.db")) == ["local-fabric.db", "state.db"]
+
+
+def test_environment_variables_choose_the_adapters(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("FABCTL_STATE_STORE", "memory")
+    monkeypatch.setenv("FABCTL_FABRIC", "memory")
+    monkeypatch.setenv("FABCTL_USER", "dana")
+
+    app = bootstrap()
+
+    assert isinstance(app.uow, InMemoryUnitOfWork)
+    assert app.settings.user == "dana"
+    assert not (tmp_path / ".fabctl").exists()
+
+
+def test_a_config_file_sets_what_the_environment_does_not(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "fabctl.toml").write_text('state_dir = "elsewhere"\nuser = "from-file"\n')
+    monkeypatch.setenv("FABCTL_USER", "from-env")
+
+    settings = load_settings()
+
+    assert settings.state_dir == Path("elsewhere")
+    assert settings.user == "from-env"
+
+
+def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FABCTL_STATE_STORE", "postgres")
+
+    with pytest.raises(InvalidConfiguration) as caught:
+        load_settings()
+
+    assert caught.value.field == "state_store" and "FABCTL_STATE_STORE" in caught.value.message
+
+
+def test_an_unknown_key_in_the_config_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "fabctl.toml").write_text('stat_dir = "typo"\n')
+
+    with pytest.raises(InvalidConfiguration) as caught:
+        load_settings()
+
+    assert caught.value.field == "stat_dir"
