@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.identity_map import IdentityMap
 from fabctl.adapters.state.serialization import (
     datetime_to_str,
     deployed_item_from_dict,
@@ -62,12 +63,11 @@ class _Tables:
 class InMemoryPromotionRepository:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
-        self._loaded: dict[str, PromotionRequest] = {}
+        self._map = IdentityMap(uow, promotion_from_dict)
 
     def add(self, request: PromotionRequest) -> None:
         self.write(request)
-        self._loaded[request.id] = request
-        self._uow.track(request)
+        self._map.remember(request.id, request)
 
     def get(self, request_id: str) -> PromotionRequest | None:
         text = self._uow.tables().promotions.get(request_id)
@@ -80,23 +80,17 @@ class InMemoryPromotionRepository:
         self._uow.tables().promotions[request.id] = _dump(promotion_to_dict(request))
 
     def _materialize(self, request_id: str, text: str) -> PromotionRequest:
-        # One object per id per unit of work, and everything handed out is saved on commit.
-        request = self._loaded.get(request_id)
-        if request is None:
-            request = self._loaded[request_id] = promotion_from_dict(json.loads(text))
-        self._uow.track(request)
-        return request
+        return self._map.materialize(request_id, text)
 
 
 class InMemoryTransactionRepository:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
-        self._loaded: dict[str, Transaction] = {}
+        self._map = IdentityMap(uow, transaction_from_dict)
 
     def add(self, transaction: Transaction) -> None:
         self.write(transaction)
-        self._loaded[transaction.id] = transaction
-        self._uow.track(transaction)
+        self._map.remember(transaction.id, transaction)
 
     def get(self, transaction_id: str) -> Transaction | None:
         text = self._uow.tables().transactions.get(transaction_id)
@@ -112,11 +106,7 @@ class InMemoryTransactionRepository:
         self._uow.tables().transactions[transaction.id] = _dump(transaction_to_dict(transaction))
 
     def _materialize(self, transaction_id: str, text: str) -> Transaction:
-        transaction = self._loaded.get(transaction_id)
-        if transaction is None:
-            transaction = self._loaded[transaction_id] = transaction_from_dict(json.loads(text))
-        self._uow.track(transaction)
-        return transaction
+        return self._map.materialize(transaction_id, text)
 
 
 class InMemoryDeploymentRecords:

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.identity_map import IdentityMap
 from fabctl.adapters.state.serialization import (
     datetime_from_str,
     datetime_to_str,
@@ -77,12 +78,11 @@ def _json(document: dict[str, Any]) -> str:
 class SqlitePromotionRepository:
     def __init__(self, uow: SqliteUnitOfWork) -> None:
         self._uow = uow
-        self._loaded: dict[str, PromotionRequest] = {}
+        self._map = IdentityMap(uow, promotion_from_dict)
 
     def add(self, request: PromotionRequest) -> None:
         self.write(request)
-        self._loaded[request.id] = request
-        self._uow.track(request)
+        self._map.remember(request.id, request)
 
     def get(self, request_id: str) -> PromotionRequest | None:
         rows = self._uow.query(SELECT_PROMOTION, (request_id,))
@@ -97,23 +97,17 @@ class SqlitePromotionRepository:
         self._uow.execute(UPSERT_PROMOTION, (request.id, request.state.value, created_at, body))
 
     def _materialize(self, request_id: str, body: str) -> PromotionRequest:
-        # One object per id per unit of work, and everything handed out is saved on commit.
-        request = self._loaded.get(request_id)
-        if request is None:
-            request = self._loaded[request_id] = promotion_from_dict(json.loads(body))
-        self._uow.track(request)
-        return request
+        return self._map.materialize(request_id, body)
 
 
 class SqliteTransactionRepository:
     def __init__(self, uow: SqliteUnitOfWork) -> None:
         self._uow = uow
-        self._loaded: dict[str, Transaction] = {}
+        self._map = IdentityMap(uow, transaction_from_dict)
 
     def add(self, transaction: Transaction) -> None:
         self.write(transaction)
-        self._loaded[transaction.id] = transaction
-        self._uow.track(transaction)
+        self._map.remember(transaction.id, transaction)
 
     def get(self, transaction_id: str) -> Transaction | None:
         rows = self._uow.query(SELECT_TRANSACTION, (transaction_id,))
@@ -132,11 +126,7 @@ class SqliteTransactionRepository:
         self._uow.execute(UPSERT_TRANSACTION, params)
 
     def _materialize(self, transaction_id: str, body: str) -> Transaction:
-        transaction = self._loaded.get(transaction_id)
-        if transaction is None:
-            transaction = self._loaded[transaction_id] = transaction_from_dict(json.loads(body))
-        self._uow.track(transaction)
-        return transaction
+        return self._map.materialize(transaction_id, body)
 
 
 class SqliteDeploymentRecords:
