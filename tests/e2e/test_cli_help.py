@@ -1,0 +1,65 @@
+"""Every command documents itself: `--help` exits 0, names the arguments and options, and touches nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from cli import run
+
+OUTPUT = "--output"
+
+HELP = {
+    (): ["plan", "deploy", "promote", "tx", "events", "--version", "--help", "Exit codes"],
+    ("plan",): ["SOURCE_DIR", "--env", "--config", "--parameter", "--item", "--delete-orphans", OUTPUT],
+    ("deploy",): [
+        "SOURCE_DIR",
+        "--env",
+        "--config",
+        "--parameter",
+        "--item",
+        "--delete-orphans",
+        "--on-error",
+        "stop",
+        "continue",
+        "rollback",
+        "--user",
+        OUTPUT,
+    ],
+    ("promote",): ["request", "approve", "reject", "cancel", "show", "list", "approvals"],
+    ("promote", "request"): ["SOURCE_DIR", "--from", "--to", "--item", "--note", "--config", "--user", OUTPUT],
+    ("promote", "approve"): ["REQUEST_ID", "--comment", "--user", OUTPUT],
+    ("promote", "reject"): ["REQUEST_ID", "--reason", "--user", OUTPUT],
+    ("promote", "cancel"): ["REQUEST_ID", "--user", OUTPUT],
+    ("promote", "show"): ["REQUEST_ID", OUTPUT],
+    ("promote", "list"): [OUTPUT],
+    ("tx",): ["list", "show"],
+    ("tx", "list"): ["--workspace-id", OUTPUT],
+    ("tx", "show"): ["TRANSACTION_ID", OUTPUT],
+    ("events",): ["--limit", OUTPUT],
+}
+
+
+@pytest.mark.parametrize("command", list(HELP), ids=lambda c: " ".join(c) or "fabctl")
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_names_the_arguments_and_options(tmp_path: Path, command: tuple[str, ...], flag: str) -> None:
+    result = run(tmp_path, *command, flag)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith(f"Usage: fabctl {' '.join(command)}".rstrip())
+    missing = [word for word in HELP[command] if word not in result.stdout]
+    assert not missing, f"`fabctl {' '.join(command)} {flag}` does not mention {missing}:\n{result.stdout}"
+    assert not (tmp_path / ".fabctl").exists(), "asking for help created state"
+
+
+def test_every_subcommand_has_a_help_case(tmp_path: Path) -> None:
+    """A new command without a case in HELP would go unchecked: compare with what each group lists."""
+    for group in [(), ("promote",), ("tx",)]:
+        result = run(tmp_path, *group, "--help")
+        assert result.returncode == 0, result.stdout + result.stderr
+        listing = result.stdout.split("Commands:", 1)[1]
+        shown = {(*group, match) for match in re.findall(r"^  (\S+)", listing, flags=re.MULTILINE)}
+        assert shown, result.stdout
+        assert shown <= HELP.keys(), f"commands without a help case: {sorted(shown - HELP.keys())}"
