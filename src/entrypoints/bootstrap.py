@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from dependency_injector import containers, providers
+
 from fabctl.adapters.events.memory import InMemoryEventPublisher
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from fabctl.domain.errors import InvalidConfiguration
 from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -19,6 +18,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from fabctl.domain.errors import InvalidConfiguration
 
 CONFIG_FILE_ENV = "FABCTL_CONFIG_FILE"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from fabctl.application.errors import GatewayError, ItemConflict, ItemNotFound
 from fabctl.application.ports import FabricGateway, RemoteFolder, RemoteItem, WorkspaceInfo
 from fabctl.domain.definition import DefinitionPart, ItemDefinition

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from fabctl.adapters.state import StateStoreError
 from fabctl.application.ports import DeployedItem, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fabric_gateway_contract import UNKNOWN_ID, FabricGatewayContract
+
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.ports import FabricGateway
-from fabric_gateway_contract import UNKNOWN_ID, FabricGatewayContract
 
 
 class TestLocalFabricGatewayInMemory(FabricGatewayContract):

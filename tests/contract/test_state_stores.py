@@ -12,6 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from state_store_contract import (
+    BINARY,
+    LATER,
+    CountingIds,
+    FixedClock,
+    StateStoreContract,
+    deployed,
+    journaled_transaction,
+    new_promotion,
+    rejected_promotion,
+    rolled_back_promotion,
+)
+
 from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.memory import InMemoryUnitOfWork
 from fabctl.adapters.state.serialization import (
@@ -27,18 +40,6 @@ from fabctl.application.ports import DeployedItem
 from fabctl.domain import events
 from fabctl.domain.promotion import Approval, AuditEntry, PromotedItem, PromotionRequest
 from fabctl.domain.transaction import ItemImage, Transaction, TransactionStep
-from state_store_contract import (
-    BINARY,
-    LATER,
-    CountingIds,
-    FixedClock,
-    StateStoreContract,
-    deployed,
-    journaled_transaction,
-    new_promotion,
-    rejected_promotion,
-    rolled_back_promotion,
-)
 
 
 class TestInMemoryStateStore(StateStoreContract):

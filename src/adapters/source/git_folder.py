@@ -19,6 +19,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from fabctl.adapters.source.config_files import (
     Guid,
     NonEmptyStr,
@@ -34,7 +36,6 @@ from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.items import Item, ItemKey, LogicalId
 from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.workspace import Workspace
-from pydantic import BaseModel, ConfigDict
 
 CHILDREN_DIR = ".children"
 

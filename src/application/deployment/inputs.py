@@ -31,8 +31,8 @@ def load_inputs(
     parameter_path: str = "",
 ) -> DeploymentInputs:
     """Read and validate all inputs; any problem raises before a single call to Fabric."""
+    source = reader.read_workspace(source_dir)  # first: a missing folder is the error to report
     config = reader.read_release_config(config_path or os.path.join(source_dir, CONFIG_FILE))
     env = config.environment(environment)
-    source = reader.read_workspace(source_dir)
     rules = reader.read_parameters(parameter_path or os.path.join(source_dir, PARAMETER_FILE))
     return DeploymentInputs(source_dir, source, config, env, rules)

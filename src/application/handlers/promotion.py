@@ -26,6 +26,7 @@ def request_promotion(
     clock: Clock,
     ids: IdGenerator,
 ) -> PromotionRequest:
+    source = reader.read_workspace(cmd.source_dir)
     config_path = cmd.config_path or os.path.join(cmd.source_dir, CONFIG_FILE)
     config = reader.read_release_config(config_path)
     source_env = config.environment(cmd.source_environment)
@@ -37,7 +38,6 @@ def request_promotion(
             subject=config.source,
             field="environments",
         )
-    source = reader.read_workspace(cmd.source_dir)
     keys = {ItemKey.parse(text) for text in cmd.items} or {item.key for item in source}
     for key in sorted(keys):
         if key not in source:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+
 from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, USER_OPTION, app, emit_json, output_mode
 
@@ -109,4 +110,5 @@ def deploy(
     else:
         render.deployment(result)
     if not result.succeeded:
+        click.secho(f"error: deployment {result.state}: {result.error}", fg="red", err=True)
         raise click.exceptions.Exit(exit_codes.DEPLOYMENT_FAILED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, app, emit_json
 
 

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import click
+
 from fabctl import __version__
 from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.deploy import deploy, plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import click
+
 from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, USER_OPTION, app, emit_json
 
 

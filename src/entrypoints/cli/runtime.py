@@ -13,12 +13,23 @@ import click
 if TYPE_CHECKING:
     from fabctl.entrypoints.bootstrap import App
 
+OUTPUT_META_KEY = "fabctl.output"
+
+
+def _remember_output(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    # Kept in `meta`, which the whole context chain shares: when an error reaches the group's
+    # handler, the subcommand's own context (and its params) is already gone.
+    ctx.meta[OUTPUT_META_KEY] = value
+    return value
+
+
 OUTPUT_OPTION = click.option(
     "--output",
     "-o",
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    callback=_remember_output,
     help="text for people; json for CI (one JSON document on stdout).",
 )
 USER_OPTION = click.option(
@@ -41,12 +52,8 @@ def app() -> App:
 
 
 def output_mode() -> str:
-    ctx: click.Context | None = click.get_current_context(silent=True)
-    while ctx is not None:
-        if "output" in ctx.params:
-            return str(ctx.params["output"])
-        ctx = ctx.parent
-    return "text"
+    ctx = click.get_current_context(silent=True)
+    return str(ctx.meta.get(OUTPUT_META_KEY, "text")) if ctx is not None else "text"
 
 
 def emit_json(data: Any) -> None:

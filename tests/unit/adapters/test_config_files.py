@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from fabctl.adapters.source.config_files import read_parameters, read_release_config
 from fabctl.adapters.source.git_folder import FabricGitFolderReader
 from fabctl.domain.environments import PromotionPolicy

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
 from fabctl.adapters.fabric.tenant_records import (
     DEFAULT_CAPACITY_ID,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from fabctl.adapters.source.git_folder import FabricGitFolderReader
 from fabctl.adapters.source.memory import InMemorySourceReader
 from fabctl.domain.errors import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from fabctl.application.handlers.deployment import plan_deployment
 from fabctl.domain.commands import ExecuteDeployment
 from fabctl.domain.definition import DefinitionPart, ItemDefinition

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabctl.application.queries import get_promotion
 from fabctl.domain.commands import (
     ApprovePromotion,

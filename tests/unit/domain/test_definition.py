@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.errors import InvalidSource
 

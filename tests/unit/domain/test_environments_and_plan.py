@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
 from fabctl.domain.errors import UnknownEnvironment
 from fabctl.domain.items import ItemKey

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from fabctl.domain import events
 from fabctl.domain.errors import IllegalTransition, PromotionRuleViolation
 from fabctl.domain.promotion import PromotedItem, PromotionRequest, PromotionState

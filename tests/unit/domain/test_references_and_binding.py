@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 
 import pytest
+
 from fabctl.domain.binding import BindingContext, bind, check_all_rules_matched
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.errors import DependencyCycle, InvalidConfiguration

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from fabctl.domain import events
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.errors import IllegalTransition

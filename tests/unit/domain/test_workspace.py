@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fabctl.domain.errors import DuplicateItem, InvalidSource
 from fabctl.domain.items import Item, ItemKey, LogicalId
 from fabctl.domain.workspace import Workspace
