@@ -5,9 +5,9 @@ Adapters implement these structurally; nothing here imports an adapter, an SDK o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -197,11 +197,3 @@ class Clock(Protocol):
 
 class IdGenerator(Protocol):
     def new_id(self) -> str: ...
-
-
-@dataclass
-class Identity:
-    """Who is acting, as the entrypoint established it (CLI user, CI principal, message sender)."""
-
-    name: str
-    roles: Sequence[str] = field(default_factory=tuple)

@@ -41,6 +41,7 @@ class TrackingUnitOfWork:
         self._ids = ids
         self._seen: list[Aggregate] = []
         self._committed_events: list[Event] = []
+        self._active = False  # inside a `with` block: repositories refuse to work outside one
 
     # -- storage hooks ---------------------------------------------------------------------
     def _begin(self) -> None:
@@ -63,13 +64,21 @@ class TrackingUnitOfWork:
 
     def __enter__(self) -> Self:
         self._seen = []
-        self._begin()
+        self._active = True
+        try:
+            self._begin()
+        except BaseException:
+            self._active = False  # the `with` block is not entered, so __exit__ will not run
+            raise
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.rollback()
+        try:
+            self.rollback()
+        finally:
+            self._active = False
 
     def commit(self) -> None:
         events: list[Event] = []

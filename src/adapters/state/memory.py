@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 from fabctl.adapters.state import StateStoreError
@@ -179,7 +178,6 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
         super().__init__(clock, ids)
         self._committed = _Tables()
         self._working: _Tables | None = None
-        self._active = False
         self._install_repositories()
 
     def tables(self) -> _Tables:
@@ -193,17 +191,6 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
     def now_iso(self) -> str:
         return datetime_to_str(self._clock.now())
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            super().__exit__(exc_type, exc, tb)
-        finally:
-            self._active = False
-
     def _install_repositories(self) -> None:
         self.promotions = InMemoryPromotionRepository(self)
         self.transactions = InMemoryTransactionRepository(self)
@@ -212,7 +199,6 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
         self.inbox = InMemoryInbox(self)
 
     def _begin(self) -> None:
-        self._active = True
         self._working = None
         self._install_repositories()
 

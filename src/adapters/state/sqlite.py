@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from fabctl.adapters.state import StateStoreError
@@ -214,7 +213,6 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         super().__init__(clock, ids)
         self.path = Path(path)
         self._connection: sqlite3.Connection | None = None
-        self._active = False
         self._schema_ready = False
         self._install_repositories()
 
@@ -233,17 +231,6 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         return self._clock.now()
 
     # -- unit of work ----------------------------------------------------------------------
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            super().__exit__(exc_type, exc, tb)
-        finally:
-            self._active = False
-
     def _install_repositories(self) -> None:
         self.promotions = SqlitePromotionRepository(self)
         self.transactions = SqliteTransactionRepository(self)
@@ -252,13 +239,8 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         self.inbox = SqliteInbox(self)
 
     def _begin(self) -> None:
-        self._active = True
         self._install_repositories()
-        try:
-            self._open_connection()
-        except BaseException:
-            self._active = False  # the `with` block is not entered, so __exit__ will not run
-            raise
+        self._open_connection()
 
     def _save(self, aggregate: Aggregate) -> None:
         if isinstance(aggregate, PromotionRequest):
