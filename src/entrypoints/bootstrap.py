@@ -39,6 +39,26 @@ def _in_state_dir(settings: Settings, name: str) -> str:
     return str(settings.state_dir / name)
 
 
+def _http_gateway(settings: Settings) -> FabricGateway:
+    # Imported here: httpx, tenacity and azure-identity cost start-up time the local default never needs.
+    from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
+
+    return HttpxFabricGateway(
+        settings.fabric_url, credential=_credential(settings.fabric_url), trace_path=settings.fabric_trace
+    )
+
+
+def _credential(url: str) -> object | None:
+    """No credential for a loopback emulator; otherwise azure-identity's default chain."""
+    from urllib.parse import urlsplit
+
+    if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"):
+        return None
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -58,6 +78,7 @@ class Container(containers.DeclarativeContainer):
             tenant=providers.Singleton(FabricTenant.at, providers.Callable(_in_state_dir, settings, "local-fabric.db")),
         ),
         memory=providers.Singleton(LocalFabricGateway, tenant=providers.Singleton(FabricTenant.in_memory)),
+        http=providers.Singleton(_http_gateway, settings),
     )
     reader = providers.Singleton(FabricGitFolderReader)
     publisher = providers.Singleton(InMemoryEventPublisher)

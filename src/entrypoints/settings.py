@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,9 +36,19 @@ class Settings(BaseSettings):
 
     state_dir: Path = Field(Path(".fabctl"), description="Where local state and the local Fabric live.")
     state_store: Literal["sqlite", "memory"] = "sqlite"
-    fabric: Literal["local", "memory"] = "local"
+    fabric: Literal["local", "memory", "http"] = "local"
+    fabric_url: str = Field("", description="Fabric REST base URL; setting it selects the http gateway.")
+    fabric_trace: Path | None = Field(None, description="Write an HTTP trace (JSON lines, secrets redacted).")
     event_bus: Literal["memory"] = "memory"
     user: str = Field(default_factory=_default_user, description="Who is acting (requester, approver).")
+
+    @model_validator(mode="after")
+    def _url_selects_http(self) -> Settings:
+        if self.fabric_url:
+            self.fabric = "http"
+        elif self.fabric == "http":
+            raise ValueError("fabric 'http' needs fabric_url (FABCTL_FABRIC_URL or --fabric-url)")
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -53,13 +63,13 @@ class Settings(BaseSettings):
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
 
 
-def load_settings() -> Settings:
-    """The settings, or one clear error naming the variable or key that is wrong."""
+def load_settings(**overrides: object) -> Settings:
+    """The settings (command-line `overrides` first), or one clear error naming what is wrong."""
     try:
-        return Settings()
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as e:
         first = e.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
+        key = ".".join(str(part) for part in first["loc"]) or "fabric"
         source = os.environ.get(CONFIG_FILE_ENV, "fabctl.toml")
         raise InvalidConfiguration(
             f"{first['msg']} (set by FABCTL_{key.upper()} or by '{key}' in {source})",

@@ -33,6 +33,7 @@ from fabctl.adapters.fabric.tenant_records import (
     FolderRecord,
     ItemRecord,
     RoleAssignmentRecord,
+    SqlEndpointRecord,
     WorkspaceRecord,
 )
 from fabctl.adapters.fabric.tenant_schema import connect
@@ -55,6 +56,7 @@ class FabricTenant:
         *,
         principal: str = "local-user",
         name_reservation_seconds: float = 0,
+        sql_endpoint_seconds: float = 0,
         clock: Callable[[], datetime] | None = None,
         new_id: Callable[[], str] | None = None,
     ) -> None:
@@ -63,6 +65,7 @@ class FabricTenant:
         self._lock = threading.Lock()
         self._principal = principal
         self._reservation = timedelta(seconds=name_reservation_seconds)
+        self._sql_endpoint_delay = timedelta(seconds=sql_endpoint_seconds)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
 
@@ -206,6 +209,9 @@ class FabricTenant:
             payload = None if creation_payload is None else json.dumps(creation_payload)
             rows.insert_item(db, item, payload)
             rows.insert_parts(db, item.id, parts)
+            if item_type == "Lakehouse":
+                ready_at = self._clock() + self._sql_endpoint_delay
+                db.execute("INSERT INTO sql_endpoints VALUES (?, ?)", (item.id, ready_at.isoformat()))
             return item
 
     def get_item(self, workspace_id: str, item_id: str) -> ItemRecord:
@@ -286,6 +292,19 @@ class FabricTenant:
             db.execute("DELETE FROM definition_parts WHERE item_id = ?", (item_id,))
             rows.insert_parts(db, item_id, checked)
 
+    def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> SqlEndpointRecord:
+        """The SQL endpoint of a Lakehouse: "InProgress" until `sql_endpoint_seconds` have passed."""
+        with self._transaction() as db:
+            rows.get_workspace(db, workspace_id)
+            item = rows.get_item(db, workspace_id, lakehouse_id)
+            if item.type != "Lakehouse":
+                raise errors.not_found("Item", lakehouse_id)
+            row = db.execute("SELECT ready_at FROM sql_endpoints WHERE item_id = ?", (lakehouse_id,)).fetchone()
+        ready = row is None or datetime.fromisoformat(row["ready_at"]) <= self._clock()
+        # Derived from the Lakehouse id, so it is stable without taking an id from `new_id`.
+        endpoint_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"fabric-sql-endpoint:{lakehouse_id}"))
+        return SqlEndpointRecord(endpoint_id, f"{endpoint_id.replace('-', '')}.datawarehouse.fabric.local", ready)
+
     def move_item(self, workspace_id: str, item_id: str, folder_id: str | None) -> ItemRecord:
         """Move an item into a folder, or to the workspace root when `folder_id` is None."""
         with self._transaction(write=True) as db:
@@ -318,6 +337,39 @@ class FabricTenant:
             found = db.execute("SELECT * FROM folders WHERE workspace_id = ? ORDER BY rowid", (workspace_id,))
             return [rows.folder(r) for r in found]
 
+    def get_folder(self, workspace_id: str, folder_id: str) -> FolderRecord:
+        with self._transaction() as db:
+            rows.get_workspace(db, workspace_id)
+            return rows.get_folder(db, workspace_id, folder_id)
+
+    def rename_folder(self, workspace_id: str, folder_id: str, display_name: str) -> FolderRecord:
+        rules.require_name(display_name, "folder")
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            folder = rows.get_folder(db, workspace_id, folder_id)
+            if display_name.casefold() != folder.display_name.casefold():
+                rules.folder_name_free(db, workspace_id, folder.parent_id, display_name)
+            db.execute(
+                "UPDATE folders SET display_name = ?, name_key = ? WHERE id = ?",
+                (display_name, display_name.casefold(), folder_id),
+            )
+            return rows.get_folder(db, workspace_id, folder_id)
+
+    def move_folder(self, workspace_id: str, folder_id: str, parent_id: str | None) -> FolderRecord:
+        """Move a folder (with its contents) under `parent_id`, or to the root when None."""
+        with self._transaction(write=True) as db:
+            rows.get_workspace(db, workspace_id)
+            folder = rows.get_folder(db, workspace_id, folder_id)
+            ancestor = parent_id
+            while ancestor is not None:  # a folder cannot end up inside itself
+                if ancestor == folder_id:
+                    raise errors.invalid_input("A folder cannot be moved into itself or its subfolders")
+                ancestor = rows.get_folder(db, workspace_id, ancestor).parent_id
+            if parent_id != folder.parent_id:
+                rules.folder_name_free(db, workspace_id, parent_id, folder.display_name)
+            db.execute("UPDATE folders SET parent_id = ? WHERE id = ?", (parent_id, folder_id))
+            return rows.get_folder(db, workspace_id, folder_id)
+
     def delete_folder(self, workspace_id: str, folder_id: str) -> None:
         with self._transaction(write=True) as db:
             rows.get_workspace(db, workspace_id)
@@ -325,7 +377,14 @@ class FabricTenant:
             rules.folder_empty(db, folder_id)
             db.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
 
-    # --- snapshot ----------------------------------------------------------------------------
+    # --- snapshot and reset -------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Forget every workspace (and all they hold); the capacities stay."""
+        with self._transaction(write=True) as db:
+            # Items first: their folder references would otherwise block the folders' cascade.
+            db.execute("DELETE FROM items")
+            db.execute("DELETE FROM workspaces")
 
     def snapshot(self, *, ids: bool = True) -> dict[str, Any]:
         """Everything the tenant holds as a JSON-able dict, in a deterministic order.

@@ -126,6 +126,24 @@ class RoleAssignmentRecord:
         }
 
 
+@dataclass(frozen=True)
+class SqlEndpointRecord:
+    """The SQL analytics endpoint Fabric provisions for a Lakehouse, a moment after creating it."""
+
+    id: str
+    connection_string: str
+    ready: bool
+
+    def to_fabric(self) -> dict[str, Any]:
+        # Until provisioning succeeds the endpoint has no usable id or address yet: the keys stay
+        # present (clients index them) but null, and fabric-cicd polls `provisioningStatus`.
+        return {
+            "id": self.id if self.ready else None,
+            "connectionString": self.connection_string if self.ready else None,
+            "provisioningStatus": "Success" if self.ready else "InProgress",
+        }
+
+
 def generated_platform(item: ItemRecord) -> DefinitionPart:
     """The `.platform` part the service returns for an item that was never given one."""
     document = {

@@ -60,6 +60,11 @@ _STATEMENTS = (
         name_key TEXT NOT NULL,
         available_at TEXT NOT NULL,
         PRIMARY KEY (workspace_id, type, name_key))""",
+    # When each Lakehouse's SQL endpoint finishes provisioning. Added after version 1 shipped;
+    # CREATE IF NOT EXISTS upgrades older files, whose Lakehouses (no row) count as provisioned.
+    """CREATE TABLE IF NOT EXISTS sql_endpoints (
+        item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        ready_at TEXT NOT NULL)""",
 )
 
 

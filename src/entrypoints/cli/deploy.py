@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from fabctl.entrypoints.cli import exit_codes
-from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, USER_OPTION, app, emit_json, output_mode
+from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json, output_mode
 
 
 def _common(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -29,6 +29,7 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Delete items fabctl deployed that left the source (never data items).",
         ),
+        FABRIC_URL_OPTION,
         OUTPUT_OPTION,
     ]
     for option in reversed(options):
@@ -45,6 +46,7 @@ def plan(
     parameter_path: str,
     items: tuple[str, ...],
     delete_orphans: bool,
+    fabric_url: str | None,
     output: str,
 ) -> None:
     """Show what `deploy` would change in the environment's workspace, writing nothing.
@@ -57,7 +59,7 @@ def plan(
     from fabctl.entrypoints.cli import render
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
-    application = app()
+    application = app(fabric_url=fabric_url)
     result = plan_deployment(
         application.reader, application.gateway, application.uow, source_dir, environment,
         config_path=config_path, parameter_path=parameter_path, items=items, delete_orphans=delete_orphans,
@@ -85,6 +87,7 @@ def deploy(
     parameter_path: str,
     items: tuple[str, ...],
     delete_orphans: bool,
+    fabric_url: str | None,
     output: str,
     on_error: str | None,
     user: str | None,
@@ -98,7 +101,7 @@ def deploy(
     from fabctl.entrypoints.cli import render
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
-    application = app()
+    application = app(fabric_url=fabric_url)
     command = ExecuteDeployment(
         message_id=str(uuid.uuid4()), source_dir=source_dir, environment=environment,
         requested_by=user or application.settings.user, config_path=config_path,

@@ -14,6 +14,7 @@ from fabctl.entrypoints.cli.events import events
 from fabctl.entrypoints.cli.promote import promote
 from fabctl.entrypoints.cli.runtime import fail, log_unexpected
 from fabctl.entrypoints.cli.tx import tx
+from fabctl.entrypoints.emulator.cli import emulator
 
 
 class FabctlGroup(click.Group):
@@ -66,6 +67,7 @@ cli.add_command(deploy)
 cli.add_command(promote)
 cli.add_command(tx)
 cli.add_command(events)
+cli.add_command(emulator)
 
 
 def main() -> None:

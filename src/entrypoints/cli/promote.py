@@ -6,7 +6,7 @@ import uuid
 
 import click
 
-from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, USER_OPTION, app, emit_json
+from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json
 
 
 def _show(request: object, output: str) -> None:
@@ -47,6 +47,7 @@ def promote() -> None:
     "--config", "config_path", default="", help="Workspace config [default: SOURCE_DIR/workspace-config.yaml]."
 )
 @USER_OPTION
+@FABRIC_URL_OPTION
 @OUTPUT_OPTION
 def request_(
     source_dir: str,
@@ -56,12 +57,13 @@ def request_(
     note: str,
     config_path: str,
     user: str | None,
+    fabric_url: str | None,
     output: str,
 ) -> None:
     """Ask to promote SOURCE_DIR's items from one environment to the next."""
     from fabctl.domain.commands import RequestPromotion
 
-    application = app()
+    application = app(fabric_url=fabric_url)
     request = application.bus.handle(
         RequestPromotion(
             message_id=str(uuid.uuid4()), source_dir=source_dir, source_environment=source_environment,
@@ -76,12 +78,13 @@ def request_(
 @click.argument("request_id")
 @click.option("--comment", default="", help="Kept in the audit trail.")
 @USER_OPTION
+@FABRIC_URL_OPTION
 @OUTPUT_OPTION
-def approve(request_id: str, comment: str, user: str | None, output: str) -> None:
+def approve(request_id: str, comment: str, user: str | None, fabric_url: str | None, output: str) -> None:
     """Approve a request; the last approval needed deploys it to the target environment."""
     from fabctl.domain.commands import ApprovePromotion
 
-    application = app()
+    application = app(fabric_url=fabric_url)
     approver = user or application.settings.user
     application.bus.handle(ApprovePromotion(str(uuid.uuid4()), request_id, approver, comment))
     _show(_current(request_id), output)

@@ -40,13 +40,24 @@ USER_OPTION = click.option(
 )
 
 
-def app() -> App:
+FABRIC_URL_OPTION = click.option(
+    "--fabric-url",
+    default=None,
+    help="Fabric REST base URL, e.g. https://api.fabric.microsoft.com/v1 or an emulator's "
+    "http://127.0.0.1:PORT/v1 [default: $FABCTL_FABRIC_URL, else the local Fabric in .fabctl/].",
+)
+
+
+def app(**overrides: object) -> App:
+    """The application, built once per command; `overrides` are settings given as flags."""
     ctx = click.get_current_context()
     root = ctx.find_root()
     if root.obj is None:
         from fabctl.entrypoints.bootstrap import bootstrap
+        from fabctl.entrypoints.settings import load_settings
 
-        root.obj = bootstrap()
+        given = {k: v for k, v in overrides.items() if v is not None}
+        root.obj = bootstrap(load_settings(**given))
     built: App = root.obj
     return built
 

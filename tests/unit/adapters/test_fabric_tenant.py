@@ -459,6 +459,93 @@ def test_folder_rules(tenant: FabricTenant, ws: str) -> None:
     assert [f.display_name for f in tenant.list_folders(ws)] == ["inner"]
 
 
+def test_folders_are_renamed_within_their_parent(tenant: FabricTenant, ws: str) -> None:
+    tenant.create_folder(ws, "Taken")
+    folder = tenant.create_folder(ws, "Draft")
+
+    assert tenant.rename_folder(ws, folder.id, "draft").display_name == "draft"  # a change of case only
+    assert refused(lambda: tenant.rename_folder(ws, folder.id, "TAKEN")) == (409, "FolderDisplayNameAlreadyInUse")
+    assert refused(lambda: tenant.rename_folder(ws, "nowhere", "X")) == (404, "FolderNotFound")
+    assert tenant.rename_folder(ws, folder.id, "Final") == tenant.get_folder(ws, folder.id)
+    assert tenant.get_folder(ws, folder.id).display_name == "Final"
+
+
+def test_folders_move_with_their_contents_but_never_into_themselves(tenant: FabricTenant, ws: str) -> None:
+    outer = tenant.create_folder(ws, "Outer")
+    inner = tenant.create_folder(ws, "Inner", parent_id=outer.id)
+    target = tenant.create_folder(ws, "Target")
+    tenant.create_folder(ws, "Outer", parent_id=target.id)
+    item = tenant.create_item(ws, "Notebook", "Load", definition=NOTEBOOK, folder_id=inner.id)
+
+    assert refused(lambda: tenant.move_folder(ws, outer.id, inner.id)) == (400, "InvalidInput")
+    assert refused(lambda: tenant.move_folder(ws, outer.id, outer.id)) == (400, "InvalidInput")
+    assert refused(lambda: tenant.move_folder(ws, outer.id, target.id)) == (409, "FolderDisplayNameAlreadyInUse")
+    moved = tenant.move_folder(ws, inner.id, target.id)
+    assert moved.parent_id == target.id
+    assert tenant.get_item(ws, item.id).folder_id == inner.id
+    assert tenant.move_folder(ws, inner.id, None).parent_id is None
+
+
+# --- lakehouse SQL endpoint ----------------------------------------------------------------------
+
+
+def test_a_lakehouse_sql_endpoint_is_in_progress_until_the_delay_passes() -> None:
+    clock = Clock()
+    with FabricTenant.in_memory(sql_endpoint_seconds=20, clock=clock) as tenant:
+        ws = tenant.create_workspace("Dev").id
+        lakehouse = tenant.create_item(ws, "Lakehouse", "Bronze")
+        notebook = tenant.create_item(ws, "Notebook", "Load", definition=NOTEBOOK)
+
+        early = tenant.get_sql_endpoint(ws, lakehouse.id).to_fabric()
+        clock.advance(20)
+        ready = tenant.get_sql_endpoint(ws, lakehouse.id)
+        assert refused(lambda: tenant.get_sql_endpoint(ws, notebook.id)) == (404, "ItemNotFound")
+
+    assert early == {"id": None, "connectionString": None, "provisioningStatus": "InProgress"}
+    assert ready.to_fabric() == {
+        "id": ready.id,
+        "connectionString": ready.connection_string,
+        "provisioningStatus": "Success",
+    }
+    assert ready.id not in (lakehouse.id, notebook.id, ws)
+    assert ready.connection_string
+
+
+def test_without_a_delay_the_sql_endpoint_is_ready_at_once(tenant: FabricTenant, ws: str) -> None:
+    lakehouse = tenant.create_item(ws, "Lakehouse", "Bronze")
+
+    assert tenant.get_sql_endpoint(ws, lakehouse.id).ready
+
+
+# --- clearing ----------------------------------------------------------------------------------
+
+
+def test_clear_forgets_every_workspace_but_keeps_the_capacities(tmp_path: Path) -> None:
+    with FabricTenant.at(tmp_path / "tenant.db", name_reservation_seconds=600) as tenant:
+        ws = tenant.create_workspace("Dev").id
+        folder = tenant.create_folder(ws, "F")
+        gone = tenant.create_item(ws, "Notebook", "Reserved", definition=NOTEBOOK, folder_id=folder.id)
+        tenant.create_item(ws, "Lakehouse", "Bronze")
+        tenant.delete_item(ws, gone.id)
+        capacities = tenant.list_capacities()
+
+        tenant.clear()
+
+        assert tenant.list_workspaces() == []
+        assert tenant.list_capacities() == capacities
+        assert tenant.snapshot()["workspaces"] == []
+        again = tenant.create_workspace("Dev").id
+        # The reservation went with the old workspace: the name is free in the new one.
+        assert tenant.create_item(again, "Notebook", "Reserved", definition=NOTEBOOK).display_name == "Reserved"
+
+    with sqlite3.connect(tmp_path / "tenant.db") as raw:
+        counts = {
+            t: raw.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("items", "folders", "definition_parts", "sql_endpoints", "reserved_names")
+        }
+    assert counts == {"items": 1, "folders": 0, "definition_parts": 1, "sql_endpoints": 0, "reserved_names": 0}
+
+
 # --- snapshot ----------------------------------------------------------------------------------
 
 

@@ -1,0 +1,118 @@
+"""Fabric's JSON shapes to and from the application's types (REST reference §7, §8).
+
+Readers raise `KeyError`/`TypeError`/`ValueError` (or the domain's `InvalidSource` for a
+payload that is not base64) on a shape the API does not promise; the gateway turns those into
+`FabricResponseUnreadable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fabctl.application.ports import RemoteFolder, RemoteItem, WorkspaceInfo
+from fabctl.domain.definition import DefinitionPart, ItemDefinition
+
+INLINE_BASE64 = "InlineBase64"
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    """A workspace role: Fabric uses the principal id as the assignment id."""
+
+    id: str
+    principal_id: str
+    principal_type: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Capacity:
+    id: str
+    name: str
+    sku: str = ""
+    region: str = ""
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class SqlEndpointProperties:
+    """The SQL analytics endpoint the service provisions with a lakehouse."""
+
+    id: str
+    connection_string: str
+    provisioning_status: str
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key} is {type(value).__name__}, not a string")
+    return value
+
+
+def workspace_info(body: dict[str, Any]) -> WorkspaceInfo:
+    return WorkspaceInfo(_text(body, "id"), _text(body, "displayName"), body.get("capacityId") or "")
+
+
+def remote_item(body: dict[str, Any]) -> RemoteItem:
+    # `description` may be "" or null; `folderId` is present only off the workspace root.
+    return RemoteItem(
+        _text(body, "id"),
+        _text(body, "type"),
+        _text(body, "displayName"),
+        body.get("description") or "",
+        body.get("folderId") or None,
+    )
+
+
+def remote_folder(body: dict[str, Any]) -> RemoteFolder:
+    return RemoteFolder(_text(body, "id"), _text(body, "displayName"), body.get("parentFolderId") or None)
+
+
+def role_assignment(body: dict[str, Any]) -> RoleAssignment:
+    principal = body["principal"]
+    return RoleAssignment(
+        str(body.get("id") or principal["id"]), _text(principal, "id"), _text(principal, "type"), _text(body, "role")
+    )
+
+
+def capacity(body: dict[str, Any]) -> Capacity:
+    return Capacity(
+        _text(body, "id"),
+        _text(body, "displayName"),
+        body.get("sku", ""),
+        body.get("region", ""),
+        body.get("state", ""),
+    )
+
+
+def sql_endpoint(body: dict[str, Any]) -> SqlEndpointProperties | None:
+    """From a lakehouse's `properties.sqlEndpointProperties` (its id and address are null until provisioned)."""
+    endpoint = (body.get("properties") or {}).get("sqlEndpointProperties")
+    if not endpoint:
+        return None
+    return SqlEndpointProperties(
+        str(endpoint.get("id") or ""),
+        str(endpoint.get("connectionString") or ""),
+        str(endpoint.get("provisioningStatus") or ""),
+    )
+
+
+def definition_body(definition: ItemDefinition) -> dict[str, Any]:
+    return {
+        "parts": [
+            {"path": part.path, "payload": part.to_base64(), "payloadType": INLINE_BASE64} for part in definition.parts
+        ]
+    }
+
+
+def item_definition(body: dict[str, Any]) -> ItemDefinition:
+    """`{"definition": {"format"?, "parts": [...]}}` decoded into the domain's definition."""
+    parts = []
+    for part in body["definition"]["parts"]:
+        payload_type = part.get("payloadType", INLINE_BASE64)
+        if payload_type != INLINE_BASE64:
+            raise ValueError(f"part {part.get('path')!r} has payloadType {payload_type!r}, not {INLINE_BASE64}")
+        parts.append(DefinitionPart.from_base64(_text(part, "path"), _text(part, "payload")))
+    return ItemDefinition.of(parts)

@@ -1,0 +1,89 @@
+"""Throttling shared by every worker of one gateway.
+
+Fabric throttles per identity, not per connection: when one call is answered 429 with
+`Retry-After`, the identity is blocked, and any other worker calling meanwhile is refused too
+(and makes the block last longer). `ThrottleGate` therefore holds *every* caller until the
+deadline has passed, instead of each thread backing off on its own as fabric-cicd does.
+`RateLimiter` keeps the client under a requests-per-minute budget so 429s are rarer to begin with.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class ThrottleGate:
+    """A deadline before which no request of this gateway may be sent."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._open_at = float("-inf")
+
+    def block_for(self, seconds: float) -> float:
+        """Close the gate for `seconds` from now (never shortening a longer block); the deadline."""
+        with self._lock:
+            self._open_at = max(self._open_at, self._clock() + max(0.0, seconds))
+            return self._open_at
+
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._open_at - self._clock())
+
+    def wait(self) -> float:
+        """Block until the gate is open; the seconds waited. Re-checks, as a block may be extended."""
+        waited = 0.0
+        while True:
+            remaining = self.remaining()
+            if remaining <= 0:
+                return waited
+            self._sleep(remaining)
+            waited += remaining
+
+
+class RateLimiter:
+    """A token bucket: `requests_per_minute` on average, bursts of at most `burst` requests.
+
+    A caller that finds the bucket empty reserves the next token and sleeps until it is due,
+    outside the lock, so concurrent callers queue in order instead of spinning.
+    """
+
+    def __init__(
+        self,
+        requests_per_minute: float,
+        *,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if requests_per_minute <= 0:
+            raise ValueError("requests_per_minute must be positive")
+        if burst < 1:
+            raise ValueError("burst must be at least 1")
+        self._rate = requests_per_minute / 60.0  # tokens per second
+        self._capacity = float(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = float(burst)
+        self._updated = clock()
+
+    def acquire(self) -> float:
+        """Take one token, waiting for it if needed; the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
+            self._updated = now
+            self._tokens -= 1.0  # may go negative: a reservation of a future token
+            wait = 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+        if wait > 0:
+            self._sleep(wait)
+        return wait

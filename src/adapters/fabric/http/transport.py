@@ -1,0 +1,232 @@
+"""`FabricHttpClient`: one shared `httpx.Client`, with every resilience rule in one place.
+
+Each call: circuit breaker -> client-side rate limit -> shared throttle gate -> bearer token ->
+send -> trace -> translate. tenacity repeats what is safe to repeat:
+
+- not sent (no connection, connect timeout): always;
+- no answer or 5xx/408: only when the caller says the request is idempotent (a create is not:
+  the gateway looks the object up before repeating it);
+- 429: after the gate's `Retry-After` wait, within a total throttling budget;
+- 401 `TokenExpired`: with a freshly fetched token (the expired one is dropped for every worker),
+  at most `max_retries` times, so a credential that keeps minting rejected tokens cannot loop.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import tenacity
+
+from fabctl.adapters.fabric.http import responses
+from fabctl.adapters.fabric.http.auth import TokenProvider, is_loopback
+from fabctl.adapters.fabric.http.circuit import CircuitBreaker
+from fabctl.adapters.fabric.http.errors import (
+    FabricCircuitOpen,
+    FabricRequestNotSent,
+    FabricResponseUnreadable,
+    FabricServerError,
+    FabricThrottled,
+    FabricUnauthorized,
+)
+from fabctl.adapters.fabric.http.throttle import RateLimiter, ThrottleGate
+from fabctl.adapters.fabric.http.trace import HttpTrace
+
+DEFAULT_BASE_URL = "https://api.fabric.microsoft.com/v1"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying. Backoff doubles from `backoff_s` up to `backoff_max_s`, with jitter."""
+
+    max_retries: int = 5
+    backoff_s: float = 1.0
+    backoff_max_s: float = 30.0
+    throttle_budget_s: float = 300.0  # total Retry-After waiting per call before giving up
+    throttle_default_s: float = 10.0  # when a 429 carries no Retry-After
+    max_throttle_retries: int = 50
+
+
+@dataclass
+class _Call:
+    """What one logical call has used up across its attempts."""
+
+    idempotent: bool
+    transient_failures: int = 0
+    throttle_retries: int = 0
+    throttled_s: float = 0.0
+    token: str = ""
+    token_refreshes: int = 0
+
+
+class FabricHttpClient:
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        tokens: TokenProvider | None = None,
+        timeout_s: float = 60.0,
+        connect_timeout_s: float = 10.0,
+        retry: RetryPolicy | None = None,
+        gate: ThrottleGate | None = None,
+        limiter: RateLimiter | None = None,
+        breaker: CircuitBreaker | None = None,
+        trace: HttpTrace | None = None,
+        user_agent: str = "fabctl",
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._tokens = tokens
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._gate = gate or ThrottleGate(clock=clock, sleep=sleep)
+        self._limiter = limiter
+        self._breaker = breaker or CircuitBreaker(clock=clock)
+        self._trace = trace
+        self._http = httpx.Client(
+            base_url=self.base_url + "/",
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+            headers={"User-Agent": user_agent, "Accept": "application/json"},
+            follow_redirects=False,
+            trust_env=not is_loopback(self.base_url),  # a proxy from the environment cannot reach our loopback
+        )
+
+    def close(self) -> None:
+        self._http.close()
+        if self._trace is not None:
+            self._trace.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """A 2xx response, or the taxonomy error once retrying is over. `url` may be absolute."""
+        call = _Call(idempotent=idempotent)
+        retrying = tenacity.Retrying(
+            sleep=self._pause,
+            retry=tenacity.retry_if_exception(lambda e: self._should_retry(e, call)),
+            wait=lambda state: self._delay(state, call),
+            stop=tenacity.stop_never,  # _should_retry owns the limits: they differ per failure kind
+            reraise=True,
+        )
+        response: httpx.Response = retrying(self._attempt, method, url, json, params, call)
+        return response
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self._sleep(seconds)
+
+    def _attempt(
+        self, method: str, url: str, body: Any, params: Mapping[str, str] | None, call: _Call
+    ) -> httpx.Response:
+        full_url = url if "://" in url else f"{self.base_url}/{url.lstrip('/')}"
+        call.throttled_s += self._gate.wait()
+        if self._limiter is not None and self._limiter.acquire() > 0:
+            # Another worker may have been throttled while this one queued for a token.
+            call.throttled_s += self._gate.wait()
+        headers: dict[str, str] = {}
+        if self._tokens is not None:
+            call.token = self._tokens.token()
+            headers["Authorization"] = f"Bearer {call.token}"
+        self._breaker.before_call(method, full_url)  # last before sending: a half-open probe must end in an outcome
+        started = self._clock()
+        try:
+            response = self._http.request(method, url, json=body, params=params, headers=headers)
+        except httpx.TransportError as e:
+            self._breaker.record_failure()
+            error = responses.transport_error(e, method, full_url)
+            self._record(method, full_url, _request_of(e), None, started, call, str(error))
+            raise error from e
+        except BaseException:
+            self._breaker.record_failure()
+            raise
+        failed = response.status_code == 408 or response.status_code >= 500
+        if failed:
+            self._breaker.record_failure()
+        else:
+            self._breaker.record_success()
+        self._record(method, full_url, response.request, response, started, call)
+        if response.is_success:
+            return response
+        http_error = responses.http_error(response)
+        if response.status_code == 429:
+            wait = http_error.retry_after_s
+            self._gate.block_for(self._retry.throttle_default_s if wait is None else wait)
+        raise http_error
+
+    def _should_retry(self, error: BaseException, call: _Call) -> bool:
+        policy = self._retry
+        if isinstance(error, FabricCircuitOpen):
+            return False
+        if isinstance(error, FabricThrottled):
+            call.throttle_retries += 1
+            within_budget = call.throttled_s + self._gate.remaining() <= policy.throttle_budget_s
+            return within_budget and call.throttle_retries <= policy.max_throttle_retries
+        if isinstance(error, FabricUnauthorized):
+            if error.error_code != "TokenExpired" or self._tokens is None:
+                return False
+            call.token_refreshes += 1
+            self._tokens.invalidate(call.token)
+            return call.token_refreshes <= max(1, policy.max_retries)
+        ambiguous = isinstance(error, FabricResponseUnreadable | FabricServerError)
+        if isinstance(error, FabricRequestNotSent) or (ambiguous and call.idempotent):
+            call.transient_failures += 1
+            return call.transient_failures <= policy.max_retries
+        return False
+
+    def _delay(self, state: tenacity.RetryCallState, call: _Call) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, FabricThrottled | FabricUnauthorized):
+            return 0.0  # the gate holds the retry for exactly Retry-After; a new token needs no wait
+        return self.backoff(call.transient_failures, getattr(error, "retry_after_s", None))
+
+    def backoff(self, failures: int, retry_after: float | None = None) -> float:
+        """Capped exponential backoff with equal jitter; a server's Retry-After is a floor."""
+        policy = self._retry
+        ceiling = min(policy.backoff_max_s, policy.backoff_s * 2.0 ** max(0, failures - 1))
+        delay: float = ceiling / 2 + random.uniform(0, ceiling / 2)
+        floor: float = min(retry_after or 0.0, policy.backoff_max_s)
+        return max(delay, floor)
+
+    def _record(
+        self,
+        method: str,
+        url: str,
+        request: httpx.Request | None,
+        response: httpx.Response | None,
+        started: float,
+        call: _Call,
+        error: str = "",
+    ) -> None:
+        if self._trace is None:
+            return
+        self._trace.record(
+            method=method,
+            url=url if request is None else str(request.url),
+            status=None if response is None else response.status_code,
+            duration_s=self._clock() - started,
+            request_id="" if response is None else responses.request_id_of(response),
+            request_headers={} if request is None else dict(request.headers),
+            request_body=None if request is None else request.content,
+            response_body=None if response is None else response.content,
+            error=error,
+            attempt=1 + call.transient_failures + call.throttle_retries + call.token_refreshes,
+        )
+
+
+def _request_of(error: httpx.TransportError) -> httpx.Request | None:
+    try:
+        return error.request
+    except RuntimeError:  # httpx raises when the error was not tied to a request
+        return None

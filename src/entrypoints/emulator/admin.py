@@ -1,0 +1,37 @@
+"""`/_emulator/*`: the test and benchmark surface. No auth, faults, latency or request logging,
+so inspecting or re-tuning the server never disturbs what is being measured.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fabctl.entrypoints.emulator.messages import ApiError, Request, Response, json_response, not_found_route
+
+if TYPE_CHECKING:
+    from fabctl.entrypoints.emulator.app import EmulatorApp
+
+PREFIX = "/_emulator"
+
+
+def handle(app: EmulatorApp, request: Request) -> Response:
+    action = (request.method, request.path.removeprefix(PREFIX).strip("/"))
+    if action == ("POST", "reset"):
+        app.reset()
+        return json_response(200, {"reset": True})
+    if action == ("GET", "snapshot"):
+        ids = request.query.get("ids", "true").strip().lower() not in ("false", "0", "no")
+        return json_response(200, app.tenant.snapshot(ids=ids))
+    if action == ("GET", "requests"):
+        return json_response(200, app.log.to_json())
+    if action == ("GET", "config"):
+        return json_response(200, app.options.runtime_view())
+    if action == ("POST", "config"):
+        changes = request.json()
+        if not isinstance(changes, dict):
+            raise ApiError(400, "BadRequest", 'The body must be a JSON object of knobs, e.g. {"fault_rate": 0.1}')
+        try:
+            return json_response(200, app.configure(changes).runtime_view())
+        except ValueError as e:
+            raise ApiError(400, "BadRequest", str(e)) from e
+    raise not_found_route(request.method, request.path)

@@ -1,0 +1,144 @@
+"""`EmulatorApp`: one request in, one response out (or a dropped connection), socket-free.
+
+The order of what happens to an API request, which the docs and tests rely on:
+throttle verdict (on arrival) -> latency -> 429 if throttled -> injected fault -> route -> handler.
+Admin requests (`/_emulator/*`) skip all of it: no throttling, faults, latency or logging.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
+from fabctl.entrypoints.emulator import admin
+from fabctl.entrypoints.emulator.faults import Dice, Throttle, blocked_message, principal_of
+from fabctl.entrypoints.emulator.messages import ApiError, Request, Response, not_found_route
+from fabctl.entrypoints.emulator.operations import OperationStore
+from fabctl.entrypoints.emulator.options import EmulatorOptions
+from fabctl.entrypoints.emulator.request_log import RequestLog
+from fabctl.entrypoints.emulator.router import Call, Route, Router
+from fabctl.entrypoints.emulator.routes import fabric_router
+
+log = logging.getLogger(__name__)
+
+RESERVED_NAME_CODE = "ItemDisplayNameNotAvailableYet"
+
+
+class EmulatorApp:
+    def __init__(self, tenant: FabricTenant, options: EmulatorOptions, router: Router | None = None) -> None:
+        self.tenant = tenant
+        self._options = options
+        self._options_lock = threading.Lock()
+        self._router = router or fabric_router()
+        self.operations = OperationStore()
+        self.throttle = Throttle()
+        self.dice = Dice(options.seed)
+        self.log = RequestLog()
+
+    @property
+    def options(self) -> EmulatorOptions:
+        with self._options_lock:
+            return self._options
+
+    def configure(self, changes: dict[str, Any]) -> EmulatorOptions:
+        """Apply runtime knob changes (ValueError if invalid); a new seed restarts the dice."""
+        with self._options_lock:
+            self._options = self._options.with_changes(changes)
+            if "seed" in changes:
+                self.dice.reseed(self._options.seed)
+            return self._options
+
+    def reset(self) -> None:
+        """An empty tenant and fresh counters; the options stay, the dice restart from the seed."""
+        self.tenant.clear()
+        self.operations.clear()
+        self.throttle.clear()
+        self.log.clear()
+        self.dice.reseed(self.options.seed)
+
+    def handle(self, request: Request) -> Response | None:
+        """The response to send, or None to drop the connection without one (the reset fault)."""
+        request_id = str(uuid.uuid4())
+        try:
+            if request.path.startswith(admin.PREFIX):
+                response: Response | None = admin.handle(self, request)
+            else:
+                response = self._api(request, request_id)
+        except ApiError as e:
+            response = e.response(request_id)
+        except Exception:  # a bug here must still answer, as Fabric's 500 does
+            log.exception("unexpected error serving %s %s", request.method, request.path)
+            response = ApiError(500, "UnknownError", "An unexpected error occurred").response(request_id)
+        if response is not None:
+            response.headers["RequestId"] = request_id
+        return response
+
+    def _api(self, request: Request, request_id: str) -> Response | None:
+        options = self.options
+        principal = principal_of(request.header("Authorization"))
+        verdict = self.throttle.check(principal, options.throttle_rpm)
+        found = self._router.find(request.method, request.path)
+        route_key = f"{request.method} {found[0].template if found else '(no route)'}"
+        if options.latency_ms:
+            time.sleep(options.latency_ms / 1000)
+
+        fault: str | None = None
+        response: Response | None
+        if verdict.retry_after is not None:
+            response = ApiError(
+                429,
+                "RequestBlocked",
+                blocked_message(verdict.retry_after),
+                headers={"Retry-After": str(verdict.retry_after)},
+            ).response(request_id)
+        else:
+            may_fail_operation = found is not None and found[0].may_be_lro
+            kinds = [k for k in options.fault_kinds if k != "failed-operation" or may_fail_operation]
+            fault = self.dice.fault(options.fault_rate, kinds)
+            response, fault = self._faulted_or_served(request, request_id, found, options, fault)
+
+        status = None if response is None else response.status
+        self.log.record(route_key, status, fault=fault, early_retry_by=principal if verdict.early_retry else None)
+        return response
+
+    def _faulted_or_served(
+        self,
+        request: Request,
+        request_id: str,
+        found: tuple[Route, dict[str, str]] | None,
+        options: EmulatorOptions,
+        fault: str | None,
+    ) -> tuple[Response | None, str | None]:
+        if fault == "reset":
+            return None, fault
+        if fault == "500":
+            error = ApiError(500, "UnknownError", "An unexpected error occurred while processing the request")
+            return error.response(request_id), fault
+        if fault == "token-expired":
+            return ApiError(401, "TokenExpired", "Access token has expired").response(request_id), fault
+        if found is None:
+            return not_found_route(request.method, request.path).response(request_id), None
+        route, params = found
+        call = Call(
+            request,
+            params,
+            tenant=self.tenant,
+            options=options,
+            operations=self.operations,
+            chance=self.dice.chance,
+            fail_operation=fault == "failed-operation",
+        )
+        try:
+            response = route.handler(call)
+        except TenantError as e:
+            # The reference leaves 400 vs 409 open for a still-reserved name: the knob picks.
+            status = options.reserved_name_status if e.error_code == RESERVED_NAME_CODE else None
+            response = ApiError.from_tenant(e, status).response(request_id)
+        except ApiError as e:
+            response = e.response(request_id)
+        # A failed-operation pick on a request that stayed synchronous did nothing: not a fault.
+        return response, fault if fault != "failed-operation" or call.failed_operation_applied else None

@@ -1,0 +1,197 @@
+"""`fabctl emulator serve`: the flags are the user documentation of every knob (see docs/emulator.md)."""
+
+from __future__ import annotations
+
+import ssl
+import sys
+from pathlib import Path
+
+import click
+
+from fabctl.entrypoints.cli.exit_codes import USER_ERROR
+from fabctl.entrypoints.emulator.options import FAULT_KINDS, EmulatorOptions, parse_fault_kinds
+
+DEFAULTS = EmulatorOptions()
+
+
+class EmulatorStartError(click.ClickException):
+    """The server could not start because of what it was given (port taken, unreadable cert)."""
+
+    exit_code = USER_ERROR
+
+
+def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+    try:
+        return parse_fault_kinds(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from e
+
+
+@click.group()
+def emulator() -> None:
+    """A local HTTP server that behaves like the Fabric REST API v1.
+
+    For tests, benchmarks and trying fabctl (or fabric-cicd) without a tenant:
+    fabctl deploy SOURCE --env dev --fabric-url http://127.0.0.1:PORT/v1
+    """
+
+
+@emulator.command()
+@click.option("--host", default=DEFAULTS.host, show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULTS.port,
+    show_default=True,
+    help="TCP port; 0 picks a free one. The first stdout line is the API base URL, e.g. http://127.0.0.1:43521/v1.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the tenant in DIR/tenant.db, so it survives restarts [default: in memory].",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="PEM certificate (chain): serve https. Needs --tls-key.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="PEM private key for --tls-cert.",
+)
+@click.option(
+    "--page-size",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.page_size,
+    show_default=True,
+    help="Items per page of every list (continuationToken/continuationUri); 0 = all in one page.",
+)
+@click.option(
+    "--throttle-rpm",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.throttle_rpm,
+    show_default=True,
+    help="Requests per principal (the token's oid/sub claim) in any 60 s window before "
+    "429 RequestBlocked with Retry-After; 0 = never throttle.",
+)
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=DEFAULTS.fault_rate,
+    show_default=True,
+    help="Share of API requests (0..1) that get an injected fault from --fault-kinds.",
+)
+@click.option(
+    "--fault-kinds",
+    default=",".join(FAULT_KINDS),
+    show_default=True,
+    callback=_fault_kinds,
+    help="Comma-separated faults to draw from: 500 (UnknownError), reset (connection closed "
+    "without a response), token-expired (401 TokenExpired), failed-operation (a long-running "
+    "operation ends Failed and changes nothing).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=DEFAULTS.seed,
+    show_default=True,
+    help="Seed of the random faults and LRO share: the same requests get the same faults.",
+)
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.latency_ms,
+    show_default=True,
+    help="Delay added to every API response.",
+)
+@click.option(
+    "--lro-ms",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.lro_ms,
+    show_default=True,
+    help="How long a long-running operation takes: NotStarted, Running, then Succeeded/Failed.",
+)
+@click.option(
+    "--lro-share",
+    type=click.FloatRange(0, 1),
+    default=DEFAULTS.lro_share,
+    show_default=True,
+    help="Share (0..1) of eligible requests (create with a definition, getDefinition, "
+    "updateDefinition) answered 202 with a long-running operation instead of at once.",
+)
+@click.option(
+    "--name-reservation-seconds",
+    type=click.FloatRange(min=0),
+    default=DEFAULTS.name_reservation_seconds,
+    show_default=True,
+    help="How long a deleted item's name stays unavailable (ItemDisplayNameNotAvailableYet); 0 = free at once.",
+)
+@click.option(
+    "--reserved-name-status",
+    type=click.Choice(["400", "409"]),
+    default=str(DEFAULTS.reserved_name_status),
+    show_default=True,
+    help="HTTP status of ItemDisplayNameNotAvailableYet (the real one is unconfirmed).",
+)
+@click.option(
+    "--sql-endpoint-ms",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.sql_endpoint_ms,
+    show_default=True,
+    help="How long a new Lakehouse's SQL endpoint reports provisioningStatus InProgress.",
+)
+def serve(
+    host: str,
+    port: int,
+    state_dir: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    page_size: int,
+    throttle_rpm: int,
+    fault_rate: float,
+    fault_kinds: tuple[str, ...],
+    seed: int,
+    latency_ms: int,
+    lro_ms: int,
+    lro_share: float,
+    name_reservation_seconds: float,
+    reserved_name_status: str,
+    sql_endpoint_ms: int,
+) -> None:
+    """Serve the Fabric REST API v1 until SIGTERM or Ctrl-C (then exit 0).
+
+    \b
+    Routes: workspaces (+ assignToCapacity, roleAssignments), items (+ getDefinition,
+    updateDefinition, move), folders, lakehouses/{id}, capacities, operations/{id}[/result].
+    Admin (no auth, faults or latency): POST /_emulator/reset, GET /_emulator/snapshot[?ids=false],
+    GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds,
+    throttle_rpm, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status live).
+    Tokens are not verified; they only tell principals apart.
+    """
+    from fabctl.entrypoints.emulator.server import serve as run
+
+    try:
+        options = EmulatorOptions(
+            host=host, port=port, state_dir=state_dir, tls_cert=tls_cert, tls_key=tls_key,
+            page_size=page_size, throttle_rpm=throttle_rpm, fault_rate=fault_rate, fault_kinds=fault_kinds,
+            seed=seed, latency_ms=latency_ms, lro_ms=lro_ms, lro_share=lro_share,
+            name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
+            sql_endpoint_ms=sql_endpoint_ms,
+        )  # fmt: skip
+    except ValueError as e:
+        raise click.UsageError(str(e)) from e
+
+    def announce(url: str) -> None:
+        click.echo(url)
+        sys.stdout.flush()
+        where = "memory" if state_dir is None else str(state_dir / "tenant.db")
+        click.echo(f"fabctl emulator: serving {url} (tenant in {where}); SIGTERM or Ctrl-C stops it", err=True)
+
+    try:
+        run(options, announce)
+    except (OSError, ssl.SSLError) as e:
+        raise EmulatorStartError(f"cannot serve on {host}:{port}: {e}") from e

@@ -1,0 +1,123 @@
+"""Misbehaviour on purpose: per-principal throttling and seeded random faults.
+
+Both are deterministic given the same request sequence: throttling depends only on arrival times,
+and faults on one `random.Random(seed)` that every request draws from in arrival order.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import random
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+WINDOW_SECONDS = 60.0
+
+
+def principal_of(authorization: str | None) -> str:
+    """Who is calling: the JWT's `oid` (else `sub`) claim, else a hash of the token, else "anonymous".
+
+    The token is never verified (the emulator has no identity provider); it only tells callers apart,
+    as Fabric's quotas are per user or service principal.
+    """
+    if not authorization or not authorization.strip():
+        return "anonymous"
+    scheme, _, rest = authorization.strip().partition(" ")
+    token = rest.strip() if scheme.lower() == "bearer" else authorization.strip()
+    pieces = token.split(".")
+    if len(pieces) == 3:
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(pieces[1] + "=" * (-len(pieces[1]) % 4)))
+        except ValueError:  # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
+            claims = None
+        if isinstance(claims, dict):
+            for claim in ("oid", "sub"):
+                if isinstance(claims.get(claim), str) and claims[claim]:
+                    return str(claims[claim])
+    # A hash, not the token: the admin log must never show a credential.
+    return "token-" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    retry_after: int | None  # seconds; None = admitted
+    early_retry: bool  # arrived before a Retry-After this principal was given had elapsed
+
+
+class Throttle:
+    """A sliding 60 s window of admitted requests per principal.
+
+    Refused requests do not count towards the window: a client that retries too early is refused
+    again, but never pushes its own unblocking further away.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._admitted: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._blocked_until: dict[str, float] = {}
+
+    def check(self, principal: str, limit: int) -> Verdict:
+        now = self._clock()
+        with self._lock:
+            early = now < self._blocked_until.get(principal, -math.inf)
+            if limit <= 0:
+                return Verdict(None, early)
+            window = self._admitted[principal]
+            while window and window[0] <= now - WINDOW_SECONDS:
+                window.popleft()
+            if len(window) < limit:
+                window.append(now)
+                return Verdict(None, early)
+            wait = max(1, math.ceil(window[0] + WINDOW_SECONDS - now))
+            self._blocked_until[principal] = now + wait
+            return Verdict(wait, early)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._admitted.clear()
+            self._blocked_until.clear()
+
+
+def blocked_message(retry_after: int, now: datetime | None = None) -> str:
+    """The real service's wording, e.g. "... until: 9/3/2025 6:54:11 AM (UTC)"."""
+    until = (now or datetime.now(UTC)) + timedelta(seconds=retry_after)
+    hour = until.hour % 12 or 12
+    moment = f"{until.month}/{until.day}/{until.year} {hour}:{until.minute:02}:{until.second:02}"
+    return f"Request is blocked by the upstream service until: {moment} {'AM' if until.hour < 12 else 'PM'} (UTC)"
+
+
+class Dice:
+    """The one seeded source of randomness: fault picks and the LRO share."""
+
+    def __init__(self, seed: int) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+
+    def reseed(self, seed: int) -> None:
+        with self._lock:
+            self._random = random.Random(seed)
+
+    def chance(self, probability: float) -> bool:
+        # Certain outcomes draw nothing, so turning a knob to 0 or 1 leaves the other sequence alone.
+        if probability <= 0:
+            return False
+        if probability >= 1:
+            return True
+        with self._lock:
+            return self._random.random() < probability
+
+    def fault(self, rate: float, kinds: Sequence[str]) -> str | None:
+        if not kinds or rate <= 0:
+            return None
+        with self._lock:
+            if rate < 1 and self._random.random() >= rate:
+                return None
+            return self._random.choice(list(kinds))

@@ -1,0 +1,141 @@
+"""Long-running operations: the 202 acceptance, `GET /v1/operations/{id}` and its `/result`.
+
+An operation's outcome is decided when it is accepted (the change is already applied, or, for an
+injected failure, never will be); only its visible state moves with the clock:
+NotStarted for the first fifth of `--lro-ms`, Running until it has passed, then Succeeded or Failed.
+Operations live in memory only: a restarted emulator knows none of them (404 OperationNotFound).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fabctl.entrypoints.emulator.messages import ApiError, Response, json_response
+
+NOT_STARTED_SHARE = 0.2
+MAX_KEPT = 10_000  # a long benchmark must not grow the process without bound
+
+FAILED_ERROR = {
+    "errorCode": "UnknownError",
+    "message": "An unexpected error occurred while processing the request (injected failed-operation fault)",
+    "isRetriable": False,
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    created: datetime  # wall clock, for the UTC timestamps
+    started: float  # monotonic, for the state machine
+    duration: float  # seconds
+    result: Any  # JSON-able; None when the operation has no result
+    error: dict[str, Any] | None  # set: the operation ends Failed
+
+    def status(self, now: float) -> str:
+        elapsed = now - self.started
+        if elapsed >= self.duration:
+            return "Failed" if self.error is not None else "Succeeded"
+        return "NotStarted" if elapsed < self.duration * NOT_STARTED_SHARE else "Running"
+
+    def remaining(self, now: float) -> float:
+        return max(0.0, self.started + self.duration - now)
+
+    def state(self, now: float) -> dict[str, Any]:
+        status = self.status(now)
+        changed_after = {"NotStarted": 0.0, "Running": self.duration * NOT_STARTED_SHARE}.get(status, self.duration)
+        return {
+            "status": status,
+            "createdTimeUtc": _dotnet(self.created),
+            "lastUpdatedTimeUtc": _dotnet(self.created + timedelta(seconds=changed_after)),
+            # Real traffic: null until Succeeded, then 100; `error` present as null unless Failed.
+            "percentComplete": 100 if status == "Succeeded" else None,
+            "error": self.error if status == "Failed" else None,
+        }
+
+
+def _dotnet(moment: datetime) -> str:
+    # .NET round-trip form as recorded: no offset, seven fractional digits.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "0"
+
+
+class OperationStore:
+    def __init__(
+        self,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._monotonic = monotonic
+        self._wall = wall
+        self._lock = threading.Lock()
+        self._operations: OrderedDict[str, Operation] = OrderedDict()
+
+    def now(self) -> float:
+        return self._monotonic()
+
+    def start(self, duration: float, result: Any = None, error: dict[str, Any] | None = None) -> Operation:
+        operation = Operation(str(uuid.uuid4()), self._wall(), self._monotonic(), duration, result, error)
+        with self._lock:
+            self._operations[operation.id] = operation
+            while len(self._operations) > MAX_KEPT:
+                self._operations.popitem(last=False)
+        return operation
+
+    def get(self, operation_id: str) -> Operation:
+        with self._lock:
+            found = self._operations.get(operation_id.lower())
+        if found is None:
+            raise ApiError(
+                404,
+                "OperationNotFound",
+                "The requested operation was not found",
+                related_resource={"resourceId": operation_id, "resourceType": "Operation"},
+            )
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._operations.clear()
+
+
+def _url(base_url: str, operation: Operation) -> str:
+    return f"{base_url}/v1/operations/{operation.id}"
+
+
+def _retry_after(seconds: float) -> str:
+    return str(math.ceil(seconds))
+
+
+def accepted(operation: Operation, base_url: str) -> Response:
+    """The 202 that starts polling: body `null`, three headers, as the real service sends."""
+    headers = {
+        "Location": _url(base_url, operation),
+        "x-ms-operation-id": operation.id,
+        "Retry-After": _retry_after(operation.duration),
+    }
+    return json_response(202, None, headers)
+
+
+def state_response(operation: Operation, base_url: str, now: float) -> Response:
+    status = operation.status(now)
+    headers = {"x-ms-operation-id": operation.id}
+    if status in ("NotStarted", "Running"):
+        headers["Location"] = _url(base_url, operation)
+        headers["Retry-After"] = _retry_after(operation.remaining(now))
+    elif status == "Succeeded" and operation.result is not None:
+        # Only then: a client that follows Location must not be sent to a result that is not there.
+        headers["Location"] = _url(base_url, operation) + "/result"
+    return json_response(200, operation.state(now), headers)
+
+
+def result_response(operation: Operation, now: float) -> Response:
+    if operation.status(now) != "Succeeded" or operation.result is None:
+        raise ApiError(400, "OperationHasNoResult", "The operation has no result")
+    return json_response(200, operation.result)

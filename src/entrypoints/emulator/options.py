@@ -1,0 +1,116 @@
+"""Every knob of the emulator, validated once: `EmulatorOptions`.
+
+The CLI builds one from its flags; `POST /_emulator/config` derives a new one from a JSON subset
+(`with_changes`), so a running server is re-tuned through the same validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+FAULT_KINDS = ("500", "reset", "token-expired", "failed-operation")
+
+# What `POST /_emulator/config` may change. The rest (address, TLS, storage, tenant rules) is
+# fixed when the server starts: changing it would need a new socket or a new tenant.
+RUNTIME_KNOBS = frozenset(
+    {
+        "fault_rate",
+        "fault_kinds",
+        "throttle_rpm",
+        "latency_ms",
+        "lro_ms",
+        "lro_share",
+        "page_size",
+        "seed",
+        "reserved_name_status",
+    }
+)
+
+
+def parse_fault_kinds(kinds: str | Iterable[str]) -> tuple[str, ...]:
+    """`"500,reset"` or `["500", "reset"]` as a tuple of known kinds, in the canonical order."""
+    given = [k.strip() for k in kinds.split(",")] if isinstance(kinds, str) else [str(k).strip() for k in kinds]
+    chosen = {k for k in given if k}
+    unknown = sorted(chosen - set(FAULT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown fault kind(s) {', '.join(unknown)}; expected some of {', '.join(FAULT_KINDS)}")
+    return tuple(k for k in FAULT_KINDS if k in chosen)
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """How the emulator listens, stores and misbehaves. Defaults give a fast, faultless Fabric."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    state_dir: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    page_size: int = 0
+    throttle_rpm: int = 0
+    fault_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = FAULT_KINDS
+    seed: int = 0
+    latency_ms: int = 0
+    lro_ms: int = 1000
+    lro_share: float = 1.0
+    name_reservation_seconds: float = 0.0
+    reserved_name_status: int = 409
+    sql_endpoint_ms: int = 1000
+
+    def __post_init__(self) -> None:
+        for name in ("port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be between 0 and 65535")
+        for name in ("fault_rate", "lro_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.name_reservation_seconds < 0:
+            raise ValueError("name_reservation_seconds must be >= 0")
+        if self.reserved_name_status not in (400, 409):
+            raise ValueError("reserved_name_status must be 400 or 409")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key must be given together")
+        object.__setattr__(self, "fault_kinds", parse_fault_kinds(self.fault_kinds))
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    def runtime_view(self) -> dict[str, Any]:
+        """The knobs `POST /_emulator/config` accepts, with their current values."""
+        view = {f.name: getattr(self, f.name) for f in fields(self) if f.name in RUNTIME_KNOBS}
+        view["fault_kinds"] = list(self.fault_kinds)
+        return view
+
+    def with_changes(self, changes: Mapping[str, Any]) -> EmulatorOptions:
+        """A copy with `changes` (a JSON object) applied; ValueError names the offending knob."""
+        unknown = sorted(set(changes) - RUNTIME_KNOBS)
+        if unknown:
+            expected = ", ".join(sorted(RUNTIME_KNOBS))
+            raise ValueError(f"not a runtime knob: {', '.join(unknown)}; expected some of {expected}")
+        typed: dict[str, Any] = {}
+        for name, value in changes.items():
+            typed[name] = _typed(name, value)
+        return replace(self, **typed)
+
+
+def _typed(name: str, value: Any) -> Any:
+    # JSON has no int/float distinction worth trusting and bool is an int in Python: check by hand.
+    if name == "fault_kinds":
+        strings = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        if not strings:
+            raise ValueError("fault_kinds must be a list of strings or a comma-separated string")
+        return parse_fault_kinds(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number")
+    if name in ("fault_rate", "lro_share"):
+        return float(value)
+    if value != int(value):
+        raise ValueError(f"{name} must be a whole number")
+    return int(value)
