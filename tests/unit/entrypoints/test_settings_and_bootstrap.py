@@ -71,3 +71,23 @@ def test_an_unknown_key_in_the_config_file_is_refused(tmp_path: Path) -> None:
         load_settings()
 
     assert caught.value.field == "stat_dir"
+
+
+def test_a_fabric_url_selects_the_http_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
+
+    monkeypatch.setenv("FABCTL_FABRIC_URL", "http://127.0.0.1:9/v1")
+
+    app = bootstrap()
+
+    assert app.settings.fabric == "http"
+    assert isinstance(app.gateway, HttpxFabricGateway)
+
+
+def test_the_http_gateway_needs_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FABCTL_FABRIC", "http")
+
+    with pytest.raises(InvalidConfiguration) as caught:
+        load_settings()
+
+    assert "fabric_url" in caught.value.message
