@@ -8,6 +8,7 @@ very same checks as the in-process one.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -312,3 +313,29 @@ class FabricGatewayContract:
 
         assert codes == [("FolderNotEmpty", 400)] * 2
         assert len(gateway.list_folders(workspace.id)) == 3
+
+    def test_an_item_moves_into_a_folder_and_back_to_the_root(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo
+    ) -> None:
+        folder = gateway.create_folder(workspace.id, "Moved here")
+        item = gateway.create_item(workspace.id, "Notebook", "Mover")
+
+        inside = gateway.move_item(workspace.id, item.id, folder.id)
+        assert inside.folder_id == folder.id
+        back = gateway.move_item(workspace.id, item.id, None)
+
+        assert back.folder_id is None
+        assert {i.id: i.folder_id for i in gateway.list_items(workspace.id)}[item.id] is None
+
+    def test_a_lakehouse_sql_endpoint_is_a_connection_string_once_provisioned(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo
+    ) -> None:
+        lakehouse = gateway.create_item(workspace.id, "Lakehouse", "Endpointed")
+
+        deadline = time.monotonic() + 10
+        endpoint = gateway.get_sql_endpoint(workspace.id, lakehouse.id)
+        while endpoint is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            endpoint = gateway.get_sql_endpoint(workspace.id, lakehouse.id)
+
+        assert endpoint is not None and endpoint.strip() != ""

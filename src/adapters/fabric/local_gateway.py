@@ -100,6 +100,15 @@ class LocalFabricGateway:
         with _translated(f"local://workspaces/{workspace_id}/folders/{folder_id}"):
             self._tenant.delete_folder(workspace_id, folder_id)
 
+    def move_item(self, workspace_id: str, item_id: str, folder_id: str | None = None) -> RemoteItem:
+        with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/move"):
+            return _item(self._tenant.move_item(workspace_id, item_id, folder_id))
+
+    def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> str | None:
+        with _translated(f"local://workspaces/{workspace_id}/lakehouses/{lakehouse_id}"):
+            endpoint = self._tenant.get_sql_endpoint(workspace_id, lakehouse_id)
+        return endpoint.connection_string if endpoint.ready else None
+
 
 def _workspace(record: WorkspaceRecord) -> WorkspaceInfo:
     return WorkspaceInfo(record.id, record.display_name, record.capacity_id or "")

@@ -180,3 +180,7 @@ class HttpxFabricGateway(WorkspaceAdministration):
                 raise ItemNotFound(f"folder {folder_id} is gone")
 
         self._delete_once(f"workspaces/{workspace_id}/folders/{folder_id}", still_there)
+
+    def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> str | None:
+        endpoint = self.get_lakehouse_sql_endpoint(workspace_id, lakehouse_id)
+        return endpoint.connection_string or None if endpoint else None
