@@ -10,16 +10,20 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.environments import ReleaseConfig
 from fabctl.domain.events import Event
 from fabctl.domain.items import ItemKey
 from fabctl.domain.parameters import ParameterRules
+from fabctl.domain.plan import DeploymentPlan
 from fabctl.domain.promotion import PromotionRequest
 from fabctl.domain.transaction import Transaction
 from fabctl.domain.workspace import Workspace
+
+if TYPE_CHECKING:
+    from fabctl.application.deployment.results import ItemOutcome
 
 # --- Fabric -----------------------------------------------------------------------------------
 
@@ -196,6 +200,15 @@ class Telemetry(Protocol):
 
     def span(self, name: str, **attributes: str | int) -> AbstractContextManager[None]: ...
     def count(self, name: str, value: int = 1, **attributes: str | int) -> None: ...
+
+
+class DeploymentProgress(Protocol):
+    """Hears about a deployment while it runs: a terminal display, CI log lines, or nothing."""
+
+    def started(self, plan: DeploymentPlan) -> None: ...
+    def item_finished(self, outcome: ItemOutcome) -> None:
+        """Called once per outcome, one call at a time, in the order items finish."""
+        ...
 
 
 class Clock(Protocol):

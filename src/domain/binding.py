@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
-from fabctl.domain.errors import InvalidConfiguration
+from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.items import ZERO_GUID, Item, ItemKey
-from fabctl.domain.parameters import FindReplace, ParameterRules, Resolver, resolve_value
+from fabctl.domain.parameters import FindReplace, KeyValueReplace, ParameterRules, Resolver, resolve_value
 from fabctl.domain.references import REPORT_BINDING_PART, model_key_from_path, report_model_path
 
 
@@ -45,13 +45,69 @@ def _apply_parameters(
     item: Item, part: DefinitionPart, text: str, rules: ParameterRules, context: BindingContext
 ) -> str:
     part_path = f"{item.source_path}/{part.path}" if item.source_path else part.path
+    # fabric-cicd order: key_value_replace first, then find_replace.
+    for kv_rule in rules.key_value_replace:
+        new_value = kv_rule.replacement_for(context.environment)
+        if new_value is None or not kv_rule.applies_to(item.type, item.name, part_path):
+            continue
+        text = _replace_key_value(kv_rule, new_value, part_path, text, rules, context)
     for rule in rules.find_replace:
         value = rule.replacement_for(context.environment)
         if value is None or not rule.applies_to(item.type, item.name, part_path):
             continue
-        text, count = rule.apply(text, resolve_value(value, context.resolve))
+        text, count = rule.apply(text, _resolve(value, rule.origin, context))
         context.matches[rule.origin] = context.matches.get(rule.origin, 0) + count
     return text
+
+
+def _resolve(value: str, origin: str, context: BindingContext) -> str:
+    """A dynamic value, with any error naming the rule that uses it."""
+    try:
+        return resolve_value(value, context.resolve)
+    except DomainError as e:
+        raise type(e)(e.message, subject=origin, field="replace_value") from e
+
+
+def _replace_key_value(
+    rule: KeyValueReplace, value: object, part_path: str, text: str, rules: ParameterRules, context: BindingContext
+) -> str:
+    """Like fabric-cicd: a part that parses as JSON is edited as JSON, else one that parses as YAML as YAML."""
+    context.matches.setdefault(rule.origin, 0)
+    document, is_yaml = _parse_structured(text, part_path, rules)
+    if document is None:
+        return text
+    if is_yaml and rules.yaml is None:
+        raise InvalidConfiguration(
+            f"cannot edit the YAML part '{part_path}': no YAML support was given to binding",
+            subject=rule.origin,
+            field="find_key",
+        )
+    resolved = _resolve(value, rule.origin, context) if isinstance(value, str) else value
+    count = rule.find_key.replace(document, resolved)
+    context.matches[rule.origin] += count
+    if not count:
+        return text
+    if is_yaml:
+        assert rules.yaml is not None
+        return rules.yaml.dump(document)
+    return json.dumps(document, indent=2 if "\n" in text.strip() else None, ensure_ascii=False)
+
+
+def _parse_structured(text: str, part_path: str, rules: ParameterRules) -> tuple[object | None, bool]:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        pass
+    else:
+        return (document, False) if isinstance(document, dict | list) else (None, False)
+    if rules.yaml is None:
+        # Without a codec only a part that is plainly YAML is an error; other text parts are skipped.
+        return ({}, True) if part_path.lower().endswith((".yml", ".yaml")) else (None, False)
+    try:
+        document = rules.yaml.load(text)
+    except ValueError:
+        return None, False
+    return (document, True) if isinstance(document, dict | list) else (None, False)
 
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -94,10 +150,27 @@ def unmatched_regex_rules(rules: ParameterRules, context: BindingContext) -> lis
     ]
 
 
+def unmatched_key_rules(rules: ParameterRules, context: BindingContext) -> list[KeyValueReplace]:
+    """key_value_replace rules that apply to this environment but found their key in no part."""
+    return [
+        r
+        for r in rules.key_value_replace
+        if r.replacement_for(context.environment) is not None and not context.matches.get(r.origin)
+    ]
+
+
 def check_all_rules_matched(rules: ParameterRules, context: BindingContext) -> None:
+    """Call after binding every item and before any write: a rule that matched nothing is a likely typo."""
     unmatched = unmatched_regex_rules(rules, context)
     if unmatched:
         rule = unmatched[0]
         raise InvalidConfiguration(
             f"regex '{rule.find}' matched nothing in the items it applies to", subject=rule.origin, field="find_value"
+        )
+    keys = unmatched_key_rules(rules, context)
+    if keys:
+        raise InvalidConfiguration(
+            f"JSONPath '{keys[0].find_key.expression}' matched nothing in the JSON/YAML parts it applies to",
+            subject=keys[0].origin,
+            field="find_key",
         )

@@ -23,7 +23,14 @@ class ExecuteDeployment(Command):
     parameter_path: str = ""
     on_error: str = ""  # stop | continue | rollback; "" = rollback if protected, else stop
     delete_orphans: bool = False
-    items: tuple[str, ...] = ()  # "Name.Type" keys; () means every item
+    items: tuple[str, ...] = ()  # "Name.Type" or name, exact or a regex (full match); () means every item
+    item_types: tuple[str, ...] = ()  # item types, exact or regex; () means every type
+    folders: tuple[str, ...] = ()  # folder paths (subfolders included), exact or regex; () means everywhere
+    exclude: tuple[str, ...] = ()  # "Name.Type", name, type or folder path, exact or regex
+    with_dependencies: bool = False  # also deploy what the selected items reference, transitively
+    delete_data_items: tuple[str, ...] = ()  # "Name.Type" orphans holding data that may be deleted
+    refresh: bool = False  # compare with live definitions instead of what fabctl recorded (finds drift)
+    max_workers: int = 8  # items deployed in parallel
 
 
 @dataclass(frozen=True)

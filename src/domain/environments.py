@@ -28,6 +28,17 @@ class Environment:
     capacity_id: str = ""
     protected: bool = False
     promotion: PromotionPolicy = PromotionPolicy()
+    # Scope and exclusions, from workspace-config.yaml or fabric-cicd's config.yml (parsed; empty = all).
+    item_types_in_scope: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # regexes searched in "<Name>.<Type>"
+    exclude_names: tuple[str, ...] = ()  # fabric-cicd publish.exclude_regex, searched in the item name
+    folder_exclude: tuple[str, ...] = ()  # fabric-cicd publish.folder_exclude_regex, searched in "/<folder path>"
+    items_to_include: tuple[str, ...] = ()  # fabric-cicd publish.items_to_include, "<Name>.<Type>"
+    skip_publish: bool = False
+    unpublish_exclude_names: tuple[str, ...] = ()  # fabric-cicd unpublish.exclude_regex, on the item name
+    skip_unpublish: bool = False
+    source_dir: str = ""  # fabric-cicd core.repository_directory, resolved against the config file
+    parameter_file: str = ""  # fabric-cicd core.parameter, resolved against the config file
 
     @property
     def target(self) -> str:

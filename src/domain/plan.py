@@ -23,6 +23,8 @@ class PlannedChange:
     reason: str
     item_id: str | None = None  # the target's id, when the item exists there
     changed_parts: tuple[str, ...] = ()
+    folder: str | None = None  # the folder path ("" = root) to move the item to, when it differs
+    drift: bool = False  # changed in the workspace since fabctl deployed it
 
     @property
     def writes(self) -> bool:
@@ -45,6 +47,10 @@ class DeploymentPlan:
     @property
     def has_changes(self) -> bool:
         return bool(self.writes or self.folders_to_create or not self.workspace_exists)
+
+    @property
+    def drifted(self) -> tuple[PlannedChange, ...]:
+        return tuple(c for c in self.changes if c.drift)
 
     def counts(self) -> dict[str, int]:
         tally = Counter(c.kind.value for c in self.changes)

@@ -26,6 +26,7 @@ class StepAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    MOVE = "move"  # into another folder; the before-image's folder is where it was
 
 
 class StepOutcome(StrEnum):

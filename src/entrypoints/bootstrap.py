@@ -20,10 +20,12 @@ from fabctl.adapters.state.sqlite import SqliteUnitOfWork
 from fabctl.adapters.system.clock import SystemClock
 from fabctl.adapters.system.ids import UuidIdGenerator
 from fabctl.adapters.telemetry.memory import InMemoryTelemetry
+from fabctl.adapters.telemetry.progress import RecordingProgress
 from fabctl.application.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from fabctl.application.messagebus import MessageBus
 from fabctl.application.ports import (
     Clock,
+    DeploymentProgress,
     EventPublisher,
     FabricGateway,
     IdGenerator,
@@ -84,6 +86,7 @@ class Container(containers.DeclarativeContainer):
     publisher = providers.Singleton(InMemoryEventPublisher)
     secrets = providers.Singleton(InMemorySecretStore)
     telemetry = providers.Singleton(InMemoryTelemetry)
+    progress = providers.Singleton(RecordingProgress)
 
 
 @dataclass
@@ -98,6 +101,7 @@ class App:
     publisher: EventPublisher
     secrets: SecretStore
     telemetry: Telemetry
+    progress: DeploymentProgress
     clock: Clock
     ids: IdGenerator
 
@@ -109,7 +113,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
         getattr(container, name).override(providers.Object(instance))
     deps: dict[str, Any] = {
         name: getattr(container, name)()
-        for name in ("uow", "gateway", "reader", "publisher", "secrets", "telemetry", "clock", "ids")
+        for name in ("uow", "gateway", "reader", "publisher", "secrets", "telemetry", "progress", "clock", "ids")
     }
     bus = MessageBus(
         uow=deps["uow"],

@@ -16,15 +16,16 @@
         protected: true
         promotion: {approvals: 2}
 
-Each environment sets exactly one of `workspace` and `workspace_id`. Without a `promotion` block
+Each environment sets exactly one of `workspace` and `workspace_id`. `item_types_in_scope` (a list of
+item types) and `exclude` (regexes searched in "<Name>.<Type>") may be set at the top level for every
+environment and per environment: an environment's own scope replaces the global one, its excludes are
+added to the global ones. fabric-cicd's `config.yml` (a file with a `core` section) is read instead by
+`fabric_cicd_config`. Without a `promotion` block
 an environment takes the domain default (one approval). Unknown keys are errors, so a typo such
 as `protectd` cannot silently drop a protection.
 
-`parameter.yml` is fabric-cicd's file. Its `find_replace` rules are read (`find_value`,
-`replace_value` by environment or `_ALL_`, `is_regex`, `ignore_case`, and the `item_type`,
-`item_name` and `file_path` filters, each a string or a list); `key_value_replace`, `spark_pool`,
-`semantic_model_binding` and `extend` are accepted and not applied yet. A missing parameter file
-means no rules.
+`parameter.yml` is fabric-cicd's file, read by `parameter_file` (all its sections, `extend` and
+`$ENV:` values). A missing parameter file means no rules.
 
 Every problem raises `InvalidConfiguration` whose subject is the file and whose field is the
 path of the key at fault, e.g. `environments.prod.protectd` or `find_replace[2].item_type`.
@@ -46,7 +47,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.item_types import KNOWN_ITEM_TYPES
-from fabctl.domain.parameters import FindReplace, ParameterRules
+from fabctl.domain.parameters import ParameterRules
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -84,7 +85,16 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as e:
+        raise ValueError(f"invalid regex: {e}") from e
+    return value
+
+
 Guid = Annotated[str, AfterValidator(_guid)]
+Regex = Annotated[str, AfterValidator(_regex)]
 NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
 ItemType = Annotated[str, AfterValidator(_known_type)]
 StrList = Annotated[list[NonEmptyStr], BeforeValidator(_as_list)]
@@ -232,10 +242,14 @@ class EnvironmentModel(_Strict):
     capacity_id: Guid | None = None
     protected: bool = False
     promotion: PromotionModel | None = None
+    item_types_in_scope: list[ItemType] | None = None  # replaces the global list for this environment
+    exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)
 
 
 class ReleaseConfigModel(_Strict):
     environments: dict[NonEmptyStr, EnvironmentModel] = Field(min_length=1)
+    item_types_in_scope: list[ItemType] = Field(default_factory=list)  # every environment's, unless it sets one
+    exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)  # added to each one's
 
 
 def read_release_config(path: str) -> ReleaseConfig:
@@ -251,6 +265,11 @@ def read_release_config(path: str) -> ReleaseConfig:
         raise InvalidConfiguration(
             "must be a YAML mapping with an 'environments' key", subject=path, field="environments"
         )
+    # Imported here: fabric_cicd_config builds on the validation helpers of this module.
+    from fabctl.adapters.source.fabric_cicd_config import is_fabric_cicd_config, read_fabric_cicd_config
+
+    if is_fabric_cicd_config(data):
+        return read_fabric_cicd_config(path, data)
     config = validate_model(ReleaseConfigModel, data, path)
     environments = []
     for name, env in config.environments.items():
@@ -280,6 +299,10 @@ def read_release_config(path: str) -> ReleaseConfig:
                 capacity_id=env.capacity_id or "",
                 protected=env.protected,
                 promotion=policy,
+                item_types_in_scope=tuple(
+                    env.item_types_in_scope if env.item_types_in_scope is not None else config.item_types_in_scope
+                ),
+                exclude=(*config.exclude, *env.exclude),
             )
         )
     return ReleaseConfig(tuple(environments), source=path)
@@ -288,59 +311,12 @@ def read_release_config(path: str) -> ReleaseConfig:
 # --- parameter.yml ----------------------------------------------------------------------------
 
 
-class FindReplaceModel(_Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
-
-    find_value: NonEmptyStr
-    replace_value: dict[NonEmptyStr, str] = Field(min_length=1)
-    is_regex: bool = False  # fabric-cicd writes "true"/"false"; pydantic accepts both forms
-    ignore_case: bool = False
-    item_type: Annotated[list[ItemType], BeforeValidator(_as_list)] = Field(default_factory=list)
-    item_name: StrList = Field(default_factory=list)
-    file_path: StrList = Field(default_factory=list)
-
-
-class ParameterFileModel(_Strict):
-    find_replace: Annotated[list[FindReplaceModel], BeforeValidator(_as_list)] = Field(default_factory=list)
-    # fabric-cicd sections fabctl accepts and does not apply yet.
-    key_value_replace: Any = None
-    spark_pool: Any = None
-    semantic_model_binding: Any = None
-    extend: Any = None
-
-
 def read_parameters(path: str) -> ParameterRules:
-    """The `find_replace` rules of the parameter file at `path`; none when it does not exist."""
-    if not Path(path).exists():
-        return ParameterRules(source=path)
-    data = _load_yaml(path)
-    if data is None:
-        return ParameterRules(source=path)
-    if not isinstance(data, dict):
-        raise InvalidConfiguration("must be a YAML mapping with a 'find_replace' list", subject=path)
-    parameters = validate_model(ParameterFileModel, data, path)
-    rules = []
-    for index, rule in enumerate(parameters.find_replace):
-        if rule.is_regex:
-            try:
-                re.compile(rule.find_value, re.IGNORECASE if rule.ignore_case else 0)
-            except re.error as e:
-                raise InvalidConfiguration(
-                    f"invalid regex: {e}", subject=path, field=f"find_replace[{index}].find_value"
-                ) from e
-        rules.append(
-            FindReplace(
-                find=rule.find_value,
-                replace=dict(rule.replace_value),
-                origin=f"{path}: find_replace[{index}]",
-                is_regex=rule.is_regex,
-                ignore_case=rule.ignore_case,
-                item_types=tuple(rule.item_type),
-                item_names=tuple(rule.item_name),
-                file_paths=tuple(_normalize_glob(p) for p in rule.file_path),
-            )
-        )
-    return ParameterRules(tuple(rules), source=path)
+    """The rules of fabric-cicd's parameter file at `path` (see `parameter_file`); none when it does not exist."""
+    # Imported here: parameter_file builds on the validation helpers of this module.
+    from fabctl.adapters.source.parameter_file import read_parameter_file
+
+    return read_parameter_file(path)
 
 
 def _normalize_glob(pattern: str) -> str:

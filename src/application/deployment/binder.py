@@ -1,13 +1,29 @@
-"""Builds the binding context: real ids of the target, and the resolver of dynamic values."""
+"""Builds the binding context: real ids of the target, and the resolver of dynamic values.
+
+Dynamic values (fabric-cicd's parameter.yml): `$workspace.$id`, `$workspace.$name`,
+`$items.<Type>.<Name>.$id`, `$items.Lakehouse.<Name>.$sqlendpoint` (asks the gateway),
+`$workspace.<name>` / `$workspace.<name>.$id` (another workspace's id) and
+`$workspace.<name>.$items.<Type>.<Name>.$id` (an item of another workspace). Without a gateway, or
+while an item is not yet created (a plan), gateway-backed values are placeholders. Unknown items or
+workspaces raise `InvalidConfiguration` before anything is written. `$ENV:NAME` never reaches here:
+the source reader substitutes it when it reads the file.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from fabctl.application.deployment.inputs import DeploymentInputs
+from fabctl.application.ports import FabricGateway, RemoteItem
 from fabctl.domain.binding import BindingContext
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import ItemKey
+
+_SUPPORTED = (
+    "$workspace.$id, $workspace.$name, $items.<Type>.<Name>.$id, $items.<Type>.<Name>.$sqlendpoint, "
+    "$workspace.<name>.$id, $workspace.<name>.$items.<Type>.<Name>.$id"
+)
+_CROSS = ".$items."
 
 
 def binding_context(
@@ -15,46 +31,110 @@ def binding_context(
     workspace_id: str,
     workspace_name: str,
     ids_by_key: Mapping[ItemKey, str],
+    *,
+    gateway: FabricGateway | None = None,
 ) -> BindingContext:
     ids_by_logical_id = {
         item.logical_id.value: ids_by_key[item.key]
         for item in inputs.source
         if item.logical_id is not None and item.key in ids_by_key
     }
-
-    def resolve(value: str) -> str:
-        if value == "$workspace.$id":
-            return workspace_id or "<id of the workspace after deployment>"
-        if value == "$workspace.$name":
-            return workspace_name
-        if value.startswith("$items."):
-            return _item_value(value, ids_by_key, inputs)
-        raise InvalidConfiguration(
-            f"unknown dynamic value '{value}' (supported: $workspace.$id, $workspace.$name, $items.<Type>.<Name>.$id)",
-            subject=inputs.rules.source,
-            field="replace_value",
-        )
-
+    resolver = _Resolver(inputs, workspace_id, workspace_name, ids_by_key, gateway)
     return BindingContext(
         environment=inputs.environment.name,
         workspace_id=workspace_id,
         workspace_name=workspace_name,
         ids_by_logical_id=ids_by_logical_id,
         ids_by_key=ids_by_key,
-        resolve=resolve,
+        resolve=resolver.resolve,
     )
 
 
-def _item_value(value: str, ids_by_key: Mapping[ItemKey, str], inputs: DeploymentInputs) -> str:
-    # "$items.<Type>.<Name>.$id": the name itself may contain dots, the type may not.
-    body = value[len("$items.") :]
+class _Resolver:
+    """Resolves dynamic values; gateway answers are cached for the life of one context."""
+
+    def __init__(
+        self,
+        inputs: DeploymentInputs,
+        workspace_id: str,
+        workspace_name: str,
+        ids_by_key: Mapping[ItemKey, str],
+        gateway: FabricGateway | None,
+    ) -> None:
+        self.inputs = inputs
+        self.workspace_id = workspace_id
+        self.workspace_name = workspace_name
+        self.ids_by_key = ids_by_key
+        self.gateway = gateway
+        self.cache: dict[str, str] = {}
+        self.remote_items: dict[str, list[RemoteItem]] = {}
+
+    def resolve(self, value: str) -> str:
+        if value not in self.cache:
+            self.cache[value] = self._resolve(value)
+        return self.cache[value]
+
+    def _fail(self, message: str) -> InvalidConfiguration:
+        return InvalidConfiguration(message, subject=self.inputs.rules.source, field="replace_value")
+
+    def _resolve(self, value: str) -> str:
+        if value == "$workspace.$id":
+            return self.workspace_id or "<id of the workspace after deployment>"
+        if value == "$workspace.$name":
+            return self.workspace_name
+        if value.startswith("$items."):
+            return self._item_value(value)
+        if value.startswith("$workspace.") and not value[len("$workspace.") :].startswith("$"):
+            return self._other_workspace_value(value)
+        raise self._fail(f"unknown dynamic value '{value}' (supported: {_SUPPORTED})")
+
+    def _item_value(self, value: str) -> str:
+        key, attribute = _split_item(value[len("$items.") :])
+        if key is None or attribute not in ("$id", "$sqlendpoint"):
+            raise self._fail(f"'{value}' is not $items.<Type>.<Name>.$id or .$sqlendpoint")
+        if key not in self.inputs.source and key not in self.ids_by_key:
+            raise self._fail(f"'{value}' names {key}, which is neither in the source nor in the workspace")
+        item_id = self.ids_by_key.get(key)
+        if attribute == "$id":
+            return item_id or f"<id of {key} after deployment>"
+        if key.type != "Lakehouse":
+            raise self._fail(f"'{value}': $sqlendpoint exists only for a Lakehouse")
+        if item_id is None or self.gateway is None or not self.workspace_id:
+            return f"<SQL endpoint of {key} after deployment>"
+        endpoint = self.gateway.get_sql_endpoint(self.workspace_id, item_id)
+        if endpoint is None:
+            raise self._fail(f"'{value}': the SQL endpoint of {key} is still being provisioned; retry shortly")
+        return endpoint
+
+    def _other_workspace_value(self, value: str) -> str:
+        body = value[len("$workspace.") :]
+        name, cross, item_part = body.partition(_CROSS)
+        if not cross:
+            name = name.removesuffix(".$id")
+        if not name.strip():
+            raise self._fail(f"'{value}' does not name a workspace")
+        if self.gateway is None:
+            return f"<id of {'an item of ' if cross else ''}workspace '{name}'>"
+        workspace = self.gateway.find_workspace(name)
+        if workspace is None:
+            raise self._fail(f"'{value}': no workspace named '{name}' is visible to fabctl")
+        if not cross:
+            return workspace.id
+        key, attribute = _split_item(item_part)
+        if key is None or attribute != "$id":
+            raise self._fail(f"'{value}' is not $workspace.<name>.$items.<Type>.<Name>.$id")
+        if workspace.id not in self.remote_items:
+            self.remote_items[workspace.id] = self.gateway.list_items(workspace.id)
+        for item in self.remote_items[workspace.id]:
+            if item.key == key:
+                return item.id
+        raise self._fail(f"'{value}': workspace '{name}' has no {key}")
+
+
+def _split_item(body: str) -> tuple[ItemKey | None, str]:
+    # "<Type>.<Name>.$attr": the name itself may contain dots, the type may not.
     item_type, _, rest = body.partition(".")
     name, _, attribute = rest.rpartition(".")
-    key = ItemKey(item_type, name)
-    if attribute != "$id" or (key not in inputs.source and key not in ids_by_key):
-        raise InvalidConfiguration(
-            f"'{value}' does not name an item of the source with attribute $id",
-            subject=inputs.rules.source,
-            field="replace_value",
-        )
-    return ids_by_key.get(key, f"<id of {key} after deployment>")
+    if not item_type or not name:
+        return None, attribute
+    return ItemKey(item_type, name), attribute

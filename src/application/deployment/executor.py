@@ -6,21 +6,27 @@ failure, or a crash, leaves a record precise enough to undo exactly what was don
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from fabctl.application.deployment.binder import binding_context
 from fabctl.application.deployment.planner import PreparedDeployment
 from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
 from fabctl.application.deployment.rollback import roll_back
+from fabctl.application.deployment.scheduler import run_when_ready
+from fabctl.application.deployment.target import TargetView
 from fabctl.application.errors import GatewayError
 from fabctl.application.ports import Clock, DeployedItem, FabricGateway, IdGenerator, Telemetry, UnitOfWork
 from fabctl.domain.binding import bind
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.item_types import SHELL_ONLY_TYPES
-from fabctl.domain.items import ItemKey
+from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, PlannedChange
 from fabctl.domain.references import references_of
 from fabctl.domain.transaction import ItemImage, StepAction, StepOutcome, Transaction, TransactionStep
+
+DEFAULT_WORKERS = 8
 
 
 @dataclass
@@ -38,14 +44,36 @@ class _Run:
     tx: Transaction
     result: DeploymentResult
     ids_by_key: dict[ItemKey, str]
+    on_progress: Callable[[ItemOutcome], None] | None = None
     records: list[DeployedItem] = field(default_factory=list)
     failed: set[ItemKey] = field(default_factory=set)
+    ok: bool = True
+    # One lock around every change to the journal, the result and the records, and their saving:
+    # workers run the gateway calls in parallel, never the bookkeeping.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def report(self, outcome: ItemOutcome) -> None:
+        """Record an item's outcome and tell the caller; the lock must be held."""
+        self.result.outcomes.append(outcome)
+        if self.on_progress is not None:
+            self.on_progress(outcome)
 
 
 def execute(
-    prepared: PreparedDeployment, deps: Deps, *, transaction_id: str, message_id: str, on_error: str
+    prepared: PreparedDeployment,
+    deps: Deps,
+    *,
+    transaction_id: str,
+    message_id: str,
+    on_error: str,
+    max_workers: int = DEFAULT_WORKERS,
+    on_progress: Callable[[ItemOutcome], None] | None = None,
 ) -> DeploymentResult:
-    """Apply the plan; `on_error` is stop (default), continue, or rollback."""
+    """Apply the plan; `on_error` is stop (default), continue, or rollback.
+
+    Up to `max_workers` items are written at once, each as soon as what it references exists.
+    `on_progress` is called with each item's outcome as it finishes, one call at a time.
+    """
     plan = prepared.plan
     view = prepared.view
     env = prepared.inputs.environment
@@ -57,107 +85,196 @@ def execute(
         deps.uow.inbox.add(message_id)
         deps.uow.commit()
     result = DeploymentResult(tx.id, env.name, workspace.id, workspace.name, plan)
-    run = _Run(prepared, tx, result, {k: i.id for k, i in view.items.items()})
+    run = _Run(prepared, tx, result, {k: i.id for k, i in view.items.items()}, on_progress)
 
     with deps.telemetry.span("fabctl.deploy", environment=env.name, transaction=tx.id):
-        ok = _create_folders(run, deps)
-        for change in plan.changes:
-            if not ok and on_error != "continue":
-                result.outcomes.append(ItemOutcome(str(change.key), change.kind.value, "skipped", detail="stopped"))
-                continue
-            ok = _apply(run, change, deps) and ok
-        _finish(run, deps, ok, on_error)
+        run.ok = _create_folders(run, deps)
+        _apply_all(run, deps, on_error, max_workers)
+        _finish(run, deps, run.ok, on_error)
     return result
+
+
+def _apply_all(run: _Run, deps: Deps, on_error: str, max_workers: int) -> None:
+    """Every item in parallel as its references allow, then deletions; report what never started."""
+    plan, source = run.prepared.plan, run.prepared.inputs.source
+    writes = {c.key: c for c in plan.changes if c.kind is not ChangeKind.DELETE}
+    deletions = {c.key: c for c in plan.changes if c.kind is ChangeKind.DELETE}
+    needs = {key: references_of(item, source) for key in writes if (item := source.get(key)) is not None}
+
+    def stopped() -> bool:
+        return not run.ok and on_error != "continue"
+
+    def apply(key: ItemKey) -> None:
+        _apply(run, writes[key], deps)
+
+    def delete(key: ItemKey) -> None:
+        _delete(run, deletions[key], deps)
+
+    left = run_when_ready(list(writes), needs, apply, max_workers=max_workers, stopped=stopped)
+    # Deletions last: nothing deployed may still refer to what is deleted.
+    left += run_when_ready(list(deletions), {}, delete, max_workers=max_workers, stopped=stopped)
+    with run.lock:
+        for key in left:
+            change = writes.get(key) or deletions[key]
+            run.report(ItemOutcome(str(key), change.kind.value, "skipped", detail="stopped"))
 
 
 def _create_folders(run: _Run, deps: Deps) -> bool:
     view = run.prepared.view
     for path in run.prepared.plan.folders_to_create:
         parent, _, name = path.rpartition("/")
-        step = _journal(run, deps, StepAction.CREATE_FOLDER, path, None, None)
+        with run.lock:
+            step = _journal(run, deps, StepAction.CREATE_FOLDER, path, None, None)
         try:
             folder = deps.gateway.create_folder(view.workspace_id, name, view.folders.get(parent) if parent else None)
         except GatewayError as e:
-            _failed(run, deps, step.number, path, "create_folder", str(e))
+            with run.lock:
+                _failed(run, deps, step.number, path, "create_folder", str(e))
             return False
-        view.folders[path] = folder.id
-        run.tx.record_success(step.number, folder.id)
-        _save(run, deps)
-        run.result.outcomes.append(ItemOutcome(path, "create_folder", "done", folder.id))
+        with run.lock:
+            view.folders[path] = folder.id
+            run.tx.record_success(step.number, folder.id)
+            _save(run, deps)
+            run.report(ItemOutcome(path, "create_folder", "done", folder.id))
     return True
 
 
-def _apply(run: _Run, change: PlannedChange, deps: Deps) -> bool:
-    source = run.prepared.inputs.source
-    item = source.get(change.key)
-    if change.kind is ChangeKind.DELETE:
-        return _delete(run, change, deps)
-    assert item is not None
-    blocked = sorted(str(k) for k in references_of(item, source) & run.failed)
-    if blocked:
-        run.failed.add(item.key)
-        detail = "depends on failed " + ", ".join(blocked)
-        run.result.outcomes.append(ItemOutcome(str(item.key), change.kind.value, "skipped", detail=detail))
-        return True  # not a new failure: the cause is already reported
+def _apply(run: _Run, change: PlannedChange, deps: Deps) -> None:
+    """Deploy one item; runs on a worker thread, so every shared write takes `run.lock`."""
     inputs, view = run.prepared.inputs, run.prepared.view
-    context = binding_context(inputs, view.workspace_id, run.result.workspace_name, run.ids_by_key)
+    item = inputs.source.get(change.key)
+    assert item is not None
+    with run.lock:
+        blocked = sorted(str(k) for k in references_of(item, inputs.source) & run.failed)
+        if blocked:
+            run.failed.add(item.key)
+            detail = "depends on failed " + ", ".join(blocked)
+            run.report(ItemOutcome(str(item.key), change.kind.value, "skipped", detail=detail))
+            return  # not a new failure: the cause is already reported
+        ids_by_key = dict(run.ids_by_key)  # everything this item references is final by now
+    context = binding_context(inputs, view.workspace_id, run.result.workspace_name, ids_by_key, gateway=deps.gateway)
     desired = bind(item, inputs.rules, context)
     record = DeployedItem(
         item.key, change.item_id or "", item.logical_id.value if item.logical_id else "",
         item.definition.content_hash(), desired.content_hash(), run.tx.id,
     )  # fmt: skip
     if change.kind is ChangeKind.NO_OP:
-        run.records.append(record)
-        run.result.outcomes.append(ItemOutcome(str(item.key), "no-op", "unchanged", change.item_id or ""))
-        return True
+        with run.lock:
+            run.records.append(record)
+            run.report(ItemOutcome(str(item.key), "no-op", "unchanged", change.item_id or ""))
+        return
+    try:
+        if change.kind is ChangeKind.CREATE:
+            item_id = _create(run, item, desired, deps)
+        else:
+            item_id = _update(run, change, item, desired, deps)
+    except _StepFailed:
+        return
+    with run.lock:
+        run.ids_by_key[item.key] = item_id
+        run.records.append(replace(record, item_id=item_id))
+        run.report(ItemOutcome(str(item.key), change.kind.value, "done", item_id))
+
+
+class _StepFailed(Exception):
+    """A journaled write failed; it is already recorded and reported."""
+
+
+def _create(run: _Run, item: Item, desired: ItemDefinition, deps: Deps) -> str:
+    view = run.prepared.view
     definition = None if item.type in SHELL_ONLY_TYPES or desired.is_empty else desired
-    before = _before_image(run, change) if change.kind is ChangeKind.UPDATE else None
-    action = StepAction.CREATE if change.kind is ChangeKind.CREATE else StepAction.UPDATE
-    step = _journal(run, deps, action, str(item.key), change.item_id, before)
-    ws = view.workspace_id
+
+    def write() -> str:
+        return deps.gateway.create_item(
+            view.workspace_id, item.type, item.name, description=item.description, definition=definition,
+            folder_id=_folder_id(view, item.folder), creation_payload=item.creation_payload,
+        ).id  # fmt: skip
+
+    return _step(run, deps, StepAction.CREATE, item.key, None, None, write)
+
+
+def _update(run: _Run, change: PlannedChange, item: Item, desired: ItemDefinition, deps: Deps) -> str:
+    view, ws, item_id = run.prepared.view, run.prepared.view.workspace_id, change.item_id or ""
+    remote = view.items[item.key]
+    definition = None if item.type in SHELL_ONLY_TYPES or desired.is_empty else desired
+    rewrite = definition is not None and bool(change.changed_parts)
+    if rewrite or remote.description != item.description or remote.name != item.name:
+
+        def write() -> str:
+            if definition is not None and rewrite:
+                deps.gateway.update_definition(ws, item_id, definition)
+            deps.gateway.update_item(ws, item_id, name=item.name, description=item.description)
+            return item_id
+
+        before = _before_image(run, change, with_definition=rewrite)
+        _step(run, deps, StepAction.UPDATE, item.key, item_id, before, write)
+    if change.folder is not None:
+        target = change.folder
+
+        def move() -> str:
+            deps.gateway.move_item(ws, item_id, _folder_id(view, target))
+            return item_id
+
+        _step(run, deps, StepAction.MOVE, item.key, item_id, _before_image(run, change, with_definition=False), move)
+    return item_id
+
+
+def _folder_id(view: TargetView, path: str) -> str | None:
+    """The id of the folder at `path` (None for the root); never the root in its place."""
+    if not path:
+        return None
+    if path not in view.folders:  # its creation failed and the run continued
+        raise GatewayError(f"folder '{path}' does not exist: its creation failed", error_code="FolderMissing")
+    return view.folders[path]
+
+
+def _step(
+    run: _Run,
+    deps: Deps,
+    action: StepAction,
+    key: ItemKey,
+    item_id: str | None,
+    before: ItemImage | None,
+    write: Callable[[], str],
+) -> str:
+    """One journaled write: intent, the call (outside the lock), then its outcome."""
+    with run.lock:
+        step = _journal(run, deps, action, str(key), item_id, before)
     try:
-        with deps.telemetry.span("fabctl.item", item=str(item.key), action=action.value):
-            if change.kind is ChangeKind.CREATE:
-                item_id = deps.gateway.create_item(
-                    ws, item.type, item.name, description=item.description, definition=definition,
-                    folder_id=view.folders.get(item.folder), creation_payload=item.creation_payload,
-                ).id  # fmt: skip
-            else:
-                item_id = change.item_id or ""
-                if definition is not None and change.changed_parts:
-                    deps.gateway.update_definition(ws, item_id, definition)
-                deps.gateway.update_item(ws, item_id, name=item.name, description=item.description)
+        with deps.telemetry.span("fabctl.item", item=str(key), action=action.value):
+            written = write()
     except GatewayError as e:
-        run.failed.add(item.key)
-        _failed(run, deps, step.number, str(item.key), action.value, str(e))
-        return False
-    run.ids_by_key[item.key] = item_id
-    run.tx.record_success(step.number, item_id)
-    _save(run, deps)
-    run.records.append(replace(record, item_id=item_id))
-    run.result.outcomes.append(ItemOutcome(str(item.key), action.value, "done", item_id))
-    deps.telemetry.count("fabctl.items_deployed", action=action.value)
-    return True
+        with run.lock:
+            run.failed.add(key)
+            _failed(run, deps, step.number, str(key), action.value, str(e))
+        raise _StepFailed from e
+    with run.lock:
+        run.tx.record_success(step.number, written)
+        _save(run, deps)
+        deps.telemetry.count("fabctl.items_deployed", action=action.value)
+    return written
 
 
-def _delete(run: _Run, change: PlannedChange, deps: Deps) -> bool:
-    before = _before_image(run, change)
-    step = _journal(run, deps, StepAction.DELETE, str(change.key), change.item_id, before)
+def _delete(run: _Run, change: PlannedChange, deps: Deps) -> None:
+    item_id = change.item_id or ""
+
+    def write() -> str:
+        deps.gateway.delete_item(run.prepared.view.workspace_id, item_id)
+        return item_id
+
     try:
-        deps.gateway.delete_item(run.prepared.view.workspace_id, change.item_id or "")
-    except GatewayError as e:
-        _failed(run, deps, step.number, str(change.key), "delete", str(e))
-        return False
-    run.tx.record_success(step.number, change.item_id or "")
-    _save(run, deps)
-    run.result.outcomes.append(ItemOutcome(str(change.key), "delete", "done", change.item_id or ""))
-    return True
+        _step(run, deps, StepAction.DELETE, change.key, item_id, _before_image(run, change), write)
+    except _StepFailed:
+        return
+    with run.lock:
+        run.report(ItemOutcome(str(change.key), "delete", "done", item_id))
 
 
-def _before_image(run: _Run, change: PlannedChange) -> ItemImage:
+def _before_image(run: _Run, change: PlannedChange, *, with_definition: bool = True) -> ItemImage:
     view = run.prepared.view
     remote = view.items[change.key]
-    definition = view.definition(change.key) if change.key.type not in SHELL_ONLY_TYPES else None
+    fetch = with_definition and change.key.type not in SHELL_ONLY_TYPES
+    definition = view.definition(change.key) if fetch else None
     return ItemImage(
         remote.id, remote.type, remote.name, remote.description, view.folder_path_of(remote),
         definition or ItemDefinition(),
@@ -173,9 +290,10 @@ def _journal(
 
 
 def _failed(run: _Run, deps: Deps, number: int, item: str, action: str, error: str) -> None:
+    run.ok = False
     run.tx.record_failure(number, error)
     _save(run, deps)
-    run.result.outcomes.append(ItemOutcome(item, action, "failed", detail=error))
+    run.report(ItemOutcome(item, action, "failed", detail=error))
     run.result.error = run.result.error or f"{item}: {error}"
     deps.telemetry.count("fabctl.items_failed", action=action)
 
@@ -195,12 +313,21 @@ def _finish(run: _Run, deps: Deps, ok: bool, on_error: str) -> None:
         run.result.outcomes = [
             replace(o, status="undone") if o.status == "done" and o.item in undone else o for o in run.result.outcomes
         ]
+    deleted = {s.item for s in tx.steps if s.action is StepAction.DELETE and s.outcome is StepOutcome.SUCCEEDED}
     with deps.uow:
         for record in run.records:
             deps.uow.deployments.put(tx.workspace_id, record)
+        for key in run.prepared.plan.changes:
+            if key.kind is ChangeKind.DELETE and str(key.key) in deleted:
+                deps.uow.deployments.remove(tx.workspace_id, key.key)
         deps.uow.transactions.add(tx)
         deps.uow.commit()
     run.result.state = tx.state.value
+    # Progress saw completion order; the report follows the plan, so equal runs give equal reports.
+    plan = run.prepared.plan
+    position = {path: n for n, path in enumerate(plan.folders_to_create)}
+    position.update({str(c.key): len(position) + n for n, c in enumerate(plan.changes)})
+    run.result.outcomes.sort(key=lambda o: position.get(o.item, len(position)))
 
 
 def _save(run: _Run, deps: Deps) -> None:

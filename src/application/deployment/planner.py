@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fabctl.application.deployment.binder import binding_context
 from fabctl.application.deployment.inputs import DeploymentInputs
@@ -18,11 +18,19 @@ from fabctl.domain.references import dependency_order
 
 @dataclass(frozen=True)
 class PreparedDeployment:
-    """A plan plus what executing it needs: the inputs and the target as it was read."""
+    """A plan plus what executing it needs: the inputs and the target as it was read.
+
+    `desired` holds, per item to create or update, the definition as it would be sent (bound with
+    the ids known at planning time); `view.definition(key)` gives the current one.
+    """
 
     inputs: DeploymentInputs
     view: TargetView
     plan: DeploymentPlan
+    desired: dict[ItemKey, ItemDefinition] = field(default_factory=dict)
+
+
+DRIFT = "changed in the workspace since fabctl deployed it (drift)"
 
 
 def changed_parts(desired: ItemDefinition, current: ItemDefinition) -> tuple[str, ...]:
@@ -38,59 +46,101 @@ def prepare(
     *,
     only: set[ItemKey] | None = None,
     delete_orphans: bool = False,
+    delete_data_items: frozenset[ItemKey] = frozenset(),
+    refresh: bool = False,
+    deployed_elsewhere: frozenset[ItemKey] = frozenset(),
 ) -> PreparedDeployment:
     """Plan the deployment of the source (or of `only` these items of it) to the target.
 
     References resolve against the whole source, so a selected item still binds to an
-    unselected one that the target already holds.
+    unselected one that the target already holds. `owned` is what fabctl deployed there: an item
+    whose bound definition has the hash it recorded is unchanged without reading its definition
+    back, unless `refresh` asks to compare with the live one. Orphans are owned items no longer
+    in the source, except those last deployed from another source folder (`deployed_elsewhere`).
     """
     workspace_name = view.workspace.name if view.workspace else inputs.environment.workspace_name
-    context = binding_context(inputs, view.workspace_id, workspace_name, {k: i.id for k, i in view.items.items()})
+    ids = {k: i.id for k, i in view.items.items()}
+    context = binding_context(inputs, view.workspace_id, workspace_name, ids, gateway=view.gateway)
     changes = []
+    desired_by_key: dict[ItemKey, ItemDefinition] = {}
     for key in dependency_order(inputs.source, only):
         item = inputs.source.get(key)
         assert item is not None  # dependency_order only returns keys of the source
         desired = bind(item, inputs.rules, context)
-        changes.append(_change_for(item, desired, view))
+        change = _change_for(item, desired, view, owned.get(key), refresh)
+        changes.append(change)
+        if change.writes:
+            desired_by_key[key] = desired
+    if only is not None:
+        # A rule is checked against the whole source, as a full deployment would: selecting a few
+        # items must not turn a rule that applies to the others into "matched nothing".
+        for item in inputs.source:
+            if item.key not in only:
+                bind(item, inputs.rules, context)
     check_all_rules_matched(inputs.rules, context)
     if delete_orphans:
-        changes.extend(_orphans(inputs, view, owned))
+        mine = {k: r for k, r in owned.items() if k not in deployed_elsewhere}
+        changes.extend(_orphans(inputs, view, mine, delete_data_items))
     plan = DeploymentPlan(
         environment=inputs.environment.name,
         workspace_id=view.workspace_id,
         workspace_name=workspace_name,
         changes=tuple(changes),
-        folders_to_create=tuple(p for p in inputs.source.folders if p not in view.folders),
+        folders_to_create=tuple(p for p in _folders_needed(inputs, only) if p not in view.folders),
         workspace_exists=view.workspace is not None,
     )
-    return PreparedDeployment(inputs, view, plan)
+    return PreparedDeployment(inputs, view, plan, desired_by_key)
 
 
-def _change_for(item: Item, desired: ItemDefinition, view: TargetView) -> PlannedChange:
+def _folders_needed(inputs: DeploymentInputs, only: set[ItemKey] | None) -> list[str]:
+    """The source's folders (parents first) that the deployed items live in or under."""
+    homes = {i.folder for i in inputs.source if only is None or i.key in only}
+    return [p for p in inputs.source.folders if any(h == p or h.startswith(p + "/") for h in homes)]
+
+
+def _change_for(
+    item: Item, desired: ItemDefinition, view: TargetView, record: DeployedItem | None, refresh: bool
+) -> PlannedChange:
     remote = view.items.get(item.key)
     if remote is None:
         return PlannedChange(ChangeKind.CREATE, item.key, "not in the workspace")
     reasons = []
     parts: tuple[str, ...] = ()
+    drift = False
     if remote.description != item.description:
         reasons.append("description differs")
     if item.type not in SHELL_ONLY_TYPES:
-        parts = changed_parts(desired, view.definition(item.key))
-        if parts:
+        recorded = record is not None and record.item_id == remote.id
+        as_recorded = recorded and record is not None and record.deployed_hash == desired.content_hash()
+        if refresh or not as_recorded:
+            parts = changed_parts(desired, view.definition(item.key))
+        if parts and as_recorded:
+            drift = True
+            reasons.append(f"{DRIFT}: " + ", ".join(parts))
+        elif parts:
             reasons.append("definition differs: " + ", ".join(parts))
+    folder = view.folder_path_of(remote)
+    move_to = item.folder if folder != item.folder else None
+    if move_to is not None:
+        reasons.append(f"folder differs: '{folder or '/'}' -> '{item.folder or '/'}'")
     if not reasons:
         shell = " (shell only: its data is never touched)" if item.type in SHELL_ONLY_TYPES else ""
         return PlannedChange(ChangeKind.NO_OP, item.key, "unchanged" + shell, remote.id)
-    return PlannedChange(ChangeKind.UPDATE, item.key, "; ".join(reasons), remote.id, parts)
+    return PlannedChange(ChangeKind.UPDATE, item.key, "; ".join(reasons), remote.id, parts, move_to, drift)
 
 
-def _orphans(inputs: DeploymentInputs, view: TargetView, owned: dict[ItemKey, DeployedItem]) -> list[PlannedChange]:
+def _orphans(
+    inputs: DeploymentInputs,
+    view: TargetView,
+    owned: dict[ItemKey, DeployedItem],
+    delete_data_items: frozenset[ItemKey],
+) -> list[PlannedChange]:
     orphans = []
     for key, record in sorted(owned.items()):
-        if key in inputs.source or key not in view.items:
-            continue
-        if key.type in DATA_HOLDING_TYPES:
-            continue  # holds data: never deleted implicitly
-        reason = "deployed by fabctl, no longer in the source"
+        if key in inputs.source or key not in view.items or view.items[key].id != record.item_id:
+            continue  # still deployed, already gone, or replaced by an item fabctl did not deploy
+        if key.type in DATA_HOLDING_TYPES and key not in delete_data_items:
+            continue  # holds data: never deleted unless named explicitly
+        reason = "deployed by fabctl from this source, no longer in it"
         orphans.append(PlannedChange(ChangeKind.DELETE, key, reason, record.item_id))
     return orphans

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import Clock, FabricGateway, UnitOfWork
 from fabctl.domain.transaction import StepAction, Transaction, TransactionStep
@@ -35,6 +36,11 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
         if not before.definition.is_empty:
             gateway.update_definition(workspace_id, step.item_id, before.definition)
         gateway.update_item(workspace_id, step.item_id, name=before.name, description=before.description)
+    elif step.action is StepAction.MOVE and step.before and step.item_id:
+        folder = step.before.folder
+        # Folders created by this transaction are undone after this step, so the old one still exists.
+        folder_id = folder_paths(gateway.list_folders(workspace_id)).get(folder) if folder else None
+        gateway.move_item(workspace_id, step.item_id, folder_id)
     elif step.action is StepAction.DELETE and step.before:
         before = step.before
         gateway.create_item(

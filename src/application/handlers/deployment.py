@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 from fabctl.application.deployment.executor import Deps, execute
 from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
 from fabctl.application.deployment.planner import PreparedDeployment, prepare
 from fabctl.application.deployment.results import DeploymentResult
+from fabctl.application.deployment.selection import Selection, select_items
 from fabctl.application.deployment.target import TargetView, find_workspace
 from fabctl.application.ports import (
     Clock,
+    DeploymentProgress,
     FabricGateway,
     IdGenerator,
     SourceReader,
@@ -16,20 +20,22 @@ from fabctl.application.ports import (
     UnitOfWork,
 )
 from fabctl.domain.commands import ExecuteDeployment
-from fabctl.domain.errors import NotFound
 from fabctl.domain.items import ItemKey
 from fabctl.domain.plan import DeploymentPlan
 
 
-def select(inputs: DeploymentInputs, items: tuple[str, ...]) -> set[ItemKey] | None:
-    """The keys named on the command line, each checked to exist in the source."""
-    if not items:
-        return None
-    keys = {ItemKey.parse(text) for text in items}
-    for key in sorted(keys):
-        if key not in inputs.source:
-            raise NotFound(f"no item '{key}' in the source", subject=inputs.source_dir, field="items")
-    return keys
+def select(inputs: DeploymentInputs, selection: Selection | None) -> set[ItemKey] | None:
+    """The keys a deployment covers (see `Selection`); None means the whole source."""
+    return select_items(inputs.source, selection or Selection(), inputs.source_dir)
+
+
+def deployed_elsewhere(uow: UnitOfWork, workspace_id: str, source_dir: str) -> frozenset[ItemKey]:
+    """Keys fabctl last deployed into the workspace from another source folder: never orphans here."""
+    with uow:
+        records = uow.deployments.for_workspace(workspace_id)
+        sources = {tx.id: tx.source_dir for tx in uow.transactions.list(workspace_id)}
+    here = os.path.normpath(source_dir)
+    return frozenset(k for k, r in records.items() if os.path.normpath(sources.get(r.transaction_id, here)) != here)
 
 
 def prepare_deployment(
@@ -39,12 +45,20 @@ def prepare_deployment(
     *,
     only: set[ItemKey] | None = None,
     delete_orphans: bool = False,
+    delete_data_items: tuple[str, ...] = (),
+    refresh: bool = False,
 ) -> PreparedDeployment:
     workspace = find_workspace(gateway, inputs.environment, inputs.config.source)
     view = TargetView.load(gateway, workspace)
     with uow:
         owned = uow.deployments.for_workspace(workspace.id) if workspace else {}
-    return prepare(inputs, view, owned, only=only, delete_orphans=delete_orphans)
+    # Only orphan detection needs to know where a record came from (reading journals costs time).
+    elsewhere = deployed_elsewhere(uow, workspace.id, inputs.source_dir) if workspace and delete_orphans else None
+    return prepare(
+        inputs, view, owned, only=only, delete_orphans=delete_orphans,
+        delete_data_items=frozenset(ItemKey.parse(k) for k in delete_data_items), refresh=refresh,
+        deployed_elsewhere=elsewhere or frozenset(),
+    )  # fmt: skip
 
 
 def plan_deployment(
@@ -57,12 +71,43 @@ def plan_deployment(
     config_path: str = "",
     parameter_path: str = "",
     items: tuple[str, ...] = (),
+    item_types: tuple[str, ...] = (),
+    folders: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    with_dependencies: bool = False,
     delete_orphans: bool = False,
+    delete_data_items: tuple[str, ...] = (),
+    refresh: bool = False,
 ) -> DeploymentPlan:
     """What `deploy` would do, computed without a single write."""
+    return prepare_plan(
+        reader, gateway, uow, source_dir, environment, config_path=config_path, parameter_path=parameter_path,
+        selection=Selection(items, item_types, folders, exclude, with_dependencies),
+        delete_orphans=delete_orphans, delete_data_items=delete_data_items, refresh=refresh,
+    ).plan  # fmt: skip
+
+
+def prepare_plan(
+    reader: SourceReader,
+    gateway: FabricGateway,
+    uow: UnitOfWork,
+    source_dir: str,
+    environment: str,
+    *,
+    config_path: str = "",
+    parameter_path: str = "",
+    selection: Selection | None = None,
+    delete_orphans: bool = False,
+    delete_data_items: tuple[str, ...] = (),
+    refresh: bool = False,
+) -> PreparedDeployment:
+    """Like `plan_deployment`, with what a diff needs: desired and (via `view`) current definitions."""
     inputs = load_inputs(reader, source_dir, environment, config_path, parameter_path)
-    only = select(inputs, items)
-    return prepare_deployment(inputs, gateway, uow, only=only, delete_orphans=delete_orphans).plan
+    only = select(inputs, selection)
+    return prepare_deployment(
+        inputs, gateway, uow, only=only, delete_orphans=delete_orphans,
+        delete_data_items=delete_data_items, refresh=refresh,
+    )  # fmt: skip
 
 
 def execute_deployment(
@@ -74,10 +119,22 @@ def execute_deployment(
     clock: Clock,
     ids: IdGenerator,
     telemetry: Telemetry,
+    progress: DeploymentProgress,
 ) -> DeploymentResult:
     inputs = load_inputs(reader, cmd.source_dir, cmd.environment, cmd.config_path, cmd.parameter_path)
-    only = select(inputs, cmd.items)
-    prepared = prepare_deployment(inputs, gateway, uow, only=only, delete_orphans=cmd.delete_orphans)
+    only = select(inputs, selection_of(cmd))
+    prepared = prepare_deployment(
+        inputs, gateway, uow, only=only, delete_orphans=cmd.delete_orphans,
+        delete_data_items=cmd.delete_data_items, refresh=cmd.refresh,
+    )  # fmt: skip
     on_error = cmd.on_error or ("rollback" if inputs.environment.protected else "stop")
     deps = Deps(uow, gateway, clock, ids, telemetry)
-    return execute(prepared, deps, transaction_id=ids.new_id(), message_id=cmd.message_id, on_error=on_error)
+    progress.started(prepared.plan)
+    return execute(
+        prepared, deps, transaction_id=ids.new_id(), message_id=cmd.message_id, on_error=on_error,
+        max_workers=cmd.max_workers, on_progress=progress.item_finished,
+    )  # fmt: skip
+
+
+def selection_of(cmd: ExecuteDeployment) -> Selection:
+    return Selection(cmd.items, cmd.item_types, cmd.folders, cmd.exclude, cmd.with_dependencies)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json, output_mode
+
+if TYPE_CHECKING:
+    from fabctl.application.deployment.planner import PreparedDeployment
+    from fabctl.application.deployment.results import DeploymentResult
+    from fabctl.application.ports import DeploymentProgress
+    from fabctl.entrypoints.bootstrap import App
 
 
 def _common(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -23,11 +30,76 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--parameter", "parameter_path", default="", help="Parameter file [default: SOURCE_DIR/parameter.yml]."
         ),
-        click.option("--item", "items", multiple=True, help="Only this item, as Name.Type (repeatable)."),
+        click.option(
+            "--workspace-id",
+            "workspace_id",
+            default="",
+            metavar="ID",
+            help="Target this workspace id instead of the environment's (not with --workspace).",
+        ),
+        click.option(
+            "--workspace",
+            "workspace_name",
+            default="",
+            metavar="NAME",
+            help="Target the workspace of this name instead of the environment's; deploy creates it "
+            "if missing (not with --workspace-id).",
+        ),
+        click.option(
+            "--item",
+            "items",
+            multiple=True,
+            metavar="Name.Type",
+            help="Only this item: Name.Type or a name, exact or a regex (repeatable).",
+        ),
         click.option(
             "--delete-orphans",
             is_flag=True,
             help="Delete items fabctl deployed that left the source (never data items).",
+        ),
+        click.option(
+            "--type",
+            "item_types",
+            multiple=True,
+            metavar="TYPE",
+            help="Only items of this type, e.g. Notebook; exact or a regex (repeatable).",
+        ),
+        click.option(
+            "--folder",
+            "folders",
+            multiple=True,
+            metavar="PATH",
+            help="Only items in this folder or below, e.g. Notebooks; exact or a regex (repeatable).",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="REGEX",
+            help="Leave out items matching Name.Type, name, type or folder path; exact or a regex (repeatable).",
+        ),
+        click.option(
+            "--with-dependencies",
+            is_flag=True,
+            help="Also take what the selected items reference, transitively.",
+        ),
+        click.option(
+            "--delete-data-item",
+            "delete_data_items",
+            multiple=True,
+            metavar="Name.Type",
+            help="With --delete-orphans, also delete this orphan that holds data, e.g. Old.Lakehouse (repeatable).",
+        ),
+        click.option(
+            "--refresh",
+            is_flag=True,
+            help="Compare with the workspace's live definitions, not what fabctl recorded: finds drift.",
+        ),
+        click.option(
+            "--report",
+            "report_path",
+            default="",
+            metavar="FILE",
+            help="Also write the JSON document of --output json to FILE.",
         ),
         FABRIC_URL_OPTION,
         OUTPUT_OPTION,
@@ -37,37 +109,102 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def _target(
+    environment: str,
+    workspace_id: str,
+    workspace_name: str,
+    fabric_url: str | None,
+    progress: DeploymentProgress | None = None,
+) -> App:
+    """The application, with the environment retargeted when --workspace(-id) is given."""
+    from fabctl.entrypoints.cli.target import workspace_override
+
+    override = workspace_override(environment, workspace_id, workspace_name)  # checked before any state
+    return app(fabric_url=fabric_url, workspace=override, progress=progress)
+
+
 @click.command()
 @_common
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Show a unified diff of each changed part (after parameterization) against the workspace.",
+)
 def plan(
     source_dir: str,
     environment: str,
     config_path: str,
     parameter_path: str,
+    workspace_id: str,
+    workspace_name: str,
     items: tuple[str, ...],
+    item_types: tuple[str, ...],
+    folders: tuple[str, ...],
+    exclude: tuple[str, ...],
+    with_dependencies: bool,
+    delete_data_items: tuple[str, ...],
+    refresh: bool,
     delete_orphans: bool,
+    report_path: str,
     fabric_url: str | None,
     output: str,
+    show_diff: bool,
 ) -> None:
     """Show what `deploy` would change in the environment's workspace, writing nothing.
 
     Every item of SOURCE_DIR (a Fabric git-integration folder) is parameterized for the
     environment and compared with what the workspace holds: create, update (with the reason),
     no-op; and, with --delete-orphans, delete.
+
+    \b
+    Examples:
+      fabctl plan my-sales --env dev
+      fabctl plan my-sales --env dev --diff                 # line by line, per changed part
+      fabctl plan my-sales --env test --workspace "Sales (review)"
+      fabctl plan my-sales --env dev --folder Notebooks --refresh   # also finds drift
+      fabctl plan my-sales --env dev -o json --report plan.json
     """
-    from fabctl.application.handlers.deployment import plan_deployment
+    from fabctl.application.deployment.selection import Selection
+    from fabctl.application.handlers.deployment import prepare_plan
     from fabctl.entrypoints.cli import render
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
-    application = app(fabric_url=fabric_url)
-    result = plan_deployment(
+    application = _target(environment, workspace_id, workspace_name, fabric_url)
+    prepared = prepare_plan(
         application.reader, application.gateway, application.uow, source_dir, environment,
-        config_path=config_path, parameter_path=parameter_path, items=items, delete_orphans=delete_orphans,
+        config_path=config_path, parameter_path=parameter_path,
+        selection=Selection(items, item_types, folders, exclude, with_dependencies),
+        delete_orphans=delete_orphans, delete_data_items=delete_data_items, refresh=refresh,
     )  # fmt: skip
+    result = prepared.plan
+    diffs = _diffs(prepared) if show_diff else {}
+    document = {**to_jsonable(result), "summary": result.counts()}
+    if show_diff:
+        document["diffs"] = diffs
+    if report_path:
+        from fabctl.entrypoints.cli.reports import write_json
+
+        write_json(report_path, document)
     if output == "json":
-        emit_json({**to_jsonable(result), "summary": result.counts()})
+        emit_json(document)
     else:
         render.plan(result)
+        if show_diff:
+            render.diffs(diffs)
+
+
+def _diffs(prepared: PreparedDeployment) -> dict[str, dict[str, str]]:
+    """Item ("Name.Type") -> part path -> unified diff, for every item the plan updates."""
+    from fabctl.application.deployment.diff import definition_diffs
+    from fabctl.domain.plan import ChangeKind
+
+    diffs = {}
+    for change in prepared.plan.changes:
+        desired = prepared.desired.get(change.key)
+        if change.kind is ChangeKind.UPDATE and change.changed_parts and desired is not None:
+            diffs[str(change.key)] = definition_diffs(desired, prepared.view.definition(change.key))
+    return diffs
 
 
 @click.command()
@@ -79,37 +216,89 @@ def plan(
     help="On a failed item: stop, continue with independent items, or roll back every change. "
     "[default: rollback for protected environments, else stop]",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="How many items to deploy at once (dependencies still go first) [default: 8].",
+)
+@click.option(
+    "--junit",
+    "junit_path",
+    default="",
+    metavar="FILE",
+    help="Write a JUnit XML report to FILE: one testcase per item, failures with their error.",
+)
 @USER_OPTION
 def deploy(
     source_dir: str,
     environment: str,
     config_path: str,
     parameter_path: str,
+    workspace_id: str,
+    workspace_name: str,
     items: tuple[str, ...],
+    item_types: tuple[str, ...],
+    folders: tuple[str, ...],
+    exclude: tuple[str, ...],
+    with_dependencies: bool,
+    delete_data_items: tuple[str, ...],
+    refresh: bool,
     delete_orphans: bool,
+    report_path: str,
     fabric_url: str | None,
     output: str,
     on_error: str | None,
+    workers: int | None,
+    junit_path: str,
     user: str | None,
 ) -> None:
     """Deploy SOURCE_DIR to the environment's workspace, in dependency order, in a transaction.
 
     Only items whose parameterized content differs from the workspace are written. Every write
     is journaled with what it replaced (see `fabctl tx show`). Exit code 3 when an item failed.
+    On a terminal a live display shows progress; in CI logs each item prints one line as it
+    finishes, e.g. `[3/11] create Load Sales.Notebook ... done (1.2s)`.
+
+    \b
+    Examples:
+      fabctl deploy my-sales --env dev
+      fabctl deploy my-sales --env test --on-error continue --junit deploy.xml --report deploy.json
+      fabctl deploy my-sales --env dev --workspace "Sales (feature-x)"   # a throw-away copy
+      fabctl deploy my-sales --env dev --item "Load Sales.Notebook" --with-dependencies
+      fabctl deploy my-sales --env dev --type Notebook --exclude "Scratch.*" --workers 4
+      fabctl deploy my-sales --env dev --delete-orphans --delete-data-item "Old Sales.Lakehouse"
     """
     from fabctl.domain.commands import ExecuteDeployment
     from fabctl.entrypoints.cli import render
     from fabctl.entrypoints.cli.jsonable import to_jsonable
+    from fabctl.entrypoints.cli.progress import reporter
 
-    application = app(fabric_url=fabric_url)
-    command = ExecuteDeployment(
-        message_id=str(uuid.uuid4()), source_dir=source_dir, environment=environment,
-        requested_by=user or application.settings.user, config_path=config_path,
-        parameter_path=parameter_path, on_error=on_error or "", delete_orphans=delete_orphans, items=items,
-    )  # fmt: skip
-    result = application.bus.handle(command)
-    if output_mode() == "json":
-        emit_json({**to_jsonable(result), "succeeded": result.succeeded})
+    mode = output_mode()
+    with reporter(mode) as progress:
+        application = _target(environment, workspace_id, workspace_name, fabric_url, progress)
+        command = ExecuteDeployment(
+            message_id=str(uuid.uuid4()), source_dir=source_dir, environment=environment,
+            requested_by=user or application.settings.user, config_path=config_path,
+            parameter_path=parameter_path, on_error=on_error or "", delete_orphans=delete_orphans, items=items,
+            item_types=item_types, folders=folders, exclude=exclude, with_dependencies=with_dependencies,
+            delete_data_items=delete_data_items, refresh=refresh,
+        )  # fmt: skip
+        if workers is not None:
+            command = dataclasses.replace(command, max_workers=workers)
+        result: DeploymentResult = application.bus.handle(command)
+    document = {**to_jsonable(result), "succeeded": result.succeeded}
+    if report_path:
+        from fabctl.entrypoints.cli.reports import write_json
+
+        write_json(report_path, document)
+    if junit_path:
+        from fabctl.entrypoints.cli.reports import write_junit
+
+        write_junit(junit_path, result, progress.durations)
+    if mode == "json":
+        emit_json(document)
     else:
         render.deployment(result)
     if not result.succeeded:

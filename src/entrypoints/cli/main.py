@@ -33,6 +33,10 @@ class FabctlGroup(click.Group):
             fail(e, exit_codes.DEPLOYMENT_FAILED, kind=type(e).__name__, error_code=e.error_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # Output was cut short by its reader (`| head`); the work itself is done and recorded.
+            sys.stderr.close()
+            raise click.exceptions.Exit(exit_codes.OK) from None
         except Exception as e:
             where = log_unexpected(e)
             fail(e, exit_codes.INTERNAL_ERROR, kind="InternalError", log=where)

@@ -50,7 +50,8 @@ def plan(plan: DeploymentPlan) -> None:
         console.print(f"  [green]create folder[/green] {folder}")
     table = _table("change", "item", "reason")
     for change in plan.changes:
-        table.add_row(_styled(change.kind.value), str(change.key), change.reason)
+        drift = " [magenta](drifted in the workspace)[/magenta]" if getattr(change, "drift", False) else ""
+        table.add_row(_styled(change.kind.value), str(change.key), change.reason + drift)
     console.print(table)
     console.print(f"{plan.summary()}.")
 
@@ -135,3 +136,32 @@ def event_list(messages: list[OutboxMessage]) -> None:
         published = m.published_at.isoformat(timespec="seconds") if m.published_at else "pending"
         table.add_row(m.created_at.isoformat(timespec="seconds"), m.type, published, details)
     _console().print(table if messages else "No events yet.")
+
+
+def diffs(found: dict[str, dict[str, str]]) -> None:
+    """Unified diffs per item and part: added lines green, removed red, hunk headers cyan."""
+    from rich.text import Text
+
+    console = _console()
+    if not found:
+        console.print("No definition differs.")
+        return
+    for item, parts in found.items():
+        for path, diff in parts.items():
+            console.print(Text(f"{item}: {path}", style="bold"))
+            text = Text()
+            for line in diff.splitlines(keepends=True):
+                text.append(line, style=_diff_style(line))
+            console.print(text, end="" if diff.endswith("\n") else "\n", soft_wrap=True)
+
+
+def _diff_style(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return "bold"
+    if line.startswith("+"):
+        return "green"
+    if line.startswith("-"):
+        return "red"
+    if line.startswith("@@"):
+        return "cyan"
+    return ""

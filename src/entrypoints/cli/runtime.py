@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 if TYPE_CHECKING:
+    from fabctl.application.ports import DeploymentProgress
     from fabctl.entrypoints.bootstrap import App
+    from fabctl.entrypoints.cli.target import WorkspaceOverride
 
 OUTPUT_META_KEY = "fabctl.output"
 
@@ -48,16 +50,30 @@ FABRIC_URL_OPTION = click.option(
 )
 
 
-def app(**overrides: object) -> App:
-    """The application, built once per command; `overrides` are settings given as flags."""
+def app(
+    *, workspace: WorkspaceOverride | None = None, progress: DeploymentProgress | None = None, **overrides: object
+) -> App:
+    """The application, built once per command; `overrides` are settings given as flags.
+
+    `workspace` retargets one environment (`--workspace`, `--workspace-id`) by reading the
+    release configuration through a reader that applies it; `progress` shows a deployment as it runs.
+    """
     ctx = click.get_current_context()
     root = ctx.find_root()
     if root.obj is None:
         from fabctl.entrypoints.bootstrap import bootstrap
         from fabctl.entrypoints.settings import load_settings
 
+        adapters: dict[str, Any] = {}
+        if workspace is not None:
+            from fabctl.adapters.source.git_folder import FabricGitFolderReader
+            from fabctl.entrypoints.cli.target import OverridingReader
+
+            adapters["reader"] = OverridingReader(FabricGitFolderReader(), workspace)
+        if progress is not None:
+            adapters["progress"] = progress
         given = {k: v for k, v in overrides.items() if v is not None}
-        root.obj = bootstrap(load_settings(**given))
+        root.obj = bootstrap(load_settings(**given), **adapters)
     built: App = root.obj
     return built
 

@@ -11,6 +11,7 @@ from fabctl.adapters.source.git_folder import FabricGitFolderReader
 from fabctl.domain.environments import PromotionPolicy
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import ItemKey
+from fabctl.domain.parameters import SparkPoolTarget
 from fabctl.domain.references import dependency_order
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sales-workspace"
@@ -19,6 +20,7 @@ WORKSPACE_ID = "6c1e7a52-0d3b-4f7e-9a41-2b8c5d9e0f13"
 
 def write(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, "utf-8")
     return str(path)
 
@@ -273,7 +275,8 @@ def test_filters_are_a_string_or_a_list_and_flags_a_string_or_a_bool(tmp_path: P
     assert second.replacement_for("test") is None
 
 
-def test_other_fabric_cicd_sections_are_accepted_and_ignored(tmp_path: Path) -> None:
+def test_every_fabric_cicd_section_is_read(tmp_path: Path) -> None:
+    write(tmp_path, "templates/common.yml", "find_replace:\n  - {find_value: c, replace_value: {_ALL_: d}}\n")
     path = write(
         tmp_path,
         "parameter.yml",
@@ -293,7 +296,16 @@ def test_other_fabric_cicd_sections_are_accepted_and_ignored(tmp_path: Path) -> 
 
     rules = read_parameters(path)
 
-    assert [(r.find, dict(r.replace)) for r in rules.find_replace] == [("a", {"prod": "b"})]
+    # the extended file's rules come after the main file's own
+    assert [(r.find, dict(r.replace)) for r in rules.find_replace] == [("a", {"prod": "b"}), ("c", {"_ALL_": "d"})]
+    assert [r.find_key.expression for r in rules.key_value_replace] == ['$.variables[?(@.name=="Environment")].value']
+    assert [(p.instance_pool_id, p.target_for("prod")) for p in rules.spark_pool] == [
+        ("dev-pool", SparkPoolTarget("Capacity", "ProdPool"))
+    ]
+    assert rules.model_connection("Sales Model", "prod") == (
+        "conn",
+        f"{path}: semantic_model_binding.models[0]",
+    )
 
 
 def test_an_unknown_top_level_key_is_named_with_a_suggestion(tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def test_a_failed_item_skips_what_depends_on_it_and_fails_the_transaction(world:
 def test_on_error_stop_skips_every_item_after_the_failure(world: World) -> None:
     world.gateway.fail_on = "Sales"  # the lakehouse: the first item in dependency order
 
-    result = deploy(world, on_error="stop")
+    result = deploy(world, on_error="stop", max_workers=1)  # one at a time: nothing else is in flight
 
     assert result.state == "failed"
     assert [o.status for o in result.outcomes if o.action != "create_folder"] == ["failed"] + ["skipped"] * 3

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,26 +110,73 @@ class World:
 
 
 class FailingGateway:
-    """The local gateway, except that writes to the item named `fail_on` fail like a 503 would."""
+    """The local gateway, except that writes to the item named `fail_on` fail like a 503 would.
+
+    It also observes: writes in flight at once (and the most seen), an ordered log of when each
+    write started and ended, definition reads, and an optional delay per item name.
+    """
 
     def __init__(self, inner: LocalFabricGateway) -> None:
         self._inner = inner
         self.fail_on: str | None = None
+        self.delays: dict[str, float] = {}
+        self.log: list[tuple[str, str]] = []  # ("start" | "end" | "fail", item name), in order
+        self.definition_reads = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
     def _check(self, name: str) -> None:
         if name == self.fail_on:
+            with self._lock:
+                self.log.append(("fail", name))
             raise GatewayError("The service is unavailable", error_code="ServiceUnavailable", status=503)
 
+    def _name_of(self, workspace_id: str, item_id: str) -> str:
+        return next((i.name for i in self._inner.list_items(workspace_id) if i.id == item_id), "")
+
+    @contextmanager
+    def _write(self, name: str) -> Iterator[None]:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.log.append(("start", name))
+        try:
+            time.sleep(self.delays.get(name, 0.0))
+            self._check(name)
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+                self.log.append(("end", name))
+
     def create_item(self, workspace_id: str, item_type: str, name: str, **kwargs: Any) -> Any:
-        self._check(name)
-        return self._inner.create_item(workspace_id, item_type, name, **kwargs)
+        with self._write(name):
+            return self._inner.create_item(workspace_id, item_type, name, **kwargs)
 
     def update_definition(self, workspace_id: str, item_id: str, definition: ItemDefinition) -> None:
-        self._check(next((i.name for i in self._inner.list_items(workspace_id) if i.id == item_id), ""))
-        self._inner.update_definition(workspace_id, item_id, definition)
+        with self._write(self._name_of(workspace_id, item_id)):
+            self._inner.update_definition(workspace_id, item_id, definition)
+
+    def move_item(self, workspace_id: str, item_id: str, folder_id: str | None = None) -> Any:
+        with self._write(self._name_of(workspace_id, item_id)):
+            return self._inner.move_item(workspace_id, item_id, folder_id)
+
+    def delete_item(self, workspace_id: str, item_id: str) -> None:
+        with self._write(self._name_of(workspace_id, item_id)):
+            self._inner.delete_item(workspace_id, item_id)
+
+    def create_folder(self, workspace_id: str, name: str, parent_id: str | None = None) -> Any:
+        self._check(name)
+        return self._inner.create_folder(workspace_id, name, parent_id)
+
+    def get_definition(self, workspace_id: str, item_id: str) -> ItemDefinition:
+        with self._lock:
+            self.definition_reads += 1
+        return self._inner.get_definition(workspace_id, item_id)
 
 
 def make_world() -> World:

@@ -1,0 +1,82 @@
+"""Which items of the source a deployment (or a plan) covers.
+
+Every value is either an exact value or a regular expression that must match the whole value:
+- `items`: an item's "Name.Type" or its name; a value that matches no item is an error (a typo
+  must not silently deploy nothing);
+- `item_types`: an item's type;
+- `folders`: a folder path, which covers its subfolders too;
+- `exclude`: an item's "Name.Type", name, type or folder path (subfolders included).
+An item is selected when it matches every include filter given (and any value within one), and no
+exclusion. `with_dependencies` then adds what the selected items reference, transitively, except
+what is excluded: an excluded dependency binds to the one the target already holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fabctl.domain.errors import NotFound
+from fabctl.domain.items import Item, ItemKey
+from fabctl.domain.references import references_of
+from fabctl.domain.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Selection:
+    items: tuple[str, ...] = ()
+    item_types: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    with_dependencies: bool = False
+
+    @property
+    def is_everything(self) -> bool:
+        return not (self.items or self.item_types or self.folders or self.exclude)
+
+
+def _matches(pattern: str, value: str) -> bool:
+    if pattern == value:
+        return True
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return False  # not a regex: it was meant as an exact value
+
+
+def _in_folder(pattern: str, folder: str) -> bool:
+    parts = folder.split("/") if folder else []
+    return any(_matches(pattern, "/".join(parts[:n])) for n in range(1, len(parts) + 1))
+
+
+def _excluded(item: Item, patterns: tuple[str, ...]) -> bool:
+    values = (str(item.key), item.name, item.type)
+    return any(any(_matches(p, v) for v in values) or _in_folder(p, item.folder) for p in patterns)
+
+
+def select_items(source: Workspace, selection: Selection, source_dir: str = "") -> set[ItemKey] | None:
+    """The keys of the selected items, or None for the whole source."""
+    if selection.is_everything:
+        return None
+    for pattern in selection.items:
+        if not any(_matches(pattern, str(i.key)) or _matches(pattern, i.name) for i in source):
+            raise NotFound(f"no item '{pattern}' in the source", subject=source_dir, field="items")
+    chosen = {
+        item.key
+        for item in source
+        if (not selection.items or any(_matches(p, str(item.key)) or _matches(p, item.name) for p in selection.items))
+        and (not selection.item_types or any(_matches(p, item.type) for p in selection.item_types))
+        and (not selection.folders or any(_in_folder(p, item.folder) for p in selection.folders))
+        and not _excluded(item, selection.exclude)
+    }
+    if selection.with_dependencies:
+        pending = list(chosen)
+        while pending:
+            item = source.get(pending.pop())
+            assert item is not None
+            for key in references_of(item, source):
+                other = source.get(key)
+                if key not in chosen and other is not None and not _excluded(other, selection.exclude):
+                    chosen.add(key)
+                    pending.append(key)
+    return chosen

@@ -1,0 +1,59 @@
+"""`--workspace` / `--workspace-id`: deploy an environment to another workspace than its config says.
+
+The override is applied at the edge: the source reader hands the application a release
+configuration whose environment already names the overriding workspace, so planning, deploying
+and the journal all see one consistent target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import click
+
+from fabctl.application.ports import SourceReader
+from fabctl.domain.environments import ReleaseConfig
+from fabctl.domain.parameters import ParameterRules
+from fabctl.domain.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class WorkspaceOverride:
+    environment: str
+    workspace_id: str = ""
+    workspace_name: str = ""
+
+    def apply(self, config: ReleaseConfig) -> ReleaseConfig:
+        environments = tuple(
+            replace(env, workspace_id=self.workspace_id, workspace_name=self.workspace_name or env.workspace_name)
+            if env.name == self.environment
+            else env
+            for env in config.environments
+        )
+        return replace(config, environments=environments)
+
+
+class OverridingReader:
+    """A `SourceReader` that reads through `inner` and retargets one environment."""
+
+    def __init__(self, inner: SourceReader, override: WorkspaceOverride) -> None:
+        self._inner = inner
+        self._override = override
+
+    def read_workspace(self, source_dir: str) -> Workspace:
+        return self._inner.read_workspace(source_dir)
+
+    def read_release_config(self, path: str) -> ReleaseConfig:
+        return self._override.apply(self._inner.read_release_config(path))
+
+    def read_parameters(self, path: str) -> ParameterRules:
+        return self._inner.read_parameters(path)
+
+
+def workspace_override(environment: str, workspace_id: str, workspace_name: str) -> WorkspaceOverride | None:
+    """The override the flags ask for, or None; both flags at once is a usage error (exit code 2)."""
+    if workspace_id and workspace_name:
+        raise click.UsageError("--workspace-id and --workspace are mutually exclusive: give one target")
+    if not workspace_id and not workspace_name:
+        return None
+    return WorkspaceOverride(environment, workspace_id=workspace_id, workspace_name=workspace_name)
