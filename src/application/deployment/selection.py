@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fabctl.domain.environments import Environment
 from fabctl.domain.errors import NotFound
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.references import references_of
@@ -80,3 +81,28 @@ def select_items(source: Workspace, selection: Selection, source_dir: str = "") 
                     chosen.add(key)
                     pending.append(key)
     return chosen
+
+
+def environment_scope(source: Workspace, env: Environment) -> set[ItemKey] | None:
+    """What the environment's configuration lets a deployment touch, or None for everything.
+
+    fabctl's `item_types_in_scope` / `exclude` and fabric-cicd's `publish` settings; these are
+    searched (not full-matched) as fabric-cicd does: `exclude` in "Name.Type", `exclude_names` in
+    the name, `folder_exclude` in "/<folder path>".
+    """
+    if not (env.item_types_in_scope or env.exclude or env.exclude_names or env.folder_exclude
+            or env.items_to_include or env.skip_publish):  # fmt: skip
+        return None
+    if env.skip_publish:
+        return set()
+
+    def allowed(item: Item) -> bool:
+        return (
+            (not env.item_types_in_scope or item.type in env.item_types_in_scope)
+            and not any(re.search(p, str(item.key)) for p in env.exclude)
+            and not any(re.search(p, item.name) for p in env.exclude_names)
+            and not any(re.search(p, "/" + item.folder) for p in env.folder_exclude if item.folder)
+            and (not env.items_to_include or str(item.key) in env.items_to_include)
+        )
+
+    return {item.key for item in source if allowed(item)}

@@ -8,7 +8,7 @@ from fabctl.application.deployment.executor import Deps, execute
 from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
 from fabctl.application.deployment.planner import PreparedDeployment, prepare
 from fabctl.application.deployment.results import DeploymentResult
-from fabctl.application.deployment.selection import Selection, select_items
+from fabctl.application.deployment.selection import Selection, environment_scope, select_items
 from fabctl.application.deployment.target import TargetView, find_workspace
 from fabctl.application.ports import (
     Clock,
@@ -25,8 +25,12 @@ from fabctl.domain.plan import DeploymentPlan
 
 
 def select(inputs: DeploymentInputs, selection: Selection | None) -> set[ItemKey] | None:
-    """The keys a deployment covers (see `Selection`); None means the whole source."""
-    return select_items(inputs.source, selection or Selection(), inputs.source_dir)
+    """The keys a deployment covers (see `Selection`), within the environment's scope; None = all."""
+    chosen = select_items(inputs.source, selection or Selection(), inputs.source_dir)
+    scope = environment_scope(inputs.source, inputs.environment)
+    if scope is None:
+        return chosen
+    return scope if chosen is None else chosen & scope
 
 
 def deployed_elsewhere(uow: UnitOfWork, workspace_id: str, source_dir: str) -> frozenset[ItemKey]:
