@@ -63,14 +63,19 @@ def prepare(
     context = binding_context(inputs, view.workspace_id, workspace_name, ids, gateway=view.gateway)
     changes = []
     desired_by_key: dict[ItemKey, ItemDefinition] = {}
+    bound: list[tuple[Item, ItemDefinition]] = []
     for key in dependency_order(inputs.source, only):
         item = inputs.source.get(key)
         assert item is not None  # dependency_order only returns keys of the source
-        desired = bind(item, inputs.rules, context)
-        change = _change_for(item, desired, view, owned.get(key), refresh)
+        bound.append((item, bind(item, inputs.rules, context)))
+    # Definitions that must be compared live are read in parallel: without local records (a CI
+    # runner that keeps no .fabctl/) or with --refresh, reading them one by one dominates a plan.
+    view.prefetch([i.key for i, d in bound if _needs_live_definition(i, d, view, owned.get(i.key), refresh)])
+    for item, desired in bound:
+        change = _change_for(item, desired, view, owned.get(item.key), refresh)
         changes.append(change)
         if change.writes:
-            desired_by_key[key] = desired
+            desired_by_key[item.key] = desired
     if only is not None:
         # A rule is checked against the whole source, as a full deployment would: selecting a few
         # items must not turn a rule that applies to the others into "matched nothing".
@@ -98,6 +103,20 @@ def _folders_needed(inputs: DeploymentInputs, only: set[ItemKey] | None) -> list
     return [p for p in inputs.source.folders if any(h == p or h.startswith(p + "/") for h in homes)]
 
 
+def _as_recorded(desired: ItemDefinition, remote_id: str, record: DeployedItem | None) -> bool:
+    """The target holds what fabctl last deployed there, and that is what is wanted now."""
+    return record is not None and record.item_id == remote_id and record.deployed_hash == desired.content_hash()
+
+
+def _needs_live_definition(
+    item: Item, desired: ItemDefinition, view: TargetView, record: DeployedItem | None, refresh: bool
+) -> bool:
+    remote = view.items.get(item.key)
+    if remote is None or item.type in SHELL_ONLY_TYPES:
+        return False
+    return refresh or not _as_recorded(desired, remote.id, record)
+
+
 def _change_for(
     item: Item, desired: ItemDefinition, view: TargetView, record: DeployedItem | None, refresh: bool
 ) -> PlannedChange:
@@ -110,8 +129,7 @@ def _change_for(
     if remote.description != item.description:
         reasons.append("description differs")
     if item.type not in SHELL_ONLY_TYPES:
-        recorded = record is not None and record.item_id == remote.id
-        as_recorded = recorded and record is not None and record.deployed_hash == desired.content_hash()
+        as_recorded = _as_recorded(desired, remote.id, record)
         if refresh or not as_recorded:
             parts = changed_parts(desired, view.definition(item.key))
         if parts and as_recorded:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from fabctl.application.errors import ItemNotFound
@@ -10,6 +11,8 @@ from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.environments import Environment
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import ItemKey
+
+READ_WORKERS = 8  # concurrent definition reads while planning; the gateway's throttle gate is shared
 
 
 def find_workspace(gateway: FabricGateway, env: Environment, config_source: str) -> WorkspaceInfo | None:
@@ -63,6 +66,18 @@ class TargetView:
             current = self.gateway.get_definition(self.workspace_id, item.id)
             self._definitions[key] = current.without_platform()
         return self._definitions[key]
+
+    def prefetch(self, keys: list[ItemKey], workers: int = READ_WORKERS) -> None:
+        """Read these items' definitions concurrently, so that `definition` finds them cached."""
+        missing = [k for k in keys if k not in self._definitions]
+        if len(missing) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(workers, len(missing)), thread_name_prefix="fabctl-read") as pool:
+            fetched = pool.map(
+                lambda key: (key, self.gateway.get_definition(self.workspace_id, self.items[key].id)), missing
+            )
+            for key, current in fetched:
+                self._definitions[key] = current.without_platform()
 
     def folder_path_of(self, item: RemoteItem) -> str:
         if not item.folder_id:

@@ -1,0 +1,431 @@
+"""fabctl vs fabric-cicd 1.4.0: wall time, API calls and peak memory of a deployment, against the emulator.
+
+    python benchmarks/deploy_benchmark.py [--items 200] [--latency-ms 50] [--lro-ms 2000]
+
+One emulator (`fabctl emulator serve`) is started with a per-request latency and a long-running-operation
+duration; a synthetic workspace is generated (benchmarks/generate_workspace.py); then, each in a fresh
+emulator tenant (POST /_emulator/reset):
+
+  (a) fabctl first deploy     `fabctl deploy SRC --env bench --fabric-url URL` in its own working directory
+  (b) fabctl no-op redeploy   the same command again, nothing changed
+      with --stateless-noop, once more from a working directory without fabctl's state (.fabctl/), as a CI
+      runner that keeps no state would: fabctl then reads every live definition to find that nothing changed
+  (c) fabric-cicd first publish   publish_all_items into a new workspace on the emulator's capacity
+  (d) fabric-cicd redeploy        publish_all_items again, nothing changed
+
+and, for the memory check, (a) and (c) again with a smaller workspace (--memory-items, default 50).
+
+Every tool runs in its own subprocess. Wall time is measured around the subprocess; API calls come from the
+emulator's request log (GET /_emulator/requests, diffed around the run; the admin surface is not counted):
+polls are GET /v1/operations/{id}[/result], writes are POST/PATCH/PUT/DELETE except getDefinition (a POST that
+changes nothing), reads are everything else. Peak memory is the subprocess's own ru_maxrss (os.wait4).
+Figures go to stdout; progress to stderr. Speed and memory are targets to read, not assertions: nothing here
+fails on a slow figure.
+
+Why these defaults: 50 ms per response is the low end of a CI runner talking to the Fabric API in its own
+region (a low latency flatters the tool that makes more calls, so it is the conservative choice); 2 s is the
+low end of what Fabric takes to create or update an item with a definition as a long-running operation.
+Throttling and faults stay off. fabric-cicd's retry and poll delays are NOT overridden (the test harness
+sets them to 0, which makes it busy-poll operations): it sleeps as it would against Fabric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPOSITORY = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPOSITORY / "tests" / "support"))
+
+from emulator_process import RunningEmulator, requests_log, reset, running_emulator  # noqa: E402
+from generate_workspace import GeneratedWorkspace, generate  # noqa: E402
+
+FABCTL = [sys.executable, "-m", "fabctl.entrypoints.cli.main"]
+FABRIC_CICD_CHILD = HERE / "fabric_cicd_child.py"
+ENVIRONMENT = "bench"
+TOKEN = "benchmark-token"
+# fabric-cicd reads these at import: the URL ones would fail its https check, the others must not change its behaviour.
+FABRIC_CICD_ENV_CLEARED = (
+    "DEFAULT_API_ROOT_URL", "FABRIC_API_ROOT_URL", "FABRIC_CICD_HTTP_TRACE_ENABLED", "FABRIC_CICD_HTTP_TRACE_FILE",
+    "FABRIC_CICD_FILE_LOGGING_ENABLED", "FABRIC_CICD_PARALLEL_MAX_WORKERS", "FABRIC_CICD_RETRY_AFTER_SECONDS",
+    "FABRIC_CICD_RETRY_BASE_DELAY_SECONDS", "FABRIC_CICD_RETRY_DELAY_OVERRIDE_SECONDS",
+)  # fmt: skip
+WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
+READ_ROUTES_SENT_AS_POST = ("/getDefinition",)  # a POST that changes nothing
+OPERATION_ROUTE_PREFIX = "GET /v1/operations/"
+
+
+@dataclass(frozen=True)
+class Calls:
+    total: int
+    reads: int
+    writes: int
+    polls: int
+    by_route: dict[str, int]
+
+    @classmethod
+    def between(cls, before: dict[str, Any], after: dict[str, Any]) -> Calls:
+        routes = {
+            route: count - before["byRoute"].get(route, 0)
+            for route, count in after["byRoute"].items()
+            if count - before["byRoute"].get(route, 0) > 0
+        }
+        polls = sum(n for r, n in routes.items() if r.startswith(OPERATION_ROUTE_PREFIX))
+        writes = sum(
+            n for r, n in routes.items()
+            if r.split(" ", 1)[0] in WRITE_METHODS and not r.endswith(READ_ROUTES_SENT_AS_POST)
+        )  # fmt: skip
+        total = sum(routes.values())
+        return cls(total, total - writes - polls, writes, polls, routes)
+
+
+@dataclass(frozen=True)
+class Run:
+    label: str
+    seconds: float
+    calls: Calls
+    peak_rss_kib: int
+    detail: str
+
+
+# -- subprocesses ----------------------------------------------------------------------------------
+
+
+def run_measured(
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float
+) -> tuple[int, float, int, str, str]:
+    """(exit code, wall seconds, peak RSS KiB of the child, stdout, stderr). The child is killed after `timeout`."""
+    out_path, err_path = cwd / "stdout.log", cwd / "stderr.log"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
+        timer = threading.Timer(timeout, process.kill)  # by its own PID only
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4; keep Popen consistent
+    # Linux reports ru_maxrss in KiB, macOS in bytes.
+    peak = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    return process.returncode, seconds, peak, out_path.read_text(), err_path.read_text()
+
+
+def measured(
+    label: str, emulator: RunningEmulator, command: list[str], cwd: Path, env: dict[str, str], timeout: float
+) -> tuple[Run, str]:
+    progress(f"{label} ...")
+    before = requests_log(emulator)
+    code, seconds, peak, stdout, stderr = run_measured(command, cwd, env, timeout)
+    calls = Calls.between(before, requests_log(emulator))
+    if code != 0:
+        tail = "\n".join(stderr.splitlines()[-40:])
+        raise SystemExit(f"{label} failed (exit code {code}, after {seconds:.1f} s); logs in {cwd}\n{tail}")
+    progress(f"{label}: {seconds:.1f} s, {calls.total} calls ({calls.writes} writes), peak RSS {peak / 1024:.0f} MiB")
+    return Run(label, seconds, calls, peak, ""), stdout
+
+
+def fabctl_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FABCTL_")}
+    env.update(NO_COLOR="1", FABCTL_USER="benchmark")
+    return env
+
+
+def fabric_cicd_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in FABRIC_CICD_ENV_CLEARED}
+    for name in ("NO_PROXY", "no_proxy"):  # requests honours proxy variables; the emulator is local
+        env[name] = ",".join(filter(None, [env.get(name, ""), "127.0.0.1", "localhost", "::1"]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def fabctl_deploy(label: str, emulator: RunningEmulator, source: Path, cwd: Path, timeout: float) -> Run:
+    cwd.mkdir(parents=True, exist_ok=True)
+    command = [*FABCTL, "deploy", str(source), "--env", ENVIRONMENT, "--fabric-url", emulator.url, "--output", "json"]
+    run, stdout = measured(label, emulator, command, cwd, fabctl_env(), timeout)
+    return Run(run.label, run.seconds, run.calls, run.peak_rss_kib, _fabctl_summary(stdout))
+
+
+def _fabctl_summary(stdout: str) -> str:
+    """'committed: 180 create, 20 no-op' from `fabctl deploy --output json`; the raw tail if the shape differs."""
+    try:
+        document = json.loads(stdout)
+    except json.JSONDecodeError:
+        return stdout.strip()[-80:]
+    changes = document.get("plan", {}).get("changes", [])
+    kinds: dict[str, int] = {}
+    for change in changes:
+        kinds[change.get("kind", "?")] = kinds.get(change.get("kind", "?"), 0) + 1
+    actions = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "nothing planned"
+    return f"{document.get('state', '?')}: {actions}"
+
+
+def fabric_cicd_publish(
+    label: str, emulator: RunningEmulator, workspace: GeneratedWorkspace, workspace_id: str, cwd: Path, timeout: float
+) -> Run:
+    cwd.mkdir(parents=True, exist_ok=True)
+    config = {
+        "api_url": emulator.root,
+        "repository_dir": str(workspace.root.resolve()),
+        "workspace_id": workspace_id,
+        "item_types": workspace.item_types,
+        "environment": ENVIRONMENT,
+    }
+    command = [sys.executable, str(FABRIC_CICD_CHILD), json.dumps(config)]
+    run, stdout = measured(label, emulator, command, cwd, fabric_cicd_env(), timeout)
+    return Run(
+        run.label, run.seconds, run.calls, run.peak_rss_kib, stdout.strip().splitlines()[-1] if stdout.strip() else ""
+    )
+
+
+# -- emulator ----------------------------------------------------------------------------------------
+
+
+def api(emulator: RunningEmulator, method: str, path: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{emulator.root}{path}", data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", f"Bearer {TOKEN}")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        raw = response.read()
+        return json.loads(raw) if raw else None
+
+
+def workspace_on_capacity(emulator: RunningEmulator, name: str) -> str:
+    """fabric-cicd needs an existing workspace with a capacity (it creates none); fabctl creates its own."""
+    capacities = api(emulator, "GET", "/v1/capacities").get("value", [])
+    if not capacities:
+        raise SystemExit("the emulator lists no capacity")
+    created = api(emulator, "POST", "/v1/workspaces", {"displayName": name, "capacityId": capacities[0]["id"]})
+    return str(created["id"])
+
+
+# -- the benchmark -------------------------------------------------------------------------------------
+
+
+def fabric_cicd_version() -> str:
+    try:
+        return importlib.metadata.version("fabric-cicd")
+    except importlib.metadata.PackageNotFoundError:
+        raise SystemExit(
+            "fabric-cicd is not installed in this Python; it comes with the dev extras: "
+            ".venv/bin/pip install -e '.[dev]' (or run bash scripts/test.sh once)"
+        ) from None
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def benchmark_pair(
+    emulator: RunningEmulator,
+    workspace: GeneratedWorkspace,
+    workdir: Path,
+    timeout: float,
+    *,
+    redeploy: bool,
+    stateless: bool = False,
+) -> list[Run]:
+    n = len(workspace.items)
+    reset(emulator)
+    runs = [fabctl_deploy(f"fabctl first deploy (N={n})", emulator, workspace.root, workdir / f"fabctl-{n}", timeout)]
+    if redeploy:
+        runs.append(
+            fabctl_deploy(f"fabctl no-op redeploy (N={n})", emulator, workspace.root, workdir / f"fabctl-{n}", timeout)
+        )
+        # The same no-op from a working directory without .fabctl/ (a CI runner that keeps no state): fabctl has no
+        # record of what it deployed, so it must read the live definitions to find that nothing changed.
+    if redeploy and stateless:
+        runs.append(
+            fabctl_deploy(
+                f"fabctl no-op, no local state (N={n})",
+                emulator,
+                workspace.root,
+                workdir / f"fabctl-{n}-no-state",
+                timeout,
+            )
+        )
+    reset(emulator)  # a fresh tenant: the two tools never see each other's items
+    workspace_id = workspace_on_capacity(emulator, f"Benchmark fabric-cicd {n}")
+    runs.append(
+        fabric_cicd_publish(
+            f"fabric-cicd first publish (N={n})",
+            emulator,
+            workspace,
+            workspace_id,
+            workdir / f"fabric-cicd-{n}",
+            timeout,
+        )
+    )
+    if redeploy:
+        runs.append(
+            fabric_cicd_publish(
+                f"fabric-cicd redeploy (N={n})",
+                emulator,
+                workspace,
+                workspace_id,
+                workdir / f"fabric-cicd-{n}-again",
+                timeout,
+            )
+        )
+    return runs
+
+
+def ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.1f}x" if denominator else "inf"
+
+
+def report(
+    args: argparse.Namespace,
+    main: GeneratedWorkspace,
+    runs: list[Run],
+    memory: list[Run],
+    small: GeneratedWorkspace | None,
+) -> None:
+    kib = 1024
+    print(f"fabctl vs fabric-cicd 1.4.0 against the emulator: {len(main.items)} items {main.counts()}")
+    knobs = f"--latency-ms {args.latency_ms} --lro-ms {args.lro_ms} --sql-endpoint-ms {args.sql_endpoint_ms}"
+    sizes = f"{main.total_definition_bytes / kib:.0f} KiB, largest {main.largest_definition_bytes / kib:.0f} KiB"
+    print(f"emulator: {knobs}; definitions {sizes}; seed {args.seed}")
+    system = f"{platform.system()} {platform.machine()}"
+    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {system}")
+    print()
+    columns = f"{'wall s':>8} {'calls':>6} {'reads':>6} {'writes':>6} {'polls':>6} {'peak RSS MiB':>13}"
+    header = f"{'run':<36} {columns}  result"
+    print(header)
+    print("-" * len(header))
+    for run in [*runs, *memory]:
+        c = run.calls
+        figures = (
+            f"{run.seconds:>8.1f} {c.total:>6} {c.reads:>6} {c.writes:>6} {c.polls:>6} {run.peak_rss_kib / kib:>13.1f}"
+        )
+        print(f"{run.label:<36} {figures}  {run.detail}")
+    print()
+    by_kind = {run.label.split(" (N=")[0]: run for run in runs}
+    fabctl_first, fabctl_noop = by_kind["fabctl first deploy"], by_kind["fabctl no-op redeploy"]
+    cicd_first, cicd_again = by_kind["fabric-cicd first publish"], by_kind["fabric-cicd redeploy"]
+    fabctl_stateless = by_kind.get("fabctl no-op, no local state")
+    first_calls = f"{fabctl_first.calls.total} / {cicd_first.calls.total}"
+    again_calls = f"{fabctl_noop.calls.total} / {cicd_again.calls.total}"
+    print("ratios (targets in brackets)")
+    first_speedup = ratio(cicd_first.seconds, fabctl_first.seconds)
+    noop_speedup = ratio(cicd_again.seconds, fabctl_noop.seconds)
+    print(f"  first deploy speedup, fabric-cicd / fabctl wall time   [>= 10x]  {first_speedup}")
+    print(f"  no-op speedup, fabric-cicd redeploy / fabctl no-op      [>= 50x]  {noop_speedup}")
+    print(f"  fabctl no-op write calls                                [0]       {fabctl_noop.calls.writes}")
+    if fabctl_stateless is not None:
+        stateless_speedup = ratio(cicd_again.seconds, fabctl_stateless.seconds)
+        print(f"  no-op speedup without fabctl's local state              [none]    {stateless_speedup}")
+        print(f"  fabctl no-op write calls without local state            [0]       {fabctl_stateless.calls.writes}")
+    print(
+        f"  fabctl / fabric-cicd total calls, first deploy          [<= 1.0]  "
+        f"{first_calls} = {fabctl_first.calls.total / max(cicd_first.calls.total, 1):.2f}"
+    )
+    print(
+        f"  fabctl / fabric-cicd total calls, redeploy              [<= 1.0]  "
+        f"{again_calls} = {fabctl_noop.calls.total / max(cicd_again.calls.total, 1):.2f}"
+    )
+    print(
+        f"  peak RSS fabctl / fabric-cicd, first deploy                       "
+        f"{fabctl_first.peak_rss_kib / kib:.1f} / {cicd_first.peak_rss_kib / kib:.1f} MiB"
+    )
+    if small is None or not memory:
+        return
+    print()
+    n_small, n_main = len(small.items), len(main.items)
+    added = max((main.total_definition_bytes - small.total_definition_bytes) / kib, 1)
+    # The two workspaces are generated independently, so either may hold the larger definition.
+    largest = max(main.largest_definition_bytes, small.largest_definition_bytes) / kib
+    print(f"memory check: peak RSS of a first deploy, N={n_small} vs N={n_main}")
+    print(
+        f"  definitions: N={n_small} {small.total_definition_bytes / kib:.0f} KiB "
+        f"(largest {small.largest_definition_bytes / kib:.0f} KiB), "
+        f"N={n_main} {main.total_definition_bytes / kib:.0f} KiB "
+        f"(largest {main.largest_definition_bytes / kib:.0f} KiB)"
+    )
+    for big, little in ((fabctl_first, memory[0]), (cicd_first, memory[1])):
+        growth = big.peak_rss_kib - little.peak_rss_kib  # KiB
+        tool = big.label.split(" ", 1)[0]
+        print(
+            f"  {tool:<12} {little.peak_rss_kib / kib:.1f} -> {big.peak_rss_kib / kib:.1f} MiB: "
+            f"growth {growth / kib:+.1f} MiB = {growth / largest:.1f}x the largest definition ({largest:.0f} KiB), "
+            f"{growth / added:.1f}x the added definition bytes"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="fabctl vs fabric-cicd 1.4.0 against the Fabric emulator.")
+    parser.add_argument("--items", type=int, default=200, help="items in the generated workspace [200]")
+    parser.add_argument("--latency-ms", type=int, default=50, help="delay the emulator adds to every API response [50]")
+    parser.add_argument("--lro-ms", type=int, default=2000, help="duration of every long-running operation [2000]")
+    parser.add_argument(
+        "--sql-endpoint-ms", type=int, default=1000, help="how long a new Lakehouse's SQL endpoint provisions [1000]"
+    )
+    parser.add_argument(
+        "--memory-items", type=int, default=50, help="size of the memory-check workspace; 0 skips the check [50]"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated workspace [1]")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds before one tool run is killed [900]")
+    parser.add_argument(
+        "--stateless-noop",
+        action="store_true",
+        help="also time the no-op redeploy from a working directory without fabctl's state (.fabctl/)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the working directory (sources, logs)")
+    args = parser.parse_args(argv)
+
+    cicd_version = fabric_cicd_version()
+    if cicd_version != "1.4.0":
+        progress(f"warning: fabric-cicd {cicd_version} is installed; the figures in docs/benchmarks.md are for 1.4.0")
+    workdir = Path(tempfile.mkdtemp(prefix="fabctl-bench-"))
+    progress(f"working directory {workdir}")
+    started = time.perf_counter()
+    try:
+        main_ws = generate(workdir / f"source-{args.items}", args.items, args.seed)
+        small_ws = (
+            generate(workdir / f"source-{args.memory_items}", args.memory_items, args.seed)
+            if args.memory_items
+            else None
+        )
+        emulator_args = (
+            "--latency-ms",
+            str(args.latency_ms),
+            "--lro-ms",
+            str(args.lro_ms),
+            "--sql-endpoint-ms",
+            str(args.sql_endpoint_ms),
+        )
+        with running_emulator(*emulator_args, tmp_path=workdir) as emulator:
+            progress(f"emulator at {emulator.url} ({' '.join(emulator_args)})")
+            runs = benchmark_pair(
+                emulator, main_ws, workdir, args.timeout, redeploy=True, stateless=args.stateless_noop
+            )
+            memory = benchmark_pair(emulator, small_ws, workdir, args.timeout, redeploy=False) if small_ws else []
+        report(args, main_ws, runs, memory, small_ws)
+        progress(f"done in {time.perf_counter() - started:.0f} s")
+    finally:
+        if args.keep:
+            progress(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
