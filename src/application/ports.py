@@ -158,6 +158,31 @@ class Inbox(Protocol):
     def add(self, message_id: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class Lease:
+    """Who may write to a workspace, until when (a crashed holder's lease simply runs out)."""
+
+    workspace_id: str
+    holder: str  # the transaction id
+    until: datetime
+
+
+class Leases(Protocol):
+    """One lease per workspace, so two deployments to it never interleave. Expiry uses the clock."""
+
+    def acquire(self, workspace_id: str, holder: str, until: datetime) -> bool:
+        """Take the lease (free, expired, or already `holder`'s) until `until`; False if another holds it."""
+        ...
+
+    def release(self, workspace_id: str, holder: str) -> None:
+        """Give the lease up if `holder` has it; otherwise change nothing."""
+        ...
+
+    def get(self, workspace_id: str) -> Lease | None:
+        """The lease on the workspace, or None when there is none or it has expired."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One atomic change of state. Entering starts it; leaving without `commit()` rolls it back.
 
@@ -170,6 +195,7 @@ class UnitOfWork(Protocol):
     deployments: DeploymentRecords
     outbox: Outbox
     inbox: Inbox
+    leases: Leases
 
     def __enter__(self) -> Self: ...
     def __exit__(

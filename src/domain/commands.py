@@ -69,3 +69,15 @@ class DeployPromotion(Command):
     """Issued when a promotion is fully approved: deploy its items to the target environment."""
 
     request_id: str
+
+
+@dataclass(frozen=True)
+class RecoverTransaction(Command):
+    """Finish a transaction a crash left unfinished: undo what it did, or complete the deployment."""
+
+    transaction_id: str
+    mode: str  # rollback | resume
+    requested_by: str = ""
+    config_path: str = ""  # resume: the workspace config [default: SOURCE_DIR/workspace-config.yaml]
+    parameter_path: str = ""  # resume: the parameter file [default: SOURCE_DIR/parameter.yml]
+    force: bool = False  # take over the transaction's own lease although it has not run out yet

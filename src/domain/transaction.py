@@ -9,7 +9,7 @@ from enum import StrEnum
 from fabctl.domain import events
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.definition import ItemDefinition
-from fabctl.domain.errors import IllegalTransition
+from fabctl.domain.errors import DomainError, IllegalTransition
 
 
 class TransactionState(StrEnum):
@@ -35,6 +35,17 @@ class StepOutcome(StrEnum):
     FAILED = "failed"
     UNDONE = "undone"
     UNDO_FAILED = "undo_failed"
+
+
+UNFINISHED_STATES = frozenset({TransactionState.STARTED, TransactionState.ROLLING_BACK})
+
+
+class WorkspaceBusy(DomainError):
+    """Another transaction holds the workspace's lease: a deployment to it is running."""
+
+
+class UnfinishedTransaction(DomainError):
+    """The workspace has a transaction a crash left unfinished; it must be recovered first."""
 
 
 _T = TransactionState
@@ -91,6 +102,8 @@ class Transaction(Aggregate):
     steps: list[TransactionStep] = field(default_factory=list)
     ended_at: datetime | None = None
     reason: str = ""
+    fabric_url: str = ""  # the Fabric REST base it wrote to ("" = the local Fabric), so recovery reaches it
+    resumes: str = ""  # the id of the interrupted transaction this one completes (`tx recover --resume`)
 
     @classmethod
     def start(
@@ -103,6 +116,11 @@ class Transaction(Aggregate):
     @property
     def subject(self) -> str:
         return f"transaction {self.id}"
+
+    @property
+    def unfinished(self) -> bool:
+        """Started or rolling back: its process may have died mid-way, leaving the workspace half-changed."""
+        return self.state in UNFINISHED_STATES
 
     def record_intent(
         self, action: StepAction, item: str, item_id: str | None, before: ItemImage | None
@@ -140,6 +158,16 @@ class Transaction(Aggregate):
         """Enter rollback; returns the steps to undo, most recent first."""
         self._move(TransactionState.ROLLING_BACK, None)
         return [s for s in reversed(self.steps) if s.outcome in (_S.SUCCEEDED, _S.UNDO_FAILED)]
+
+    def steps_to_undo(self) -> list[TransactionStep]:
+        """While rolling back (say, again after a crash): the steps not yet undone, most recent first."""
+        self._require_state(TransactionState.ROLLING_BACK, "continue the rollback of")
+        return [s for s in reversed(self.steps) if s.outcome in (_S.SUCCEEDED, _S.UNDO_FAILED)]
+
+    @property
+    def pending_steps(self) -> list[TransactionStep]:
+        """Steps whose intent was journaled but not their outcome: a crash hit them mid-write."""
+        return [s for s in self.steps if s.outcome is StepOutcome.PENDING]
 
     def record_undone(self, number: int) -> None:
         self._step(number, StepOutcome.UNDONE)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from fabctl.adapters.state import StateStoreError
-from fabctl.application.ports import DeployedItem, OutboxMessage
+from fabctl.application.ports import DeployedItem, Lease, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain import events
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
@@ -379,6 +379,72 @@ class StateStoreContract:
             ws2 = uow.deployments.for_workspace("ws-2")
         assert ws1 == {ItemKey("Notebook", "Sales"): deployed("Sales", "item-1", "tx-2")}
         assert ws2 == {ItemKey("Notebook", "Sales"): deployed("Sales", "item-9")}
+
+    # -- workspace leases ------------------------------------------------------------------
+    def test_a_free_lease_is_taken_and_then_refused_to_another_holder(self, uow: TrackingUnitOfWork) -> None:
+        until = NOW + timedelta(minutes=15)
+        with uow:
+            first = uow.leases.acquire("ws-1", "tx-a", until)
+            uow.commit()
+        with uow:
+            second = uow.leases.acquire("ws-1", "tx-b", until)
+            other_workspace = uow.leases.acquire("ws-2", "tx-b", until)
+            uow.commit()
+        with uow:
+            held = uow.leases.get("ws-1")
+            held_2 = uow.leases.get("ws-2")
+        assert (first, second, other_workspace) == (True, False, True)
+        assert held == Lease("ws-1", "tx-a", until)
+        assert held_2 == Lease("ws-2", "tx-b", until)
+
+    def test_the_holder_renews_its_lease(self, uow: TrackingUnitOfWork) -> None:
+        with uow:
+            uow.leases.acquire("ws-1", "tx-a", NOW + timedelta(minutes=1))
+            renewed = uow.leases.acquire("ws-1", "tx-a", NOW + timedelta(minutes=20))
+            uow.commit()
+        with uow:
+            held = uow.leases.get("ws-1")
+        assert renewed is True
+        assert held == Lease("ws-1", "tx-a", NOW + timedelta(minutes=20))
+
+    def test_an_expired_lease_is_no_lease_and_goes_to_the_next_holder(self, uow: TrackingUnitOfWork) -> None:
+        # The clock reads NOW: a lease until NOW has run out (a crashed holder no longer blocks).
+        with uow:
+            uow.leases.acquire("ws-1", "tx-crashed", NOW)
+            uow.commit()
+        with uow:
+            expired = uow.leases.get("ws-1")
+            taken = uow.leases.acquire("ws-1", "tx-next", NOW + timedelta(seconds=1))
+            uow.commit()
+        with uow:
+            held = uow.leases.get("ws-1")
+        assert expired is None
+        assert taken is True
+        assert held == Lease("ws-1", "tx-next", NOW + timedelta(seconds=1))
+
+    def test_only_the_holder_releases_a_lease(self, uow: TrackingUnitOfWork) -> None:
+        until = NOW + timedelta(minutes=15)
+        with uow:
+            uow.leases.acquire("ws-1", "tx-a", until)
+            uow.leases.release("ws-1", "tx-b")
+            uow.commit()
+        with uow:
+            kept = uow.leases.get("ws-1")
+            uow.leases.release("ws-1", "tx-a")
+            uow.commit()
+        with uow:
+            released = uow.leases.get("ws-1")
+            retaken = uow.leases.acquire("ws-1", "tx-b", until)
+        assert kept == Lease("ws-1", "tx-a", until)
+        assert released is None
+        assert retaken is True
+
+    def test_a_lease_taken_without_commit_is_not_held(self, uow: TrackingUnitOfWork) -> None:
+        with uow:
+            uow.leases.acquire("ws-1", "tx-a", NOW + timedelta(minutes=15))
+        with uow:
+            held = uow.leases.get("ws-1")
+        assert held is None
 
     # -- round trips through the store -----------------------------------------------------
     @pytest.mark.parametrize("build", [rejected_promotion, rolled_back_promotion])

@@ -196,8 +196,8 @@ def test_sqlite_creates_the_directory_schema_and_records_the_version(tmp_path: P
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         journal_mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
     connection.close()
-    assert versions == [(1, "2026-03-01T12:00:00+00:00")]
-    assert {"promotions", "transactions", "deployed_items", "outbox", "inbox"} <= tables
+    assert versions == [(1, "2026-03-01T12:00:00+00:00"), (2, "2026-03-01T12:00:00+00:00")]
+    assert {"promotions", "transactions", "deployed_items", "outbox", "inbox", "leases"} <= tables
     assert journal_mode == "wal"
 
 

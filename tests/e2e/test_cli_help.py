@@ -70,6 +70,8 @@ HELP = {
     ("tx",): ["list", "show"],
     ("tx", "list"): ["--workspace-id", OUTPUT],
     ("tx", "show"): ["TRANSACTION_ID", OUTPUT],
+    ("tx", "recover"): ["TRANSACTION_ID", "--rollback", "--resume", "--force", "--fabric-url", OUTPUT, "Examples"],
+    ("tx", "revert"): ["TRANSACTION_ID", "--force", "--fabric-url", "--user", OUTPUT, "Examples"],
     ("events",): ["--limit", OUTPUT],
     ("emulator",): ["serve"],
     ("emulator", "serve"): [

@@ -15,6 +15,7 @@ from typing import Any
 from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.identity_map import IdentityMap
 from fabctl.adapters.state.serialization import (
+    datetime_from_str,
     datetime_to_str,
     deployed_item_from_dict,
     deployed_item_to_dict,
@@ -25,7 +26,7 @@ from fabctl.adapters.state.serialization import (
     transaction_from_dict,
     transaction_to_dict,
 )
-from fabctl.application.ports import Clock, DeployedItem, IdGenerator, OutboxMessage
+from fabctl.application.ports import Clock, DeployedItem, IdGenerator, Lease, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.items import ItemKey
@@ -47,6 +48,7 @@ class _Tables:
     deployments: dict[tuple[str, str, str], str] = field(default_factory=dict)
     outbox: list[str] = field(default_factory=list)
     inbox: dict[str, str] = field(default_factory=dict)
+    leases: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         # Records are immutable strings, so copying the containers isolates the copy.
@@ -56,6 +58,7 @@ class _Tables:
             dict(self.deployments),
             list(self.outbox),
             dict(self.inbox),
+            dict(self.leases),
         )
 
 
@@ -165,6 +168,31 @@ class InMemoryInbox:
         self._uow.tables().inbox.setdefault(message_id, self._uow.now_iso())
 
 
+class InMemoryLeases:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def acquire(self, workspace_id: str, holder: str, until: datetime) -> bool:
+        current = self.get(workspace_id)
+        if current is not None and current.holder != holder:
+            return False
+        self._uow.tables().leases[workspace_id] = _dump({"holder": holder, "until": datetime_to_str(until)})
+        return True
+
+    def release(self, workspace_id: str, holder: str) -> None:
+        leases = self._uow.tables().leases
+        if workspace_id in leases and json.loads(leases[workspace_id])["holder"] == holder:
+            del leases[workspace_id]
+
+    def get(self, workspace_id: str) -> Lease | None:
+        text = self._uow.tables().leases.get(workspace_id)
+        if text is None:
+            return None
+        document = json.loads(text)
+        until = datetime_from_str(document["until"])
+        return Lease(workspace_id, document["holder"], until) if until > self._uow.now() else None
+
+
 class InMemoryUnitOfWork(TrackingUnitOfWork):
     """A unit of work over tables in this object. Enter it anew for every unit of work."""
 
@@ -173,6 +201,7 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
     deployments: InMemoryDeploymentRecords
     outbox: InMemoryOutbox
     inbox: InMemoryInbox
+    leases: InMemoryLeases
 
     def __init__(self, clock: Clock, ids: IdGenerator) -> None:
         super().__init__(clock, ids)
@@ -188,6 +217,9 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
             self._working = self._committed.copy()
         return self._working
 
+    def now(self) -> datetime:
+        return self._clock.now()
+
     def now_iso(self) -> str:
         return datetime_to_str(self._clock.now())
 
@@ -197,6 +229,7 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
         self.deployments = InMemoryDeploymentRecords(self)
         self.outbox = InMemoryOutbox(self)
         self.inbox = InMemoryInbox(self)
+        self.leases = InMemoryLeases(self)
 
     def _begin(self) -> None:
         self._working = None

@@ -168,6 +168,8 @@ def transaction_to_dict(transaction: Transaction) -> Document:
         "steps": [_step_to_dict(s) for s in transaction.steps],
         "ended_at": _optional_datetime_to_str(transaction.ended_at),
         "reason": transaction.reason,
+        "fabric_url": transaction.fabric_url,
+        "resumes": transaction.resumes,
     }
 
 
@@ -182,6 +184,8 @@ def transaction_from_dict(doc: Document) -> Transaction:
         steps=[_step_from_dict(s) for s in doc["steps"]],
         ended_at=_optional_datetime_from_str(doc["ended_at"]),
         reason=doc["reason"],
+        fabric_url=doc.get("fabric_url", ""),  # absent from journals written before recovery existed
+        resumes=doc.get("resumes", ""),
     )
 
 

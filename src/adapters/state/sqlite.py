@@ -34,6 +34,7 @@ from fabctl.adapters.state.sqlite_schema import (
     BUSY_TIMEOUT_MS,
     CREATE_SCHEMA_VERSION,
     DELETE_DEPLOYED_ITEM,
+    DELETE_LEASE,
     INSERT_INBOX,
     INSERT_OUTBOX,
     INSERT_SCHEMA_VERSION,
@@ -42,6 +43,7 @@ from fabctl.adapters.state.sqlite_schema import (
     SCHEMA_VERSION,
     SELECT_DEPLOYED_ITEMS,
     SELECT_INBOX,
+    SELECT_LEASE,
     SELECT_PENDING,
     SELECT_PROMOTION,
     SELECT_PROMOTIONS,
@@ -51,10 +53,11 @@ from fabctl.adapters.state.sqlite_schema import (
     SELECT_TRANSACTIONS,
     SELECT_WORKSPACE_TRANSACTIONS,
     UPSERT_DEPLOYED_ITEM,
+    UPSERT_LEASE,
     UPSERT_PROMOTION,
     UPSERT_TRANSACTION,
 )
-from fabctl.application.ports import Clock, DeployedItem, IdGenerator, OutboxMessage
+from fabctl.application.ports import Clock, DeployedItem, IdGenerator, Lease, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.items import ItemKey
@@ -193,6 +196,29 @@ class SqliteInbox:
         self._uow.execute(INSERT_INBOX, (message_id, datetime_to_str(self._uow.now())))
 
 
+class SqliteLeases:
+    def __init__(self, uow: SqliteUnitOfWork) -> None:
+        self._uow = uow
+
+    def acquire(self, workspace_id: str, holder: str, until: datetime) -> bool:
+        current = self.get(workspace_id)
+        if current is not None and current.holder != holder:
+            return False
+        self._uow.execute(UPSERT_LEASE, (workspace_id, holder, _sortable(until)))
+        return True
+
+    def release(self, workspace_id: str, holder: str) -> None:
+        self._uow.execute(DELETE_LEASE, (workspace_id, holder))
+
+    def get(self, workspace_id: str) -> Lease | None:
+        rows = self._uow.query(SELECT_LEASE, (workspace_id,))
+        if not rows:
+            return None
+        holder, until = rows[0]
+        expires = datetime_from_str(until)
+        return Lease(workspace_id, holder, expires) if expires > self._uow.now() else None
+
+
 # --- the unit of work -------------------------------------------------------------------------
 
 
@@ -208,6 +234,7 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
     deployments: SqliteDeploymentRecords
     outbox: SqliteOutbox
     inbox: SqliteInbox
+    leases: SqliteLeases
 
     def __init__(self, path: str | os.PathLike[str], clock: Clock, ids: IdGenerator) -> None:
         super().__init__(clock, ids)
@@ -237,6 +264,7 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         self.deployments = SqliteDeploymentRecords(self)
         self.outbox = SqliteOutbox(self)
         self.inbox = SqliteInbox(self)
+        self.leases = SqliteLeases(self)
 
     def _begin(self) -> None:
         self._install_repositories()

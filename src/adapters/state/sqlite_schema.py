@@ -54,6 +54,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             handled_at TEXT NOT NULL
         )""",
     ),
+    (
+        # One lease per workspace: who may deploy to it, until when (ISO-8601 UTC, compared as text).
+        """CREATE TABLE leases (
+            workspace_id TEXT PRIMARY KEY,
+            holder       TEXT NOT NULL,
+            until        TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -90,3 +98,9 @@ MARK_PUBLISHED = "UPDATE outbox SET published_at = ? WHERE id = ?"
 
 SELECT_INBOX = "SELECT 1 FROM inbox WHERE message_id = ?"
 INSERT_INBOX = "INSERT OR IGNORE INTO inbox (message_id, handled_at) VALUES (?, ?)"
+
+SELECT_LEASE = "SELECT holder, until FROM leases WHERE workspace_id = ?"
+UPSERT_LEASE = """
+INSERT INTO leases (workspace_id, holder, until) VALUES (?, ?, ?)
+ON CONFLICT (workspace_id) DO UPDATE SET holder = excluded.holder, until = excluded.until"""
+DELETE_LEASE = "DELETE FROM leases WHERE workspace_id = ? AND holder = ?"

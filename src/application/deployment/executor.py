@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from fabctl.application.deployment.binder import binding_context
 from fabctl.application.deployment.planner import PreparedDeployment
 from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
-from fabctl.application.deployment.rollback import roll_back
+from fabctl.application.deployment.rollback import renew_lease, roll_back
 from fabctl.application.deployment.scheduler import run_when_ready
 from fabctl.application.deployment.target import TargetView
 from fabctl.application.errors import GatewayError
@@ -24,7 +24,15 @@ from fabctl.domain.item_types import SHELL_ONLY_TYPES
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, PlannedChange
 from fabctl.domain.references import references_of
-from fabctl.domain.transaction import ItemImage, StepAction, StepOutcome, Transaction, TransactionStep
+from fabctl.domain.transaction import (
+    ItemImage,
+    StepAction,
+    StepOutcome,
+    Transaction,
+    TransactionStep,
+    UnfinishedTransaction,
+    WorkspaceBusy,
+)
 
 DEFAULT_WORKERS = 8
 
@@ -68,6 +76,7 @@ def execute(
     on_error: str,
     max_workers: int = DEFAULT_WORKERS,
     on_progress: Callable[[ItemOutcome], None] | None = None,
+    resumes: str = "",
 ) -> DeploymentResult:
     """Apply the plan; `on_error` is stop (default), continue, or rollback.
 
@@ -80,7 +89,11 @@ def execute(
     workspace = view.workspace or deps.gateway.create_workspace(env.workspace_name, env.capacity_id)
     view.workspace = workspace
     tx = Transaction.start(transaction_id, workspace.id, env.name, deps.clock.now(), prepared.inputs.source_dir)
+    # The HTTP gateway knows the URL it talks to; `tx recover` reaches the same target with it.
+    tx.fabric_url = str(getattr(deps.gateway, "base_url", ""))
+    tx.resumes = resumes
     with deps.uow:
+        claim_workspace(deps.uow, tx, deps.clock)  # refused: nothing is stored, nothing written
         deps.uow.transactions.add(tx)
         deps.uow.inbox.add(message_id)
         deps.uow.commit()
@@ -92,6 +105,37 @@ def execute(
         _apply_all(run, deps, on_error, max_workers)
         _finish(run, deps, run.ok, on_error)
     return result
+
+
+def claim_workspace(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
+    """Take the workspace's lease for `tx`, in the caller's unit of work, or refuse to start.
+
+    Refused while another transaction holds the lease (a deployment is running), and while a
+    transaction on the workspace is unfinished (started or rolling back, its lease gone: the
+    process died), since deploying over a half-applied transaction would make it unrecoverable.
+    """
+    workspace = tx.workspace_id
+    lease = uow.leases.get(workspace)
+    if lease is not None and lease.holder != tx.id:
+        until = lease.until.isoformat(timespec="seconds")
+        raise WorkspaceBusy(
+            f"transaction {lease.holder} is deploying to this workspace (its lease runs until {until}); "
+            "deploy again when it has finished, or if its process is gone (killed, lost runner) run "
+            f"`fabctl tx recover {lease.holder} --rollback` (or `--resume`) with `--force`",
+            subject=f"workspace {workspace}",
+            field="lease",
+        )
+    unfinished = [t for t in uow.transactions.list(workspace) if t.unfinished and t.id != tx.id]
+    if unfinished:
+        stuck = unfinished[-1]
+        raise UnfinishedTransaction(
+            f"transaction {stuck.id} on this workspace is unfinished ({stuck.state.value}): it stopped mid-way. "
+            f"Run `fabctl tx recover {stuck.id} --rollback` to undo it, or `--resume` to complete it, "
+            "then deploy again",
+            subject=f"workspace {workspace}",
+            field="transactions",
+        )
+    renew_lease(uow, tx, clock)
 
 
 def _apply_all(run: _Run, deps: Deps, on_error: str, max_workers: int) -> None:
@@ -321,6 +365,7 @@ def _finish(run: _Run, deps: Deps, ok: bool, on_error: str) -> None:
             if key.kind is ChangeKind.DELETE and str(key.key) in deleted:
                 deps.uow.deployments.remove(tx.workspace_id, key.key)
         deps.uow.transactions.add(tx)
+        deps.uow.leases.release(tx.workspace_id, tx.id)
         deps.uow.commit()
     run.result.state = tx.state.value
     # Progress saw completion order; the report follows the plan, so equal runs give equal reports.
@@ -333,4 +378,5 @@ def _finish(run: _Run, deps: Deps, ok: bool, on_error: str) -> None:
 def _save(run: _Run, deps: Deps) -> None:
     with deps.uow:
         deps.uow.transactions.add(run.tx)
+        renew_lease(deps.uow, run.tx, deps.clock)  # a live deployment keeps its workspace
         deps.uow.commit()

@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import timedelta
 
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import Clock, FabricGateway, UnitOfWork
-from fabctl.domain.transaction import StepAction, Transaction, TransactionStep
+from fabctl.domain.transaction import StepAction, Transaction, TransactionState, TransactionStep, WorkspaceBusy
+
+# How long a deployment may go without journaling a step before its workspace lease runs out
+# (a crashed holder blocks the workspace at most this long; `tx recover` may take over at once).
+LEASE_DURATION = timedelta(minutes=15)
+
+
+def renew_lease(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
+    """Extend `tx`'s lease on its workspace, inside the caller's unit of work; refuse if it was lost."""
+    if not uow.leases.acquire(tx.workspace_id, tx.id, clock.now() + LEASE_DURATION):
+        holder = uow.leases.get(tx.workspace_id)
+        raise WorkspaceBusy(
+            f"lost the lease on workspace {tx.workspace_id} to transaction {holder.holder if holder else '?'}",
+            subject=tx.subject,
+            field="workspace_id",
+        )
+
+
+def holds_lease(uow: UnitOfWork, tx: Transaction) -> bool:
+    with uow:
+        lease = uow.leases.get(tx.workspace_id)
+    return lease is not None and lease.holder == tx.id
 
 
 def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: Clock) -> None:
-    steps = tx.begin_rollback()
-    _save(uow, tx)
+    """Undo `tx`'s completed steps; a lease `tx` holds on the workspace is renewed as steps are undone."""
+    keep = holds_lease(uow, tx)
+    # A rollback a crash interrupted goes on with what it had not undone yet.
+    steps = tx.steps_to_undo() if tx.state is TransactionState.ROLLING_BACK else tx.begin_rollback()
+    _save(uow, tx, clock, keep)
     for step in steps:
         try:
             _undo(step, tx.workspace_id, gateway)
@@ -20,9 +45,9 @@ def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: C
             tx.record_undo_failure(step.number, str(e))
         else:
             tx.record_undone(step.number)
-        _save(uow, tx)
+        _save(uow, tx, clock, keep)
     tx.finish_rollback(clock.now())
-    _save(uow, tx)
+    _save(uow, tx, clock, keep)
 
 
 def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> None:
@@ -30,7 +55,8 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
         with suppress(ItemNotFound):  # already gone: the undo's goal holds
             gateway.delete_item(workspace_id, step.item_id)
     elif step.action is StepAction.CREATE_FOLDER and step.item_id:
-        gateway.delete_folder(workspace_id, step.item_id)
+        with suppress(ItemNotFound):  # already gone (an undo a crash interrupted): the goal holds
+            gateway.delete_folder(workspace_id, step.item_id)
     elif step.action is StepAction.UPDATE and step.before and step.item_id:
         before = step.before
         if not before.definition.is_empty:
@@ -43,16 +69,22 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
         gateway.move_item(workspace_id, step.item_id, folder_id)
     elif step.action is StepAction.DELETE and step.before:
         before = step.before
+        if any(i.type == before.item_type and i.name == before.name for i in gateway.list_items(workspace_id)):
+            return  # re-created already (an undo a crash interrupted): never a duplicate
+        folder_id = folder_paths(gateway.list_folders(workspace_id)).get(before.folder) if before.folder else None
         gateway.create_item(
             workspace_id,
             before.item_type,
             before.name,
             description=before.description,
             definition=None if before.definition.is_empty else before.definition,
+            folder_id=folder_id,  # back where it was
         )
 
 
-def _save(uow: UnitOfWork, tx: Transaction) -> None:
+def _save(uow: UnitOfWork, tx: Transaction, clock: Clock, keep_lease: bool) -> None:
     with uow:
         uow.transactions.add(tx)  # add is an upsert: the journal is rewritten after every step
+        if keep_lease:
+            renew_lease(uow, tx, clock)
         uow.commit()

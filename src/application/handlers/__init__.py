@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fabctl.application.handlers import deployment, promotion
+from fabctl.application.handlers import deployment, promotion, recovery
 from fabctl.domain import commands, events
 
 COMMAND_HANDLERS: dict[type[commands.Command], Callable[..., Any]] = {
@@ -19,6 +19,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], Callable[..., Any]] = {
     commands.RejectPromotion: promotion.reject_promotion,
     commands.CancelPromotion: promotion.cancel_promotion,
     commands.DeployPromotion: promotion.deploy_promotion,
+    commands.RecoverTransaction: recovery.recover_transaction,
 }
 
 EVENT_HANDLERS: dict[type[events.Event], list[Callable[..., Any]]] = {

@@ -1,10 +1,13 @@
-"""`fabctl tx list|show`: the deployment journal."""
+"""`fabctl tx list|show|recover`: the deployment journal, and recovering what a crash left unfinished."""
 
 from __future__ import annotations
 
+import uuid
+
 import click
 
-from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, app, emit_json
+from fabctl.entrypoints.cli import exit_codes
+from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json
 
 
 @click.group()
@@ -42,3 +45,77 @@ def show(transaction_id: str, output: str) -> None:
         emit_json(to_jsonable(found))
     else:
         render.transaction(found)
+
+
+@tx.command()
+@click.argument("transaction_id")
+@click.option("--rollback", "rollback", is_flag=True, help="Undo every step the transaction completed.")
+@click.option("--resume", "resume", is_flag=True, help="Complete the deployment (a new transaction resumes it).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Take over although the transaction still holds the workspace's lease (its process is gone).",
+)
+@click.option("--config", "config_path", default="", help="--resume: workspace config [default: as deployed].")
+@click.option("--parameter", "parameter_path", default="", help="--resume: parameter file [default: as deployed].")
+@FABRIC_URL_OPTION
+@USER_OPTION
+@OUTPUT_OPTION
+def recover(
+    transaction_id: str,
+    rollback: bool,
+    resume: bool,
+    force: bool,
+    config_path: str,
+    parameter_path: str,
+    fabric_url: str | None,
+    user: str | None,
+    output: str,
+) -> None:
+    """Finish a transaction a crash left unfinished: --rollback undoes it, --resume completes it.
+
+    Steps whose outcome is unknown are resolved by reading the workspace (a created item is
+    adopted, never created twice). The target is the Fabric the transaction wrote to, unless
+    --fabric-url says otherwise. Exit code 3 when the rollback or the deployment did not complete.
+
+    \b
+    Examples:
+      fabctl tx recover 0b5c... --rollback
+      fabctl tx recover 0b5c... --resume --fabric-url http://127.0.0.1:5000/v1
+    """
+    from fabctl.application.queries import get_transaction
+    from fabctl.domain.commands import RecoverTransaction
+    from fabctl.entrypoints.cli import render
+    from fabctl.entrypoints.cli.jsonable import to_jsonable
+
+    if rollback == resume:
+        raise click.UsageError("give exactly one of --rollback and --resume")
+    if fabric_url is None:
+        # Read the journal first (no Fabric needed, so none is opened), then reach the Fabric it wrote to.
+        journaled = get_transaction(app(fabric="memory").uow, transaction_id).fabric_url
+        click.get_current_context().find_root().obj = None
+        fabric_url = journaled or None
+    application = app(fabric_url=fabric_url)
+    command = RecoverTransaction(
+        message_id=str(uuid.uuid4()), transaction_id=transaction_id, mode="rollback" if rollback else "resume",
+        requested_by=user or application.settings.user, config_path=config_path, parameter_path=parameter_path,
+        force=force,
+    )  # fmt: skip
+    result = application.bus.handle(command)
+    document = {**to_jsonable(result), "succeeded": result.succeeded}
+    if output == "json":
+        emit_json(document)
+    else:
+        for line in result.resolved:
+            click.echo(line)
+        click.echo(f"transaction {result.transaction_id}: {result.state}")
+        if result.deployment is not None:
+            render.deployment(result.deployment)
+    if not result.succeeded:
+        click.secho(f"error: recovery by {result.mode} did not complete", fg="red", err=True)
+        raise click.exceptions.Exit(exit_codes.DEPLOYMENT_FAILED)
+
+
+from fabctl.entrypoints.cli.tx_revert import revert  # noqa: E402
+
+tx.add_command(revert)

@@ -1,0 +1,215 @@
+"""Recovering a transaction a crash left unfinished: `fabctl tx recover ID --rollback | --resume`.
+
+A step whose outcome the journal does not know (the process died between intent and outcome) is
+resolved by reading the workspace, never by guessing: a create happened if an item (or folder)
+with its key is there, and is adopted, never made twice; an update or move happened unless the
+item still equals its before-image; a delete happened if the item is gone.
+
+Then `rollback` undoes every completed step (the usual rollback, which also finishes a rollback a
+crash interrupted). `resume` closes the interrupted transaction (committed if every step it
+journaled is done, failed otherwise) and completes the deployment as a new transaction that
+references it (`resumes`), planned afresh from the journaled source folder and environment, so
+what is already in place is a no-op and nothing is created twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fabctl.application.deployment.executor import Deps, execute
+from fabctl.application.deployment.inputs import load_inputs
+from fabctl.application.deployment.planner import changed_parts
+from fabctl.application.deployment.results import DeploymentResult
+from fabctl.application.deployment.rollback import renew_lease, roll_back
+from fabctl.application.deployment.target import folder_paths
+from fabctl.application.errors import ItemNotFound
+from fabctl.application.handlers.deployment import prepare_deployment, select
+from fabctl.application.ports import (
+    Clock,
+    DeploymentProgress,
+    FabricGateway,
+    IdGenerator,
+    RemoteItem,
+    SourceReader,
+    Telemetry,
+    UnitOfWork,
+)
+from fabctl.domain.commands import RecoverTransaction
+from fabctl.domain.errors import IllegalTransition, NotFound
+from fabctl.domain.items import ItemKey
+from fabctl.domain.transaction import (
+    ItemImage,
+    StepAction,
+    StepOutcome,
+    Transaction,
+    TransactionState,
+    TransactionStep,
+    WorkspaceBusy,
+)
+
+MODES = ("rollback", "resume")
+_RECOVERABLE = {
+    "rollback": frozenset(
+        {TransactionState.STARTED, TransactionState.FAILED, TransactionState.ROLLING_BACK,
+         TransactionState.ROLLBACK_INCOMPLETE}
+    ),
+    "resume": frozenset({TransactionState.STARTED, TransactionState.FAILED}),
+}  # fmt: skip
+
+
+@dataclass
+class RecoveryResult:
+    transaction_id: str
+    mode: str
+    state: str = ""  # of the recovered transaction, at the end
+    resolved: list[str] = field(default_factory=list)  # how each step of unknown outcome was resolved
+    deployment: DeploymentResult | None = None  # resume: the transaction that completed the deployment
+
+    @property
+    def succeeded(self) -> bool:
+        if self.mode == "rollback":
+            return self.state == TransactionState.ROLLED_BACK.value
+        return self.deployment is not None and self.deployment.succeeded
+
+
+def recover_transaction(
+    cmd: RecoverTransaction,
+    *,
+    uow: UnitOfWork,
+    gateway: FabricGateway,
+    reader: SourceReader,
+    clock: Clock,
+    ids: IdGenerator,
+    telemetry: Telemetry,
+    progress: DeploymentProgress,
+) -> RecoveryResult:
+    if cmd.mode not in MODES:
+        raise IllegalTransition(f"unknown recovery mode '{cmd.mode}'", subject=f"transaction {cmd.transaction_id}")
+    tx = _claim(cmd, uow, clock)
+    result = RecoveryResult(tx.id, cmd.mode)
+    if tx.state is TransactionState.STARTED:
+        result.resolved = resolve_pending(tx, gateway)
+        _save(uow, tx, clock)
+    if cmd.mode == "rollback":
+        if tx.state is TransactionState.STARTED:
+            tx.fail("interrupted; rolled back by `fabctl tx recover`", clock.now())
+        roll_back(tx, gateway, uow, clock)
+        _close(uow, tx, inbox=cmd.message_id)
+    else:
+        new_id = ids.new_id()
+        if tx.state is TransactionState.STARTED and all(s.outcome is StepOutcome.SUCCEEDED for s in tx.steps):
+            tx.commit(clock.now())  # everything it journaled is done; the rest follows in `new_id`
+        elif tx.state is TransactionState.STARTED:
+            tx.fail(f"interrupted; resumed by transaction {new_id}", clock.now())
+        _close(uow, tx, inbox=cmd.message_id)
+        inputs = load_inputs(reader, tx.source_dir, tx.environment, cmd.config_path, cmd.parameter_path)
+        prepared = prepare_deployment(inputs, gateway, uow, only=select(inputs, None))
+        progress.started(prepared.plan)
+        result.deployment = execute(
+            prepared, Deps(uow, gateway, clock, ids, telemetry), transaction_id=new_id,
+            message_id=f"{cmd.message_id}/resume", on_error="stop", on_progress=progress.item_finished,
+            resumes=tx.id,
+        )  # fmt: skip
+    result.state = tx.state.value
+    return result
+
+
+def _claim(cmd: RecoverTransaction, uow: UnitOfWork, clock: Clock) -> Transaction:
+    """The transaction, with its workspace's lease taken for it; refused if anything else is running."""
+    with uow:
+        tx = uow.transactions.get(cmd.transaction_id)
+        if tx is None:
+            raise NotFound("no such transaction", subject=f"transaction {cmd.transaction_id}", field="id")
+        if tx.state not in _RECOVERABLE[cmd.mode]:
+            raise IllegalTransition(
+                f"is {tx.state.value}: there is nothing to {cmd.mode}", subject=tx.subject, field="state"
+            )
+        lease = uow.leases.get(tx.workspace_id)
+        if lease is not None and lease.holder != tx.id:
+            raise WorkspaceBusy(
+                f"transaction {lease.holder} is deploying to workspace {tx.workspace_id}; recover when it has finished",
+                subject=tx.subject,
+                field="lease",
+            )
+        if lease is not None and not cmd.force:
+            until = lease.until.isoformat(timespec="seconds")
+            raise WorkspaceBusy(
+                f"may still be running: it holds the workspace's lease until {until}. If its process is gone "
+                "(killed, lost runner), add --force to take over",
+                subject=tx.subject,
+                field="lease",
+            )
+        renew_lease(uow, tx, clock)
+        uow.commit()
+    return tx
+
+
+def resolve_pending(tx: Transaction, gateway: FabricGateway) -> list[str]:
+    """Decide, by reading the workspace, how every step of unknown outcome ended; one line per step."""
+    pending = tx.pending_steps
+    if not pending:
+        return []
+    ws = tx.workspace_id
+    items = gateway.list_items(ws)
+    folders = folder_paths(gateway.list_folders(ws))
+    lines = []
+    for step in pending:
+        landed, item_id, why = _landed(step, ws, items, folders, gateway)
+        if landed:
+            tx.record_success(step.number, item_id)
+        else:
+            tx.record_failure(step.number, f"not applied (found by reading the workspace): {why}")
+        lines.append(f"step {step.number} {step.action.value} {step.item}: {'done' if landed else 'not done'}, {why}")
+    return lines
+
+
+def _landed(
+    step: TransactionStep, ws: str, items: list[RemoteItem], folders: dict[str, str], gateway: FabricGateway
+) -> tuple[bool, str, str]:
+    """(did the write happen, the item id to journal, why we think so)."""
+    if step.action is StepAction.CREATE_FOLDER:
+        found = folders.get(step.item)
+        return (True, found, "the folder exists") if found else (False, "", "the folder does not exist")
+    if step.action is StepAction.CREATE:
+        key = ItemKey.parse(step.item)
+        match = next((i for i in items if i.key == key), None)
+        return (True, match.id, "the item exists: adopted") if match else (False, "", "the item does not exist")
+    current = next((i for i in items if i.id == step.item_id), None)
+    if step.action is StepAction.DELETE:
+        return (False, "", "the item is still there") if current else (True, step.item_id or "", "the item is gone")
+    before = step.before
+    if current is None or before is None:
+        return False, "", "the item is not in the workspace"
+    if step.action is StepAction.MOVE:
+        here = next((p for p, fid in folders.items() if fid == current.folder_id), "") if current.folder_id else ""
+        if here == before.folder:
+            return False, "", "the item is still in its old folder"
+        return True, current.id, "the item is in another folder"
+    same_meta = (current.name, current.description) == (before.name, before.description)
+    same_definition = before.definition.is_empty or not _definition_changed(ws, current.id, before, gateway)
+    if same_meta and same_definition:
+        return False, "", "the item still equals its before-image"
+    return True, current.id, "the item differs from its before-image"
+
+
+def _definition_changed(ws: str, item_id: str, before: ItemImage, gateway: FabricGateway) -> bool:
+    try:
+        current = gateway.get_definition(ws, item_id).without_platform()
+    except ItemNotFound:
+        return True
+    return bool(changed_parts(before.definition.without_platform(), current))
+
+
+def _save(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
+    with uow:
+        uow.transactions.add(tx)
+        renew_lease(uow, tx, clock)
+        uow.commit()
+
+
+def _close(uow: UnitOfWork, tx: Transaction, *, inbox: str) -> None:
+    with uow:
+        uow.transactions.add(tx)
+        uow.leases.release(tx.workspace_id, tx.id)
+        uow.inbox.add(inbox)
+        uow.commit()

@@ -1,0 +1,294 @@
+"""Reverting a committed transaction: its before-images deployed as a new, journaled transaction.
+
+The revert undoes what the transaction did, most recent step first: re-creates the items it
+deleted, moves moved items back, restores the definitions and metadata it replaced, and deletes
+the items it created. It refuses (nothing written) when the workspace changed since in a way the
+revert would overwrite, unless forced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+
+from fabctl.application.deployment.executor import claim_workspace
+from fabctl.application.deployment.results import ItemOutcome
+from fabctl.application.deployment.rollback import renew_lease, roll_back
+from fabctl.application.deployment.target import folder_paths
+from fabctl.application.errors import GatewayError, ItemNotFound
+from fabctl.application.ports import Clock, DeployedItem, FabricGateway, IdGenerator, RemoteItem, UnitOfWork
+from fabctl.domain.definition import ItemDefinition
+from fabctl.domain.errors import DomainError, IllegalTransition, NotFound
+from fabctl.domain.item_types import SHELL_ONLY_TYPES
+from fabctl.domain.items import ItemKey
+from fabctl.domain.transaction import ItemImage, StepAction, StepOutcome, Transaction, TransactionState
+
+
+class RevertRefused(DomainError):
+    """The workspace changed since the transaction in ways a revert would overwrite."""
+
+
+@dataclass(frozen=True)
+class _Write:
+    action: StepAction
+    key: ItemKey
+    item_id: str | None
+    before: ItemImage | None  # what this write replaces: the revert can itself be rolled back
+    call: Callable[[], str]
+    record: Callable[[str], DeployedItem | None]  # the deployment record after it, None to drop it
+
+
+@dataclass
+class RevertResult:
+    transaction_id: str  # the revert's own transaction
+    reverted: str  # the transaction it reverts
+    workspace_id: str
+    state: str = "started"
+    outcomes: list[ItemOutcome] = field(default_factory=list)
+    overridden: list[str] = field(default_factory=list)  # conflicts --force wrote over
+    error: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == TransactionState.COMMITTED.value
+
+
+@dataclass
+class _Target:
+    gateway: FabricGateway
+    workspace_id: str
+    items: dict[str, RemoteItem]  # by id
+    folders: dict[str, str]  # path -> id
+    records: dict[ItemKey, DeployedItem]
+    _definitions: dict[str, ItemDefinition] = field(default_factory=dict)
+
+    def definition(self, item_id: str) -> ItemDefinition:
+        if item_id not in self._definitions:
+            self._definitions[item_id] = self.gateway.get_definition(self.workspace_id, item_id).without_platform()
+        return self._definitions[item_id]
+
+    def folder_path(self, folder_id: str | None) -> str:
+        return next((p for p, fid in self.folders.items() if fid == folder_id), "") if folder_id else ""
+
+    def image(self, item: RemoteItem, *, with_definition: bool) -> ItemImage:
+        fetch = with_definition and item.type not in SHELL_ONLY_TYPES
+        definition = self.definition(item.id) if fetch else ItemDefinition()
+        return ItemImage(item.id, item.type, item.name, item.description, self.folder_path(item.folder_id), definition)
+
+    def changed_since(self, item: RemoteItem) -> bool:
+        """True when the item's definition is no longer what fabctl last recorded deploying."""
+        record = self.records.get(item.key)
+        if item.type in SHELL_ONLY_TYPES or record is None or record.item_id != item.id:
+            return False
+        return self.definition(item.id).content_hash() != record.deployed_hash
+
+
+def revert_transaction(
+    transaction_id: str,
+    *,
+    uow: UnitOfWork,
+    gateway: FabricGateway,
+    clock: Clock,
+    ids: IdGenerator,
+    force: bool = False,
+) -> RevertResult:
+    """Deploy the before-images of a committed transaction as a new transaction."""
+    with uow:
+        original = uow.transactions.get(transaction_id)
+        later = uow.transactions.list(original.workspace_id) if original else []
+        records = uow.deployments.for_workspace(original.workspace_id) if original else {}
+    if original is None:
+        raise NotFound("no such transaction", subject=f"transaction {transaction_id}", field="id")
+    if original.state is not TransactionState.COMMITTED:
+        raise IllegalTransition(
+            f"is {original.state.value}: only a committed transaction can be reverted"
+            + (" (see `fabctl tx recover`)" if original.state is TransactionState.STARTED else ""),
+            subject=original.subject,
+            field="state",
+        )
+    ws = original.workspace_id
+    target = _Target(
+        gateway, ws, {i.id: i for i in gateway.list_items(ws)}, folder_paths(gateway.list_folders(ws)), records
+    )
+    conflicts = _changed_by_later(original, later)
+    writes, more = _plan(original, target)
+    conflicts += more
+    if conflicts and not force:
+        raise RevertRefused(
+            "the workspace changed since; reverting would overwrite: "
+            + "; ".join(conflicts)
+            + ". Nothing was written. Use --force to revert anyway.",
+            subject=original.subject,
+            field="workspace",
+        )
+    tx = Transaction.start(ids.new_id(), ws, original.environment, clock.now(), original.source_dir)
+    tx.reason = f"reverts transaction {original.id}"  # a failure replaces it with its cause
+    tx.fabric_url = str(getattr(gateway, "base_url", ""))  # `tx recover` reaches the same target
+    result = RevertResult(tx.id, original.id, ws, overridden=conflicts)
+    with uow:
+        claim_workspace(uow, tx, clock)  # refused while a deployment runs or one is unfinished
+        uow.transactions.add(tx)
+        uow.commit()
+    _run(tx, writes, result, uow, gateway, clock)
+    return result
+
+
+def _changed_by_later(original: Transaction, transactions: list[Transaction]) -> list[str]:
+    touched = {s.item for s in original.steps if s.outcome is StepOutcome.SUCCEEDED}
+    found = []
+    for t in transactions:
+        if t.id == original.id or t.started_at <= original.started_at:
+            continue
+        for s in t.steps:
+            if s.item in touched and s.outcome in (StepOutcome.SUCCEEDED, StepOutcome.UNDO_FAILED):
+                found.append(f"{s.item} was changed since by transaction {t.id} ({s.action.value})")
+                touched.discard(s.item)
+    return found
+
+
+def _plan(original: Transaction, target: _Target) -> tuple[list[_Write], list[str]]:
+    """The writes that undo the transaction, most recent step first, and the conflicts found."""
+    writes: list[_Write] = []
+    conflicts: list[str] = []
+    for step in reversed(original.steps):
+        if step.outcome is not StepOutcome.SUCCEEDED or step.action is StepAction.CREATE_FOLDER:
+            continue  # folders the transaction created are left in place (there is no journaled folder delete)
+        item = target.items.get(step.item_id or "")
+        if step.action is StepAction.CREATE:
+            if item is None:
+                continue  # already gone: the revert's goal holds
+            if target.changed_since(item):
+                conflicts.append(f"{step.item} changed in the workspace since it was created")
+            writes.append(_delete(target, item))
+        elif step.action is StepAction.DELETE and step.before is not None:
+            before = step.before
+            key = ItemKey(before.item_type, before.name)
+            existing = next((i for i in target.items.values() if i.key == key), None)
+            if existing is None:
+                writes.append(_create(target, key, before))
+            else:
+                conflicts.append(f"{step.item} exists again in the workspace")
+                writes.append(_restore(target, existing, before))
+        elif step.before is not None:
+            if item is None:
+                conflicts.append(f"{step.item} was deleted from the workspace since")
+                continue
+            if step.action is StepAction.MOVE:
+                if step.before.folder and step.before.folder not in target.folders:
+                    conflicts.append(f"folder '{step.before.folder}' of {step.item} was deleted since")
+                    continue
+                writes.append(_move(target, item, step.before.folder))
+            else:
+                if not step.before.definition.is_empty and target.changed_since(item):
+                    conflicts.append(f"{step.item} changed in the workspace since")
+                writes.append(_restore(target, item, step.before))
+    return writes, conflicts
+
+
+def _delete(target: _Target, item: RemoteItem) -> _Write:
+    def call() -> str:
+        with suppress(ItemNotFound):  # gone already: what the revert wants
+            target.gateway.delete_item(target.workspace_id, item.id)
+        return item.id
+
+    before = target.image(item, with_definition=True)
+    return _Write(StepAction.DELETE, item.key, item.id, before, call, lambda _id: None)
+
+
+def _create(target: _Target, key: ItemKey, before: ItemImage) -> _Write:
+    def call() -> str:
+        return target.gateway.create_item(
+            target.workspace_id, before.item_type, before.name, description=before.description,
+            definition=None if before.definition.is_empty else before.definition,
+            folder_id=target.folders.get(before.folder) if before.folder else None,
+        ).id  # fmt: skip
+
+    def record(item_id: str) -> DeployedItem:
+        return DeployedItem(key, item_id, "", "", before.definition.content_hash(), "")
+
+    return _Write(StepAction.CREATE, key, None, None, call, record)
+
+
+def _restore(target: _Target, item: RemoteItem, before: ItemImage) -> _Write:
+    rewrite = not before.definition.is_empty and item.type not in SHELL_ONLY_TYPES
+
+    def call() -> str:
+        if rewrite:
+            target.gateway.update_definition(target.workspace_id, item.id, before.definition)
+        target.gateway.update_item(target.workspace_id, item.id, name=before.name, description=before.description)
+        return item.id
+
+    def record(item_id: str) -> DeployedItem | None:
+        held = target.records.get(item.key)
+        if held is None or held.item_id != item_id:
+            return held
+        # What is deployed is no longer the source fabctl recorded: promotion must not trust it.
+        deployed = before.definition.content_hash() if rewrite else held.deployed_hash
+        return replace(held, source_hash="", deployed_hash=deployed)
+
+    return _Write(StepAction.UPDATE, item.key, item.id, target.image(item, with_definition=rewrite), call, record)
+
+
+def _move(target: _Target, item: RemoteItem, folder: str) -> _Write:
+    def call() -> str:
+        target.gateway.move_item(target.workspace_id, item.id, target.folders.get(folder) if folder else None)
+        return item.id
+
+    before = target.image(item, with_definition=False)
+    return _Write(StepAction.MOVE, item.key, item.id, before, call, lambda _id: target.records.get(item.key))
+
+
+def _run(
+    tx: Transaction, writes: list[_Write], result: RevertResult, uow: UnitOfWork, gateway: FabricGateway, clock: Clock
+) -> None:
+    done: list[tuple[_Write, str]] = []
+    for write in writes:
+        step = tx.record_intent(write.action, str(write.key), write.item_id, write.before)
+        _save(uow, tx, clock)  # write-ahead: the intent is durable before the write is attempted
+        try:
+            written = write.call()
+        except GatewayError as e:
+            tx.record_failure(step.number, str(e))
+            result.outcomes.append(ItemOutcome(str(write.key), write.action.value, "failed", detail=str(e)))
+            result.error = f"{write.key}: {e}"
+            tx.fail(result.error, clock.now())
+            _save(uow, tx, clock)
+            roll_back(tx, gateway, uow, clock)  # all or nothing: the workspace stays as it was
+            _release(uow, tx)
+            undone = {s.item for s in tx.steps if s.outcome is StepOutcome.UNDONE}
+            result.outcomes = [
+                replace(o, status="undone") if o.status == "done" and o.item in undone else o for o in result.outcomes
+            ]
+            result.state = tx.state.value
+            return
+        tx.record_success(step.number, written)
+        _save(uow, tx, clock)
+        result.outcomes.append(ItemOutcome(str(write.key), write.action.value, "done", written))
+        done.append((write, written))
+    tx.commit(clock.now())
+    with uow:
+        for write, written in done:
+            record = write.record(written)
+            if record is None:
+                if write.action is StepAction.DELETE:
+                    uow.deployments.remove(tx.workspace_id, write.key)
+                continue
+            uow.deployments.put(tx.workspace_id, replace(record, item_id=written, transaction_id=tx.id))
+        uow.transactions.add(tx)
+        uow.leases.release(tx.workspace_id, tx.id)
+        uow.commit()
+    result.state = tx.state.value
+
+
+def _save(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
+    with uow:
+        uow.transactions.add(tx)
+        renew_lease(uow, tx, clock)  # a live revert keeps its workspace
+        uow.commit()
+
+
+def _release(uow: UnitOfWork, tx: Transaction) -> None:
+    with uow:
+        uow.leases.release(tx.workspace_id, tx.id)
+        uow.commit()

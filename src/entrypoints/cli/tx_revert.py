@@ -1,0 +1,79 @@
+"""`fabctl tx revert`: undo a committed deployment by deploying what it replaced."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from fabctl.entrypoints.cli import exit_codes
+from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json
+
+if TYPE_CHECKING:
+    from fabctl.application.handlers.revert import RevertResult
+
+
+@click.command()
+@click.argument("transaction_id")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Revert even if the workspace changed since the transaction: those changes are overwritten.",
+)
+@FABRIC_URL_OPTION
+@USER_OPTION
+@OUTPUT_OPTION
+def revert(transaction_id: str, force: bool, fabric_url: str | None, user: str | None, output: str) -> None:
+    """Revert a committed transaction: deploy its before-images as a new transaction.
+
+    Items it updated get their definitions and metadata back, items it moved go back to their
+    folder, items it created are deleted and items it deleted are created again. The revert is
+    journaled like a deployment (see `fabctl tx show`) and rolled back if one of its writes fails.
+    The target is the Fabric the transaction wrote to, unless --fabric-url says otherwise.
+    It refuses, writing nothing (exit code 2), when the workspace changed since in a way the revert
+    would overwrite (an edit by hand, or a later deployment of the same items), unless --force.
+    Exit code 3 when a write failed.
+
+    \b
+    Examples:
+      fabctl tx list
+      fabctl tx revert 3f0c9a7e-...                 # the id shown by deploy and tx list
+      fabctl tx revert 3f0c9a7e-... --force -o json
+    """
+    from fabctl.application.handlers.revert import revert_transaction
+    from fabctl.application.queries import get_transaction
+    from fabctl.entrypoints.cli.jsonable import to_jsonable
+
+    application = app(fabric_url=fabric_url)
+    journaled = get_transaction(application.uow, transaction_id).fabric_url
+    if fabric_url is None and not application.settings.fabric_url and journaled:
+        click.get_current_context().find_root().obj = None  # rebuilt for the Fabric the transaction wrote to
+        application = app(fabric_url=journaled)
+    result = revert_transaction(
+        transaction_id,
+        uow=application.uow,
+        gateway=application.gateway,
+        clock=application.clock,
+        ids=application.ids,
+        force=force,
+    )
+    application.bus.relay_outbox()  # TransactionCommitted / TransactionRolledBack, like every event
+    document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": user or application.settings.user}
+    if output == "json":
+        emit_json(document)
+    else:
+        _render(result)
+    if not result.succeeded:
+        click.secho(f"error: revert {result.state}: {result.error}", fg="red", err=True)
+        raise click.exceptions.Exit(exit_codes.DEPLOYMENT_FAILED)
+
+
+def _render(result: RevertResult) -> None:
+    click.echo(f"Reverting transaction {result.reverted} in workspace {result.workspace_id}")
+    for conflict in result.overridden:
+        click.echo(f"  overwritten (--force): {conflict}")
+    for o in result.outcomes:
+        click.echo(f"  {o.action:<7} {o.item}  {o.status}  {o.detail or o.item_id}")
+    if not result.outcomes:
+        click.echo("  nothing to revert")
+    click.echo(f"Transaction {result.transaction_id} {result.state}.")

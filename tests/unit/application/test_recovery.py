@@ -1,0 +1,274 @@
+"""One deployment per workspace at a time (the lease), and none over an unfinished transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from fabctl.application.deployment.rollback import LEASE_DURATION
+from fabctl.application.handlers.deployment import plan_deployment
+from fabctl.domain.commands import ExecuteDeployment, RecoverTransaction
+from fabctl.domain.definition import DefinitionPart, ItemDefinition
+from fabctl.domain.errors import IllegalTransition
+from fabctl.domain.plan import ChangeKind
+from fabctl.domain.transaction import (
+    ItemImage,
+    StepAction,
+    Transaction,
+    TransactionState,
+    UnfinishedTransaction,
+    WorkspaceBusy,
+)
+
+from .world import SOURCE, World, source_items
+
+
+def deploy(world: World, message_id: str):  # type: ignore[no-untyped-def]
+    return world.app.bus.handle(ExecuteDeployment(message_id, SOURCE, "dev", "tester"))
+
+
+def workspace_id(world: World) -> str:
+    ws = world.app.gateway.find_workspace("Sales (dev)")
+    assert ws is not None
+    return ws.id
+
+
+def notebook(world: World) -> str:
+    return world.definition_text("Sales (dev)", "Load Sales.Notebook", "notebook-content.py")
+
+
+def transaction_ids(world: World) -> list[str]:
+    with world.app.uow as uow:
+        return [t.id for t in uow.transactions.list()]
+
+
+def test_a_deployment_releases_the_workspace_lease_when_it_ends(world: World) -> None:
+    first = deploy(world, "m-1")
+    world.set_source(source_items("print('v2')\n"))
+    second = deploy(world, "m-2")
+
+    with world.app.uow as uow:
+        lease = uow.leases.get(workspace_id(world))
+    assert (first.state, second.state) == ("committed", "committed")
+    assert lease is None
+    assert "print('v2')" in notebook(world)
+
+
+def test_a_deployment_while_another_holds_the_lease_is_refused_naming_it_and_writes_nothing(world: World) -> None:
+    deploy(world, "m-1")
+    before = notebook(world)
+    ws = workspace_id(world)
+    with world.app.uow as uow:
+        assert uow.leases.acquire(ws, "tx-running", world.clock.now() + timedelta(minutes=5))
+        uow.commit()
+    known = transaction_ids(world)
+    world.set_source(source_items("print('v2')\n"))
+
+    with pytest.raises(WorkspaceBusy, match="transaction tx-running is deploying to this workspace"):
+        deploy(world, "m-2")
+
+    assert notebook(world) == before
+    assert transaction_ids(world) == known  # the refused deployment left no transaction
+
+
+def test_a_crashed_holders_lease_runs_out_and_the_next_deployment_proceeds(world: World) -> None:
+    deploy(world, "m-1")
+    ws = workspace_id(world)
+    with world.app.uow as uow:
+        uow.leases.acquire(ws, "tx-gone", world.clock.now() + LEASE_DURATION)
+        uow.commit()
+    world.clock.advance(LEASE_DURATION.total_seconds())
+    world.set_source(source_items("print('v2')\n"))
+
+    result = deploy(world, "m-2")
+
+    assert result.state == "committed"
+    assert "print('v2')" in notebook(world)
+
+
+@pytest.mark.parametrize("state", [TransactionState.STARTED, TransactionState.ROLLING_BACK])
+def test_a_deployment_over_an_unfinished_transaction_is_refused_and_points_to_recover(
+    world: World, state: TransactionState
+) -> None:
+    deploy(world, "m-1")
+    before = notebook(world)
+    ws = workspace_id(world)
+    stuck = Transaction.start("tx-stuck", ws, "dev", world.clock.now(), SOURCE)
+    stuck.record_intent(StepAction.UPDATE, "Load Sales.Notebook", "item-x", None)
+    if state is TransactionState.ROLLING_BACK:
+        stuck.begin_rollback()
+    with world.app.uow as uow:
+        uow.transactions.add(stuck)
+        uow.commit()
+    world.set_source(source_items("print('v2')\n"))
+
+    with pytest.raises(UnfinishedTransaction) as refused:
+        deploy(world, "m-2")
+
+    message = str(refused.value)
+    assert f"transaction tx-stuck on this workspace is unfinished ({state.value})" in message
+    assert "fabctl tx recover tx-stuck --rollback" in message and "--resume" in message
+    assert notebook(world) == before
+
+
+def test_a_failed_transaction_does_not_block_the_next_deployment(world: World) -> None:
+    world.gateway.fail_on = "Sales Report"
+    failed = deploy(world, "m-1")
+    world.gateway.fail_on = None
+
+    result = deploy(world, "m-2")
+
+    assert (failed.state, result.state) == ("failed", "committed")
+    assert "Sales Report.Report" in world.workspace_items("Sales (dev)")
+
+
+# --- tx recover -------------------------------------------------------------------------------
+
+
+def recover(world: World, transaction_id: str, mode: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    command = RecoverTransaction(f"r-{mode}", transaction_id, mode, "tester", **kwargs)  # type: ignore[arg-type]
+    return world.app.bus.handle(command)
+
+
+def crash_first_deployment(world: World) -> tuple[str, str]:
+    """A first deployment killed mid-way, journaled as the executor does, with its lease still held.
+
+    Folder and Lakehouse were written but their outcomes never journaled; the model's intent was
+    journaled, its create never sent. Returns (workspace id, the Lakehouse's id).
+    """
+    gateway = world.app.gateway
+    ws = gateway.create_workspace("Sales (dev)").id
+    tx = Transaction.start("tx-crashed", ws, "dev", world.clock.now(), SOURCE)
+    tx.record_intent(StepAction.CREATE_FOLDER, "Notebooks", None, None)
+    gateway.create_folder(ws, "Notebooks")
+    tx.record_intent(StepAction.CREATE, "Sales.Lakehouse", None, None)
+    lakehouse = gateway.create_item(ws, "Lakehouse", "Sales").id
+    tx.record_intent(StepAction.CREATE, "Sales Model.SemanticModel", None, None)
+    with world.app.uow as uow:
+        uow.transactions.add(tx)
+        uow.leases.acquire(ws, tx.id, world.clock.now() + LEASE_DURATION)
+        uow.commit()
+    return ws, lakehouse
+
+
+def test_recover_refuses_while_the_transaction_may_still_be_running_unless_forced(world: World) -> None:
+    crash_first_deployment(world)
+
+    with pytest.raises(WorkspaceBusy, match=r"may still be running.*--force"):
+        recover(world, "tx-crashed", "rollback")
+
+
+def test_recover_rollback_resolves_unknown_steps_by_reading_and_leaves_the_workspace_as_before(
+    world: World,
+) -> None:
+    ws, _ = crash_first_deployment(world)
+
+    result = recover(world, "tx-crashed", "rollback", force=True)
+
+    assert result.state == "rolled_back" and result.succeeded
+    assert result.resolved == [
+        "step 1 create_folder Notebooks: done, the folder exists",
+        "step 2 create Sales.Lakehouse: done, the item exists: adopted",
+        "step 3 create Sales Model.SemanticModel: not done, the item does not exist",
+    ]
+    assert world.workspace_items("Sales (dev)") == {}
+    assert world.app.gateway.list_folders(ws) == []
+    with world.app.uow as uow:
+        tx = uow.transactions.get("tx-crashed")
+        lease = uow.leases.get(ws)
+    assert tx is not None and [s.outcome.value for s in tx.steps] == ["undone", "undone", "failed"]
+    assert lease is None
+    assert world.event_types()[-1] == "TransactionRolledBack"
+    assert deploy(world, "m-after").state == "committed"  # the workspace is free again
+
+
+def test_recover_resume_completes_the_deployment_without_duplicating_what_was_created(world: World) -> None:
+    ws, lakehouse = crash_first_deployment(world)
+
+    result = recover(world, "tx-crashed", "resume", force=True)
+
+    # Its third step never happened, so it ends failed; the new transaction did the rest.
+    assert result.succeeded and result.state == "failed"
+    assert result.deployment.state == "committed"
+    items = world.workspace_items("Sales (dev)")
+    assert set(items) == {str(i.key) for i in source_items()}  # no duplicates: one id per key
+    assert len(world.app.gateway.list_items(ws)) == len(source_items())
+    assert items["Sales.Lakehouse"] == lakehouse  # adopted, not created again
+    app = world.app
+    again = plan_deployment(app.reader, app.gateway, app.uow, SOURCE, "dev")
+    assert {c.kind for c in again.changes} == {ChangeKind.NO_OP}  # what an uninterrupted deploy leaves
+    with app.uow as uow:
+        resumed = uow.transactions.get(result.deployment.transaction_id)
+    assert resumed is not None and resumed.resumes == "tx-crashed"
+    assert "TransactionCommitted" in world.event_types()
+
+
+def test_an_update_whose_outcome_is_unknown_is_undone_when_it_landed(world: World) -> None:
+    deploy(world, "m-1")
+    ws = workspace_id(world)
+    before_text = notebook(world)
+    item_id = world.workspace_items("Sales (dev)")["Load Sales.Notebook"]
+    gateway = world.app.gateway
+    remote = next(i for i in gateway.list_items(ws) if i.id == item_id)
+    image = ItemImage(item_id, "Notebook", remote.name, remote.description, "Notebooks",
+                      gateway.get_definition(ws, item_id).without_platform())  # fmt: skip
+    tx = Transaction.start("tx-update", ws, "dev", world.clock.now(), SOURCE)
+    tx.record_intent(StepAction.UPDATE, "Load Sales.Notebook", item_id, image)
+    changed = ItemDefinition.of([DefinitionPart.from_text("notebook-content.py", "print('half way')\n")])
+    gateway.update_definition(ws, item_id, changed)
+    with world.app.uow as uow:
+        uow.transactions.add(tx)
+        uow.commit()
+
+    result = recover(world, "tx-update", "rollback")
+
+    assert result.resolved == ["step 1 update Load Sales.Notebook: done, the item differs from its before-image"]
+    assert result.state == "rolled_back"
+    assert notebook(world) == before_text
+
+
+def test_recovering_a_finished_transaction_is_refused(world: World) -> None:
+    done = deploy(world, "m-1")
+
+    with pytest.raises(IllegalTransition, match="is committed: there is nothing to rollback"):
+        recover(world, done.transaction_id, "rollback")
+
+
+def test_resume_commits_an_interrupted_transaction_whose_every_step_was_done(world: World) -> None:
+    gateway = world.app.gateway
+    ws = gateway.create_workspace("Sales (dev)").id
+    tx = Transaction.start("tx-nearly", ws, "dev", world.clock.now(), SOURCE)
+    tx.record_intent(StepAction.CREATE, "Sales.Lakehouse", None, None)
+    lakehouse = gateway.create_item(ws, "Lakehouse", "Sales").id
+    with world.app.uow as uow:
+        uow.transactions.add(tx)
+        uow.commit()
+
+    result = recover(world, "tx-nearly", "resume")
+
+    assert result.state == "committed" and result.deployment.state == "committed"
+    assert world.workspace_items("Sales (dev)")["Sales.Lakehouse"] == lakehouse
+    committed = [m.payload["transaction_id"] for m in world.app.publisher.published if m.type == "TransactionCommitted"]  # type: ignore[attr-defined]
+    assert committed == ["tx-nearly", result.deployment.transaction_id]
+
+
+def test_a_rollback_a_crash_interrupted_is_finished_by_recover_rollback(world: World) -> None:
+    gateway = world.app.gateway
+    ws = gateway.create_workspace("Sales (dev)").id
+    tx = Transaction.start("tx-undoing", ws, "dev", world.clock.now(), SOURCE)
+    for number, name in enumerate(("Sales", "Other"), start=1):
+        tx.record_intent(StepAction.CREATE, f"{name}.Lakehouse", None, None)
+        tx.record_success(number, gateway.create_item(ws, "Lakehouse", name).id)
+    tx.fail("Report: HTTP 503", world.clock.now())
+    tx.begin_rollback()
+    gateway.delete_item(ws, tx.steps[1].item_id or "")  # undone, then the process died before journaling it
+    with world.app.uow as uow:
+        uow.transactions.add(tx)
+        uow.commit()
+
+    result = recover(world, "tx-undoing", "rollback")
+
+    assert result.state == "rolled_back"
+    assert world.workspace_items("Sales (dev)") == {}
+    assert world.event_types()[-1] == "TransactionRolledBack"
