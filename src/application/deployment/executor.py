@@ -242,16 +242,25 @@ def _update(run: _Run, change: PlannedChange, item: Item, desired: ItemDefinitio
     remote = view.items[item.key]
     definition = None if item.type in SHELL_ONLY_TYPES or desired.is_empty else desired
     rewrite = definition is not None and bool(change.changed_parts)
-    if rewrite or remote.description != item.description or remote.name != item.name:
+    # The definition and the metadata are two calls, so two journaled steps: if the second fails,
+    # the first is still recorded as done, and a rollback undoes it.
+    if definition is not None and rewrite:
+        new_definition = definition
 
-        def write() -> str:
-            if definition is not None and rewrite:
-                deps.gateway.update_definition(ws, item_id, definition)
+        def write_definition() -> str:
+            deps.gateway.update_definition(ws, item_id, new_definition)
+            return item_id
+
+        before = _before_image(run, change, with_definition=True)
+        _step(run, deps, StepAction.UPDATE, item.key, item_id, before, write_definition)
+    if remote.description != item.description or remote.name != item.name:
+
+        def write_metadata() -> str:
             deps.gateway.update_item(ws, item_id, name=item.name, description=item.description)
             return item_id
 
-        before = _before_image(run, change, with_definition=rewrite)
-        _step(run, deps, StepAction.UPDATE, item.key, item_id, before, write)
+        before = _before_image(run, change, with_definition=False)
+        _step(run, deps, StepAction.UPDATE, item.key, item_id, before, write_metadata)
     if change.folder is not None:
         target = change.folder
 
