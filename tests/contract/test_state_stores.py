@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -38,8 +40,9 @@ from fabctl.adapters.state.serialization import (
 from fabctl.adapters.state.sqlite import SqliteUnitOfWork
 from fabctl.application.ports import DeployedItem
 from fabctl.domain import events
+from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.promotion import Approval, AuditEntry, PromotedItem, PromotionRequest
-from fabctl.domain.transaction import ItemImage, Transaction, TransactionStep
+from fabctl.domain.transaction import ItemImage, StepAction, Transaction, TransactionStep
 
 
 class TestInMemoryStateStore(StateStoreContract):
@@ -196,8 +199,8 @@ def test_sqlite_creates_the_directory_schema_and_records_the_version(tmp_path: P
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         journal_mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
     connection.close()
-    assert versions == [(1, "2026-03-01T12:00:00+00:00"), (2, "2026-03-01T12:00:00+00:00")]
-    assert {"promotions", "transactions", "deployed_items", "outbox", "inbox", "leases"} <= tables
+    assert versions == [(n, "2026-03-01T12:00:00+00:00") for n in (1, 2, 3)]
+    assert {"promotions", "transactions", "deployed_items", "outbox", "inbox", "leases", "blobs"} <= tables
     assert journal_mode == "wal"
 
 
@@ -268,3 +271,26 @@ def test_several_processes_share_one_file_without_losing_updates(tmp_path: Path)
         assert counter is not None
         assert counter.note == str(workers * rounds)
         assert all(uow.inbox.contains(f"w{n}-{i}") for n in range(workers) for i in range(rounds))
+
+
+def test_sqlite_stores_each_before_image_payload_once_compressed(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    payload = b"SELECT 1 AS unchanged_part\n" * 400
+    image = ItemImage("item-1", "Notebook", "N", "", "", ItemDefinition.of([DefinitionPart("a.py", payload)]))
+    with sqlite_uow(path) as uow:
+        for n in range(3):  # three journals whose before-images share one part
+            tx = Transaction.start(f"tx-{n}", "ws", "dev", datetime(2026, 3, 1, 12, tzinfo=UTC))
+            tx.record_intent(StepAction.UPDATE, "N.Notebook", "item-1", image)
+            uow.transactions.add(tx)
+        uow.commit()
+
+    with sqlite3.connect(path) as connection:
+        blobs = connection.execute("SELECT digest, length(data) FROM blobs").fetchall()
+        bodies = [body for (body,) in connection.execute("SELECT body FROM transactions")]
+    connection.close()
+    assert [digest for digest, _ in blobs] == [hashlib.sha256(payload).hexdigest()]
+    assert blobs[0][1] < len(payload) / 10  # compressed: the repetitive part shrinks well
+    assert all(base64.b64encode(payload).decode()[:40] not in body for body in bodies)
+    with sqlite_uow(path) as uow:
+        restored = uow.transactions.get("tx-2")
+    assert restored is not None and restored.steps[0].before == image

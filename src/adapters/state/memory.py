@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.blobs import BlobStore
 from fabctl.adapters.state.identity_map import IdentityMap
 from fabctl.adapters.state.serialization import (
     datetime_from_str,
@@ -49,6 +51,7 @@ class _Tables:
     outbox: list[str] = field(default_factory=list)
     inbox: dict[str, str] = field(default_factory=dict)
     leases: dict[str, str] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         # Records are immutable strings, so copying the containers isolates the copy.
@@ -59,6 +62,7 @@ class _Tables:
             list(self.outbox),
             dict(self.inbox),
             dict(self.leases),
+            dict(self.blobs),
         )
 
 
@@ -88,7 +92,11 @@ class InMemoryPromotionRepository:
 class InMemoryTransactionRepository:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
-        self._map = IdentityMap(uow, transaction_from_dict)
+        self._blobs = BlobStore(save=self._save_blob, load=lambda key: self._uow.tables().blobs.get(key))
+        self._map = IdentityMap(uow, partial(transaction_from_dict, blobs=self._blobs))
+
+    def _save_blob(self, key: str, data: bytes) -> None:
+        self._uow.tables().blobs.setdefault(key, data)
 
     def add(self, transaction: Transaction) -> None:
         self.write(transaction)
@@ -105,7 +113,7 @@ class InMemoryTransactionRepository:
         return sorted(found, key=lambda t: (t.started_at, t.id))
 
     def write(self, transaction: Transaction) -> None:
-        self._uow.tables().transactions[transaction.id] = _dump(transaction_to_dict(transaction))
+        self._uow.tables().transactions[transaction.id] = _dump(transaction_to_dict(transaction, self._blobs))
 
     def _materialize(self, transaction_id: str, text: str) -> Transaction:
         return self._map.materialize(transaction_id, text)

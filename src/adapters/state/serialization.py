@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from fabctl.adapters.state.blobs import BlobStore
 from fabctl.application.ports import DeployedItem, OutboxMessage
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.items import ItemKey
@@ -110,54 +111,73 @@ def definition_from_dict(doc: Document) -> ItemDefinition:
     return ItemDefinition(tuple(DefinitionPart.from_base64(p["path"], p["payload"]) for p in doc["parts"]))
 
 
-def _image_to_dict(image: ItemImage) -> Document:
+def _image_definition_to_dict(definition: ItemDefinition, blobs: BlobStore | None) -> Document:
+    if blobs is None:
+        return definition_to_dict(definition)
+    return {"parts": [{"path": p.path, "blob": blobs.put(p.payload)} for p in definition.parts]}
+
+
+def _image_definition_from_dict(doc: Document, blobs: BlobStore | None) -> ItemDefinition:
+    parts = []
+    for part in doc["parts"]:
+        if "blob" in part:
+            if blobs is None:
+                raise ValueError("this journal stores its before-images as blobs; no blob store was given")
+            parts.append(DefinitionPart(part["path"], blobs.get(part["blob"])))
+        else:
+            parts.append(DefinitionPart.from_base64(part["path"], part["payload"]))
+    return ItemDefinition(tuple(parts))
+
+
+def _image_to_dict(image: ItemImage, blobs: BlobStore | None) -> Document:
     return {
         "item_id": image.item_id,
         "item_type": image.item_type,
         "name": image.name,
         "description": image.description,
         "folder": image.folder,
-        "definition": definition_to_dict(image.definition),
+        "definition": _image_definition_to_dict(image.definition, blobs),
     }
 
 
-def _image_from_dict(doc: Document) -> ItemImage:
+def _image_from_dict(doc: Document, blobs: BlobStore | None) -> ItemImage:
     return ItemImage(
         item_id=doc["item_id"],
         item_type=doc["item_type"],
         name=doc["name"],
         description=doc["description"],
         folder=doc["folder"],
-        definition=definition_from_dict(doc["definition"]),
+        definition=_image_definition_from_dict(doc["definition"], blobs),
     )
 
 
-def _step_to_dict(step: TransactionStep) -> Document:
+def _step_to_dict(step: TransactionStep, blobs: BlobStore | None) -> Document:
     return {
         "number": step.number,
         "action": step.action.value,
         "item": step.item,
         "item_id": step.item_id,
-        "before": None if step.before is None else _image_to_dict(step.before),
+        "before": None if step.before is None else _image_to_dict(step.before, blobs),
         "outcome": step.outcome.value,
         "error": step.error,
     }
 
 
-def _step_from_dict(doc: Document) -> TransactionStep:
+def _step_from_dict(doc: Document, blobs: BlobStore | None) -> TransactionStep:
     before = doc["before"]
     return TransactionStep(
         number=doc["number"],
         action=StepAction(doc["action"]),
         item=doc["item"],
         item_id=doc["item_id"],
-        before=None if before is None else _image_from_dict(before),
+        before=None if before is None else _image_from_dict(before, blobs),
         outcome=StepOutcome(doc["outcome"]),
         error=doc["error"],
     )
 
 
-def transaction_to_dict(transaction: Transaction) -> Document:
+def transaction_to_dict(transaction: Transaction, blobs: BlobStore | None = None) -> Document:
+    """With `blobs`, before-image payloads go to the blob store (compressed, by content) instead."""
     return {
         "id": transaction.id,
         "workspace_id": transaction.workspace_id,
@@ -165,7 +185,7 @@ def transaction_to_dict(transaction: Transaction) -> Document:
         "started_at": datetime_to_str(transaction.started_at),
         "source_dir": transaction.source_dir,
         "state": transaction.state.value,
-        "steps": [_step_to_dict(s) for s in transaction.steps],
+        "steps": [_step_to_dict(s, blobs) for s in transaction.steps],
         "ended_at": _optional_datetime_to_str(transaction.ended_at),
         "reason": transaction.reason,
         "fabric_url": transaction.fabric_url,
@@ -173,7 +193,7 @@ def transaction_to_dict(transaction: Transaction) -> Document:
     }
 
 
-def transaction_from_dict(doc: Document) -> Transaction:
+def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Transaction:
     return Transaction(
         id=doc["id"],
         workspace_id=doc["workspace_id"],
@@ -181,7 +201,7 @@ def transaction_from_dict(doc: Document) -> Transaction:
         started_at=datetime_from_str(doc["started_at"]),
         source_dir=doc["source_dir"],
         state=TransactionState(doc["state"]),
-        steps=[_step_from_dict(s) for s in doc["steps"]],
+        steps=[_step_from_dict(s, blobs) for s in doc["steps"]],
         ended_at=_optional_datetime_from_str(doc["ended_at"]),
         reason=doc["reason"],
         fabric_url=doc.get("fabric_url", ""),  # absent from journals written before recovery existed

@@ -15,10 +15,12 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.blobs import BlobStore
 from fabctl.adapters.state.identity_map import IdentityMap
 from fabctl.adapters.state.serialization import (
     datetime_from_str,
@@ -35,12 +37,14 @@ from fabctl.adapters.state.sqlite_schema import (
     CREATE_SCHEMA_VERSION,
     DELETE_DEPLOYED_ITEM,
     DELETE_LEASE,
+    INSERT_BLOB,
     INSERT_INBOX,
     INSERT_OUTBOX,
     INSERT_SCHEMA_VERSION,
     MARK_PUBLISHED,
     MIGRATIONS,
     SCHEMA_VERSION,
+    SELECT_BLOB,
     SELECT_DEPLOYED_ITEMS,
     SELECT_INBOX,
     SELECT_LEASE,
@@ -105,7 +109,15 @@ class SqlitePromotionRepository:
 class SqliteTransactionRepository:
     def __init__(self, uow: SqliteUnitOfWork) -> None:
         self._uow = uow
-        self._map = IdentityMap(uow, transaction_from_dict)
+        self._blobs = BlobStore(save=self._save_blob, load=self._load_blob)
+        self._map = IdentityMap(uow, partial(transaction_from_dict, blobs=self._blobs))
+
+    def _save_blob(self, key: str, data: bytes) -> None:
+        self._uow.execute(INSERT_BLOB, (key, data))
+
+    def _load_blob(self, key: str) -> bytes | None:
+        rows = self._uow.query(SELECT_BLOB, (key,))
+        return bytes(rows[0][0]) if rows else None
 
     def add(self, transaction: Transaction) -> None:
         self.write(transaction)
@@ -123,7 +135,7 @@ class SqliteTransactionRepository:
         return [self._materialize(i, body) for i, body in rows]
 
     def write(self, tx: Transaction) -> None:
-        body = _json(transaction_to_dict(tx))
+        body = _json(transaction_to_dict(tx, self._blobs))
         params = (tx.id, tx.workspace_id, tx.state.value, _sortable(tx.started_at), body)
         self._uow.execute(UPSERT_TRANSACTION, params)
 

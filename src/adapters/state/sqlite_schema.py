@@ -62,8 +62,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             until        TEXT NOT NULL
         )""",
     ),
+    (
+        # Before-image payloads, zlib-compressed, keyed by the SHA-256 of the uncompressed content.
+        """CREATE TABLE blobs (
+            digest TEXT PRIMARY KEY,
+            data   BLOB NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+INSERT_BLOB = "INSERT OR IGNORE INTO blobs (digest, data) VALUES (?, ?)"
+SELECT_BLOB = "SELECT data FROM blobs WHERE digest = ?"
 
 # --- statements -------------------------------------------------------------------------------
 
