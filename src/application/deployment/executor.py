@@ -93,7 +93,7 @@ def execute(
     tx.fabric_url = str(getattr(deps.gateway, "base_url", ""))
     tx.resumes = resumes
     with deps.uow:
-        claim_workspace(deps.uow, tx, deps.clock)  # refused: nothing is stored, nothing written
+        claim_workspace(deps.uow, tx, deps.clock, prepared.journal_mark)  # refused: nothing stored or written
         deps.uow.transactions.add(tx)
         deps.uow.inbox.add(message_id)
         deps.uow.commit()
@@ -107,8 +107,11 @@ def execute(
     return result
 
 
-def claim_workspace(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
+def claim_workspace(uow: UnitOfWork, tx: Transaction, clock: Clock, planned_after: str | None = None) -> None:
     """Take the workspace's lease for `tx`, in the caller's unit of work, or refuse to start.
+
+    With `planned_after` (the newest transaction when the plan was made), a transaction started
+    since then makes the plan stale: refused too, so two deployments never interleave a plan.
 
     Refused while another transaction holds the lease (a deployment is running), and while a
     transaction on the workspace is unfinished (started or rolling back, its lease gone: the
@@ -125,13 +128,22 @@ def claim_workspace(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
             subject=f"workspace {workspace}",
             field="lease",
         )
-    unfinished = [t for t in uow.transactions.list(workspace) if t.unfinished and t.id != tx.id]
+    history = [t for t in uow.transactions.list(workspace) if t.id != tx.id]
+    unfinished = [t for t in history if t.unfinished]
     if unfinished:
         stuck = unfinished[-1]
         raise UnfinishedTransaction(
             f"transaction {stuck.id} on this workspace is unfinished ({stuck.state.value}): it stopped mid-way. "
             f"Run `fabctl tx recover {stuck.id} --rollback` to undo it, or `--resume` to complete it, "
             "then deploy again",
+            subject=f"workspace {workspace}",
+            field="transactions",
+        )
+    newest = history[-1].id if history else ""
+    if planned_after is not None and newest != planned_after:
+        raise WorkspaceBusy(
+            f"transaction {newest} changed this workspace while this deployment was planning; "
+            "nothing was written: plan and deploy again",
             subject=f"workspace {workspace}",
             field="transactions",
         )

@@ -28,6 +28,9 @@ class PreparedDeployment:
     view: TargetView
     plan: DeploymentPlan
     desired: dict[ItemKey, ItemDefinition] = field(default_factory=dict)
+    # The newest transaction on the workspace when it was read ("" for none); None: not checked.
+    # A deployment that committed in between makes this plan stale, and executing it is refused.
+    journal_mark: str | None = None
 
 
 DRIFT = "changed in the workspace since fabctl deployed it (drift)"

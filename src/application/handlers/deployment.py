@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from fabctl.application.deployment.executor import Deps, execute
@@ -56,13 +57,15 @@ def prepare_deployment(
     view = TargetView.load(gateway, workspace)
     with uow:
         owned = uow.deployments.for_workspace(workspace.id) if workspace else {}
+        history = uow.transactions.list(workspace.id) if workspace else []
     # Only orphan detection needs to know where a record came from (reading journals costs time).
     elsewhere = deployed_elsewhere(uow, workspace.id, inputs.source_dir) if workspace and delete_orphans else None
-    return prepare(
+    prepared = prepare(
         inputs, view, owned, only=only, delete_orphans=delete_orphans,
         delete_data_items=frozenset(ItemKey.parse(k) for k in delete_data_items), refresh=refresh,
         deployed_elsewhere=elsewhere or frozenset(),
     )  # fmt: skip
+    return dataclasses.replace(prepared, journal_mark=history[-1].id if history else "")
 
 
 def plan_deployment(
