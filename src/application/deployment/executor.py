@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from fabctl.application.deployment.binder import binding_context
+from fabctl.application.deployment.leases import claim_workspace, renew_lease
 from fabctl.application.deployment.planner import PreparedDeployment
 from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
-from fabctl.application.deployment.rollback import renew_lease, roll_back
+from fabctl.application.deployment.rollback import roll_back
 from fabctl.application.deployment.scheduler import run_when_ready
 from fabctl.application.deployment.target import TargetView
 from fabctl.application.errors import GatewayError
@@ -30,8 +31,6 @@ from fabctl.domain.transaction import (
     StepOutcome,
     Transaction,
     TransactionStep,
-    UnfinishedTransaction,
-    WorkspaceBusy,
 )
 
 DEFAULT_WORKERS = 8
@@ -105,49 +104,6 @@ def execute(
         _apply_all(run, deps, on_error, max_workers)
         _finish(run, deps, run.ok, on_error)
     return result
-
-
-def claim_workspace(uow: UnitOfWork, tx: Transaction, clock: Clock, planned_after: str | None = None) -> None:
-    """Take the workspace's lease for `tx`, in the caller's unit of work, or refuse to start.
-
-    With `planned_after` (the newest transaction when the plan was made), a transaction started
-    since then makes the plan stale: refused too, so two deployments never interleave a plan.
-
-    Refused while another transaction holds the lease (a deployment is running), and while a
-    transaction on the workspace is unfinished (started or rolling back, its lease gone: the
-    process died), since deploying over a half-applied transaction would make it unrecoverable.
-    """
-    workspace = tx.workspace_id
-    lease = uow.leases.get(workspace)
-    if lease is not None and lease.holder != tx.id:
-        until = lease.until.isoformat(timespec="seconds")
-        raise WorkspaceBusy(
-            f"transaction {lease.holder} is deploying to this workspace (its lease runs until {until}); "
-            "deploy again when it has finished, or if its process is gone (killed, lost runner) run "
-            f"`fabctl tx recover {lease.holder} --rollback` (or `--resume`) with `--force`",
-            subject=f"workspace {workspace}",
-            field="lease",
-        )
-    history = [t for t in uow.transactions.list(workspace) if t.id != tx.id]
-    unfinished = [t for t in history if t.unfinished]
-    if unfinished:
-        stuck = unfinished[-1]
-        raise UnfinishedTransaction(
-            f"transaction {stuck.id} on this workspace is unfinished ({stuck.state.value}): it stopped mid-way. "
-            f"Run `fabctl tx recover {stuck.id} --rollback` to undo it, or `--resume` to complete it, "
-            "then deploy again",
-            subject=f"workspace {workspace}",
-            field="transactions",
-        )
-    newest = history[-1].id if history else ""
-    if planned_after is not None and newest != planned_after:
-        raise WorkspaceBusy(
-            f"transaction {newest} changed this workspace while this deployment was planning; "
-            "nothing was written: plan and deploy again",
-            subject=f"workspace {workspace}",
-            field="transactions",
-        )
-    renew_lease(uow, tx, clock)
 
 
 def _apply_all(run: _Run, deps: Deps, on_error: str, max_workers: int) -> None:

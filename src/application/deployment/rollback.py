@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import timedelta
 
+from fabctl.application.deployment.leases import holds_lease, renew_lease
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import Clock, FabricGateway, UnitOfWork
-from fabctl.domain.transaction import StepAction, Transaction, TransactionState, TransactionStep, WorkspaceBusy
+from fabctl.domain.transaction import StepAction, Transaction, TransactionState, TransactionStep
+
 
 # How long a deployment may go without journaling a step before its workspace lease runs out
 # (a crashed holder blocks the workspace at most this long; `tx recover` may take over at once).
-LEASE_DURATION = timedelta(minutes=15)
-
-
-def renew_lease(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
-    """Extend `tx`'s lease on its workspace, inside the caller's unit of work; refuse if it was lost."""
-    if not uow.leases.acquire(tx.workspace_id, tx.id, clock.now() + LEASE_DURATION):
-        holder = uow.leases.get(tx.workspace_id)
-        raise WorkspaceBusy(
-            f"lost the lease on workspace {tx.workspace_id} to transaction {holder.holder if holder else '?'}",
-            subject=tx.subject,
-            field="workspace_id",
-        )
-
-
-def holds_lease(uow: UnitOfWork, tx: Transaction) -> bool:
-    with uow:
-        lease = uow.leases.get(tx.workspace_id)
-    return lease is not None and lease.holder == tx.id
-
-
 def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: Clock) -> None:
     """Undo `tx`'s completed steps; a lease `tx` holds on the workspace is renewed as steps are undone."""
     keep = holds_lease(uow, tx)

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 from fabctl.application.deployment.executor import Deps, execute
 from fabctl.application.deployment.inputs import load_inputs
+from fabctl.application.deployment.leases import renew_lease
 from fabctl.application.deployment.planner import changed_parts
 from fabctl.application.deployment.results import DeploymentResult
-from fabctl.application.deployment.rollback import renew_lease, roll_back
+from fabctl.application.deployment.rollback import roll_back
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.handlers.deployment import prepare_deployment, select

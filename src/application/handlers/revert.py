@@ -12,9 +12,9 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
-from fabctl.application.deployment.executor import claim_workspace
+from fabctl.application.deployment.leases import claim_workspace, renew_lease
 from fabctl.application.deployment.results import ItemOutcome
-from fabctl.application.deployment.rollback import renew_lease, roll_back
+from fabctl.application.deployment.rollback import roll_back
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import Clock, DeployedItem, FabricGateway, IdGenerator, RemoteItem, UnitOfWork

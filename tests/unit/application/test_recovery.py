@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from fabctl.application.deployment.rollback import LEASE_DURATION
+from fabctl.application.deployment.leases import LEASE_DURATION
 from fabctl.application.handlers.deployment import plan_deployment
 from fabctl.domain.commands import ExecuteDeployment, RecoverTransaction
 from fabctl.domain.definition import DefinitionPart, ItemDefinition

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from fabctl.application.deployment.executor import Deps, WorkspaceBusy, execute
+from fabctl.application.deployment.executor import Deps, execute
 from fabctl.application.deployment.inputs import load_inputs
 from fabctl.application.handlers.deployment import prepare_deployment
 from fabctl.domain.commands import ExecuteDeployment
+from fabctl.domain.transaction import WorkspaceBusy
 
 from .world import SOURCE, World, source_items
 
