@@ -104,6 +104,10 @@ class Transaction(Aggregate):
     reason: str = ""
     fabric_url: str = ""  # the Fabric REST base it wrote to ("" = the local Fabric), so recovery reaches it
     resumes: str = ""  # the id of the interrupted transaction this one completes (`tx recover --resume`)
+    # What was planned, so `tx recover --resume` completes this deployment and not a wider one:
+    # the "Name.Type" of every source item it covered, and of every orphan it was to delete.
+    scope: tuple[str, ...] = ()
+    deletes: tuple[str, ...] = ()
 
     @classmethod
     def start(

@@ -190,6 +190,8 @@ def transaction_to_dict(transaction: Transaction, blobs: BlobStore | None = None
         "reason": transaction.reason,
         "fabric_url": transaction.fabric_url,
         "resumes": transaction.resumes,
+        "scope": list(transaction.scope),
+        "deletes": list(transaction.deletes),
     }
 
 
@@ -206,6 +208,8 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         reason=doc["reason"],
         fabric_url=doc.get("fabric_url", ""),  # absent from journals written before recovery existed
         resumes=doc.get("resumes", ""),
+        scope=tuple(doc.get("scope", ())),  # absent from journals written before resume kept a scope
+        deletes=tuple(doc.get("deletes", ())),
     )
 
 

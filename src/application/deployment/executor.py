@@ -91,6 +91,8 @@ def execute(
     # The HTTP gateway knows the URL it talks to; `tx recover` reaches the same target with it.
     tx.fabric_url = str(getattr(deps.gateway, "base_url", ""))
     tx.resumes = resumes
+    tx.scope = tuple(str(c.key) for c in plan.changes if c.kind is not ChangeKind.DELETE)
+    tx.deletes = tuple(str(c.key) for c in plan.changes if c.kind is ChangeKind.DELETE)
     with deps.uow:
         claim_workspace(deps.uow, tx, deps.clock, prepared.journal_mark)  # refused: nothing stored or written
         deps.uow.transactions.add(tx)

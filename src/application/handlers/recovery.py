@@ -15,9 +15,10 @@ what is already in place is a no-op and nothing is created twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from fabctl.application.deployment.executor import Deps, execute
-from fabctl.application.deployment.inputs import load_inputs
+from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
 from fabctl.application.deployment.leases import renew_lease
 from fabctl.application.deployment.planner import changed_parts
 from fabctl.application.deployment.results import DeploymentResult
@@ -37,6 +38,7 @@ from fabctl.application.ports import (
 )
 from fabctl.domain.commands import RecoverTransaction
 from fabctl.domain.errors import IllegalTransition, NotFound
+from fabctl.domain.item_types import DATA_HOLDING_TYPES
 from fabctl.domain.items import ItemKey
 from fabctl.domain.transaction import (
     ItemImage,
@@ -104,7 +106,7 @@ def recover_transaction(
             tx.fail(f"interrupted; resumed by transaction {new_id}", clock.now())
         _close(uow, tx, inbox=cmd.message_id)
         inputs = load_inputs(reader, tx.source_dir, tx.environment, cmd.config_path, cmd.parameter_path)
-        prepared = prepare_deployment(inputs, gateway, uow, only=select(inputs, None))
+        prepared = prepare_deployment(inputs, gateway, uow, **_planned_scope(tx, inputs))
         progress.started(prepared.plan)
         result.deployment = execute(
             prepared, Deps(uow, gateway, clock, ids, telemetry), transaction_id=new_id,
@@ -113,6 +115,18 @@ def recover_transaction(
         )  # fmt: skip
     result.state = tx.state.value
     return result
+
+
+def _planned_scope(tx: Transaction, inputs: DeploymentInputs) -> dict[str, Any]:
+    """Plan again exactly what `tx` planned: its items (still in the source) and its deletions."""
+    if not tx.scope and not tx.deletes:  # a journal from before scopes were kept: the whole source
+        return {"only": select(inputs, None)}
+    data_items = tuple(k for k in tx.deletes if ItemKey.parse(k).type in DATA_HOLDING_TYPES)
+    return {
+        "only": {key for key in map(ItemKey.parse, tx.scope) if key in inputs.source},
+        "delete_orphans": bool(tx.deletes),
+        "delete_data_items": data_items,
+    }
 
 
 def _claim(cmd: RecoverTransaction, uow: UnitOfWork, clock: Clock) -> Transaction:

@@ -272,3 +272,29 @@ def test_a_rollback_a_crash_interrupted_is_finished_by_recover_rollback(world: W
     assert result.state == "rolled_back"
     assert world.workspace_items("Sales (dev)") == {}
     assert world.event_types()[-1] == "TransactionRolledBack"
+
+
+def test_resume_completes_only_what_the_interrupted_deployment_planned(world: World) -> None:
+    _, lakehouse = crash_first_deployment(world)
+    with world.app.uow as uow:  # the crashed deployment was `--item Sales.Lakehouse --item "Load Sales.Notebook"`
+        tx = uow.transactions.get("tx-crashed")
+        assert tx is not None
+        tx.scope = ("Sales.Lakehouse", "Load Sales.Notebook")
+        uow.commit()
+
+    result = recover(world, "tx-crashed", "resume", force=True)
+
+    assert result.deployment.state == "committed"
+    assert set(world.workspace_items("Sales (dev)")) == {"Sales.Lakehouse", "Load Sales.Notebook"}
+    assert world.workspace_items("Sales (dev)")["Sales.Lakehouse"] == lakehouse
+    with world.app.uow as uow:
+        resumed = uow.transactions.get(result.deployment.transaction_id)
+    assert resumed is not None and set(resumed.scope) == {"Sales.Lakehouse", "Load Sales.Notebook"}
+
+
+def test_a_deployment_journals_the_items_it_planned(world: World) -> None:
+    result = world.app.bus.handle(ExecuteDeployment("m-1", SOURCE, "dev", "tester", items=("Load Sales.Notebook",)))
+
+    with world.app.uow as uow:
+        tx = uow.transactions.get(result.transaction_id)
+    assert tx is not None and tx.scope == ("Load Sales.Notebook",) and tx.deletes == ()
