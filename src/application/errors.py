@@ -45,11 +45,3 @@ class ItemNotFound(GatewayError):
 
 class ItemConflict(GatewayError):
     """The name is taken or not yet available (HTTP 409 / ItemDisplayNameAlreadyInUse)."""
-
-
-class DeploymentFailed(ApplicationError):
-    """A deployment stopped on an error; the transaction records what was and was not done."""
-
-    def __init__(self, message: str, transaction_id: str) -> None:
-        super().__init__(message)
-        self.transaction_id = transaction_id

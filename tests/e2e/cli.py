@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sales-workspace"
 COMMAND = [sys.executable, "-m", "fabctl.entrypoints.cli.main"]
 
 

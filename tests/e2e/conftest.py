@@ -6,8 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sales-workspace"
+from cli import EXAMPLE
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from cli import run_json
-from conftest import EXAMPLE
+from cli import EXAMPLE, run_json
 from emulator_process import requests_log, running_emulator, snapshot
 
 from fabctl.adapters.fabric.tenant import FabricTenant

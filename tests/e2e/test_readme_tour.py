@@ -5,8 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from cli import run, run_json
-from conftest import EXAMPLE
+from cli import EXAMPLE, run, run_json
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 NOTEBOOK = "my-sales/Notebooks/Load Sales.Notebook/notebook-content.py"

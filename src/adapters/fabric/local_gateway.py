@@ -29,6 +29,10 @@ class LocalFabricGateway:
     def __init__(self, tenant: FabricTenant) -> None:
         self._tenant = tenant
 
+    @property
+    def base_url(self) -> str:
+        return ""  # in process: recovery reaches it through the state directory, not a URL
+
     def find_workspace(self, name: str) -> WorkspaceInfo | None:
         with _translated("local://workspaces"):
             found = self._tenant.find_workspace(name)

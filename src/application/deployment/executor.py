@@ -89,7 +89,7 @@ def execute(
     view.workspace = workspace
     tx = Transaction.start(transaction_id, workspace.id, env.name, deps.clock.now(), prepared.inputs.source_dir)
     # The HTTP gateway knows the URL it talks to; `tx recover` reaches the same target with it.
-    tx.fabric_url = str(getattr(deps.gateway, "base_url", ""))
+    tx.fabric_url = deps.gateway.base_url
     tx.resumes = resumes
     tx.scope = tuple(str(c.key) for c in plan.changes if c.kind is not ChangeKind.DELETE)
     tx.deletes = tuple(str(c.key) for c in plan.changes if c.kind is ChangeKind.DELETE)
