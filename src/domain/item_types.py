@@ -23,7 +23,13 @@ DATA_HOLDING_TYPES: frozenset[str] = frozenset(
 # Items deployed as shells: metadata only, their definition is not sent.
 SHELL_ONLY_TYPES: frozenset[str] = frozenset({"Lakehouse", "Warehouse", "SQLDatabase", "MLExperiment"})
 
-# Items the service refuses to create without a definition.
+# Items the service refuses to create without a definition (a KQLDatabase needs at least a
+# creation payload naming its Eventhouse).
 DEFINITION_REQUIRED_TYPES: frozenset[str] = frozenset(
-    {"Report", "SemanticModel", "PaginatedReport", "MirroredDatabase"}
+    {"Report", "SemanticModel", "PaginatedReport", "MirroredDatabase", "MirroredCatalog", "KQLDatabase"}
 )
+
+
+def can_be_created_empty(item_type: str) -> bool:
+    """Fabric creates an item of this type from a name alone, its definition sent afterwards."""
+    return item_type not in DEFINITION_REQUIRED_TYPES and item_type not in SHELL_ONLY_TYPES

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from fabctl.application.deployment.binder import binding_context
+from fabctl.application.deployment.journal import JournalWriter
 from fabctl.application.deployment.leases import claim_workspace, renew_lease
 from fabctl.application.deployment.planner import PreparedDeployment
 from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
 from fabctl.application.deployment.rollback import roll_back
 from fabctl.application.deployment.scheduler import run_when_ready
 from fabctl.application.deployment.target import TargetView
+from fabctl.application.deployment.tasks import Task, plan_tasks
 from fabctl.application.errors import GatewayError
 from fabctl.application.ports import Clock, DeployedItem, FabricGateway, IdGenerator, Telemetry, UnitOfWork
 from fabctl.domain.binding import bind
@@ -51,13 +53,15 @@ class _Run:
     tx: Transaction
     result: DeploymentResult
     ids_by_key: dict[ItemKey, str]
+    # One lock around every change to the journal, the result and the records: workers run the
+    # gateway calls in parallel, never the bookkeeping. The journal is saved by group commit.
+    lock: threading.Lock
+    journal: JournalWriter
     on_progress: Callable[[ItemOutcome], None] | None = None
     records: list[DeployedItem] = field(default_factory=list)
+    reserved: frozenset[ItemKey] = frozenset()  # created empty first, their definition sent after
     failed: set[ItemKey] = field(default_factory=set)
     ok: bool = True
-    # One lock around every change to the journal, the result and the records, and their saving:
-    # workers run the gateway calls in parallel, never the bookkeeping.
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def report(self, outcome: ItemOutcome) -> None:
         """Record an item's outcome and tell the caller; the lock must be held."""
@@ -99,10 +103,12 @@ def execute(
         deps.uow.inbox.add(message_id)
         deps.uow.commit()
     result = DeploymentResult(tx.id, env.name, workspace.id, workspace.name, plan)
-    run = _Run(prepared, tx, result, {k: i.id for k, i in view.items.items()}, on_progress)
+    lock = threading.Lock()
+    journal = JournalWriter(lambda: _save(run, deps), lock)
+    run = _Run(prepared, tx, result, {k: i.id for k, i in view.items.items()}, lock, journal, on_progress)
 
     with deps.telemetry.span("fabctl.deploy", environment=env.name, transaction=tx.id):
-        run.ok = _create_folders(run, deps)
+        run.ok = _create_folders(run, deps, max_workers)
         _apply_all(run, deps, on_error, max_workers)
         _finish(run, deps, run.ok, on_error)
     return result
@@ -113,44 +119,78 @@ def _apply_all(run: _Run, deps: Deps, on_error: str, max_workers: int) -> None:
     plan, source = run.prepared.plan, run.prepared.inputs.source
     writes = {c.key: c for c in plan.changes if c.kind is not ChangeKind.DELETE}
     deletions = {c.key: c for c in plan.changes if c.kind is ChangeKind.DELETE}
-    needs = {key: references_of(item, source) for key in writes if (item := source.get(key)) is not None}
+    items = {key: item for key in writes if (item := source.get(key)) is not None}
+    graph = plan_tasks(writes, {key: references_of(item, source) for key, item in items.items()}, items)
+    run.reserved = graph.reserved
 
     def stopped() -> bool:
         return not run.ok and on_error != "continue"
 
-    def apply(key: ItemKey) -> None:
-        _apply(run, writes[key], deps)
+    def apply(task: Task) -> None:
+        if task.reserve:
+            _reserve(run, items[task.key], deps)
+        else:
+            _apply(run, writes[task.key], deps)
 
     def delete(key: ItemKey) -> None:
         _delete(run, deletions[key], deps)
 
-    left = run_when_ready(list(writes), needs, apply, max_workers=max_workers, stopped=stopped)
+    left = run_when_ready(graph.order, graph.needs, apply, max_workers=max_workers, stopped=stopped)
     # Deletions last: nothing deployed may still refer to what is deleted.
-    left += run_when_ready(list(deletions), {}, delete, max_workers=max_workers, stopped=stopped)
+    left_deletions = run_when_ready(list(deletions), {}, delete, max_workers=max_workers, stopped=stopped)
     with run.lock:
-        for key in left:
+        # An item is reported once: a reservation that never started leaves its write unstarted too,
+        # and the write of an item whose reservation failed has been reported with that failure.
+        never_started = [t.key for t in left if not t.reserve and t.key not in run.failed]
+        for key in never_started + left_deletions:
             change = writes.get(key) or deletions[key]
             run.report(ItemOutcome(str(key), change.kind.value, "skipped", detail="stopped"))
 
 
-def _create_folders(run: _Run, deps: Deps) -> bool:
+def _create_folders(run: _Run, deps: Deps, max_workers: int) -> bool:
+    """The missing folders, each as soon as its parent exists; False when one could not be created."""
     view = run.prepared.view
-    for path in run.prepared.plan.folders_to_create:
+
+    def create(path: str) -> None:
         parent, _, name = path.rpartition("/")
-        with run.lock:
-            step = _journal(run, deps, StepAction.CREATE_FOLDER, path, None, None)
+        step = _journal(run, StepAction.CREATE_FOLDER, path, None, None)
         try:
             folder = deps.gateway.create_folder(view.workspace_id, name, view.folders.get(parent) if parent else None)
         except GatewayError as e:
-            with run.lock:
-                _failed(run, deps, step.number, path, "create_folder", str(e))
-            return False
+            _failed(run, deps, step.number, path, "create_folder", str(e), key=None)
+            return
         with run.lock:
             view.folders[path] = folder.id
             run.tx.record_success(step.number, folder.id)
-            _save(run, deps)
             run.report(ItemOutcome(path, "create_folder", "done", folder.id))
-    return True
+            change = _changed(run)
+        _durable(run, change)
+
+    paths = list(run.prepared.plan.folders_to_create)
+    needs = {path: {path.rpartition("/")[0]} & set(paths) for path in paths}
+    left = run_when_ready(paths, needs, create, max_workers=max_workers, stopped=lambda: not run.ok)
+    with run.lock:
+        for path in left:
+            run.report(ItemOutcome(path, "create_folder", "skipped", detail="stopped"))
+    return run.ok
+
+
+def _reserve(run: _Run, item: Item, deps: Deps) -> None:
+    """Create `item` without its definition, so that what refers to it can be bound to its id now."""
+    view = run.prepared.view
+
+    def write() -> str:
+        return deps.gateway.create_item(
+            view.workspace_id, item.type, item.name, description=item.description,
+            folder_id=_folder_id(view, item.folder),
+        ).id  # fmt: skip
+
+    try:
+        item_id = _step(run, deps, StepAction.CREATE, item.key, None, None, write)
+    except _StepFailed:
+        return
+    with run.lock:
+        run.ids_by_key[item.key] = item_id
 
 
 def _apply(run: _Run, change: PlannedChange, deps: Deps) -> None:
@@ -159,6 +199,8 @@ def _apply(run: _Run, change: PlannedChange, deps: Deps) -> None:
     item = inputs.source.get(change.key)
     assert item is not None
     with run.lock:
+        if item.key in run.failed:
+            return  # its reservation failed, and was reported
         blocked = sorted(str(k) for k in references_of(item, inputs.source) & run.failed)
         if blocked:
             run.failed.add(item.key)
@@ -178,7 +220,9 @@ def _apply(run: _Run, change: PlannedChange, deps: Deps) -> None:
             run.report(ItemOutcome(str(item.key), "no-op", "unchanged", change.item_id or ""))
         return
     try:
-        if change.kind is ChangeKind.CREATE:
+        if change.kind is ChangeKind.CREATE and item.key in run.reserved:
+            item_id = _fill(run, item, desired, deps)
+        elif change.kind is ChangeKind.CREATE:
             item_id = _create(run, item, desired, deps)
         else:
             item_id = _update(run, change, item, desired, deps)
@@ -205,6 +249,18 @@ def _create(run: _Run, item: Item, desired: ItemDefinition, deps: Deps) -> str:
         ).id  # fmt: skip
 
     return _step(run, deps, StepAction.CREATE, item.key, None, None, write)
+
+
+def _fill(run: _Run, item: Item, desired: ItemDefinition, deps: Deps) -> str:
+    """Send the definition of an item `_reserve` created empty: an update of the empty item."""
+    ws, item_id = run.prepared.view.workspace_id, run.ids_by_key[item.key]
+    empty = ItemImage(item_id, item.type, item.name, item.description, item.folder, ItemDefinition())
+
+    def write() -> str:
+        deps.gateway.update_definition(ws, item_id, desired)
+        return item_id
+
+    return _step(run, deps, StepAction.UPDATE, item.key, item_id, empty, write)
 
 
 def _update(run: _Run, change: PlannedChange, item: Item, desired: ItemDefinition, deps: Deps) -> str:
@@ -260,21 +316,19 @@ def _step(
     before: ItemImage | None,
     write: Callable[[], str],
 ) -> str:
-    """One journaled write: intent, the call (outside the lock), then its outcome."""
-    with run.lock:
-        step = _journal(run, deps, action, str(key), item_id, before)
+    """One journaled write: its intent saved, the call (outside the lock), then its outcome saved."""
+    step = _journal(run, action, str(key), item_id, before)
     try:
         with deps.telemetry.span("fabctl.item", item=str(key), action=action.value):
             written = write()
     except GatewayError as e:
-        with run.lock:
-            run.failed.add(key)
-            _failed(run, deps, step.number, str(key), action.value, str(e))
+        _failed(run, deps, step.number, str(key), action.value, str(e), key=key)
         raise _StepFailed from e
     with run.lock:
         run.tx.record_success(step.number, written)
-        _save(run, deps)
         deps.telemetry.count("fabctl.items_deployed", action=action.value)
+        change = _changed(run)
+    _durable(run, change)
     return written
 
 
@@ -305,20 +359,38 @@ def _before_image(run: _Run, change: PlannedChange, *, with_definition: bool = T
 
 
 def _journal(
-    run: _Run, deps: Deps, action: StepAction, item: str, item_id: str | None, before: ItemImage | None
+    run: _Run, action: StepAction, item: str, item_id: str | None, before: ItemImage | None
 ) -> TransactionStep:
-    step = run.tx.record_intent(action, item, item_id, before)
-    _save(run, deps)  # write-ahead: the intent is durable before the write is attempted
+    """Journal the intent of a write; it is durable (write-ahead) when this returns."""
+    with run.lock:
+        step = run.tx.record_intent(action, item, item_id, before)
+        change = _changed(run)
+    _durable(run, change)
     return step
 
 
-def _failed(run: _Run, deps: Deps, number: int, item: str, action: str, error: str) -> None:
-    run.ok = False
-    run.tx.record_failure(number, error)
-    _save(run, deps)
-    run.report(ItemOutcome(item, action, "failed", detail=error))
-    run.result.error = run.result.error or f"{item}: {error}"
-    deps.telemetry.count("fabctl.items_failed", action=action)
+def _failed(run: _Run, deps: Deps, number: int, item: str, action: str, error: str, *, key: ItemKey | None) -> None:
+    """Journal and report a failed write of `item` (an item `key`, or a folder path)."""
+    with run.lock:
+        run.ok = False
+        if key is not None:
+            run.failed.add(key)
+        run.tx.record_failure(number, error)
+        run.report(ItemOutcome(item, action, "failed", detail=error))
+        run.result.error = run.result.error or f"{item}: {error}"
+        deps.telemetry.count("fabctl.items_failed", action=action)
+        change = _changed(run)
+    _durable(run, change)
+
+
+def _changed(run: _Run) -> int:
+    """Count a journal change; the lock must be held."""
+    return run.journal.changed()
+
+
+def _durable(run: _Run, change: int) -> None:
+    """Wait until that change is saved; the lock must not be held."""
+    run.journal.make_durable(change)
 
 
 def _finish(run: _Run, deps: Deps, ok: bool, on_error: str) -> None:

@@ -19,7 +19,14 @@ def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: C
     # A rollback a crash interrupted goes on with what it had not undone yet.
     steps = tx.steps_to_undo() if tx.state is TransactionState.ROLLING_BACK else tx.begin_rollback()
     _save(uow, tx, clock, keep)
+    # An item this transaction created is deleted by undoing its creation: undoing the writes made to
+    # it since (its definition sent after a reservation, a move) would only be calls before a delete.
+    created = {s.item_id for s in steps if s.action is StepAction.CREATE and s.item_id}
     for step in steps:
+        if step.action in (StepAction.UPDATE, StepAction.MOVE) and step.item_id in created:
+            tx.record_undone(step.number)
+            _save(uow, tx, clock, keep)
+            continue
         try:
             _undo(step, tx.workspace_id, gateway)
         except GatewayError as e:
