@@ -55,6 +55,26 @@ class RemoteFolder:
     parent_id: str | None = None
 
 
+@dataclass(frozen=True)
+class SparkPoolInfo:
+    """A Spark pool a workspace's Environments may use; `type` is "Workspace" or "Capacity"."""
+
+    id: str
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """A data connection of the tenant (`GET /v1/connections`): what a semantic model can be bound to."""
+
+    id: str
+    display_name: str
+    connectivity_type: str  # e.g. "ShareableCloud", "OnPremisesGateway"
+    connection_type: str  # connectionDetails.type, e.g. "SQL"
+    path: str  # connectionDetails.path, e.g. "server.database.windows.net;sales"
+
+
 class FabricGateway(Protocol):
     """The Fabric REST API as fabctl uses it. Failures raise `GatewayError` subclasses."""
 
@@ -91,6 +111,18 @@ class FabricGateway(Protocol):
 
     def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> str | None:
         """A Lakehouse's SQL endpoint connection string, or None while it is still provisioning."""
+        ...
+
+    def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
+        """The Spark pools the workspace can use (`GET /v1/workspaces/{ws}/spark/pools`)."""
+        ...
+
+    def list_connections(self) -> list[ConnectionInfo]:
+        """Every connection the caller can see (`GET /v1/connections`)."""
+        ...
+
+    def bind_semantic_model_connection(self, workspace_id: str, model_id: str, connection: ConnectionInfo) -> None:
+        """Bind the model's data source described by `connection`'s details to that connection."""
         ...
 
 

@@ -10,7 +10,17 @@ from dataclasses import dataclass, field
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.items import ZERO_GUID, Item, ItemKey
-from fabctl.domain.parameters import FindReplace, KeyValueReplace, ParameterRules, Resolver, resolve_value
+from fabctl.domain.parameters import (
+    ALL_ENVIRONMENTS,
+    FindReplace,
+    KeyValueReplace,
+    ParameterRules,
+    PoolResolver,
+    Resolver,
+    SparkPool,
+    SparkPoolTarget,
+    resolve_value,
+)
 from fabctl.domain.references import REPORT_BINDING_PART, model_key_from_path, report_model_path
 
 
@@ -25,12 +35,16 @@ class BindingContext:
     ids_by_key: Mapping[ItemKey, str]
     resolve: Resolver
     matches: dict[str, int] = field(default_factory=dict)  # rule origin -> replacements made
+    # The target pool of a spark_pool rule; None (no Fabric to ask) gives a placeholder.
+    resolve_pool: PoolResolver | None = None
 
 
 def bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDefinition:
     """The definition `item` must have in the target workspace."""
 
     def rewrite(part: DefinitionPart, text: str) -> str:
+        # fabric-cicd order: the Environment's pool first, then the parameters.
+        text = _bind_spark_pool(item, part, text, rules, context)
         text = _apply_parameters(item, part, text, rules, context)
         text = _replace_logical_ids(text, context)
         return text.replace(ZERO_GUID, context.workspace_id)
@@ -39,6 +53,46 @@ def bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDefi
     if item.type == "Report":
         bound = _bind_report_to_model(bound, context)
     return bound
+
+
+SPARK_COMPUTE_PART = "Setting/Sparkcompute.yml"
+_POOL_KEY = "instance_pool_id"
+
+
+def _bind_spark_pool(
+    item: Item, part: DefinitionPart, text: str, rules: ParameterRules, context: BindingContext
+) -> str:
+    """spark_pool: an Environment's `instance_pool_id` named by a rule becomes the target pool's id."""
+    if item.type != "Environment" or part.path != SPARK_COMPUTE_PART or not rules.spark_pool or _POOL_KEY not in text:
+        return text
+    if rules.yaml is None:
+        raise InvalidConfiguration(
+            f"cannot edit '{item.source_path or item.name}/{part.path}': no YAML support was given to binding",
+            subject=rules.spark_pool[0].origin,
+            field=_POOL_KEY,
+        )
+    try:
+        document = rules.yaml.load(text)
+    except ValueError:
+        return text  # not YAML: nothing a rule can name
+    if not isinstance(document, dict) or document.get(_POOL_KEY) is None:
+        return text
+    rule = rules.spark_pool_for(item.name, str(document[_POOL_KEY]), context.environment)
+    target = rule.target_for(context.environment) if rule else None
+    if rule is None or target is None:
+        return text
+    document[_POOL_KEY] = _pool_id(rule, target, context)
+    return rules.yaml.dump(document)
+
+
+def _pool_id(rule: SparkPool, target: SparkPoolTarget, context: BindingContext) -> str:
+    if context.resolve_pool is None:
+        return f"<id of {target.type} pool '{target.name}'>"
+    key = context.environment if context.environment in rule.replace else ALL_ENVIRONMENTS
+    try:
+        return context.resolve_pool(rule, target)
+    except DomainError as e:
+        raise type(e)(e.message, subject=rule.origin, field=f"replace_value.{key}.name") from e
 
 
 def _apply_parameters(

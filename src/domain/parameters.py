@@ -1,7 +1,9 @@
 """Per-environment parameterization, compatible with fabric-cicd's parameter.yml.
 
-`find_replace` and `key_value_replace` rewrite definition parts while binding; `spark_pool` and
-`semantic_model_binding` are parsed and validated here and applied by whoever can call Fabric.
+`find_replace`, `key_value_replace` and `spark_pool` rewrite definition parts while binding (a
+`spark_pool` target's id is looked up in the target workspace through `PoolResolver`);
+`semantic_model_binding` is applied after a model is deployed, by the deployment engine
+(`application/deployment/connections.py`).
 The item_type / item_name filters compare exactly (a string or any of a list); `file_path` follows
 fabric-cicd: a path relative to the repository (leading '/' ignored), or a glob resolved like
 `pathlib.Path.glob` from the repository root (`*` stays within one folder, `**` spans folders).
@@ -21,6 +23,8 @@ ALL_ENVIRONMENTS = "_ALL_"
 
 # Resolves a dynamic value such as "$workspace.$id" or "$items.Notebook.Load.$id".
 Resolver = Callable[[str], str]
+# The id of a spark_pool rule's target pool in the target workspace; raises a DomainError when absent.
+PoolResolver = Callable[["SparkPool", "SparkPoolTarget"], str]
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,8 @@ class SparkPoolTarget:
 @dataclass(frozen=True)
 class SparkPool:
     """fabric-cicd's `spark_pool`: an Environment's `Setting/Sparkcompute.yml` whose `instance_pool_id`
-    is `instance_pool_id` must use, in the target, the custom pool named by type and name (its id is
-    looked up in the target workspace). Parsed and validated; applying it needs a Fabric lookup."""
+    is `instance_pool_id` must use, in the target, the pool named by type and name (its id is looked
+    up in the target workspace, as fabric-cicd does with `GET .../spark/pools`)."""
 
     instance_pool_id: str
     replace: Mapping[str, SparkPoolTarget]
@@ -160,7 +164,7 @@ class ParameterRules:
     source: str = "parameter.yml"
     key_value_replace: tuple[KeyValueReplace, ...] = ()
     spark_pool: tuple[SparkPool, ...] = ()
-    # Applied after deployment by the engine (needs Fabric); not applied by binding.
+    # Applied after a model's deployment by the engine (a Fabric call); not applied by binding.
     semantic_model_binding: tuple[ModelConnection, ...] = ()
     yaml: YamlCodec | None = field(default=None, compare=False)
 

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from emulator_process import RunningEmulator, configure, reset, running_emulator
+from emulator_process import RunningEmulator, configure, requests_log, reset, running_emulator
 from fabric_gateway_contract import NOTEBOOK, UNKNOWN_ID, FabricGatewayContract
+from pools_and_connections_contract import MODEL, PoolsAndConnectionsContract
 
 from fabctl.adapters.fabric.http.errors import FabricNotFound
 from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
@@ -145,3 +146,102 @@ def test_definitions_are_sent_as_inline_base64_parts(
     assert parts[content.path]["payloadType"] == "InlineBase64"
     assert base64.b64decode(parts[content.path]["payload"]) == content.payload
     assert json.loads(base64.b64decode(parts[".platform"]["payload"]))["metadata"]["displayName"] == "Load"
+
+
+# --- spark pools, connections, semantic model bindings --------------------------------------------
+
+
+class _EmulatorSeeder:
+    """Seeds through the admin surface; reads bindings back through the API's own item connections."""
+
+    def __init__(self, emulator: RunningEmulator) -> None:
+        self.emulator = emulator
+
+    def _seed(self, path: str, body: dict[str, object]) -> str:
+        response = httpx.post(f"{self.emulator.admin}/{path}", json=body, timeout=30)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def add_pool(self, workspace_id: str, name: str, pool_type: str) -> str:
+        return self._seed("spark-pools", {"workspaceId": workspace_id, "name": name, "type": pool_type})
+
+    def add_connection(self, name: str, kind: str, path: str, connectivity: str = "ShareableCloud") -> str:
+        body = {
+            "displayName": name,
+            "connectivityType": connectivity,
+            "connectionDetails": {"type": kind, "path": path},
+        }
+        return self._seed("connections", body)
+
+    def bound_connections(self, workspace_id: str, model_id: str) -> list[str]:
+        response = httpx.get(f"{self.emulator.url}/workspaces/{workspace_id}/items/{model_id}/connections", timeout=30)
+        assert response.status_code == 200, response.text
+        return [c["id"] for c in response.json()["value"]]
+
+
+class TestHttpxPoolsAndConnectionsAgainstTheEmulator(PoolsAndConnectionsContract):
+    @pytest.fixture
+    def gateway(self, http_gateway: HttpxFabricGateway) -> FabricGateway:
+        return http_gateway
+
+    @pytest.fixture
+    def seeder(self, emulator: RunningEmulator) -> _EmulatorSeeder:
+        return _EmulatorSeeder(emulator)
+
+
+def test_pools_and_connections_are_read_across_pages(
+    http_gateway: HttpxFabricGateway, emulator: RunningEmulator
+) -> None:
+    configure(emulator, page_size=1)
+    seeder = _EmulatorSeeder(emulator)
+    workspace = http_gateway.create_workspace("Paged")
+    pools = {seeder.add_pool(workspace.id, f"Pool {n}", "Workspace") for n in range(3)}
+    connections = {seeder.add_connection(f"Connection {n}", "SQL", f"srv;db{n}") for n in range(3)}
+
+    assert pools < {p.id for p in http_gateway.list_spark_pools(workspace.id)}
+    assert {c.id for c in http_gateway.list_connections()} == connections
+    assert requests_log(emulator)["byRoute"]["GET /v1/connections"] == 3
+
+
+def test_bind_connection_sends_the_connection_and_its_details(
+    http_gateway: HttpxFabricGateway, emulator: RunningEmulator
+) -> None:
+    seeder = _EmulatorSeeder(emulator)
+    workspace = http_gateway.create_workspace("Bound")
+    model = http_gateway.create_item(workspace.id, "SemanticModel", "Sales", definition=MODEL)
+    lake = seeder.add_connection("Lake", "AzureDataLakeStorage", "https://onelake.dfs.fabric.microsoft.com/ws")
+    connection = next(c for c in http_gateway.list_connections() if c.id == lake)
+
+    http_gateway.bind_semantic_model_connection(workspace.id, model.id, connection)
+
+    listed = httpx.get(f"{emulator.url}/workspaces/{workspace.id}/items/{model.id}/connections", timeout=30).json()
+    assert listed["value"] == [
+        {
+            "id": lake,
+            "displayName": "Lake",
+            "connectivityType": "ShareableCloud",
+            "connectionDetails": {
+                "type": "AzureDataLakeStorage",
+                "path": "https://onelake.dfs.fabric.microsoft.com/ws",
+            },
+        }
+    ]
+
+
+def test_bind_connection_refuses_details_that_are_not_the_connections(
+    http_gateway: HttpxFabricGateway, emulator: RunningEmulator
+) -> None:
+    seeder = _EmulatorSeeder(emulator)
+    workspace = http_gateway.create_workspace("Mismatch")
+    model = http_gateway.create_item(workspace.id, "SemanticModel", "Sales", definition=MODEL)
+    sql = seeder.add_connection("Sales SQL", "SQL", "srv;sales")
+    body = {"connectionBinding": {"id": sql, "connectivityType": "ShareableCloud",
+                                  "connectionDetails": {"type": "SQL", "path": "other;db"}}}  # fmt: skip
+
+    response = httpx.post(
+        f"{emulator.url}/workspaces/{workspace.id}/semanticModels/{model.id}/bindConnection", json=body, timeout=30
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errorCode"] == "BindConnectionDetailNotFound"
+    assert seeder.bound_connections(workspace.id, model.id) == []

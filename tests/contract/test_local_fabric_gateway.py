@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fabric_gateway_contract import UNKNOWN_ID, FabricGatewayContract
+from pools_and_connections_contract import PoolsAndConnectionsContract
 
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
@@ -45,3 +46,32 @@ def test_errors_name_the_local_call_and_keep_the_tenant_error_as_cause() -> None
     assert str(error) == (
         f"ItemNotFound: The requested item was not found. (local local://workspaces/{workspace.id}/items/{UNKNOWN_ID})"
     )
+
+
+class _TenantSeeder:
+    def __init__(self, tenant: FabricTenant) -> None:
+        self.tenant = tenant
+
+    def add_pool(self, workspace_id: str, name: str, pool_type: str) -> str:
+        return self.tenant.create_spark_pool(workspace_id, name, pool_type).id
+
+    def add_connection(self, name: str, kind: str, path: str, connectivity: str = "ShareableCloud") -> str:
+        return self.tenant.create_connection(name, kind, path, connectivity).id
+
+    def bound_connections(self, workspace_id: str, model_id: str) -> list[str]:
+        return [c.id for c in self.tenant.list_item_connections(workspace_id, model_id)]
+
+
+class TestLocalPoolsAndConnections(PoolsAndConnectionsContract):
+    @pytest.fixture
+    def tenant(self, tmp_path: Path) -> Iterator[FabricTenant]:
+        with FabricTenant.at(tmp_path / "tenant.db") as tenant:
+            yield tenant
+
+    @pytest.fixture
+    def gateway(self, tenant: FabricTenant) -> FabricGateway:
+        return LocalFabricGateway(tenant)
+
+    @pytest.fixture
+    def seeder(self, tenant: FabricTenant) -> _TenantSeeder:
+        return _TenantSeeder(tenant)

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
-from fabctl.adapters.fabric.tenant_records import FolderRecord, ItemRecord, WorkspaceRecord
+from fabctl.adapters.fabric.tenant_records import ConnectionRecord, FolderRecord, ItemRecord, WorkspaceRecord
 from fabctl.application.errors import GatewayError, ItemConflict, ItemNotFound
-from fabctl.application.ports import RemoteFolder, RemoteItem, WorkspaceInfo
+from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
 from fabctl.domain.definition import ItemDefinition
 
 _METHOD = "local"
@@ -113,6 +113,25 @@ class LocalFabricGateway:
             endpoint = self._tenant.get_sql_endpoint(workspace_id, lakehouse_id)
         return endpoint.connection_string if endpoint.ready else None
 
+    def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
+        with _translated(f"local://workspaces/{workspace_id}/spark/pools"):
+            return [SparkPoolInfo(p.id, p.name, p.type) for p in self._tenant.list_spark_pools(workspace_id)]
+
+    def list_connections(self) -> list[ConnectionInfo]:
+        with _translated("local://connections"):
+            return [_connection(c) for c in self._tenant.list_connections()]
+
+    def bind_semantic_model_connection(self, workspace_id: str, model_id: str, connection: ConnectionInfo) -> None:
+        with _translated(f"local://workspaces/{workspace_id}/semanticModels/{model_id}/bindConnection"):
+            self._tenant.bind_model_connection(
+                workspace_id,
+                model_id,
+                connection.id,
+                connection.connectivity_type,
+                connection.connection_type,
+                connection.path,
+            )
+
 
 def _workspace(record: WorkspaceRecord) -> WorkspaceInfo:
     return WorkspaceInfo(record.id, record.display_name, record.capacity_id or "")
@@ -124,3 +143,7 @@ def _item(record: ItemRecord) -> RemoteItem:
 
 def _folder(record: FolderRecord) -> RemoteFolder:
     return RemoteFolder(record.id, record.display_name, record.parent_id)
+
+
+def _connection(record: ConnectionRecord) -> ConnectionInfo:
+    return ConnectionInfo(record.id, record.display_name, record.connectivity_type, record.connection_type, record.path)

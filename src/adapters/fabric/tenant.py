@@ -23,6 +23,7 @@ from typing import Any, Self
 from fabctl.adapters.fabric import tenant_errors as errors
 from fabctl.adapters.fabric import tenant_rows as rows
 from fabctl.adapters.fabric import tenant_rules as rules
+from fabctl.adapters.fabric.tenant_connections import PoolsAndConnections
 from fabctl.adapters.fabric.tenant_errors import TenantError
 from fabctl.adapters.fabric.tenant_records import (
     DEFAULT_CAPACITY_ID,
@@ -43,8 +44,9 @@ from fabctl.domain.definition import PLATFORM_FILE, DefinitionPart, ItemDefiniti
 __all__ = ["FabricTenant", "TenantError"]
 
 
-class FabricTenant:
-    """One Fabric tenant: capacities, workspaces, role assignments, folders, items, definitions.
+class FabricTenant(PoolsAndConnections):
+    """One Fabric tenant: capacities, workspaces, role assignments, folders, items, definitions,
+    Spark pools, connections and semantic model bindings (see `tenant_connections`).
 
     Display names are unique case-insensitively: workspaces in the tenant, items per
     (workspace, type), folders per parent folder.
@@ -147,6 +149,7 @@ class FabricTenant:
             # Items first: their folder references would otherwise block the folders' cascade.
             db.execute("DELETE FROM items WHERE workspace_id = ?", (workspace_id,))
             db.execute("DELETE FROM workspaces WHERE id = ?", (workspace_id,))
+            db.execute("DELETE FROM spark_pools WHERE scope_id = ? AND type = 'Workspace'", (workspace_id,))
 
     def assign_to_capacity(self, workspace_id: str, capacity_id: str) -> None:
         with self._transaction(write=True) as db:
@@ -380,11 +383,13 @@ class FabricTenant:
     # --- snapshot and reset -------------------------------------------------------------------
 
     def clear(self) -> None:
-        """Forget every workspace (and all they hold); the capacities stay."""
+        """Forget every workspace (and all they hold), pool and connection; the capacities stay."""
         with self._transaction(write=True) as db:
             # Items first: their folder references would otherwise block the folders' cascade.
             db.execute("DELETE FROM items")
             db.execute("DELETE FROM workspaces")
+            db.execute("DELETE FROM spark_pools")
+            db.execute("DELETE FROM connections")
 
     def snapshot(self, *, ids: bool = True) -> dict[str, Any]:
         """Everything the tenant holds as a JSON-able dict, in a deterministic order.

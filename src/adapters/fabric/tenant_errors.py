@@ -53,6 +53,7 @@ def not_found(resource_type: str, resource_id: str) -> TenantError:
         "Item": ("ItemNotFound", "The requested item was not found."),
         "Folder": ("FolderNotFound", "The requested folder was not found."),
         "Capacity": ("CapacityNotFound", "The requested capacity was not found."),
+        "Connection": ("ConnectionNotFound", "The requested connection was not found."),
     }[resource_type]
     return TenantError(404, code, message, _resource(resource_id, resource_type))
 
@@ -134,3 +135,21 @@ def invalid_platform_file(reason: str) -> TenantError:
 
 def no_definition_support(item_type: str) -> TenantError:
     return TenantError(400, "OperationNotSupportedForItem", f"Items of type {item_type} have no definition")
+
+
+def pool_name_in_use(name: str) -> TenantError:
+    return TenantError(409, "PoolNameAlreadyExists", f"A pool named '{name}' already exists")
+
+
+def connection_name_in_use(name: str) -> TenantError:
+    return TenantError(409, "DuplicateConnectionName", f"A connection named '{name}' already exists")
+
+
+def binding_details_mismatch(connection_id: str) -> TenantError:
+    # The model has no data source with these details: the binding names the wrong source.
+    return TenantError(
+        400,
+        "BindConnectionDetailNotFound",
+        "The connection details do not match the connection to bind",
+        _resource(connection_id, "Connection"),
+    )

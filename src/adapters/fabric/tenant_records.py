@@ -144,6 +144,50 @@ class SqlEndpointRecord:
         }
 
 
+# Fabric's default pool: every workspace can use it, without anyone creating it.
+STARTER_POOL_NAME = "Starter Pool"
+POOL_TYPES = ("Workspace", "Capacity")
+CONNECTIVITY_TYPES = ("ShareableCloud", "PersonalCloud", "OnPremisesGateway", "VirtualNetworkGateway", "Automatic")
+
+
+@dataclass(frozen=True)
+class SparkPoolRecord:
+    id: str
+    name: str
+    type: str  # "Workspace" (defined in the workspace) or "Capacity" (defined on its capacity)
+
+    def to_fabric(self) -> dict[str, Any]:
+        # The fields of a custom pool that a client reads; sizing is fixed, nothing runs here.
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "nodeFamily": "MemoryOptimized",
+            "nodeSize": "Medium",
+            "autoScale": {"enabled": True, "minNodeCount": 1, "maxNodeCount": 10},
+            "dynamicExecutorAllocation": {"enabled": True, "minExecutors": 1, "maxExecutors": 9},
+        }
+
+
+@dataclass(frozen=True)
+class ConnectionRecord:
+    id: str
+    display_name: str
+    connectivity_type: str
+    connection_type: str  # connectionDetails.type, e.g. "SQL"
+    path: str  # connectionDetails.path
+
+    def to_fabric(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "displayName": self.display_name,
+            "connectivityType": self.connectivity_type,
+            "connectionDetails": {"type": self.connection_type, "path": self.path},
+            "privacyLevel": "Organizational",
+            "credentialDetails": {"credentialType": "Anonymous", "singleSignOnType": "None"},
+        }
+
+
 def generated_platform(item: ItemRecord) -> DefinitionPart:
     """The `.platform` part the service returns for an item that was never given one."""
     document = {

@@ -65,6 +65,30 @@ _STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS sql_endpoints (
         item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
         ready_at TEXT NOT NULL)""",
+    # Spark pools and connections, added after version 1 shipped (CREATE IF NOT EXISTS upgrades older
+    # files, which simply have none). A pool belongs to a workspace or to a capacity (`scope_id`);
+    # the Starter Pool is not stored: every workspace has one.
+    """CREATE TABLE IF NOT EXISTS spark_pools (
+        id TEXT PRIMARY KEY,
+        scope_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        UNIQUE (scope_id, type, name_key))""",
+    """CREATE TABLE IF NOT EXISTS connections (
+        id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        connectivity_type TEXT NOT NULL,
+        connection_type TEXT NOT NULL,
+        path TEXT NOT NULL)""",
+    # Which connection each data source (type + path) of a semantic model is bound to.
+    """CREATE TABLE IF NOT EXISTS model_connections (
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        connection_type TEXT NOT NULL,
+        path TEXT NOT NULL,
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        PRIMARY KEY (item_id, connection_type, path))""",
 )
 
 

@@ -7,6 +7,11 @@ Dynamic values (fabric-cicd's parameter.yml): `$workspace.$id`, `$workspace.$nam
 while an item is not yet created (a plan), gateway-backed values are placeholders. Unknown items or
 workspaces raise `InvalidConfiguration` before anything is written. `$ENV:NAME` never reaches here:
 the source reader substitutes it when it reads the file.
+
+spark_pool targets are looked up by name and type in the target workspace's pools (one
+`list_spark_pools` per context, as fabric-cicd lists them once); a pool that is not there is an
+`InvalidConfiguration` naming the rule. While the workspace does not exist yet (a plan), the id is a
+placeholder, like `$sqlendpoint`.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fabctl.application.deployment.inputs import DeploymentInputs
-from fabctl.application.ports import FabricGateway, RemoteItem
+from fabctl.application.ports import FabricGateway, RemoteItem, SparkPoolInfo
 from fabctl.domain.binding import BindingContext
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import ItemKey
+from fabctl.domain.parameters import SparkPool, SparkPoolTarget
 
 _SUPPORTED = (
     "$workspace.$id, $workspace.$name, $items.<Type>.<Name>.$id, $items.<Type>.<Name>.$sqlendpoint, "
@@ -47,6 +53,7 @@ def binding_context(
         ids_by_logical_id=ids_by_logical_id,
         ids_by_key=ids_by_key,
         resolve=resolver.resolve,
+        resolve_pool=resolver.pool_id,
     )
 
 
@@ -68,6 +75,22 @@ class _Resolver:
         self.gateway = gateway
         self.cache: dict[str, str] = {}
         self.remote_items: dict[str, list[RemoteItem]] = {}
+        self.pools: list[SparkPoolInfo] | None = None
+
+    def pool_id(self, rule: SparkPool, target: SparkPoolTarget) -> str:
+        if self.gateway is None or not self.workspace_id:
+            return f"<id of {target.type} pool '{target.name}' after deployment>"
+        if self.pools is None:
+            self.pools = self.gateway.list_spark_pools(self.workspace_id)
+        # Exact name and type, as fabric-cicd matches them.
+        for pool in self.pools:
+            if pool.name == target.name and pool.type == target.type:
+                return pool.id
+        available = ", ".join(f"'{p.name}' ({p.type})" for p in self.pools) or "none"
+        raise InvalidConfiguration(
+            f"no {target.type} Spark pool named '{target.name}' in workspace '{self.workspace_name}' "
+            f"(its pools: {available})"
+        )
 
     def resolve(self, value: str) -> str:
         if value not in self.cache:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from fabctl.application.deployment.binder import binding_context
+from fabctl.application.deployment.connections import bind_model_connections
 from fabctl.application.deployment.journal import JournalWriter
 from fabctl.application.deployment.leases import claim_workspace, renew_lease
 from fabctl.application.deployment.planner import PreparedDeployment
@@ -228,10 +229,29 @@ def _apply(run: _Run, change: PlannedChange, deps: Deps) -> None:
             item_id = _update(run, change, item, desired, deps)
     except _StepFailed:
         return
+    bind_error = _bind_connections(run, item, item_id, deps) if item.type == "SemanticModel" else None
     with run.lock:
         run.ids_by_key[item.key] = item_id
+        if bind_error is not None:
+            run.ok = False
+            run.failed.add(item.key)  # what uses the model is skipped
+            run.report(ItemOutcome(str(item.key), "bind_connection", "failed", item_id, bind_error))
+            run.result.error = run.result.error or f"{item.key}: {bind_error}"
+            return  # not recorded as deployed: the next deployment writes it again, and binds it
         run.records.append(replace(record, item_id=item_id))
         run.report(ItemOutcome(str(item.key), change.kind.value, "done", item_id))
+
+
+def _bind_connections(run: _Run, item: Item, item_id: str, deps: Deps) -> str | None:
+    """parameter.yml's semantic_model_binding, once the model is written; the error if binding failed."""
+    inputs = run.prepared.inputs
+    try:
+        bind_model_connections(
+            deps.gateway, run.prepared.view.workspace_id, item_id, item.name, inputs.rules, inputs.environment.name
+        )
+    except GatewayError as e:
+        return str(e)
+    return None
 
 
 class _StepFailed(Exception):

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fabctl.entrypoints.emulator.messages import ApiError, Request, Response, json_response, not_found_route
+from fabctl.adapters.fabric.tenant_errors import TenantError
+from fabctl.entrypoints.emulator import connection_routes as seeding
+from fabctl.entrypoints.emulator.messages import (
+    ApiError,
+    Request,
+    Response,
+    bad_request,
+    json_response,
+    not_found_route,
+)
 
 if TYPE_CHECKING:
     from fabctl.entrypoints.emulator.app import EmulatorApp
@@ -34,4 +43,13 @@ def handle(app: EmulatorApp, request: Request) -> Response:
             return json_response(200, app.configure(changes).runtime_view())
         except ValueError as e:
             raise ApiError(400, "BadRequest", str(e)) from e
+    if action in (("POST", "spark-pools"), ("POST", "connections")):
+        body = request.json()
+        if not isinstance(body, dict):
+            raise bad_request("The body must be a JSON object")
+        seed = seeding.seed_spark_pool if action[1] == "spark-pools" else seeding.seed_connection
+        try:
+            return seed(app.tenant, body)
+        except TenantError as e:
+            raise ApiError.from_tenant(e) from e
     raise not_found_route(request.method, request.path)

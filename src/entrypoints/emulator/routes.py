@@ -6,6 +6,7 @@ the tenant's calls.
 
 from __future__ import annotations
 
+from fabctl.entrypoints.emulator import connection_routes as connections
 from fabctl.entrypoints.emulator import item_routes as items
 from fabctl.entrypoints.emulator import typed_routes as typed
 from fabctl.entrypoints.emulator.messages import Response, bad_request, empty_response, json_response
@@ -130,6 +131,10 @@ ROUTES = (
     Route("GET", WS + "/environments", typed.list_environments),
     Route("POST", WS + "/environments/{itemId}/staging/publish", typed.publish_environment),
     Route("PATCH", WS + "/VariableLibraries/{itemId}", typed.update_variable_library),
+    Route("GET", WS + "/spark/pools", connections.list_spark_pools),
+    Route("GET", ITEM + "/connections", connections.list_item_connections),
+    Route("POST", WS + "/semanticModels/{itemId}/bindConnection", connections.bind_connection),
+    Route("GET", "/v1/connections", connections.list_connections),
     Route("GET", "/v1/capacities", list_capacities),
     Route("GET", "/v1/operations/{operationId}", get_operation),
     Route("GET", "/v1/operations/{operationId}/result", get_operation_result),

@@ -29,6 +29,9 @@ IDLE_CONNECTION_SECONDS = 120  # a keep-alive connection nobody uses must not ho
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True  # in-flight requests must not keep a stopping process alive
     block_on_close = False
+    # socketserver's default backlog is 5: a burst of new connections from many workers overflows it
+    # and the kernel drops their SYNs, which the clients resend only after a second.
+    request_queue_size = 128
 
     def __init__(self, app: EmulatorApp, options: EmulatorOptions) -> None:
         self.app = app

@@ -24,7 +24,7 @@ from fabctl.adapters.fabric.http.throttle import RateLimiter, ThrottleGate
 from fabctl.adapters.fabric.http.trace import HttpTrace
 from fabctl.adapters.fabric.http.transport import DEFAULT_BASE_URL, FabricHttpClient, RetryPolicy
 from fabctl.application.errors import ItemNotFound
-from fabctl.application.ports import RemoteFolder, RemoteItem, WorkspaceInfo
+from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
 from fabctl.domain.definition import ItemDefinition
 
 
@@ -184,3 +184,16 @@ class HttpxFabricGateway(WorkspaceAdministration):
     def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> str | None:
         endpoint = self.get_lakehouse_sql_endpoint(workspace_id, lakehouse_id)
         return endpoint.connection_string or None if endpoint else None
+
+    # --- spark pools, connections, semantic model bindings --------------------------------------
+
+    def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
+        return self._list(iterate_pages(self._client, f"workspaces/{workspace_id}/spark/pools"), shapes.spark_pool)
+
+    def list_connections(self) -> list[ConnectionInfo]:
+        return self._list(iterate_pages(self._client, "connections"), shapes.connection)
+
+    def bind_semantic_model_connection(self, workspace_id: str, model_id: str, connection: ConnectionInfo) -> None:
+        # Binding twice binds the same connection again: safe to retry, unlike a create.
+        url = f"workspaces/{workspace_id}/semanticModels/{model_id}/bindConnection"
+        self._client.request("POST", url, json=shapes.connection_binding(connection))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fabctl.application.ports import RemoteFolder, RemoteItem, WorkspaceInfo
+from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 
 INLINE_BASE64 = "InlineBase64"
@@ -97,6 +97,36 @@ def sql_endpoint(body: dict[str, Any]) -> SqlEndpointProperties | None:
         str(endpoint.get("connectionString") or ""),
         str(endpoint.get("provisioningStatus") or ""),
     )
+
+
+def spark_pool(body: dict[str, Any]) -> SparkPoolInfo:
+    return SparkPoolInfo(_text(body, "id"), _text(body, "name"), _text(body, "type"))
+
+
+def connection(body: dict[str, Any]) -> ConnectionInfo:
+    details = body.get("connectionDetails") or {}
+    return ConnectionInfo(
+        _text(body, "id"),
+        str(body.get("displayName") or ""),
+        str(body.get("connectivityType") or ""),
+        str(details.get("type") or ""),
+        str(details.get("path") or ""),
+    )
+
+
+def connection_binding(connection: ConnectionInfo) -> dict[str, Any]:
+    """The `bindConnection` body: which connection, and the data source (type, path) it serves."""
+    path = connection.path
+    # Fabric lists OneLake (ADLS) paths without their trailing slash but binds only with it.
+    if connection.connection_type == "AzureDataLakeStorage" and path and not path.endswith("/"):
+        path += "/"
+    return {
+        "connectionBinding": {
+            "id": connection.id,
+            "connectivityType": connection.connectivity_type,
+            "connectionDetails": {"type": connection.connection_type, "path": path},
+        }
+    }
 
 
 def definition_body(definition: ItemDefinition) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from fabctl.adapters.fabric.http.throttle import RateLimiter, ThrottleGate
 from fabctl.adapters.fabric.http.trace import HttpTrace
 
 DEFAULT_BASE_URL = "https://api.fabric.microsoft.com/v1"
+MAX_CONNECTIONS = 128  # more callers than this wait for a free connection
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ class FabricHttpClient:
             timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             follow_redirects=False,
+            # Keep as many connections alive as may be in use: with httpx's default of 20, dozens of
+            # deploy workers would close and reopen connections on every call.
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             trust_env=not is_loopback(self.base_url),  # a proxy from the environment cannot reach our loopback
         )
 
