@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Items deployed at once. Most of an item's time is Fabric running its long operation while its
+# worker only waits, so many workers cost little; Fabric's throttling (429 + Retry-After) is obeyed
+# by all of them together. See docs/adr/0012-deployment-speed.md.
+DEFAULT_WORKERS = 64
+
 
 @dataclass(frozen=True)
 class Command:
@@ -30,7 +35,7 @@ class ExecuteDeployment(Command):
     with_dependencies: bool = False  # also deploy what the selected items reference, transitively
     delete_data_items: tuple[str, ...] = ()  # "Name.Type" orphans holding data that may be deleted
     refresh: bool = False  # compare with live definitions instead of what fabctl recorded (finds drift)
-    max_workers: int = 8  # items deployed in parallel
+    max_workers: int = DEFAULT_WORKERS  # items deployed at once
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from fabctl.application.deployment.tasks import Task, plan_tasks
 from fabctl.application.errors import GatewayError
 from fabctl.application.ports import Clock, DeployedItem, FabricGateway, IdGenerator, Telemetry, UnitOfWork
 from fabctl.domain.binding import bind
+from fabctl.domain.commands import DEFAULT_WORKERS
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.item_types import SHELL_ONLY_TYPES
 from fabctl.domain.items import Item, ItemKey
@@ -35,8 +36,6 @@ from fabctl.domain.transaction import (
     Transaction,
     TransactionStep,
 )
-
-DEFAULT_WORKERS = 8
 
 
 @dataclass
