@@ -125,6 +125,11 @@ class FabricGateway(Protocol):
         """Bind the model's data source described by `connection`'s details to that connection."""
         ...
 
+    def list_item_connections(self, workspace_id: str, item_id: str) -> list[ConnectionInfo]:
+        """The connections the item's data sources are bound to (`GET .../items/{id}/connections`);
+        a data source bound to no shareable connection has an empty id."""
+        ...
+
 
 # --- Source -----------------------------------------------------------------------------------
 

@@ -106,6 +106,19 @@ class PoolsAndConnectionsContract:
 
         assert seeder.bound_connections(workspace.id, model.id) == [connection_id]
 
+    def test_an_item_lists_the_connections_it_is_bound_to(
+        self, gateway: FabricGateway, seeder: Seeder, workspace: WorkspaceInfo
+    ) -> None:
+        connection_id = seeder.add_connection("Sales SQL", "SQL", "srv;sales")
+        model = gateway.create_item(workspace.id, "SemanticModel", "Sales", definition=MODEL)
+        assert gateway.list_item_connections(workspace.id, model.id) == []
+        connection = next(c for c in gateway.list_connections() if c.id == connection_id)
+
+        gateway.bind_semantic_model_connection(workspace.id, model.id, connection)
+
+        listed = gateway.list_item_connections(workspace.id, model.id)
+        assert [(c.id, c.connection_type, c.path) for c in listed] == [(connection_id, "SQL", "srv;sales")]
+
     def test_binding_the_same_data_source_again_replaces_the_connection(
         self, gateway: FabricGateway, seeder: Seeder, workspace: WorkspaceInfo
     ) -> None:

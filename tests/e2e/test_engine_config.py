@@ -76,8 +76,11 @@ def test_an_unknown_capacity_fails_and_creates_nothing(tmp_path: Path, emulator:
 
     result = fabctl(tmp_path, emulator, "deploy", SOURCE, "--env", "dev")
 
-    assert result.returncode != 0, result.stdout
-    assert "CapacityNotFound" in result.stderr, result.stderr  # proof the configured capacity was asked for
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "workspace-config.yaml" in lines[0] and "environments.dev.capacity_id" in lines[0], lines
+    assert missing in lines[0], lines
     assert snapshot(emulator)["workspaces"] == []
 
 

@@ -132,6 +132,10 @@ class LocalFabricGateway:
                 connection.path,
             )
 
+    def list_item_connections(self, workspace_id: str, item_id: str) -> list[ConnectionInfo]:
+        with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/connections"):
+            return [_connection(c) for c in self._tenant.list_item_connections(workspace_id, item_id)]
+
 
 def _workspace(record: WorkspaceRecord) -> WorkspaceInfo:
     return WorkspaceInfo(record.id, record.display_name, record.capacity_id or "")

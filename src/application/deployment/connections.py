@@ -89,3 +89,18 @@ def bind_model_connections(
         gateway.bind_semantic_model_connection(workspace_id, model_id, connection)
         bound.append(connection.id)
     return tuple(bound)
+
+
+def unbound_connections(
+    gateway: FabricGateway, workspace_id: str, model_id: str, model_name: str, rules: ParameterRules, environment: str
+) -> tuple[str, ...]:
+    """The connection ids the rules want for the deployed model that it is not bound to (one read).
+
+    A model's binding is not in its definition, so an unchanged model whose rule changed, or whose
+    binding was changed by hand, is found only by asking the workspace.
+    """
+    wanted = _wanted(rules, environment, [model_name])
+    if not wanted:
+        return ()
+    bound = {c.id.lower() for c in gateway.list_item_connections(workspace_id, model_id)}
+    return tuple(connection_id for _, connection_id, _ in wanted if connection_id.lower() not in bound)

@@ -21,10 +21,19 @@ from fabctl.application.deployment.scheduler import run_when_ready
 from fabctl.application.deployment.target import TargetView
 from fabctl.application.deployment.tasks import Task, plan_tasks
 from fabctl.application.errors import GatewayError
-from fabctl.application.ports import Clock, DeployedItem, FabricGateway, IdGenerator, Telemetry, UnitOfWork
+from fabctl.application.ports import (
+    Clock,
+    DeployedItem,
+    FabricGateway,
+    IdGenerator,
+    Telemetry,
+    UnitOfWork,
+    WorkspaceInfo,
+)
 from fabctl.domain.binding import bind
 from fabctl.domain.commands import DEFAULT_WORKERS
 from fabctl.domain.definition import ItemDefinition
+from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.item_types import SHELL_ONLY_TYPES
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, PlannedChange
@@ -89,7 +98,7 @@ def execute(
     plan = prepared.plan
     view = prepared.view
     env = prepared.inputs.environment
-    workspace = view.workspace or deps.gateway.create_workspace(env.workspace_name, env.capacity_id)
+    workspace = view.workspace or _create_workspace(prepared, deps)
     view.workspace = workspace
     tx = Transaction.start(transaction_id, workspace.id, env.name, deps.clock.now(), prepared.inputs.source_dir)
     # The HTTP gateway knows the URL it talks to; `tx recover` reaches the same target with it.
@@ -112,6 +121,20 @@ def execute(
         _apply_all(run, deps, on_error, max_workers)
         _finish(run, deps, run.ok, on_error)
     return result
+
+
+def _create_workspace(prepared: PreparedDeployment, deps: Deps) -> WorkspaceInfo:
+    env, config = prepared.inputs.environment, prepared.inputs.config
+    try:
+        return deps.gateway.create_workspace(env.workspace_name, env.capacity_id)
+    except GatewayError as e:
+        if e.error_code != "CapacityNotFound":
+            raise
+        raise InvalidConfiguration(
+            f"capacity {env.capacity_id} does not exist or is not visible to fabctl's identity",
+            subject=config.source,
+            field=f"environments.{env.name}.capacity_id",
+        ) from e
 
 
 def _apply_all(run: _Run, deps: Deps, on_error: str, max_workers: int) -> None:

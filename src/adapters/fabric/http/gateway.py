@@ -197,3 +197,7 @@ class HttpxFabricGateway(WorkspaceAdministration):
         # Binding twice binds the same connection again: safe to retry, unlike a create.
         url = f"workspaces/{workspace_id}/semanticModels/{model_id}/bindConnection"
         self._client.request("POST", url, json=shapes.connection_binding(connection))
+
+    def list_item_connections(self, workspace_id: str, item_id: str) -> list[ConnectionInfo]:
+        url = f"workspaces/{workspace_id}/items/{item_id}/connections"
+        return self._list(iterate_pages(self._client, url), shapes.item_connection)

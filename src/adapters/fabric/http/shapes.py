@@ -104,9 +104,17 @@ def spark_pool(body: dict[str, Any]) -> SparkPoolInfo:
 
 
 def connection(body: dict[str, Any]) -> ConnectionInfo:
+    """A connection of the tenant: unlike an item's data source, it always has an id."""
+    _text(body, "id")
+    return item_connection(body)
+
+
+def item_connection(body: dict[str, Any]) -> ConnectionInfo:
+    """An entry of an item's connections: its `id` is absent (or null) when the data source uses no
+    shareable connection (a personal cloud or automatic one)."""
     details = body.get("connectionDetails") or {}
     return ConnectionInfo(
-        _text(body, "id"),
+        str(body.get("id") or ""),
         str(body.get("displayName") or ""),
         str(body.get("connectivityType") or ""),
         str(details.get("type") or ""),
