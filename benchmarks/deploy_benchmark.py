@@ -13,7 +13,11 @@ emulator tenant (POST /_emulator/reset):
   (c) fabric-cicd first publish   publish_all_items into a new workspace on the emulator's capacity
   (d) fabric-cicd redeploy        publish_all_items again, nothing changed
 
-and, for the memory check, (a) and (c) again with a smaller workspace (--memory-items, default 50).
+and, for the memory check, (a) and (c) again on two smaller workspaces: --memory-items items (default 50), and
+the same items with every definition --memory-scale times bigger (default 4; generate_workspace.py --scale).
+Peak RSS is then compared across definition size alone (same items, bigger definitions) and across item count
+alone (--memory-items vs --items, same definition sizes), each against the growth of the largest definition and
+of the total definition bytes. `--memory-only` runs just that: (a) and (c) on the three workspaces, nothing else.
 
 Every tool runs in its own subprocess. Wall time is measured around the subprocess; API calls come from the
 emulator's request log (GET /_emulator/requests, diffed around the run; the admin surface is not counted):
@@ -287,6 +291,35 @@ def benchmark_pair(
     return runs
 
 
+@dataclass(frozen=True)
+class MemoryCase:
+    """One workspace of the memory check and the first deploy of each tool on it."""
+
+    name: str
+    workspace: GeneratedWorkspace
+    scale: int
+    fabctl: Run
+    fabric_cicd: Run
+
+
+def memory_runs(
+    emulator: RunningEmulator, workspace: GeneratedWorkspace, scale: int, workdir: Path, timeout: float
+) -> tuple[Run, Run]:
+    """A first deploy of each tool, each in a fresh tenant and its own working directory."""
+    n, tag = len(workspace.items), f"N={len(workspace.items)}, x{scale}"
+    reset(emulator)
+    fabctl = fabctl_deploy(
+        f"fabctl first deploy ({tag})", emulator, workspace.root, workdir / f"mem-fabctl-{n}-x{scale}", timeout
+    )
+    reset(emulator)
+    workspace_id = workspace_on_capacity(emulator, f"Benchmark fabric-cicd {n} x{scale}")
+    cicd_dir = workdir / f"mem-fabric-cicd-{n}-x{scale}"
+    cicd = fabric_cicd_publish(
+        f"fabric-cicd first publish ({tag})", emulator, workspace, workspace_id, cicd_dir, timeout
+    )
+    return fabctl, cicd
+
+
 def ratio(numerator: float, denominator: float) -> str:
     return f"{numerator / denominator:.1f}x" if denominator else "inf"
 
@@ -295,8 +328,7 @@ def report(
     args: argparse.Namespace,
     main: GeneratedWorkspace,
     runs: list[Run],
-    memory: list[Run],
-    small: GeneratedWorkspace | None,
+    memory: list[MemoryCase],
 ) -> None:
     kib = 1024
     print(f"fabctl vs fabric-cicd 1.4.0 against the emulator: {len(main.items)} items {main.counts()}")
@@ -310,7 +342,8 @@ def report(
     header = f"{'run':<36} {columns}  result"
     print(header)
     print("-" * len(header))
-    for run in [*runs, *memory]:
+    memory_only = [r for case in memory for r in (case.fabctl, case.fabric_cicd) if r not in runs]
+    for run in [*runs, *memory_only]:
         c = run.calls
         figures = (
             f"{run.seconds:>8.1f} {c.total:>6} {c.reads:>6} {c.writes:>6} {c.polls:>6} {run.peak_rss_kib / kib:>13.1f}"
@@ -318,6 +351,9 @@ def report(
         print(f"{run.label:<36} {figures}  {run.detail}")
     print()
     by_kind = {run.label.split(" (N=")[0]: run for run in runs}
+    if "fabctl no-op redeploy" not in by_kind:  # --memory-only: first deploys only, no ratios to show
+        memory_report(memory)
+        return
     fabctl_first, fabctl_noop = by_kind["fabctl first deploy"], by_kind["fabctl no-op redeploy"]
     cicd_first, cicd_again = by_kind["fabric-cicd first publish"], by_kind["fabric-cicd redeploy"]
     fabctl_stateless = by_kind.get("fabctl no-op, no local state")
@@ -345,27 +381,59 @@ def report(
         f"  peak RSS fabctl / fabric-cicd, first deploy                       "
         f"{fabctl_first.peak_rss_kib / kib:.1f} / {cicd_first.peak_rss_kib / kib:.1f} MiB"
     )
-    if small is None or not memory:
+    if memory:
+        print()
+        memory_report(memory)
+
+
+def memory_report(cases: list[MemoryCase]) -> None:
+    """Peak RSS growth when only definition size changes, and when only item count changes."""
+    if len(cases) < 3:
         return
-    print()
-    n_small, n_main = len(small.items), len(main.items)
-    added = max((main.total_definition_bytes - small.total_definition_bytes) / kib, 1)
-    # The two workspaces are generated independently, so either may hold the larger definition.
-    largest = max(main.largest_definition_bytes, small.largest_definition_bytes) / kib
-    print(f"memory check: peak RSS of a first deploy, N={n_small} vs N={n_main}")
-    print(
-        f"  definitions: N={n_small} {small.total_definition_bytes / kib:.0f} KiB "
-        f"(largest {small.largest_definition_bytes / kib:.0f} KiB), "
-        f"N={n_main} {main.total_definition_bytes / kib:.0f} KiB "
-        f"(largest {main.largest_definition_bytes / kib:.0f} KiB)"
-    )
-    for big, little in ((fabctl_first, memory[0]), (cicd_first, memory[1])):
-        growth = big.peak_rss_kib - little.peak_rss_kib  # KiB
-        tool = big.label.split(" ", 1)[0]
+    kib = 1024
+    base, scaled, more = cases
+    print("memory check: peak RSS of a first deploy, changing one thing at a time")
+    sizes = f"{'items':>5} {'scale':>5} {'total KiB':>9} {'largest KiB':>11}"
+    print(f"  {'workspace':<22} {sizes} {'fabctl MiB':>10} {'fabric-cicd MiB':>15}")
+    for case in cases:
+        ws = case.workspace
         print(
-            f"  {tool:<12} {little.peak_rss_kib / kib:.1f} -> {big.peak_rss_kib / kib:.1f} MiB: "
-            f"growth {growth / kib:+.1f} MiB = {growth / largest:.1f}x the largest definition ({largest:.0f} KiB), "
-            f"{growth / added:.1f}x the added definition bytes"
+            f"  {case.name:<22} {len(ws.items):>5} {'x' + str(case.scale):>5} {ws.total_definition_bytes / kib:>9.0f} "
+            f"{ws.largest_definition_bytes / kib:>11.0f} {case.fabctl.peak_rss_kib / kib:>10.1f} "
+            f"{case.fabric_cicd.peak_rss_kib / kib:>15.1f}"
+        )
+    b, s = base.workspace, scaled.workspace
+    largest_growth = s.largest_definition_bytes - b.largest_definition_bytes
+    total_growth = s.total_definition_bytes - b.total_definition_bytes
+    print(
+        f"  definition size x{scaled.scale}, same {len(b.items)} items: largest definition "
+        f"{largest_growth / kib:+.0f} KiB, total {total_growth / kib:+.0f} KiB"
+    )
+    for tool, little, big in (
+        ("fabctl", base.fabctl, scaled.fabctl),
+        ("fabric-cicd", base.fabric_cicd, scaled.fabric_cicd),
+    ):
+        growth = (big.peak_rss_kib - little.peak_rss_kib) * kib
+        print(
+            f"    {tool:<12} peak RSS {growth / kib / kib:+.1f} MiB = {growth / max(largest_growth, 1):.1f}x "
+            f"the growth of the largest definition, {growth / max(total_growth, 1):.1f}x the growth of the total"
+        )
+    m = more.workspace
+    added = m.total_definition_bytes - b.total_definition_bytes
+    largest = max(b.largest_definition_bytes, m.largest_definition_bytes)
+    print(
+        f"  item count {len(b.items)} -> {len(m.items)}, same scale (generated independently): largest definition "
+        f"{b.largest_definition_bytes / kib:.0f} -> {m.largest_definition_bytes / kib:.0f} KiB, "
+        f"total {added / kib:+.0f} KiB"
+    )
+    for tool, little, big in (
+        ("fabctl", base.fabctl, more.fabctl),
+        ("fabric-cicd", base.fabric_cicd, more.fabric_cicd),
+    ):
+        growth = (big.peak_rss_kib - little.peak_rss_kib) * kib
+        print(
+            f"    {tool:<12} peak RSS {growth / kib / kib:+.1f} MiB = {growth / largest:.1f}x the largest definition "
+            f"({largest / kib:.0f} KiB), {growth / max(added, 1):.1f}x the added definition bytes"
         )
 
 
@@ -379,6 +447,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--memory-items", type=int, default=50, help="size of the memory-check workspace; 0 skips the check [50]"
+    )
+    parser.add_argument(
+        "--memory-scale", type=int, default=4, help="definition size factor of the memory check's bigger workspace [4]"
+    )
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="run only the memory check: first deploys of both tools, no redeploys and no speed ratios",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated workspace [1]")
     parser.add_argument("--timeout", type=float, default=900, help="seconds before one tool run is killed [900]")
@@ -398,9 +474,22 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         main_ws = generate(workdir / f"source-{args.items}", args.items, args.seed)
+        if args.memory_only and not args.memory_items:
+            raise SystemExit("--memory-only needs --memory-items above 0")
         small_ws = (
             generate(workdir / f"source-{args.memory_items}", args.memory_items, args.seed)
             if args.memory_items
+            else None
+        )
+        # The same items as small_ws (same seed and count), only every definition bigger.
+        scaled_ws = (
+            generate(
+                workdir / f"source-{args.memory_items}-x{args.memory_scale}",
+                args.memory_items,
+                args.seed,
+                scale=args.memory_scale,
+            )
+            if small_ws
             else None
         )
         emulator_args = (
@@ -414,10 +503,27 @@ def main(argv: list[str] | None = None) -> int:
         with running_emulator(*emulator_args, tmp_path=workdir) as emulator:
             progress(f"emulator at {emulator.url} ({' '.join(emulator_args)})")
             runs = benchmark_pair(
-                emulator, main_ws, workdir, args.timeout, redeploy=True, stateless=args.stateless_noop
+                emulator,
+                main_ws,
+                workdir,
+                args.timeout,
+                redeploy=not args.memory_only,
+                stateless=args.stateless_noop and not args.memory_only,
             )
-            memory = benchmark_pair(emulator, small_ws, workdir, args.timeout, redeploy=False) if small_ws else []
-        report(args, main_ws, runs, memory, small_ws)
+            memory: list[MemoryCase] = []
+            if small_ws and scaled_ws:
+                cicd_first = next(r for r in runs if r.label.startswith("fabric-cicd first publish"))
+                memory = [
+                    MemoryCase("base", small_ws, 1, *memory_runs(emulator, small_ws, 1, workdir, args.timeout)),
+                    MemoryCase(
+                        f"definitions x{args.memory_scale}",
+                        scaled_ws,
+                        args.memory_scale,
+                        *memory_runs(emulator, scaled_ws, args.memory_scale, workdir, args.timeout),
+                    ),
+                    MemoryCase(f"items x{len(main_ws.items) / len(small_ws.items):g}", main_ws, 1, runs[0], cicd_first),
+                ]
+        report(args, main_ws, runs, memory)
         progress(f"done in {time.perf_counter() - started:.0f} s")
     finally:
         if args.keep:

@@ -16,7 +16,13 @@ workspace folders and realistic definition sizes (a few KB each, a few much larg
 - `workspace-config.yaml` (environment `bench`) and an effectively empty `parameter.yml` (one rule that
   matches nothing: fabric-cicd 1.4.0 refuses a parameter file without any parameter) at the root.
 
-    python benchmarks/generate_workspace.py OUT_DIR --items 200 --seed 1
+`scale` (default 1) multiplies the bulk of every definition that has one (notebook cells, pipeline
+activities, model columns, report pages, variables) without drawing anything more from the random
+generator: the same seed and item count give the same items, folders and references at every scale,
+only bigger. The memory check of deploy_benchmark.py uses it to vary definition size alone. Files with no
+bulk (`.platform`, Lakehouse metadata, Environment settings, `.pbism`/`.pbir`) keep their size.
+
+    python benchmarks/generate_workspace.py OUT_DIR --items 200 --seed 1 [--scale 4]
 """
 
 from __future__ import annotations
@@ -117,17 +123,19 @@ class GeneratedWorkspace:
 
 
 def generate(
-    out_dir: Path, items: int = 200, seed: int = 1, workspace_name: str = DEFAULT_WORKSPACE_NAME
+    out_dir: Path, items: int = 200, seed: int = 1, workspace_name: str = DEFAULT_WORKSPACE_NAME, scale: int = 1
 ) -> GeneratedWorkspace:
     """Write a workspace of `items` items into `out_dir` (which must be empty or absent)."""
     if items < len(MIX):
         raise ValueError(f"--items must be at least {len(MIX)} (one of each type)")
+    if scale < 1:
+        raise ValueError("--scale must be at least 1")
     out_dir.mkdir(parents=True, exist_ok=True)
     if any(out_dir.iterdir()):
         raise ValueError(f"{out_dir} is not empty")
     rng = random.Random(seed)
     counts = _counts(items)
-    generator = _Generator(rng)
+    generator = _Generator(rng, scale)
     built = generator.build(counts)
     for item in built:
         _write(out_dir / item.directory / ".platform", _platform(item))
@@ -145,8 +153,10 @@ def _counts(items: int) -> dict[str, int]:
 
 
 class _Generator:
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, scale: int = 1) -> None:
         self.rng = rng
+        # Copies of each definition's bulk; copies are renamed, never drawn, so the rng sequence is the same.
+        self.scale = scale
 
     def guid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -201,6 +211,7 @@ class _Generator:
             {"name": f"Setting{v:02d}", "note": "", "type": "String", "value": f"value-{self.rng.getrandbits(32):08x}"}
             for v in range(self.rng.randint(5, 20))
         ]
+        variables += [{**v, "name": f"{v['name']}_{copy}"} for copy in range(1, self.scale) for v in variables]
         schema = "https://developer.microsoft.com/json-schemas/fabric/item/variableLibrary/definition"
         item.files["variables.json"] = _json(
             {"$schema": f"{schema}/variables/1.0.0/schema.json", "variables": variables}
@@ -243,8 +254,8 @@ class _Generator:
             _meta_block(meta),
             '\n# PARAMETERS CELL ********************\n\nrun_date = "2024-01-01"\n',
         ]
-        for cell in range(cells):
-            body.append(self.cell(domain, cell))
+        drawn = [self.cell(domain, cell) for cell in range(cells)]
+        body.extend(drawn * self.scale)
         item.files["notebook-content.py"] = "".join(body)
         return item
 
@@ -309,8 +320,9 @@ class _Generator:
                 }
             )
             previous = name
-        for notebook in notebooks:
-            name = f"Run {notebook.name}"
+        # A scaled workspace runs each notebook `scale` times; activity names must stay unique.
+        for copy, notebook in ((c, n) for c in range(self.scale) for n in notebooks):
+            name = f"Run {notebook.name}" + (f" ({copy})" if copy else "")
             activities.append(
                 {
                     "name": name,
@@ -358,10 +370,12 @@ class _Generator:
     def table(self, name: str) -> str:
         columns = [f"col_{self.rng.getrandbits(24):06x}" for _ in range(self.rng.randint(5, 25))]
         lines = [f"table {name}\n", f"\tmeasure 'Total {name}' = SUM({name}[{columns[0]}])\n"]
-        for column in columns:
+        drawn = [
+            (column, self.rng.choice(("string", "int64", "decimal", "dateTime"))) for column in columns
+        ]  # fmt: skip
+        for column, data_type in drawn + [(f"{c}_{copy}", t) for copy in range(1, self.scale) for c, t in drawn]:
             lines.append(
-                f"\n\tcolumn {column}\n\t\tdataType: {self.rng.choice(('string', 'int64', 'decimal', 'dateTime'))}\n"
-                f"\t\tsummarizeBy: none\n\t\tsourceColumn: {column}\n"
+                f"\n\tcolumn {column}\n\t\tdataType: {data_type}\n\t\tsummarizeBy: none\n\t\tsourceColumn: {column}\n"
             )
         lines.append(
             f"\n\tpartition {name} = m\n\t\tmode: import\n\t\tsource =\n\t\t\t\tlet\n"
@@ -397,6 +411,11 @@ class _Generator:
                 "visualContainers": [self.visual(v) for v in range(self.rng.randint(3, 12))],
             }
             for p in range(pages)
+        ]
+        sections += [
+            {**s, "name": f"{s['name']}_{copy}", "displayName": f"{s['displayName']} ({copy})"}
+            for copy in range(1, self.scale)
+            for s in sections
         ]
         item.files["report.json"] = _json(
             {"config": json.dumps({"version": "5.55", "activeSectionIndex": 0}), "layoutOptimization": 0,
@@ -459,9 +478,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workspace-name", default=DEFAULT_WORKSPACE_NAME)
+    parser.add_argument("--scale", type=int, default=1, help="multiply the bulk of every definition by this [1]")
     args = parser.parse_args(argv)
     try:
-        workspace = generate(args.out_dir, args.items, args.seed, args.workspace_name)
+        workspace = generate(args.out_dir, args.items, args.seed, args.workspace_name, args.scale)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -109,6 +109,11 @@ def _apply_parameters(
         value = rule.replacement_for(context.environment)
         if value is None or not rule.applies_to(item.type, item.name, part_path):
             continue
+        if rule.pattern().search(text) is None:
+            # No match, no value: a dynamic value is resolved only where it is written, so an item
+            # depends only on the items named by values that land in it.
+            context.matches.setdefault(rule.origin, 0)
+            continue
         text, count = rule.apply(text, _resolve(value, rule.origin, context))
         context.matches[rule.origin] = context.matches.get(rule.origin, 0) + count
     return text
@@ -136,6 +141,8 @@ def _replace_key_value(
             subject=rule.origin,
             field="find_key",
         )
+    if not rule.find_key.find(document):
+        return text  # no match, no value (see _apply_parameters)
     resolved = _resolve(value, rule.origin, context) if isinstance(value, str) else value
     count = rule.find_key.replace(document, resolved)
     context.matches[rule.origin] += count
@@ -214,7 +221,13 @@ def unmatched_key_rules(rules: ParameterRules, context: BindingContext) -> list[
 
 
 def check_all_rules_matched(rules: ParameterRules, context: BindingContext) -> None:
-    """Call after binding every item and before any write: a rule that matched nothing is a likely typo."""
+    """Call after binding every item and before any write: a rule that matched nothing is a likely typo,
+    and so is a dynamic value naming nothing, even in a rule that matched nothing."""
+    values: list[tuple[object, str]] = [(r.replacement_for(context.environment), r.origin) for r in rules.find_replace]
+    values += [(r.replacement_for(context.environment), r.origin) for r in rules.key_value_replace]
+    for value, origin in values:
+        if isinstance(value, str):
+            _resolve(value, origin, context)
     unmatched = unmatched_regex_rules(rules, context)
     if unmatched:
         rule = unmatched[0]

@@ -7,18 +7,62 @@ import binascii
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from fabctl.domain.errors import InvalidSource
 
 PLATFORM_FILE = ".platform"
 
 
-@dataclass(frozen=True)
+Payload: TypeAlias = bytes | Callable[[], bytes]
+
+
 class DefinitionPart:
-    """One file of a definition. The payload is kept decoded, so base64 padding cannot leak in."""
+    """One file of a definition. The payload is kept decoded, so base64 padding cannot leak in.
+
+    The payload is either bytes or a loader that returns them when asked (a source folder gives
+    loaders, so that a deployment holds a file's bytes only while it works on that item). A loaded
+    payload is never kept. Parts are equal, and hash equally, by path and content, whichever form
+    they were given in.
+    """
+
+    __slots__ = ("_payload", "path")
 
     path: str
-    payload: bytes
+    _payload: Payload
+
+    def __init__(self, path: str, payload: Payload) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "_payload", payload)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"DefinitionPart is immutable: cannot set {name}")
+
+    def __reduce__(self) -> tuple[type[DefinitionPart], tuple[str, Payload]]:
+        # copy and pickle rebuild through __init__, which immutability leaves as the only way in.
+        return DefinitionPart, (self.path, self._payload)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DefinitionPart):
+            return NotImplemented
+        return self.path == other.path and self.payload == other.payload
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.payload))
+
+    def __repr__(self) -> str:
+        size = f"{len(self._payload)} bytes" if isinstance(self._payload, bytes) else "loaded on demand"
+        return f"DefinitionPart(path={self.path!r}, {size})"
+
+    @property
+    def payload(self) -> bytes:
+        payload = self._payload
+        return payload if isinstance(payload, bytes) else payload()
+
+    @property
+    def is_loaded(self) -> bool:
+        """True when the bytes are held; False when they are read from their loader on each use."""
+        return isinstance(self._payload, bytes)
 
     @classmethod
     def from_base64(cls, path: str, encoded: str) -> DefinitionPart:
@@ -40,17 +84,24 @@ class DefinitionPart:
     @property
     def text(self) -> str | None:
         """The payload as text, or None for a binary part (which is never rewritten)."""
-        if b"\x00" in self.payload:
-            return None
-        try:
-            return self.payload.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
+        return _text_of(self.payload)
 
     def normalized(self) -> bytes:
         # Line endings differ between checkouts (git autocrlf) and are not a change.
-        text = self.text
-        return self.payload if text is None else text.replace("\r\n", "\n").encode("utf-8")
+        payload = self.payload  # once: a lazy part reads its file on every access
+        if b"\r\n" not in payload:
+            return payload  # nothing to normalize (text or not): no copy of a possibly large payload
+        text = _text_of(payload)
+        return payload if text is None else text.replace("\r\n", "\n").encode("utf-8")
+
+
+def _text_of(payload: bytes) -> str | None:
+    if b"\x00" in payload:
+        return None
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -92,7 +143,12 @@ class ItemDefinition:
         parts = []
         for part in self.parts:
             text = part.text
-            parts.append(part if text is None else DefinitionPart.from_text(part.path, rewrite(part, text)))
+            if text is None:
+                parts.append(part)
+                continue
+            rewritten = rewrite(part, text)
+            # An unchanged part is kept as it is: a lazy one stays lazy instead of being held as a copy.
+            parts.append(part if rewritten == text else DefinitionPart.from_text(part.path, rewritten))
         return ItemDefinition(tuple(parts))
 
     def without_platform(self) -> ItemDefinition:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import DependencyCycle
@@ -55,15 +55,33 @@ def references_of(item: Item, workspace: Workspace) -> set[ItemKey]:
     return found
 
 
-def dependency_order(workspace: Workspace, keys: Iterable[ItemKey] | None = None) -> list[ItemKey]:
+def references_by_key(workspace: Workspace, keys: Iterable[ItemKey] | None = None) -> dict[ItemKey, frozenset[ItemKey]]:
+    """`references_of` for each of `keys` (default: every item) that the workspace holds.
+
+    Computing them reads every part of every definition, so a caller computes them once and
+    passes them on rather than asking again.
+    """
+    chosen = sorted(keys) if keys is not None else sorted(i.key for i in workspace)
+    return {
+        key: frozenset(references_of(item, workspace)) for key in chosen if (item := workspace.get(key)) is not None
+    }
+
+
+def dependency_order(
+    workspace: Workspace,
+    keys: Iterable[ItemKey] | None = None,
+    references: Mapping[ItemKey, Set[ItemKey]] | None = None,
+) -> list[ItemKey]:
     """Items ordered so that every item comes after what it refers to (Kahn's algorithm).
 
     Ties are broken by key, so the order is stable between runs. A cycle raises an error that
-    names the items forming it.
+    names the items forming it. `references` (as from `references_by_key`) saves reading the
+    definitions again; an item it lacks has its references computed here.
     """
     selected = set(keys) if keys is not None else {i.key for i in workspace}
+    known = references or {}
     deps = {
-        key: references_of(item, workspace) & selected
+        key: set(known[key] if key in known else references_of(item, workspace)) & selected
         for key in sorted(selected)
         if (item := workspace.get(key)) is not None
     }

@@ -145,10 +145,8 @@ def test_dynamic_values_resolve_to_the_target_its_items_and_another_workspace(
     write_file(root / "parameter.yml", "find_replace:\n" + rules)
     write_item(root, "Lakehouse", "Lake", {"lakehouse.metadata.json": "{}\n"})
     write_item(root, "Notebook", "Uses", notebook("\n".join(f"{t.lower()} = '{t}'" for t in tokens)))
-    # The lakehouse is already in the workspace (deployed before): its id and SQL endpoint exist.
-    deploy(tmp_path, emulator, "--item", "Lake.Lakehouse")
 
-    deploy(tmp_path, emulator)
+    deploy(tmp_path, emulator)  # one run into an empty workspace: the lakehouse is created by it
 
     target = workspace(emulator)
     lake = items(emulator)["Lake.Lakehouse"]

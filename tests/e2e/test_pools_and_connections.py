@@ -164,3 +164,29 @@ def test_an_unknown_connection_is_refused_before_any_write(
     )
     assert writes(emulator) == before
     assert deployed_items(emulator) == {}
+
+
+def test_a_changed_binding_rule_rebinds_an_unchanged_model_and_then_nothing_is_written(
+    tmp_path: Path, emulator: RunningEmulator, target: dict[str, str]
+) -> None:
+    other = "6d0c4e1a-7b2f-4c3d-9e8a-2f2b3c4d5e6f"
+    details = {"type": "SQL", "path": "sales-prod.database.windows.net;sales"}
+    _post(f"{emulator.admin}/connections", {"id": other, "displayName": "Sales SQL 2", "connectionDetails": details})
+    assert deploy(tmp_path, write_source(tmp_path), emulator).returncode == 0
+    source = write_source(tmp_path, connection_id=other)  # the model's content is unchanged
+
+    planned = run(tmp_path, "plan", source, "--env", "prod", "--fabric-url", emulator.url, "--output", "json")
+    result = deploy(tmp_path, source, emulator)
+    before_redeploy = writes(emulator)
+    again = run(tmp_path, "deploy", source, "--env", "prod", "--fabric-url", emulator.url, "--output", "json")
+
+    changes = {c["key"]: c for c in json.loads(planned.stdout)["changes"]}
+    assert changes["Sales.SemanticModel"]["kind"] == "update", changes
+    assert other in changes["Sales.SemanticModel"]["reason"], changes
+    assert result.returncode == 0, result.stderr
+    model_id = deployed_items(emulator)["Sales.SemanticModel"]["id"]
+    bound = httpx.get(f"{emulator.url}/workspaces/{target['workspace']}/items/{model_id}/connections", timeout=30)
+    assert [c["id"] for c in bound.json()["value"]] == [other]
+    assert again.returncode == 0, again.stderr
+    assert {c["kind"] for c in json.loads(again.stdout)["plan"]["changes"]} == {"no-op"}
+    assert writes(emulator) == before_redeploy

@@ -3,7 +3,10 @@
 Layout (see docs/anchors.md, section 1):
 
 - an *item folder* is any directory holding a `.platform` file; every other file below it is a
-  definition part, read as raw bytes, with a "/"-separated path relative to the item folder;
+  definition part, with a "/"-separated path relative to the item folder. A part's bytes are read
+  when they are needed, and again each time: the workspace holds paths, not contents, so that a
+  deployment holds one item's definition at a time whatever the size of the source. A file that
+  vanishes or becomes unreadable after the walk gives an `InvalidSource` naming it when it is read;
 - directories without `.platform` are *workspace folders*; an item's `folder` is the "/"-joined
   path of the workspace folders above it ("" at the root);
 - child items live in `<item>/.children/<child>/` and are read as items in the parent's folder;
@@ -16,6 +19,7 @@ Errors name the file as a path joined to `source_dir` as the caller gave it, plu
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,11 +146,12 @@ class _FolderWalk:
                 if not entry.name.startswith("."):
                     self.collect_parts(item_dir, entry, parts)
             elif not (directory == item_dir and entry.name == PLATFORM_FILE):
-                try:
-                    payload = entry.read_bytes()
+                shown = self.shown(entry)
+                try:  # opened, not read: an unreadable file is reported now, not halfway through a deploy
+                    entry.open("rb").close()
                 except OSError as e:
-                    raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=self.shown(entry)) from e
-                parts.append(DefinitionPart(entry.relative_to(item_dir).as_posix(), payload))
+                    raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=shown) from e
+                parts.append(DefinitionPart(entry.relative_to(item_dir).as_posix(), _file_loader(entry, shown)))
 
     def platform(self, path: Path) -> PlatformFile:
         shown = self.shown(path)
@@ -168,6 +173,22 @@ class _FolderWalk:
             hint = suggest(item_type, KNOWN_ITEM_TYPES) or ("; known types: " + ", ".join(sorted(KNOWN_ITEM_TYPES)))
             raise UnknownItemType(f"unknown item type '{item_type}'{hint}", subject=shown, field="metadata.type")
         return platform
+
+
+def _file_loader(path: Path, shown: str) -> Callable[[], bytes]:
+    """Reads the file each time it is called; failures name the file as the user gave it."""
+
+    def load() -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError as e:
+            raise InvalidSource(
+                "no longer exists: it was removed after the source folder was read", subject=shown
+            ) from e
+        except OSError as e:
+            raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=shown) from e
+
+    return load
 
 
 def _subdirectories(directory: Path) -> list[Path]:

@@ -16,7 +16,8 @@ placeholder, like `$sqlendpoint`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.application.ports import FabricGateway, RemoteItem, SparkPoolInfo
@@ -30,6 +31,9 @@ _SUPPORTED = (
     "$workspace.<name>.$id, $workspace.<name>.$items.<Type>.<Name>.$id"
 )
 _CROSS = ".$items."
+# Fabric provisions a new lakehouse's SQL endpoint a while after creating it (seconds to minutes).
+SQL_ENDPOINT_WAIT_S = 300.0
+SQL_ENDPOINT_POLL_S = 2.0
 
 
 def binding_context(
@@ -39,13 +43,23 @@ def binding_context(
     ids_by_key: Mapping[ItemKey, str],
     *,
     gateway: FabricGateway | None = None,
+    asked: set[ItemKey] | None = None,
+    final: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> BindingContext:
+    """The context to bind the source's items for this target.
+
+    `asked` collects the items whose `$items` values are resolved (what an item depends on beyond
+    the logical ids in its content). `final` is for the content to be written: a value that is not
+    known yet is an error instead of a placeholder, and a SQL endpoint still being provisioned is
+    waited for (up to `SQL_ENDPOINT_WAIT_S`).
+    """
     ids_by_logical_id = {
         item.logical_id.value: ids_by_key[item.key]
         for item in inputs.source
         if item.logical_id is not None and item.key in ids_by_key
     }
-    resolver = _Resolver(inputs, workspace_id, workspace_name, ids_by_key, gateway)
+    resolver = _Resolver(inputs, workspace_id, workspace_name, ids_by_key, gateway, asked, final, sleep)
     return BindingContext(
         environment=inputs.environment.name,
         workspace_id=workspace_id,
@@ -67,6 +81,9 @@ class _Resolver:
         workspace_name: str,
         ids_by_key: Mapping[ItemKey, str],
         gateway: FabricGateway | None,
+        asked: set[ItemKey] | None,
+        final: bool,
+        sleep: Callable[[float], None],
     ) -> None:
         self.inputs = inputs
         self.workspace_id = workspace_id
@@ -76,6 +93,9 @@ class _Resolver:
         self.cache: dict[str, str] = {}
         self.remote_items: dict[str, list[RemoteItem]] = {}
         self.pools: list[SparkPoolInfo] | None = None
+        self.asked = asked
+        self.final = final
+        self.sleep = sleep
 
     def pool_id(self, rule: SparkPool, target: SparkPoolTarget) -> str:
         if self.gateway is None or not self.workspace_id:
@@ -93,6 +113,10 @@ class _Resolver:
         )
 
     def resolve(self, value: str) -> str:
+        if self.asked is not None and value.startswith("$items."):
+            key, _ = _split_item(value[len("$items.") :])
+            if key is not None:
+                self.asked.add(key)
         if value not in self.cache:
             self.cache[value] = self._resolve(value)
         return self.cache[value]
@@ -118,15 +142,30 @@ class _Resolver:
         if key not in self.inputs.source and key not in self.ids_by_key:
             raise self._fail(f"'{value}' names {key}, which is neither in the source nor in the workspace")
         item_id = self.ids_by_key.get(key)
-        if attribute == "$id":
-            return item_id or f"<id of {key} after deployment>"
-        if key.type != "Lakehouse":
+        if key.type != "Lakehouse" and attribute == "$sqlendpoint":
             raise self._fail(f"'{value}': $sqlendpoint exists only for a Lakehouse")
+        if attribute == "$id" and item_id is not None:
+            return item_id
         if item_id is None or self.gateway is None or not self.workspace_id:
-            return f"<SQL endpoint of {key} after deployment>"
-        endpoint = self.gateway.get_sql_endpoint(self.workspace_id, item_id)
-        if endpoint is None:
-            raise self._fail(f"'{value}': the SQL endpoint of {key} is still being provisioned; retry shortly")
+            if self.final:  # never write a placeholder: the item it names should exist by now
+                raise self._fail(f"'{value}': {key} is not in the workspace")
+            what = "id" if attribute == "$id" else "SQL endpoint"
+            return f"<{what} of {key} after deployment>"
+        return self._sql_endpoint(value, key, item_id)
+
+    def _sql_endpoint(self, value: str, key: ItemKey, lakehouse_id: str) -> str:
+        """The endpoint's connection string; a new lakehouse's is provisioned after it is created."""
+        assert self.gateway is not None
+        waited = 0.0
+        while (endpoint := self.gateway.get_sql_endpoint(self.workspace_id, lakehouse_id)) is None:
+            if not self.final or waited >= SQL_ENDPOINT_WAIT_S:
+                still = f" after {waited:g}s" if waited else ""
+                raise self._fail(
+                    f"'{value}': the SQL endpoint of {key} is still being provisioned{still}; retry shortly"
+                )
+            pause = min(SQL_ENDPOINT_POLL_S, SQL_ENDPOINT_WAIT_S - waited)
+            self.sleep(pause)
+            waited += pause
         return endpoint
 
     def _other_workspace_value(self, value: str) -> str:

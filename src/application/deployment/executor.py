@@ -33,11 +33,10 @@ from fabctl.application.ports import (
 from fabctl.domain.binding import bind
 from fabctl.domain.commands import DEFAULT_WORKERS
 from fabctl.domain.definition import ItemDefinition
-from fabctl.domain.errors import InvalidConfiguration
+from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.item_types import SHELL_ONLY_TYPES
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, PlannedChange
-from fabctl.domain.references import references_of
 from fabctl.domain.transaction import (
     ItemImage,
     StepAction,
@@ -143,7 +142,7 @@ def _apply_all(run: _Run, deps: Deps, on_error: str, max_workers: int) -> None:
     writes = {c.key: c for c in plan.changes if c.kind is not ChangeKind.DELETE}
     deletions = {c.key: c for c in plan.changes if c.kind is ChangeKind.DELETE}
     items = {key: item for key in writes if (item := source.get(key)) is not None}
-    graph = plan_tasks(writes, {key: references_of(item, source) for key, item in items.items()}, items)
+    graph = plan_tasks(writes, run.prepared.references, items)
     run.reserved = graph.reserved
 
     def stopped() -> bool:
@@ -224,15 +223,25 @@ def _apply(run: _Run, change: PlannedChange, deps: Deps) -> None:
     with run.lock:
         if item.key in run.failed:
             return  # its reservation failed, and was reported
-        blocked = sorted(str(k) for k in references_of(item, inputs.source) & run.failed)
+        blocked = sorted(str(k) for k in run.prepared.references.get(item.key, frozenset()) & run.failed)
         if blocked:
             run.failed.add(item.key)
             detail = "depends on failed " + ", ".join(blocked)
             run.report(ItemOutcome(str(item.key), change.kind.value, "skipped", detail=detail))
             return  # not a new failure: the cause is already reported
         ids_by_key = dict(run.ids_by_key)  # everything this item references is final by now
-    context = binding_context(inputs, view.workspace_id, run.result.workspace_name, ids_by_key, gateway=deps.gateway)
-    desired = bind(item, inputs.rules, context)
+    context = binding_context(
+        inputs, view.workspace_id, run.result.workspace_name, ids_by_key, gateway=deps.gateway, final=True
+    )
+    try:
+        desired = bind(item, inputs.rules, context)
+    except DomainError as e:  # say, a SQL endpoint that was never provisioned: nothing written yet
+        with run.lock:
+            run.ok = False
+            run.failed.add(item.key)
+            run.report(ItemOutcome(str(item.key), change.kind.value, "failed", detail=str(e)))
+            run.result.error = run.result.error or f"{item.key}: {e}"
+        return
     record = DeployedItem(
         item.key, change.item_id or "", item.logical_id.value if item.logical_id else "",
         item.definition.content_hash(), desired.content_hash(), run.tx.id,

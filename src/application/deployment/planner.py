@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 
 from fabctl.application.deployment.binder import binding_context
+from fabctl.application.deployment.connections import SEMANTIC_MODEL, check_connections, unbound_connections
 from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.application.deployment.target import TargetView
 from fabctl.application.ports import DeployedItem
@@ -13,21 +15,48 @@ from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.item_types import DATA_HOLDING_TYPES, SHELL_ONLY_TYPES
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, DeploymentPlan, PlannedChange
-from fabctl.domain.references import dependency_order
+from fabctl.domain.references import dependency_order, references_by_key
+
+
+class DesiredDefinitions(Mapping[ItemKey, ItemDefinition]):
+    """Per item the plan creates or updates, its definition as it would be sent.
+
+    Bound again from the source on each access, with the ids known at planning time, instead of
+    being held: a plan over a large source keeps no definition alive.
+    """
+
+    def __init__(self, keys: Iterable[ItemKey], definition_of: Callable[[ItemKey], ItemDefinition]) -> None:
+        self._keys = tuple(keys)
+        self._known = frozenset(self._keys)
+        self._definition_of = definition_of
+
+    def __getitem__(self, key: ItemKey) -> ItemDefinition:
+        if key not in self._known:
+            raise KeyError(key)
+        return self._definition_of(key)
+
+    def __iter__(self) -> Iterator[ItemKey]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 @dataclass(frozen=True)
 class PreparedDeployment:
     """A plan plus what executing it needs: the inputs and the target as it was read.
 
-    `desired` holds, per item to create or update, the definition as it would be sent (bound with
-    the ids known at planning time); `view.definition(key)` gives the current one.
+    `desired` gives, per item to create or update, the definition as it would be sent (bound on
+    demand with the ids known at planning time); `view.definition(key)` gives the current one.
+    `references` holds, per planned item, the source items it refers to, computed once here so
+    that nobody reads the definitions again to find them.
     """
 
     inputs: DeploymentInputs
     view: TargetView
     plan: DeploymentPlan
-    desired: dict[ItemKey, ItemDefinition] = field(default_factory=dict)
+    desired: Mapping[ItemKey, ItemDefinition] = field(default_factory=dict)
+    references: Mapping[ItemKey, frozenset[ItemKey]] = field(default_factory=dict)
     # The newest transaction on the workspace when it was read ("" for none); None: not checked.
     # A deployment that committed in between makes this plan stale, and executing it is refused.
     journal_mark: str | None = None
@@ -52,6 +81,7 @@ def prepare(
     delete_data_items: frozenset[ItemKey] = frozenset(),
     refresh: bool = False,
     deployed_elsewhere: frozenset[ItemKey] = frozenset(),
+    references: Mapping[ItemKey, frozenset[ItemKey]] | None = None,
 ) -> PreparedDeployment:
     """Plan the deployment of the source (or of `only` these items of it) to the target.
 
@@ -60,25 +90,43 @@ def prepare(
     whose bound definition has the hash it recorded is unchanged without reading its definition
     back, unless `refresh` asks to compare with the live one. Orphans are owned items no longer
     in the source, except those last deployed from another source folder (`deployed_elsewhere`).
+    `references` may hold what `references_by_key` already found (for a selection, say).
+
+    Memory stays bounded by the largest definition, not the source: each item is bound, hashed,
+    compared and dropped in turn; what the plan needs later (a diff, the executor) binds again.
     """
     workspace_name = view.workspace.name if view.workspace else inputs.environment.workspace_name
     ids = {k: i.id for k, i in view.items.items()}
-    context = binding_context(inputs, view.workspace_id, workspace_name, ids, gateway=view.gateway)
-    changes = []
-    desired_by_key: dict[ItemKey, ItemDefinition] = {}
-    bound: list[tuple[Item, ItemDefinition]] = []
-    for key in dependency_order(inputs.source, only):
+    asked: set[ItemKey] = set()  # the items whose `$items` values the item being bound uses
+    context = binding_context(inputs, view.workspace_id, workspace_name, ids, gateway=view.gateway, asked=asked)
+    known = references or {}
+    planned = sorted(only) if only is not None else sorted(i.key for i in inputs.source)
+    found = references_by_key(inputs.source, [k for k in planned if k not in known])
+    refs = {k: known[k] if k in known else found[k] for k in planned if k in known or k in found}
+
+    def desired_of(key: ItemKey) -> ItemDefinition:
         item = inputs.source.get(key)
-        assert item is not None  # dependency_order only returns keys of the source
-        bound.append((item, bind(item, inputs.rules, context)))
-    # Definitions that must be compared live are read in parallel: without local records (a CI
-    # runner that keeps no .fabctl/) or with --refresh, reading them one by one dominates a plan.
-    view.prefetch([i.key for i, d in bound if _needs_live_definition(i, d, view, owned.get(i.key), refresh)])
-    for item, desired in bound:
-        change = _change_for(item, desired, view, owned.get(item.key), refresh)
-        changes.append(change)
-        if change.writes:
-            desired_by_key[item.key] = desired
+        assert item is not None  # only keys of the source are planned
+        return bind(item, inputs.rules, context)
+
+    changes: dict[ItemKey, PlannedChange] = {}
+    compare_live: list[ItemKey] = []
+    for key in dependency_order(inputs.source, only, refs):
+        asked.clear()
+        item, desired = inputs.source.get(key), desired_of(key)
+        assert item is not None
+        # An item also depends on the items whose ids or endpoints its parameters put in it.
+        refs[key] = refs[key] | frozenset(k for k in asked if k != key and k in inputs.source)
+        if _needs_live_definition(item, desired, view, owned.get(key), refresh):
+            compare_live.append(key)  # after the loop, with the live definitions read ahead in parallel
+        else:
+            changes[key] = _change_for(item, desired, view, owned.get(key), refresh)
+    for key in view.read_ahead(compare_live):
+        item = inputs.source.get(key)
+        assert item is not None
+        changes[key] = _change_for(item, desired_of(key), view, owned.get(key), refresh)
+        if not changes[key].writes:
+            view.forget(key)  # unchanged: neither a diff nor the executor's before-image needs it
     if only is not None:
         # A rule is checked against the whole source, as a full deployment would: selecting a few
         # items must not turn a rule that applies to the others into "matched nothing".
@@ -86,18 +134,22 @@ def prepare(
             if item.key not in only:
                 bind(item, inputs.rules, context)
     check_all_rules_matched(inputs.rules, context)
+    check_connections(view.gateway, inputs)
+    order = dependency_order(inputs.source, only, refs)  # with the parameters' references: a cycle fails here
+    planned_changes = [_with_binding(changes[k], inputs, view) for k in order]
     if delete_orphans:
         mine = {k: r for k, r in owned.items() if k not in deployed_elsewhere}
-        changes.extend(_orphans(inputs, view, mine, delete_data_items))
+        planned_changes.extend(_orphans(inputs, view, mine, delete_data_items))
     plan = DeploymentPlan(
         environment=inputs.environment.name,
         workspace_id=view.workspace_id,
         workspace_name=workspace_name,
-        changes=tuple(changes),
+        changes=tuple(planned_changes),
         folders_to_create=tuple(p for p in _folders_needed(inputs, only) if p not in view.folders),
         workspace_exists=view.workspace is not None,
     )
-    return PreparedDeployment(inputs, view, plan, desired_by_key)
+    to_write = DesiredDefinitions((c.key for c in planned_changes if c.key in changes and c.writes), desired_of)
+    return PreparedDeployment(inputs, view, plan, to_write, refs)
 
 
 def _folders_needed(inputs: DeploymentInputs, only: set[ItemKey] | None) -> list[str]:
@@ -148,6 +200,22 @@ def _change_for(
         shell = " (shell only: its data is never touched)" if item.type in SHELL_ONLY_TYPES else ""
         return PlannedChange(ChangeKind.NO_OP, item.key, "unchanged" + shell, remote.id)
     return PlannedChange(ChangeKind.UPDATE, item.key, "; ".join(reasons), remote.id, parts, move_to, drift)
+
+
+def _with_binding(change: PlannedChange, inputs: DeploymentInputs, view: TargetView) -> PlannedChange:
+    """A deployed semantic model not bound to the connection its rule wants is updated (rebound)."""
+    if change.key.type != SEMANTIC_MODEL or change.kind is ChangeKind.CREATE or view.gateway is None:
+        return change
+    rules, environment = inputs.rules, inputs.environment.name
+    unbound = unbound_connections(
+        view.gateway, view.workspace_id, change.item_id or "", change.key.name, rules, environment
+    )
+    if not unbound:
+        return change
+    reason = "not bound to connection " + ", ".join(unbound)
+    if change.kind is ChangeKind.NO_OP:
+        return replace(change, kind=ChangeKind.UPDATE, reason=reason)
+    return replace(change, reason=f"{change.reason}; {reason}")
 
 
 def _orphans(

@@ -14,6 +14,7 @@ what is excluded: an excluded dependency binds to the one the target already hol
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
 from fabctl.domain.environments import Environment
@@ -55,8 +56,16 @@ def _excluded(item: Item, patterns: tuple[str, ...]) -> bool:
     return any(any(_matches(p, v) for v in values) or _in_folder(p, item.folder) for p in patterns)
 
 
-def select_items(source: Workspace, selection: Selection, source_dir: str = "") -> set[ItemKey] | None:
-    """The keys of the selected items, or None for the whole source."""
+def select_items(
+    source: Workspace,
+    selection: Selection,
+    source_dir: str = "",
+    references: Mapping[ItemKey, Set[ItemKey]] | None = None,
+) -> set[ItemKey] | None:
+    """The keys of the selected items, or None for the whole source.
+
+    `references` (as from `references_by_key`) saves reading definitions again to follow them.
+    """
     if selection.is_everything:
         return None
     for pattern in selection.items:
@@ -71,11 +80,12 @@ def select_items(source: Workspace, selection: Selection, source_dir: str = "") 
         and not _excluded(item, selection.exclude)
     }
     if selection.with_dependencies:
+        known = references or {}
         pending = list(chosen)
         while pending:
             item = source.get(pending.pop())
             assert item is not None
-            for key in references_of(item, source):
+            for key in known[item.key] if item.key in known else references_of(item, source):
                 other = source.get(key)
                 if key not in chosen and other is not None and not _excluded(other, selection.exclude):
                     chosen.add(key)

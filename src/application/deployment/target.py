@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from fabctl.application.errors import ItemNotFound
@@ -67,17 +68,32 @@ class TargetView:
             self._definitions[key] = current.without_platform()
         return self._definitions[key]
 
-    def prefetch(self, keys: list[ItemKey], workers: int = READ_WORKERS) -> None:
-        """Read these items' definitions concurrently, so that `definition` finds them cached."""
+    def read_ahead(self, keys: Sequence[ItemKey], workers: int = READ_WORKERS) -> Iterator[ItemKey]:
+        """Yield `keys` in order, each with its definition cached, reading up to `workers` ahead at once.
+
+        Reading one by one would dominate a plan that compares live definitions (no local records,
+        or --refresh); reading them all first would hold them all. The caller `forget`s a definition
+        it no longer needs before taking the next key, so what is held stays bounded.
+        """
         missing = [k for k in keys if k not in self._definitions]
         if len(missing) < 2:
+            yield from keys  # `definition` reads the odd one when asked
             return
         with ThreadPoolExecutor(max_workers=min(workers, len(missing)), thread_name_prefix="fabctl-read") as pool:
-            fetched = pool.map(
-                lambda key: (key, self.gateway.get_definition(self.workspace_id, self.items[key].id)), missing
-            )
-            for key, current in fetched:
-                self._definitions[key] = current.without_platform()
+            reads: dict[ItemKey, Future[ItemDefinition]] = {}
+            upcoming = iter(missing)
+            for key in keys:
+                while len(reads) < workers and (following := next(upcoming, None)) is not None:
+                    reads[following] = pool.submit(
+                        self.gateway.get_definition, self.workspace_id, self.items[following].id
+                    )
+                if key in reads:
+                    self._definitions[key] = reads.pop(key).result().without_platform()
+                yield key
+
+    def forget(self, key: ItemKey) -> None:
+        """Drop a cached definition (read again if asked for)."""
+        self._definitions.pop(key, None)
 
     def folder_path_of(self, item: RemoteItem) -> str:
         if not item.folder_id:

@@ -35,11 +35,11 @@ class TaskGraph:
 
 def plan_tasks(
     writes: Mapping[ItemKey, PlannedChange],
-    references: Mapping[ItemKey, set[ItemKey]],
+    references: Mapping[ItemKey, frozenset[ItemKey]],
     items: Mapping[ItemKey, Item],
 ) -> TaskGraph:
     """The tasks for `writes` (in plan order), given what each item refers to."""
-    referenced = {r for key in writes for r in references.get(key, set()) if r in writes}
+    referenced = {r for key in writes for r in references.get(key, frozenset()) if r in writes}
     reserved = frozenset(
         key
         for key in referenced
@@ -54,7 +54,7 @@ def plan_tasks(
 
     needs: dict[Task, set[Task]] = {Task(key, reserve=True): set() for key in reserved}
     for key in writes:
-        wanted = {prerequisite(r) for r in references.get(key, set()) if r in writes and r != key}
+        wanted = {prerequisite(r) for r in references.get(key, frozenset()) if r in writes and r != key}
         if key in reserved:
             wanted.add(Task(key, reserve=True))
         needs[Task(key)] = wanted

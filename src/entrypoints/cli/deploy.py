@@ -201,9 +201,10 @@ def _diffs(prepared: PreparedDeployment) -> dict[str, dict[str, str]]:
 
     diffs = {}
     for change in prepared.plan.changes:
-        desired = prepared.desired.get(change.key)
-        if change.kind is ChangeKind.UPDATE and change.changed_parts and desired is not None:
-            diffs[str(change.key)] = definition_diffs(desired, prepared.view.definition(change.key))
+        if change.kind is not ChangeKind.UPDATE or not change.changed_parts or change.key not in prepared.desired:
+            continue
+        # `desired` binds the item again on each access: one definition is held at a time, not the plan's.
+        diffs[str(change.key)] = definition_diffs(prepared.desired[change.key], prepared.view.definition(change.key))
     return diffs
 
 
@@ -221,7 +222,8 @@ def _diffs(prepared: PreparedDeployment) -> dict[str, dict[str, str]]:
     type=click.IntRange(min=1),
     default=None,
     metavar="N",
-    help="How many items to deploy at once (dependencies still go first) [default: 8].",
+    help="How many items to deploy at once (dependencies still go first). A worker mostly waits while "
+    "Fabric runs the item's long operation, so many are cheap [default: 64].",
 )
 @click.option(
     "--junit",
