@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.ports import FabricGateway, RemoteFolder, RemoteItem, WorkspaceInfo
+from fabctl.domain.commands import DEFAULT_WORKERS
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.environments import Environment
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import ItemKey
 
-READ_WORKERS = 8  # concurrent definition reads while planning; the gateway's throttle gate is shared
+# Concurrent definition reads while planning. Fabric answers getDefinition with a long-running
+# operation too, so a read mostly waits, like a deploy worker (ADR 12); the throttle gate is shared.
+READ_WORKERS = DEFAULT_WORKERS
 
 
 def find_workspace(gateway: FabricGateway, env: Environment, config_source: str) -> WorkspaceInfo | None:
