@@ -1,12 +1,16 @@
-"""Fixtures for the end-to-end tests: each test gets its own copy of the example and its own `.fabctl/`."""
+"""Fixtures for the end-to-end tests: each test gets its own copy of the example and its own `.fabctl/`,
+or an emptied emulator that its test module shares."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli import EXAMPLE
+from emulator_process import RunningEmulator
+from sources import fresh, module_emulator
 
 
 @pytest.fixture
@@ -15,3 +19,16 @@ def workspace(tmp_path: Path) -> Path:
     target = tmp_path / "sales-workspace"
     shutil.copytree(EXAMPLE, target)
     return target
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
+    """One emulator per test module: starting one costs about a second."""
+    with module_emulator(tmp_path_factory.mktemp("emulator")) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator(served: RunningEmulator) -> RunningEmulator:
+    """The module's emulator, emptied and on its default knobs."""
+    return fresh(served)

@@ -3,10 +3,8 @@ capacity, scope and exclusions, fabric-cicd's config.yml, `--config`, `--workspa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from emulator_process import RunningEmulator, snapshot
 from sources import (
     SOURCE,
@@ -14,9 +12,7 @@ from sources import (
     calls,
     deploy,
     fabctl,
-    fresh,
     items,
-    module_emulator,
     new_source,
     notebook,
     one_error_line,
@@ -25,17 +21,6 @@ from sources import (
     write_item,
     writes_since,
 )
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    with module_emulator(tmp_path_factory.mktemp("emulator")) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emulator(served: RunningEmulator) -> RunningEmulator:
-    return fresh(served)
 
 
 def write_mixed_source(root: Path) -> None:

@@ -7,19 +7,15 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from emulator_process import RunningEmulator, configure, requests_log
 from sources import (
     SOURCE,
     deploy,
     fabctl,
-    fresh,
     items,
-    module_emulator,
     new_source,
     notebook,
     notebook_activity,
@@ -31,17 +27,6 @@ from sources import (
 
 PROGRESS = re.compile(r"^\[\s*(\d+)/(\d+)\] (\S+) (.+) \.\.\. (\w+) \((\d+\.\d)s\)(: .*)?$")
 FAILED = 3  # the exit code of a deployment in which an item failed
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    with module_emulator(tmp_path_factory.mktemp("emulator")) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emulator(served: RunningEmulator) -> RunningEmulator:
-    return fresh(served)
 
 
 def test_selection_by_item_type_folder_exclusion_and_dependencies(tmp_path: Path, emulator: RunningEmulator) -> None:

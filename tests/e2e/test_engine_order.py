@@ -5,11 +5,9 @@ deploy in one run into an empty workspace, a cycle is refused, `--workers`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from emulator_process import RunningEmulator, snapshot
 from sources import (
     SOURCE,
@@ -17,9 +15,7 @@ from sources import (
     calls,
     deploy,
     fabctl,
-    fresh,
     items,
-    module_emulator,
     new_source,
     notebook,
     notebook_activity,
@@ -40,17 +36,6 @@ MODEL = "0c000000-0000-4000-8000-00000000000c"
 OUTER = "0d000000-0000-4000-8000-00000000000d"
 INNER = "0e000000-0000-4000-8000-00000000000e"
 LOGICAL_IDS = (LAKE, LOAD, MODEL, OUTER, INNER)
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    with module_emulator(tmp_path_factory.mktemp("emulator")) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emulator(served: RunningEmulator) -> RunningEmulator:
-    return fresh(served)
 
 
 def load_notebook() -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,7 @@ from sources import (
     calls,
     deploy,
     fabctl,
-    fresh,
     items,
-    module_emulator,
     new_source,
     notebook,
     one_error_line,
@@ -28,17 +25,6 @@ from sources import (
 )
 
 STORE = "devstore.dfs.core.windows.net"
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    with module_emulator(tmp_path_factory.mktemp("emulator")) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emulator(served: RunningEmulator) -> RunningEmulator:
-    return fresh(served)
 
 
 FIND_REPLACE = f"""

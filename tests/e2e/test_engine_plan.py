@@ -3,10 +3,8 @@ no-op redeploy that writes and downloads nothing, drift found with `--refresh`, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from emulator_process import RunningEmulator
 from sources import (
     GET_DEFINITION,
@@ -16,9 +14,7 @@ from sources import (
     deploy,
     fabctl,
     fabctl_json,
-    fresh,
     items,
-    module_emulator,
     new_source,
     notebook,
     part,
@@ -33,17 +29,6 @@ from sources import (
 )
 
 ADDED = "print('one more line')"
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    with module_emulator(tmp_path_factory.mktemp("emulator")) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emulator(served: RunningEmulator) -> RunningEmulator:
-    return fresh(served)
 
 
 def test_plan_says_create_update_delete_and_no_op_with_reasons_and_diffs(

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from emulator_process import RunningEmulator, snapshot
 from sources import (
     SOURCE,
     calls,
     deploy,
     fabctl,
-    fresh,
     items,
-    module_emulator,
     new_source,
     notebook,
     one_error_line,
@@ -53,17 +49,6 @@ PARTS: dict[str, dict[str, str]] = {
     "Dataflow": {"mashup.pq": 'section Section1;\nshared Q = 1;\n', "queryMetadata.json": "{}\n"},
     "VariableLibrary": {"variables.json": '{"variables": []}\n'},
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    with module_emulator(tmp_path_factory.mktemp("emulator")) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emulator(served: RunningEmulator) -> RunningEmulator:
-    return fresh(served)
 
 
 def parts_of(item_type: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator_process import RunningEmulator, configure, snapshot
+from state_journal import journal
 
 WORKSPACE = "Busy (dev)"
 NOTEBOOKS = 5
@@ -61,21 +61,6 @@ def notebook_texts(emulator: RunningEmulator) -> dict[str, str]:
 
 def expected_texts(version: str) -> dict[str, str]:
     return {f"Job {n}": f"# Fabric notebook source\n\nprint('{version} job {n}')\n" for n in range(NOTEBOOKS)}
-
-
-def journal(cwd: Path) -> list[dict[str, Any]]:
-    """Every transaction's JSON body, read straight from the SQLite state store (as another process would)."""
-    path = cwd / ".fabctl" / "state.db"
-    if not path.exists():
-        return []
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as connection:
-            rows = connection.execute("SELECT body FROM transactions ORDER BY started_at, id").fetchall()
-    except sqlite3.OperationalError:  # the schema is still being created
-        return []
-    finally:
-        connection.close()
-    return [json.loads(body) for (body,) in rows]
 
 
 def wait_for_steps(cwd: Path, steps: int, timeout: float = 60) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from typing import Any
 
 import pytest
 from emulator_process import RunningEmulator, configure, snapshot
+from state_journal import journal
 
 COMMAND = [sys.executable, "-m", "fabctl.entrypoints.cli.main"]
 SEED = 20261123
@@ -70,20 +70,6 @@ def environment() -> dict[str, str]:
 
 def fabctl(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*COMMAND, *args], cwd=cwd, env=environment(), capture_output=True, text=True, timeout=120)
-
-
-def journal(cwd: Path) -> list[dict[str, Any]]:
-    path = cwd / ".fabctl" / "state.db"
-    if not path.exists():
-        return []
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    try:
-        rows = connection.execute("SELECT body FROM transactions ORDER BY started_at, id").fetchall()
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return []
-    finally:
-        connection.close()
-    return [json.loads(body) for (body,) in rows]
 
 
 def workspace(emulator: RunningEmulator, name: str) -> dict[str, Any]:

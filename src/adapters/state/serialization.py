@@ -151,7 +151,7 @@ def _image_from_dict(doc: Document, blobs: BlobStore | None) -> ItemImage:
     )
 
 
-def _step_to_dict(step: TransactionStep, blobs: BlobStore | None) -> Document:
+def step_to_dict(step: TransactionStep, blobs: BlobStore | None) -> Document:
     return {
         "number": step.number,
         "action": step.action.value,
@@ -176,8 +176,11 @@ def _step_from_dict(doc: Document, blobs: BlobStore | None) -> TransactionStep:
     )
 
 
-def transaction_to_dict(transaction: Transaction, blobs: BlobStore | None = None) -> Document:
-    """With `blobs`, before-image payloads go to the blob store (compressed, by content) instead."""
+def transaction_to_dict(
+    transaction: Transaction, blobs: BlobStore | None = None, *, with_steps: bool = True
+) -> Document:
+    """With `blobs`, before-image payloads go to the blob store (compressed, by content) instead.
+    Without `with_steps`, the journal's header only (a store that keeps steps apart adds them back)."""
     return {
         "id": transaction.id,
         "workspace_id": transaction.workspace_id,
@@ -185,7 +188,7 @@ def transaction_to_dict(transaction: Transaction, blobs: BlobStore | None = None
         "started_at": datetime_to_str(transaction.started_at),
         "source_dir": transaction.source_dir,
         "state": transaction.state.value,
-        "steps": [_step_to_dict(s, blobs) for s in transaction.steps],
+        **({"steps": [step_to_dict(s, blobs) for s in transaction.steps]} if with_steps else {}),
         "ended_at": _optional_datetime_to_str(transaction.ended_at),
         "reason": transaction.reason,
         "fabric_url": transaction.fabric_url,

@@ -15,7 +15,6 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from fabctl.adapters.state.serialization import (
     deployed_item_to_dict,
     promotion_from_dict,
     promotion_to_dict,
+    step_to_dict,
     transaction_from_dict,
     transaction_to_dict,
 )
@@ -54,12 +54,14 @@ from fabctl.adapters.state.sqlite_schema import (
     SELECT_RECENT,
     SELECT_SCHEMA_VERSION,
     SELECT_TRANSACTION,
+    SELECT_TRANSACTION_STEPS,
     SELECT_TRANSACTIONS,
     SELECT_WORKSPACE_TRANSACTIONS,
     UPSERT_DEPLOYED_ITEM,
     UPSERT_LEASE,
     UPSERT_PROMOTION,
     UPSERT_TRANSACTION,
+    UPSERT_TRANSACTION_STEP,
 )
 from fabctl.application.ports import Clock, DeployedItem, IdGenerator, Lease, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork
@@ -79,6 +81,9 @@ def _json(document: dict[str, Any]) -> str:
 
 
 # --- repositories -----------------------------------------------------------------------------
+
+
+StepMark = tuple[str, str, str | None]  # a journal step's outcome, error and item id
 
 
 class SqlitePromotionRepository:
@@ -110,7 +115,7 @@ class SqliteTransactionRepository:
     def __init__(self, uow: SqliteUnitOfWork) -> None:
         self._uow = uow
         self._blobs = BlobStore(save=self._save_blob, load=self._load_blob)
-        self._map = IdentityMap(uow, partial(transaction_from_dict, blobs=self._blobs))
+        self._map = IdentityMap(uow, self._decode)
 
     def _save_blob(self, key: str, data: bytes) -> None:
         self._uow.execute(INSERT_BLOB, (key, data))
@@ -122,6 +127,12 @@ class SqliteTransactionRepository:
     def add(self, transaction: Transaction) -> None:
         self.write(transaction)
         self._map.remember(transaction.id, transaction)
+
+    def _decode(self, doc: dict[str, Any]) -> Transaction:
+        if "steps" not in doc:  # journals written before steps had rows of their own keep them inline
+            rows = self._uow.query(SELECT_TRANSACTION_STEPS, (doc["id"],))
+            doc["steps"] = [json.loads(body) for (body,) in rows]
+        return transaction_from_dict(doc, self._blobs)
 
     def get(self, transaction_id: str) -> Transaction | None:
         rows = self._uow.query(SELECT_TRANSACTION, (transaction_id,))
@@ -135,9 +146,17 @@ class SqliteTransactionRepository:
         return [self._materialize(i, body) for i, body in rows]
 
     def write(self, tx: Transaction) -> None:
-        body = _json(transaction_to_dict(tx, self._blobs))
+        """The header, and the steps that changed since this process last stored them."""
+        body = _json(transaction_to_dict(tx, self._blobs, with_steps=False))
         params = (tx.id, tx.workspace_id, tx.state.value, _sortable(tx.started_at), body)
         self._uow.execute(UPSERT_TRANSACTION, params)
+        for step in tx.steps:
+            # A step changes only in outcome, error and id; its before-image is fixed when journaled.
+            mark = (step.outcome.value, step.error, step.item_id)
+            if self._uow.step_mark(tx.id, step.number) != mark:
+                step_body = _json(step_to_dict(step, self._blobs))
+                self._uow.execute(UPSERT_TRANSACTION_STEP, (tx.id, step.number, step_body))
+                self._uow.stage_step_mark(tx.id, step.number, mark)
 
     def _materialize(self, transaction_id: str, body: str) -> Transaction:
         return self._map.materialize(transaction_id, body)
@@ -253,9 +272,20 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         self.path = Path(path)
         self._connection: sqlite3.Connection | None = None
         self._schema_ready = False
+        # What this process has committed of each journal step, so a save skips unchanged steps;
+        # marks staged by a unit of work count only once it commits.
+        self._step_marks: dict[tuple[str, int], StepMark] = {}
+        self._staged_marks: dict[tuple[str, int], StepMark] = {}
         self._install_repositories()
 
     # -- used by the repositories ----------------------------------------------------------
+    def step_mark(self, transaction_id: str, number: int) -> StepMark | None:
+        key = (transaction_id, number)
+        return self._staged_marks.get(key, self._step_marks.get(key))
+
+    def stage_step_mark(self, transaction_id: str, number: int, mark: StepMark) -> None:
+        self._staged_marks[(transaction_id, number)] = mark
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         connection = self._open_connection()
         with self._errors("write"):
@@ -296,7 +326,9 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         try:
             with self._errors("commit"):
                 self._connection.execute("COMMIT")
+            self._step_marks.update(self._staged_marks)
         finally:
+            self._staged_marks.clear()
             self._close()
 
     def _rollback(self) -> None:
@@ -307,6 +339,7 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
                 if self._connection.in_transaction:
                     self._connection.execute("ROLLBACK")
         finally:
+            self._staged_marks.clear()
             self._close()
 
     # -- connections -----------------------------------------------------------------------

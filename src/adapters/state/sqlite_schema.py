@@ -69,6 +69,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             data   BLOB NOT NULL
         )""",
     ),
+    (
+        # A journal's steps, a row each: journaling a step writes that step, not the whole journal
+        # again (which made a deployment's saves grow with its size). Journals written before this
+        # keep their steps in the transaction's body until they are next saved.
+        """CREATE TABLE transaction_steps (
+            transaction_id TEXT NOT NULL,
+            number         INTEGER NOT NULL,
+            body           TEXT NOT NULL,
+            PRIMARY KEY (transaction_id, number)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -89,6 +100,10 @@ ON CONFLICT (id) DO UPDATE SET
     workspace_id = excluded.workspace_id, state = excluded.state,
     started_at = excluded.started_at, body = excluded.body"""
 SELECT_TRANSACTION = "SELECT body FROM transactions WHERE id = ?"
+UPSERT_TRANSACTION_STEP = """
+INSERT INTO transaction_steps (transaction_id, number, body) VALUES (?, ?, ?)
+ON CONFLICT (transaction_id, number) DO UPDATE SET body = excluded.body"""
+SELECT_TRANSACTION_STEPS = "SELECT body FROM transaction_steps WHERE transaction_id = ? ORDER BY number"
 SELECT_TRANSACTIONS = "SELECT id, body FROM transactions ORDER BY started_at, id"
 SELECT_WORKSPACE_TRANSACTIONS = "SELECT id, body FROM transactions WHERE workspace_id = ? ORDER BY started_at, id"
 

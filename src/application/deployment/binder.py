@@ -16,21 +16,24 @@ placeholder, like `$sqlendpoint`.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.application.ports import FabricGateway, RemoteItem, SparkPoolInfo
 from fabctl.domain.binding import BindingContext
 from fabctl.domain.errors import InvalidConfiguration
-from fabctl.domain.items import ItemKey
+from fabctl.domain.items import ItemKey, LogicalId
 from fabctl.domain.parameters import SparkPool, SparkPoolTarget
+from fabctl.domain.workspace import Workspace
 
 _SUPPORTED = (
     "$workspace.$id, $workspace.$name, $items.<Type>.<Name>.$id, $items.<Type>.<Name>.$sqlendpoint, "
     "$workspace.<name>.$id, $workspace.<name>.$items.<Type>.<Name>.$id"
 )
 _CROSS = ".$items."
+_LOGICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Fabric provisions a new lakehouse's SQL endpoint a while after creating it (seconds to minutes).
 SQL_ENDPOINT_WAIT_S = 300.0
 SQL_ENDPOINT_POLL_S = 2.0
@@ -54,11 +57,7 @@ def binding_context(
     known yet is an error instead of a placeholder, and a SQL endpoint still being provisioned is
     waited for (up to `SQL_ENDPOINT_WAIT_S`).
     """
-    ids_by_logical_id = {
-        item.logical_id.value: ids_by_key[item.key]
-        for item in inputs.source
-        if item.logical_id is not None and item.key in ids_by_key
-    }
+    ids_by_logical_id = _IdsByLogicalId(inputs.source, ids_by_key)
     resolver = _Resolver(inputs, workspace_id, workspace_name, ids_by_key, gateway, asked, final, sleep)
     return BindingContext(
         environment=inputs.environment.name,
@@ -69,6 +68,29 @@ def binding_context(
         resolve=resolver.resolve,
         resolve_pool=resolver.pool_id,
     )
+
+
+class _IdsByLogicalId(Mapping[str, str]):
+    """Lower-case logical id -> the target's id, looked up through the source, never copied: every
+    item in flight binds with one, and a copy per item would grow with the workspace."""
+
+    def __init__(self, source: Workspace, ids_by_key: Mapping[ItemKey, str]) -> None:
+        self._source = source
+        self._ids_by_key = ids_by_key
+
+    def __getitem__(self, logical_id: str) -> str:
+        item = self._source.by_logical_id(LogicalId(logical_id)) if _LOGICAL_ID.fullmatch(logical_id) else None
+        if item is None or item.key not in self._ids_by_key:
+            raise KeyError(logical_id)
+        return self._ids_by_key[item.key]
+
+    def __iter__(self) -> Iterator[str]:
+        for item in self._source:
+            if item.logical_id is not None and item.key in self._ids_by_key:
+                yield item.logical_id.value
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class _Resolver:

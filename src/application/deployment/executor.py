@@ -229,9 +229,10 @@ def _apply(run: _Run, change: PlannedChange, deps: Deps) -> None:
             detail = "depends on failed " + ", ".join(blocked)
             run.report(ItemOutcome(str(item.key), change.kind.value, "skipped", detail=detail))
             return  # not a new failure: the cause is already reported
-        ids_by_key = dict(run.ids_by_key)  # everything this item references is final by now
+    # Not a copy: what this item refers to is final by now, and a copy per item in flight would grow
+    # with the workspace (reads of a dict other workers add to are safe).
     context = binding_context(
-        inputs, view.workspace_id, run.result.workspace_name, ids_by_key, gateway=deps.gateway, final=True
+        inputs, view.workspace_id, run.result.workspace_name, run.ids_by_key, gateway=deps.gateway, final=True
     )
     try:
         desired = bind(item, inputs.rules, context)
