@@ -19,7 +19,7 @@ from fabctl.domain.items import ItemKey
 from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.plan import DeploymentPlan
 from fabctl.domain.promotion import PromotionRequest
-from fabctl.domain.transaction import Transaction
+from fabctl.domain.transaction import UNFINISHED_STATES, Transaction, TransactionState
 from fabctl.domain.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -174,9 +174,26 @@ class PromotionRepository(Protocol):
     def list(self) -> list[PromotionRequest]: ...
 
 
+@dataclass(frozen=True)
+class JournalSummary:
+    """A transaction without its steps: where it stands and where it came from, cheap to list."""
+
+    id: str
+    state: TransactionState
+    source_dir: str
+
+    @property
+    def unfinished(self) -> bool:
+        return self.state in UNFINISHED_STATES
+
+
 class TransactionRepository(Protocol):
     def add(self, transaction: Transaction) -> None: ...
     def get(self, transaction_id: str) -> Transaction | None: ...
+    def summaries(self, workspace_id: str) -> list[JournalSummary]:
+        """The workspace's transactions, oldest first, without reading their steps."""
+        ...
+
     def list(self, workspace_id: str | None = None) -> list[Transaction]: ...
 
 

@@ -214,6 +214,23 @@ class StateStoreContract:
         assert in_ws1 == ["tx-z", "tx-a", "tx-c"]
         assert in_ws3 == []
 
+    def test_summaries_list_a_workspaces_transactions_as_list_does_without_their_steps(
+        self, uow: TrackingUnitOfWork
+    ) -> None:
+        earlier = NOW - timedelta(hours=1)
+        with uow:
+            uow.transactions.add(new_transaction("tx-c", "ws-1", NOW))
+            uow.transactions.add(new_transaction("tx-b", "ws-2", NOW))
+            uow.transactions.add(new_transaction("tx-z", "ws-1", earlier))
+            uow.commit()
+        with uow:
+            summaries = uow.transactions.summaries("ws-1")
+            listed = uow.transactions.list("ws-1")
+        assert [(s.id, s.state, s.source_dir, s.unfinished) for s in summaries] == [
+            (t.id, t.state, t.source_dir, t.unfinished) for t in listed
+        ]
+        assert [s.id for s in summaries] == ["tx-z", "tx-c"]
+
     def test_transactions_starting_in_other_time_zones_are_ordered_by_instant(self, uow: TrackingUnitOfWork) -> None:
         # 13:30+02:00 is 11:30 UTC, before 12:00 UTC, although "13:30" sorts after "12:00".
         plus_two = datetime(2026, 3, 1, 13, 30, tzinfo=timezone(timedelta(hours=2)))

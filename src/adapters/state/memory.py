@@ -21,6 +21,7 @@ from fabctl.adapters.state.serialization import (
     datetime_to_str,
     deployed_item_from_dict,
     deployed_item_to_dict,
+    journal_summary_from_dict,
     outbox_message_from_dict,
     outbox_message_to_dict,
     promotion_from_dict,
@@ -28,7 +29,7 @@ from fabctl.adapters.state.serialization import (
     transaction_from_dict,
     transaction_to_dict,
 )
-from fabctl.application.ports import Clock, DeployedItem, IdGenerator, Lease, OutboxMessage
+from fabctl.application.ports import Clock, DeployedItem, IdGenerator, JournalSummary, Lease, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.items import ItemKey
@@ -105,6 +106,14 @@ class InMemoryTransactionRepository:
     def get(self, transaction_id: str) -> Transaction | None:
         text = self._uow.tables().transactions.get(transaction_id)
         return None if text is None else self._materialize(transaction_id, text)
+
+    def summaries(self, workspace_id: str) -> list[JournalSummary]:
+        docs = [json.loads(t) for t in self._uow.tables().transactions.values()]
+        mine = sorted(
+            (d for d in docs if d["workspace_id"] == workspace_id),
+            key=lambda d: (datetime_from_str(d["started_at"]), d["id"]),
+        )
+        return [journal_summary_from_dict(d) for d in mine]
 
     def list(self, workspace_id: str | None = None) -> list[Transaction]:
         found = [self._materialize(i, t) for i, t in self._uow.tables().transactions.items()]

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from fabctl.adapters.state.blobs import BlobStore
-from fabctl.application.ports import DeployedItem, OutboxMessage
+from fabctl.application.ports import DeployedItem, JournalSummary, OutboxMessage
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import (
@@ -196,6 +196,11 @@ def transaction_to_dict(
         "scope": list(transaction.scope),
         "deletes": list(transaction.deletes),
     }
+
+
+def journal_summary_from_dict(doc: Document) -> JournalSummary:
+    """The summary of a stored transaction, from its header (its steps are not read)."""
+    return JournalSummary(doc["id"], TransactionState(doc["state"]), doc["source_dir"])
 
 
 def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Transaction:

@@ -26,6 +26,7 @@ from fabctl.adapters.state.serialization import (
     datetime_to_str,
     deployed_item_from_dict,
     deployed_item_to_dict,
+    journal_summary_from_dict,
     promotion_from_dict,
     promotion_to_dict,
     step_to_dict,
@@ -63,7 +64,7 @@ from fabctl.adapters.state.sqlite_schema import (
     UPSERT_TRANSACTION,
     UPSERT_TRANSACTION_STEP,
 )
-from fabctl.application.ports import Clock, DeployedItem, IdGenerator, Lease, OutboxMessage
+from fabctl.application.ports import Clock, DeployedItem, IdGenerator, JournalSummary, Lease, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.items import ItemKey
@@ -137,6 +138,10 @@ class SqliteTransactionRepository:
     def get(self, transaction_id: str) -> Transaction | None:
         rows = self._uow.query(SELECT_TRANSACTION, (transaction_id,))
         return self._materialize(transaction_id, rows[0][0]) if rows else None
+
+    def summaries(self, workspace_id: str) -> list[JournalSummary]:
+        rows = self._uow.query(SELECT_WORKSPACE_TRANSACTIONS, (workspace_id,))
+        return [journal_summary_from_dict(json.loads(body)) for _, body in rows]
 
     def list(self, workspace_id: str | None = None) -> list[Transaction]:
         if workspace_id is None:

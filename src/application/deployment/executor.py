@@ -30,7 +30,7 @@ from fabctl.application.ports import (
     UnitOfWork,
     WorkspaceInfo,
 )
-from fabctl.domain.binding import bind
+from fabctl.domain.binding import BindingContext, bind
 from fabctl.domain.commands import DEFAULT_WORKERS
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import DomainError, InvalidConfiguration
@@ -65,6 +65,7 @@ class _Run:
     # gateway calls in parallel, never the bookkeeping. The journal is saved by group commit.
     lock: threading.Lock
     journal: JournalWriter
+    binding: BindingContext  # binds content about to be written (never with a placeholder)
     on_progress: Callable[[ItemOutcome], None] | None = None
     records: list[DeployedItem] = field(default_factory=list)
     reserved: frozenset[ItemKey] = frozenset()  # created empty first, their definition sent after
@@ -113,7 +114,11 @@ def execute(
     result = DeploymentResult(tx.id, env.name, workspace.id, workspace.name, plan)
     lock = threading.Lock()
     journal = JournalWriter(lambda: _save(run, deps), lock)
-    run = _Run(prepared, tx, result, {k: i.id for k, i in view.items.items()}, lock, journal, on_progress)
+    ids = {k: i.id for k, i in view.items.items()}
+    # One context for every item: it reads the ids as workers add them (what an item refers to is
+    # final before it is bound), and asks Fabric once per pool list, endpoint or other workspace.
+    binding = binding_context(prepared.inputs, workspace.id, workspace.name, ids, gateway=deps.gateway, final=True)
+    run = _Run(prepared, tx, result, ids, lock, journal, binding, on_progress)
 
     with deps.telemetry.span("fabctl.deploy", environment=env.name, transaction=tx.id):
         run.ok = _create_folders(run, deps, max_workers)
@@ -217,7 +222,7 @@ def _reserve(run: _Run, item: Item, deps: Deps) -> None:
 
 def _apply(run: _Run, change: PlannedChange, deps: Deps) -> None:
     """Deploy one item; runs on a worker thread, so every shared write takes `run.lock`."""
-    inputs, view = run.prepared.inputs, run.prepared.view
+    inputs = run.prepared.inputs
     item = inputs.source.get(change.key)
     assert item is not None
     with run.lock:
@@ -229,13 +234,8 @@ def _apply(run: _Run, change: PlannedChange, deps: Deps) -> None:
             detail = "depends on failed " + ", ".join(blocked)
             run.report(ItemOutcome(str(item.key), change.kind.value, "skipped", detail=detail))
             return  # not a new failure: the cause is already reported
-    # Not a copy: what this item refers to is final by now, and a copy per item in flight would grow
-    # with the workspace (reads of a dict other workers add to are safe).
-    context = binding_context(
-        inputs, view.workspace_id, run.result.workspace_name, run.ids_by_key, gateway=deps.gateway, final=True
-    )
     try:
-        desired = bind(item, inputs.rules, context)
+        desired = bind(item, inputs.rules, run.binding)
     except DomainError as e:  # say, a SQL endpoint that was never provisioned: nothing written yet
         with run.lock:
             run.ok = False

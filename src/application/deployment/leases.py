@@ -52,7 +52,7 @@ def claim_workspace(uow: UnitOfWork, tx: Transaction, clock: Clock, planned_afte
             subject=f"workspace {workspace}",
             field="lease",
         )
-    history = [t for t in uow.transactions.list(workspace) if t.id != tx.id]
+    history = [t for t in uow.transactions.summaries(workspace) if t.id != tx.id]
     unfinished = [t for t in history if t.unfinished]
     if unfinished:
         stuck = unfinished[-1]

@@ -38,7 +38,7 @@ def deployed_elsewhere(uow: UnitOfWork, workspace_id: str, source_dir: str) -> f
     """Keys fabctl last deployed into the workspace from another source folder: never orphans here."""
     with uow:
         records = uow.deployments.for_workspace(workspace_id)
-        sources = {tx.id: tx.source_dir for tx in uow.transactions.list(workspace_id)}
+        sources = {tx.id: tx.source_dir for tx in uow.transactions.summaries(workspace_id)}
     here = os.path.normpath(source_dir)
     return frozenset(k for k, r in records.items() if os.path.normpath(sources.get(r.transaction_id, here)) != here)
 
@@ -57,7 +57,7 @@ def prepare_deployment(
     view = TargetView.load(gateway, workspace)
     with uow:
         owned = uow.deployments.for_workspace(workspace.id) if workspace else {}
-        history = uow.transactions.list(workspace.id) if workspace else []
+        history = uow.transactions.summaries(workspace.id) if workspace else []
     # Only orphan detection needs to know where a record came from (reading journals costs time).
     elsewhere = deployed_elsewhere(uow, workspace.id, inputs.source_dir) if workspace and delete_orphans else None
     prepared = prepare(
