@@ -13,11 +13,10 @@ emulator tenant (POST /_emulator/reset):
   (c) fabric-cicd first publish   publish_all_items into a new workspace on the emulator's capacity
   (d) fabric-cicd redeploy        publish_all_items again, nothing changed
 
-and, for the memory check, (a) and (c) again on two smaller workspaces: --memory-items items (default 50), and
-the same items with every definition --memory-scale times bigger (default 4; generate_workspace.py --scale).
-Peak RSS is then compared across definition size alone (same items, bigger definitions) and across item count
-alone (--memory-items vs --items, same definition sizes), each against the growth of the largest definition and
-of the total definition bytes. `--memory-only` runs just that: (a) and (c) on the three workspaces, nothing else.
+and, for the memory check (benchmarks/memory_check.py), (a) again on three variants of the workspace: every
+definition --memory-scale times bigger, the items --memory-copies times over (renamed), and both; fabctl only
+(fabric-cicd takes minutes per run, and the target is fabctl's own growth). `--memory-only` runs just the
+check: fabctl's first deploy of the workspace and of its variants, nothing else.
 
 Every tool runs in its own subprocess. Wall time is measured around the subprocess; API calls come from the
 emulator's request log (GET /_emulator/requests, diffed around the run; the admin surface is not counted):
@@ -58,6 +57,8 @@ sys.path.insert(0, str(REPOSITORY / "tests" / "support"))
 
 from emulator_process import RunningEmulator, requests_log, reset, running_emulator  # noqa: E402
 from generate_workspace import GeneratedWorkspace, generate  # noqa: E402
+from memory_check import MemoryCase, Variant, measure, variants  # noqa: E402
+from memory_check import report as memory_report  # noqa: E402
 
 FABCTL = [sys.executable, "-m", "fabctl.entrypoints.cli.main"]
 FABRIC_CICD_CHILD = HERE / "fabric_cicd_child.py"
@@ -291,35 +292,6 @@ def benchmark_pair(
     return runs
 
 
-@dataclass(frozen=True)
-class MemoryCase:
-    """One workspace of the memory check and the first deploy of each tool on it."""
-
-    name: str
-    workspace: GeneratedWorkspace
-    scale: int
-    fabctl: Run
-    fabric_cicd: Run
-
-
-def memory_runs(
-    emulator: RunningEmulator, workspace: GeneratedWorkspace, scale: int, workdir: Path, timeout: float
-) -> tuple[Run, Run]:
-    """A first deploy of each tool, each in a fresh tenant and its own working directory."""
-    n, tag = len(workspace.items), f"N={len(workspace.items)}, x{scale}"
-    reset(emulator)
-    fabctl = fabctl_deploy(
-        f"fabctl first deploy ({tag})", emulator, workspace.root, workdir / f"mem-fabctl-{n}-x{scale}", timeout
-    )
-    reset(emulator)
-    workspace_id = workspace_on_capacity(emulator, f"Benchmark fabric-cicd {n} x{scale}")
-    cicd_dir = workdir / f"mem-fabric-cicd-{n}-x{scale}"
-    cicd = fabric_cicd_publish(
-        f"fabric-cicd first publish ({tag})", emulator, workspace, workspace_id, cicd_dir, timeout
-    )
-    return fabctl, cicd
-
-
 def ratio(numerator: float, denominator: float) -> str:
     return f"{numerator / denominator:.1f}x" if denominator else "inf"
 
@@ -342,8 +314,7 @@ def report(
     header = f"{'run':<36} {columns}  result"
     print(header)
     print("-" * len(header))
-    memory_only = [r for case in memory for r in (case.fabctl, case.fabric_cicd) if r not in runs]
-    for run in [*runs, *memory_only]:
+    for run in runs:
         c = run.calls
         figures = (
             f"{run.seconds:>8.1f} {c.total:>6} {c.reads:>6} {c.writes:>6} {c.polls:>6} {run.peak_rss_kib / kib:>13.1f}"
@@ -352,7 +323,8 @@ def report(
     print()
     by_kind = {run.label.split(" (N=")[0]: run for run in runs}
     if "fabctl no-op redeploy" not in by_kind:  # --memory-only: first deploys only, no ratios to show
-        memory_report(memory)
+        if memory:
+            memory_report(memory)
         return
     fabctl_first, fabctl_noop = by_kind["fabctl first deploy"], by_kind["fabctl no-op redeploy"]
     cicd_first, cicd_again = by_kind["fabric-cicd first publish"], by_kind["fabric-cicd redeploy"]
@@ -386,57 +358,6 @@ def report(
         memory_report(memory)
 
 
-def memory_report(cases: list[MemoryCase]) -> None:
-    """Peak RSS growth when only definition size changes, and when only item count changes."""
-    if len(cases) < 3:
-        return
-    kib = 1024
-    base, scaled, more = cases
-    print("memory check: peak RSS of a first deploy, changing one thing at a time")
-    sizes = f"{'items':>5} {'scale':>5} {'total KiB':>9} {'largest KiB':>11}"
-    print(f"  {'workspace':<22} {sizes} {'fabctl MiB':>10} {'fabric-cicd MiB':>15}")
-    for case in cases:
-        ws = case.workspace
-        print(
-            f"  {case.name:<22} {len(ws.items):>5} {'x' + str(case.scale):>5} {ws.total_definition_bytes / kib:>9.0f} "
-            f"{ws.largest_definition_bytes / kib:>11.0f} {case.fabctl.peak_rss_kib / kib:>10.1f} "
-            f"{case.fabric_cicd.peak_rss_kib / kib:>15.1f}"
-        )
-    b, s = base.workspace, scaled.workspace
-    largest_growth = s.largest_definition_bytes - b.largest_definition_bytes
-    total_growth = s.total_definition_bytes - b.total_definition_bytes
-    print(
-        f"  definition size x{scaled.scale}, same {len(b.items)} items: largest definition "
-        f"{largest_growth / kib:+.0f} KiB, total {total_growth / kib:+.0f} KiB"
-    )
-    for tool, little, big in (
-        ("fabctl", base.fabctl, scaled.fabctl),
-        ("fabric-cicd", base.fabric_cicd, scaled.fabric_cicd),
-    ):
-        growth = (big.peak_rss_kib - little.peak_rss_kib) * kib
-        print(
-            f"    {tool:<12} peak RSS {growth / kib / kib:+.1f} MiB = {growth / max(largest_growth, 1):.1f}x "
-            f"the growth of the largest definition, {growth / max(total_growth, 1):.1f}x the growth of the total"
-        )
-    m = more.workspace
-    added = m.total_definition_bytes - b.total_definition_bytes
-    largest = max(b.largest_definition_bytes, m.largest_definition_bytes)
-    print(
-        f"  item count {len(b.items)} -> {len(m.items)}, same scale (generated independently): largest definition "
-        f"{b.largest_definition_bytes / kib:.0f} -> {m.largest_definition_bytes / kib:.0f} KiB, "
-        f"total {added / kib:+.0f} KiB"
-    )
-    for tool, little, big in (
-        ("fabctl", base.fabctl, more.fabctl),
-        ("fabric-cicd", base.fabric_cicd, more.fabric_cicd),
-    ):
-        growth = (big.peak_rss_kib - little.peak_rss_kib) * kib
-        print(
-            f"    {tool:<12} peak RSS {growth / kib / kib:+.1f} MiB = {growth / largest:.1f}x the largest definition "
-            f"({largest / kib:.0f} KiB), {growth / max(added, 1):.1f}x the added definition bytes"
-        )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="fabctl vs fabric-cicd 1.4.0 against the Fabric emulator.")
     parser.add_argument("--items", type=int, default=200, help="items in the generated workspace [200]")
@@ -446,15 +367,15 @@ def main(argv: list[str] | None = None) -> int:
         "--sql-endpoint-ms", type=int, default=1000, help="how long a new Lakehouse's SQL endpoint provisions [1000]"
     )
     parser.add_argument(
-        "--memory-items", type=int, default=50, help="size of the memory-check workspace; 0 skips the check [50]"
+        "--memory-scale", type=int, default=4, help="definition size factor of the memory check's variants [4]"
     )
     parser.add_argument(
-        "--memory-scale", type=int, default=4, help="definition size factor of the memory check's bigger workspace [4]"
+        "--memory-copies", type=int, default=4, help="item count factor of the memory check's variants; 0 skips it [4]"
     )
     parser.add_argument(
         "--memory-only",
         action="store_true",
-        help="run only the memory check: first deploys of both tools, no redeploys and no speed ratios",
+        help="run only the memory check: fabctl first deploys, no fabric-cicd, no redeploys and no speed ratios",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated workspace [1]")
     parser.add_argument("--timeout", type=float, default=900, help="seconds before one tool run is killed [900]")
@@ -474,23 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         main_ws = generate(workdir / f"source-{args.items}", args.items, args.seed)
-        if args.memory_only and not args.memory_items:
-            raise SystemExit("--memory-only needs --memory-items above 0")
-        small_ws = (
-            generate(workdir / f"source-{args.memory_items}", args.memory_items, args.seed)
-            if args.memory_items
-            else None
-        )
-        # The same items as small_ws (same seed and count), only every definition bigger.
-        scaled_ws = (
-            generate(
-                workdir / f"source-{args.memory_items}-x{args.memory_scale}",
-                args.memory_items,
-                args.seed,
-                scale=args.memory_scale,
-            )
-            if small_ws
-            else None
+        if args.memory_only and not args.memory_copies:
+            raise SystemExit("--memory-only needs --memory-copies above 0")
+        checked = (
+            variants(workdir, main_ws, args.items, args.seed, args.memory_scale, args.memory_copies)
+            if args.memory_copies
+            else []
         )
         emulator_args = (
             "--latency-ms",
@@ -502,27 +412,28 @@ def main(argv: list[str] | None = None) -> int:
         )
         with running_emulator(*emulator_args, tmp_path=workdir) as emulator:
             progress(f"emulator at {emulator.url} ({' '.join(emulator_args)})")
-            runs = benchmark_pair(
-                emulator,
-                main_ws,
-                workdir,
-                args.timeout,
-                redeploy=not args.memory_only,
-                stateless=args.stateless_noop and not args.memory_only,
-            )
-            memory: list[MemoryCase] = []
-            if small_ws and scaled_ws:
-                cicd_first = next(r for r in runs if r.label.startswith("fabric-cicd first publish"))
-                memory = [
-                    MemoryCase("base", small_ws, 1, *memory_runs(emulator, small_ws, 1, workdir, args.timeout)),
-                    MemoryCase(
-                        f"definitions x{args.memory_scale}",
-                        scaled_ws,
-                        args.memory_scale,
-                        *memory_runs(emulator, scaled_ws, args.memory_scale, workdir, args.timeout),
-                    ),
-                    MemoryCase(f"items x{len(main_ws.items) / len(small_ws.items):g}", main_ws, 1, runs[0], cicd_first),
-                ]
+            runs = []
+            if not args.memory_only:
+                runs = benchmark_pair(
+                    emulator, main_ws, workdir, args.timeout, redeploy=True, stateless=args.stateless_noop
+                )
+
+            def first_deploy_peak(variant: Variant) -> int:
+                if variant.workspace is main_ws and runs:
+                    return runs[0].peak_rss_kib  # (a) above
+                reset(emulator)
+                n, tag = len(variant.workspace.items), f"x{variant.scale}, copies {variant.copies}"
+                run = fabctl_deploy(
+                    f"fabctl first deploy (N={n}, {tag})",
+                    emulator,
+                    variant.workspace.root,
+                    workdir / f"memory-fabctl-{n}-x{variant.scale}-copies{variant.copies}",
+                    args.timeout,
+                )
+                runs.append(run)
+                return run.peak_rss_kib
+
+            memory: list[MemoryCase] = measure(checked, first_deploy_peak)
         report(args, main_ws, runs, memory)
         progress(f"done in {time.perf_counter() - started:.0f} s")
     finally:

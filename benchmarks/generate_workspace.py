@@ -123,20 +123,26 @@ class GeneratedWorkspace:
 
 
 def generate(
-    out_dir: Path, items: int = 200, seed: int = 1, workspace_name: str = DEFAULT_WORKSPACE_NAME, scale: int = 1
+    out_dir: Path,
+    items: int = 200,
+    seed: int = 1,
+    workspace_name: str = DEFAULT_WORKSPACE_NAME,
+    scale: int = 1,
+    copies: int = 1,
 ) -> GeneratedWorkspace:
-    """Write a workspace of `items` items into `out_dir` (which must be empty or absent)."""
+    """Write a workspace of `items` items (`copies` times over) into `out_dir` (which must be empty or absent)."""
     if items < len(MIX):
         raise ValueError(f"--items must be at least {len(MIX)} (one of each type)")
     if scale < 1:
         raise ValueError("--scale must be at least 1")
+    if copies < 1:
+        raise ValueError("--copies must be at least 1")
     out_dir.mkdir(parents=True, exist_ok=True)
     if any(out_dir.iterdir()):
         raise ValueError(f"{out_dir} is not empty")
-    rng = random.Random(seed)
     counts = _counts(items)
-    generator = _Generator(rng, scale)
-    built = generator.build(counts)
+    built = _Generator(random.Random(seed), scale).build(counts)
+    built += [item for copy in range(2, copies + 1) for item in _renamed(built, copy)]
     for item in built:
         _write(out_dir / item.directory / ".platform", _platform(item))
         for relative, text in item.files.items():
@@ -150,6 +156,29 @@ def _counts(items: int) -> dict[str, int]:
     counts = {item_type: max(1, round(items * share)) for item_type, share in MIX}
     counts["Notebook"] += items - sum(counts.values())
     return counts
+
+
+def _renamed(items: list[Item], copy: int) -> list[Item]:
+    """The same items under new names and logical ids, so that a workspace can hold both.
+
+    Every reference follows: logical ids in the files are replaced, and a report's `byPath` names the renamed
+    model. Definitions keep their size to the byte (a prefix per name aside), which is what makes copies the
+    way to vary the item count alone. The prefix (lower case: after every original name) keeps the copies
+    of an item apart in the deployment order, as unrelated items would be, instead of side by side.
+    """
+    prefix = f"c{copy}_"
+    ids = {item.logical_id: str(uuid.uuid5(uuid.NAMESPACE_URL, f"copy{copy}/{item.logical_id}")) for item in items}
+    models = {f"/{item.name}.SemanticModel": f"/{prefix}{item.name}.SemanticModel" for item in items}
+    renamed = []
+    for item in items:
+        files = {}
+        for relative, text in item.files.items():
+            for old, new in [*ids.items(), *(models.items() if item.type == "Report" else ())]:
+                text = text.replace(old, new)
+            files[relative] = text
+        references = [ids.get(reference, reference) for reference in item.references]
+        renamed.append(Item(item.type, prefix + item.name, ids[item.logical_id], item.folder, files, references))
+    return renamed
 
 
 class _Generator:
@@ -479,9 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workspace-name", default=DEFAULT_WORKSPACE_NAME)
     parser.add_argument("--scale", type=int, default=1, help="multiply the bulk of every definition by this [1]")
+    parser.add_argument("--copies", type=int, default=1, help="write the items this many times, renamed [1]")
     args = parser.parse_args(argv)
     try:
-        workspace = generate(args.out_dir, args.items, args.seed, args.workspace_name, args.scale)
+        workspace = generate(args.out_dir, args.items, args.seed, args.workspace_name, args.scale, args.copies)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -32,7 +32,14 @@ CONFIG = f'environments:\n  dev:\n    workspace: "{DEV_WORKSPACE}"\n'
 # request synchronously: a long-running operation's Retry-After is a whole second, which the client
 # honours, and would make each deploy take seconds. Tests that need operations turn them on live.
 EMULATOR_ARGS = ("--lro-ms", "20", "--sql-endpoint-ms", "0", "--latency-ms", "0", "--lro-share", "0")
-DEFAULT_KNOBS: dict[str, Any] = {"fault_rate": 0.0, "lro_share": 0.0, "latency_ms": 0, "throttle_rpm": 0, "seed": 0}
+DEFAULT_KNOBS: dict[str, Any] = {
+    "fault_rate": 0.0,
+    "lro_share": 0.0,
+    "latency_ms": 0,
+    "throttle_rpm": 0,
+    "throttle_window_s": 60.0,
+    "seed": 0,
+}
 
 
 @contextmanager

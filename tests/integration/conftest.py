@@ -17,6 +17,7 @@ DEFAULT_KNOBS = {
     "fault_rate": 0.0,
     "fault_kinds": ["500", "reset", "token-expired", "failed-operation"],
     "throttle_rpm": 0,
+    "throttle_window_s": 60.0,
     "latency_ms": 0,
     "lro_ms": 1000,
     "lro_share": 1.0,

@@ -688,3 +688,17 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_path, key_path
+
+
+def test_the_throttling_window_can_be_shortened_and_retry_after_follows_it(fresh_emulator: RunningEmulator) -> None:
+    configure(fresh_emulator, throttle_rpm=1, throttle_window_s=2)
+    with client(fresh_emulator, "a-token") as caller:
+        admitted = caller.get("/v1/capacities")
+        blocked = caller.get("/v1/capacities")
+        time.sleep(int(blocked.headers["Retry-After"]))
+        after_the_wait = caller.get("/v1/capacities")
+
+    assert (admitted.status_code, blocked.status_code, after_the_wait.status_code) == (200, 429, 200)
+    # The window is 2 s, so the wait it asks for is at most 2 s (whole seconds, at least 1).
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 2
+    assert requests_log(fresh_emulator)["earlyRetries"] == 0

@@ -19,7 +19,6 @@ Errors name the file as a path joined to `source_dir` as the caller gave it, plu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +150,7 @@ class _FolderWalk:
                     entry.open("rb").close()
                 except OSError as e:
                     raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=shown) from e
-                parts.append(DefinitionPart(entry.relative_to(item_dir).as_posix(), _file_loader(entry, shown)))
+                parts.append(DefinitionPart(entry.relative_to(item_dir).as_posix(), _FileLoader(str(entry), shown)))
 
     def platform(self, path: Path) -> PlatformFile:
         shown = self.shown(path)
@@ -175,20 +174,29 @@ class _FolderWalk:
         return platform
 
 
-def _file_loader(path: Path, shown: str) -> Callable[[], bytes]:
-    """Reads the file each time it is called; failures name the file as the user gave it."""
+class _FileLoader:
+    """Reads the file each time it is called; failures name the file as the user gave it.
 
-    def load() -> bytes:
+    One per part of every item, kept for the whole run: plain strings, not `Path` objects (several
+    times bigger), so that what a deployment holds per item stays small (docs/benchmarks.md).
+    """
+
+    __slots__ = ("path", "shown")
+
+    def __init__(self, path: str, shown: str) -> None:
+        self.path = path
+        self.shown = shown
+
+    def __call__(self) -> bytes:
         try:
-            return path.read_bytes()
+            with open(self.path, "rb") as file:
+                return file.read()
         except FileNotFoundError as e:
             raise InvalidSource(
-                "no longer exists: it was removed after the source folder was read", subject=shown
+                "no longer exists: it was removed after the source folder was read", subject=self.shown
             ) from e
         except OSError as e:
-            raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=shown) from e
-
-    return load
+            raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=self.shown) from e
 
 
 def _subdirectories(directory: Path) -> list[Path]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,9 +15,14 @@ class RecordedSpan:
     error: str = ""
 
 
+# Only the latest spans are kept: the CLI runs on this adapter, and a list of every span grew with every
+# item deployed (a deployment opens several spans per item), for nobody to read.
+KEPT_SPANS = 256
+
+
 @dataclass
 class InMemoryTelemetry:
-    spans: list[RecordedSpan] = field(default_factory=list)
+    spans: deque[RecordedSpan] = field(default_factory=lambda: deque(maxlen=KEPT_SPANS))
     counters: Counter[str] = field(default_factory=Counter)
 
     @contextmanager

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from fabctl.application.deployment.executor import Deps, execute
+from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
 from fabctl.application.deployment.planner import PreparedDeployment, prepare
 from fabctl.application.deployment.results import DeploymentResult
+from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.selection import Selection, environment_scope, select_items
 from fabctl.application.deployment.target import TargetView, find_workspace
 from fabctl.application.ports import (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from fabctl.application.deployment.executor import Deps, execute
+from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import CONFIG_FILE, load_inputs
+from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.target import find_workspace
 from fabctl.application.handlers.deployment import prepare_deployment
 from fabctl.application.ports import Clock, FabricGateway, IdGenerator, SourceReader, Telemetry, UnitOfWork

@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fabctl.application.deployment.executor import Deps, execute
+from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
 from fabctl.application.deployment.leases import renew_lease
 from fabctl.application.deployment.planner import changed_parts
 from fabctl.application.deployment.results import DeploymentResult
 from fabctl.application.deployment.rollback import roll_back
+from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.handlers.deployment import prepare_deployment, select

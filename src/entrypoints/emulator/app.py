@@ -80,7 +80,7 @@ class EmulatorApp:
     def _api(self, request: Request, request_id: str) -> Response | None:
         options = self.options
         principal = principal_of(request.header("Authorization"))
-        verdict = self.throttle.check(principal, options.throttle_rpm)
+        verdict = self.throttle.check(principal, options.throttle_rpm, options.throttle_window_s)
         found = self._router.find(request.method, request.path)
         route_key = f"{request.method} {found[0].template if found else '(no route)'}"
         if options.latency_ms:

@@ -75,8 +75,15 @@ def emulator() -> None:
     type=click.IntRange(min=0),
     default=DEFAULTS.throttle_rpm,
     show_default=True,
-    help="Requests per principal (the token's oid/sub claim) in any 60 s window before "
-    "429 RequestBlocked with Retry-After; 0 = never throttle.",
+    help="Requests per principal (the token's oid/sub claim) in any --throttle-window-s "
+    "window before 429 RequestBlocked with Retry-After; 0 = never throttle.",
+)
+@click.option(
+    "--throttle-window-s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULTS.throttle_window_s,
+    show_default=True,
+    help="Length of the sliding throttling window, in seconds (Fabric's is a minute).",
 )
 @click.option(
     "--fault-rate",
@@ -152,6 +159,7 @@ def serve(
     tls_key: Path | None,
     page_size: int,
     throttle_rpm: int,
+    throttle_window_s: float,
     fault_rate: float,
     fault_kinds: tuple[str, ...],
     seed: int,
@@ -169,7 +177,7 @@ def serve(
     updateDefinition, move), folders, lakehouses/{id}, capacities, operations/{id}[/result].
     Admin (no auth, faults or latency): POST /_emulator/reset, GET /_emulator/snapshot[?ids=false],
     GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds,
-    throttle_rpm, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status live).
+    throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status live).
     Tokens are not verified; they only tell principals apart.
     """
     from fabctl.entrypoints.emulator.server import serve as run
@@ -177,8 +185,9 @@ def serve(
     try:
         options = EmulatorOptions(
             host=host, port=port, state_dir=state_dir, tls_cert=tls_cert, tls_key=tls_key,
-            page_size=page_size, throttle_rpm=throttle_rpm, fault_rate=fault_rate, fault_kinds=fault_kinds,
-            seed=seed, latency_ms=latency_ms, lro_ms=lro_ms, lro_share=lro_share,
+            page_size=page_size, throttle_rpm=throttle_rpm, throttle_window_s=throttle_window_s,
+            fault_rate=fault_rate, fault_kinds=fault_kinds, seed=seed, latency_ms=latency_ms, lro_ms=lro_ms,
+            lro_share=lro_share,
             name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
             sql_endpoint_ms=sql_endpoint_ms,
         )  # fmt: skip

@@ -52,7 +52,7 @@ class Verdict:
 
 
 class Throttle:
-    """A sliding 60 s window of admitted requests per principal.
+    """A sliding window (60 s unless told otherwise) of admitted requests per principal.
 
     Refused requests do not count towards the window: a client that retries too early is refused
     again, but never pushes its own unblocking further away.
@@ -64,19 +64,19 @@ class Throttle:
         self._admitted: defaultdict[str, deque[float]] = defaultdict(deque)
         self._blocked_until: dict[str, float] = {}
 
-    def check(self, principal: str, limit: int) -> Verdict:
+    def check(self, principal: str, limit: int, window_s: float = WINDOW_SECONDS) -> Verdict:
         now = self._clock()
         with self._lock:
             early = now < self._blocked_until.get(principal, -math.inf)
             if limit <= 0:
                 return Verdict(None, early)
             window = self._admitted[principal]
-            while window and window[0] <= now - WINDOW_SECONDS:
+            while window and window[0] <= now - window_s:
                 window.popleft()
             if len(window) < limit:
                 window.append(now)
                 return Verdict(None, early)
-            wait = max(1, math.ceil(window[0] + WINDOW_SECONDS - now))
+            wait = max(1, math.ceil(window[0] + window_s - now))
             self._blocked_until[principal] = now + wait
             return Verdict(wait, early)
 

@@ -20,6 +20,7 @@ RUNTIME_KNOBS = frozenset(
         "fault_rate",
         "fault_kinds",
         "throttle_rpm",
+        "throttle_window_s",
         "latency_ms",
         "lro_ms",
         "lro_share",
@@ -51,6 +52,7 @@ class EmulatorOptions:
     tls_key: Path | None = None
     page_size: int = 0
     throttle_rpm: int = 0
+    throttle_window_s: float = 60.0  # Fabric's window is a minute; tests shorten it
     fault_rate: float = 0.0
     fault_kinds: tuple[str, ...] = FAULT_KINDS
     seed: int = 0
@@ -70,6 +72,8 @@ class EmulatorOptions:
         for name in ("fault_rate", "lro_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
+        if self.throttle_window_s <= 0:
+            raise ValueError("throttle_window_s must be > 0")
         if self.name_reservation_seconds < 0:
             raise ValueError("name_reservation_seconds must be >= 0")
         if self.reserved_name_status not in (400, 409):
@@ -109,7 +113,7 @@ def _typed(name: str, value: Any) -> Any:
         return parse_fault_kinds(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} must be a number")
-    if name in ("fault_rate", "lro_share"):
+    if name in ("fault_rate", "lro_share", "throttle_window_s"):
         return float(value)
     if value != int(value):
         raise ValueError(f"{name} must be a whole number")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fabctl.application.deployment.executor import Deps, execute
+from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import load_inputs
+from fabctl.application.deployment.run import Deps
 from fabctl.application.handlers.deployment import prepare_deployment
 from fabctl.domain.commands import ExecuteDeployment
 from fabctl.domain.transaction import WorkspaceBusy

@@ -155,6 +155,7 @@ class FabricHttpClient:
         except BaseException:
             self._breaker.record_failure()
             raise
+        _release(response)
         failed = response.status_code == 408 or response.status_code >= 500
         if failed:
             self._breaker.record_failure()
@@ -234,3 +235,15 @@ def _request_of(error: httpx.TransportError) -> httpx.Request | None:
         return error.request
     except RuntimeError:  # httpx raises when the error was not tied to a request
         return None
+
+
+def _release(response: httpx.Response) -> None:
+    """Break the reference cycle httpx builds around a response, whose body is already read.
+
+    httpx binds `response.stream` to a stream that refers back to the response, so a response is freed
+    only by the cyclic garbage collector. A 202 lives through seconds of operation polling, gets promoted
+    to the oldest generation, and keeps its request (a whole definition) until a full collection, which
+    comes rarely: memory grew with the item count (docs/benchmarks.md). A plain stream over the read
+    body serves every later read and lets reference counting free the response the moment it is dropped.
+    """
+    response.stream = httpx.ByteStream(response.content)

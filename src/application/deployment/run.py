@@ -1,0 +1,127 @@
+"""A deployment in progress, and the journaled write every change goes through.
+
+Every write is journaled before it is made (intent and before-image) and after (outcome), so a
+failure, or a crash, leaves a record precise enough to undo exactly what was done.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fabctl.application.deployment.journal import JournalWriter
+from fabctl.application.deployment.leases import renew_lease
+from fabctl.application.deployment.planner import PreparedDeployment
+from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
+from fabctl.application.errors import GatewayError
+from fabctl.application.ports import Clock, DeployedItem, FabricGateway, IdGenerator, Telemetry, UnitOfWork
+from fabctl.domain.binding import BindingContext
+from fabctl.domain.items import ItemKey
+from fabctl.domain.transaction import ItemImage, StepAction, Transaction, TransactionStep
+
+
+@dataclass
+class Deps:
+    uow: UnitOfWork
+    gateway: FabricGateway
+    clock: Clock
+    ids: IdGenerator
+    telemetry: Telemetry
+
+
+@dataclass
+class DeploymentRun:
+    prepared: PreparedDeployment
+    tx: Transaction
+    result: DeploymentResult
+    ids_by_key: dict[ItemKey, str]
+    # One lock around every change to the journal, the result and the records: workers run the
+    # gateway calls in parallel, never the bookkeeping. The journal is saved by group commit.
+    lock: threading.Lock
+    journal: JournalWriter
+    binding: BindingContext  # binds content about to be written (never with a placeholder)
+    on_progress: Callable[[ItemOutcome], None] | None = None
+    records: list[DeployedItem] = field(default_factory=list)
+    reserved: frozenset[ItemKey] = frozenset()  # created empty first, their definition sent after
+    failed: set[ItemKey] = field(default_factory=set)
+    ok: bool = True
+
+    def report(self, outcome: ItemOutcome) -> None:
+        """Record an item's outcome and tell the caller; the lock must be held."""
+        self.result.outcomes.append(outcome)
+        if self.on_progress is not None:
+            self.on_progress(outcome)
+
+
+class StepFailed(Exception):
+    """A journaled write failed; it is already recorded and reported."""
+
+
+def step(
+    run: DeploymentRun,
+    deps: Deps,
+    action: StepAction,
+    key: ItemKey,
+    item_id: str | None,
+    before: ItemImage | None,
+    write: Callable[[], str],
+) -> str:
+    """One journaled write: its intent saved, the call (outside the lock), then its outcome saved."""
+    intent = journal(run, action, str(key), item_id, before)
+    try:
+        with deps.telemetry.span("fabctl.item", item=str(key), action=action.value):
+            written = write()
+    except GatewayError as e:
+        report_failure(run, deps, intent.number, str(key), action.value, str(e), key=key)
+        raise StepFailed from e
+    with run.lock:
+        run.tx.record_success(intent.number, written)
+        deps.telemetry.count("fabctl.items_deployed", action=action.value)
+        change = changed(run)
+    durable(run, change)
+    return written
+
+
+def journal(
+    run: DeploymentRun, action: StepAction, item: str, item_id: str | None, before: ItemImage | None
+) -> TransactionStep:
+    """Journal the intent of a write; it is durable (write-ahead) when this returns."""
+    with run.lock:
+        intent = run.tx.record_intent(action, item, item_id, before)
+        change = changed(run)
+    durable(run, change)
+    return intent
+
+
+def report_failure(
+    run: DeploymentRun, deps: Deps, number: int, item: str, action: str, error: str, *, key: ItemKey | None
+) -> None:
+    """Journal and report a failed write of `item` (an item `key`, or a folder path)."""
+    with run.lock:
+        run.ok = False
+        if key is not None:
+            run.failed.add(key)
+        run.tx.record_failure(number, error)
+        run.report(ItemOutcome(item, action, "failed", detail=error))
+        run.result.error = run.result.error or f"{item}: {error}"
+        deps.telemetry.count("fabctl.items_failed", action=action)
+        change = changed(run)
+    durable(run, change)
+
+
+def changed(run: DeploymentRun) -> int:
+    """Count a journal change; the lock must be held."""
+    return run.journal.changed()
+
+
+def durable(run: DeploymentRun, change: int) -> None:
+    """Wait until that change is saved; the lock must not be held."""
+    run.journal.make_durable(change)
+
+
+def save(run: DeploymentRun, deps: Deps) -> None:
+    with deps.uow:
+        deps.uow.transactions.add(run.tx)
+        renew_lease(deps.uow, run.tx, deps.clock)  # a live deployment keeps its workspace
+        deps.uow.commit()
