@@ -311,7 +311,7 @@ def report(
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {system}")
     print()
     columns = f"{'wall s':>8} {'calls':>6} {'reads':>6} {'writes':>6} {'polls':>6} {'peak RSS MiB':>13}"
-    header = f"{'run':<36} {columns}  result"
+    header = f"{'run':<42} {columns}  result"
     print(header)
     print("-" * len(header))
     for run in runs:
@@ -319,7 +319,7 @@ def report(
         figures = (
             f"{run.seconds:>8.1f} {c.total:>6} {c.reads:>6} {c.writes:>6} {c.polls:>6} {run.peak_rss_kib / kib:>13.1f}"
         )
-        print(f"{run.label:<36} {figures}  {run.detail}")
+        print(f"{run.label:<42} {figures}  {run.detail}")
     print()
     by_kind = {run.label.split(" (N=")[0]: run for run in runs}
     if "fabctl no-op redeploy" not in by_kind:  # --memory-only: first deploys only, no ratios to show
@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
                 reset(emulator)
                 n, tag = len(variant.workspace.items), f"x{variant.scale}, copies {variant.copies}"
                 run = fabctl_deploy(
-                    f"fabctl first deploy (N={n}, {tag})",
+                    f"fabctl memory check (N={n}, {tag})",  # not "first deploy": the ratios key on that
                     emulator,
                     variant.workspace.root,
                     workdir / f"memory-fabctl-{n}-x{variant.scale}-copies{variant.copies}",
