@@ -57,7 +57,7 @@ sys.path.insert(0, str(REPOSITORY / "tests" / "support"))
 
 from emulator_process import RunningEmulator, requests_log, reset, running_emulator  # noqa: E402
 from generate_workspace import GeneratedWorkspace, generate  # noqa: E402
-from memory_check import MemoryCase, Variant, measure, variants  # noqa: E402
+from memory_check import MemoryCase, Variant, variants  # noqa: E402
 from memory_check import report as memory_report  # noqa: E402
 
 FABCTL = [sys.executable, "-m", "fabctl.entrypoints.cli.main"]
@@ -244,50 +244,29 @@ def benchmark_pair(
     workdir: Path,
     timeout: float,
     *,
-    redeploy: bool,
     stateless: bool = False,
 ) -> list[Run]:
+    """(a), (b) and, with `stateless`, (b'); then (c) and (d) in a fresh tenant."""
     n = len(workspace.items)
     reset(emulator)
-    runs = [fabctl_deploy(f"fabctl first deploy (N={n})", emulator, workspace.root, workdir / f"fabctl-{n}", timeout)]
-    if redeploy:
-        runs.append(
-            fabctl_deploy(f"fabctl no-op redeploy (N={n})", emulator, workspace.root, workdir / f"fabctl-{n}", timeout)
-        )
+    fabctl_dir = workdir / f"fabctl-{n}"
+    runs = [
+        fabctl_deploy(f"fabctl first deploy (N={n})", emulator, workspace.root, fabctl_dir, timeout),
+        fabctl_deploy(f"fabctl no-op redeploy (N={n})", emulator, workspace.root, fabctl_dir, timeout),
+    ]
+    if stateless:
         # The same no-op from a working directory without .fabctl/ (a CI runner that keeps no state): fabctl has no
         # record of what it deployed, so it must read the live definitions to find that nothing changed.
-    if redeploy and stateless:
-        runs.append(
-            fabctl_deploy(
-                f"fabctl no-op, no local state (N={n})",
-                emulator,
-                workspace.root,
-                workdir / f"fabctl-{n}-no-state",
-                timeout,
-            )
-        )
+        label = f"fabctl no-op, no local state (N={n})"
+        runs.append(fabctl_deploy(label, emulator, workspace.root, workdir / f"fabctl-{n}-no-state", timeout))
     reset(emulator)  # a fresh tenant: the two tools never see each other's items
     workspace_id = workspace_on_capacity(emulator, f"Benchmark fabric-cicd {n}")
-    runs.append(
-        fabric_cicd_publish(
-            f"fabric-cicd first publish (N={n})",
-            emulator,
-            workspace,
-            workspace_id,
-            workdir / f"fabric-cicd-{n}",
-            timeout,
-        )
-    )
-    if redeploy:
+    for label, directory in (
+        ("fabric-cicd first publish", f"fabric-cicd-{n}"),
+        ("fabric-cicd redeploy", f"fabric-cicd-{n}-again"),
+    ):
         runs.append(
-            fabric_cicd_publish(
-                f"fabric-cicd redeploy (N={n})",
-                emulator,
-                workspace,
-                workspace_id,
-                workdir / f"fabric-cicd-{n}-again",
-                timeout,
-            )
+            fabric_cicd_publish(f"{label} (N={n})", emulator, workspace, workspace_id, workdir / directory, timeout)
         )
     return runs
 
@@ -414,9 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"emulator at {emulator.url} ({' '.join(emulator_args)})")
             runs = []
             if not args.memory_only:
-                runs = benchmark_pair(
-                    emulator, main_ws, workdir, args.timeout, redeploy=True, stateless=args.stateless_noop
-                )
+                runs = benchmark_pair(emulator, main_ws, workdir, args.timeout, stateless=args.stateless_noop)
 
             def first_deploy_peak(variant: Variant) -> int:
                 if variant.workspace is main_ws and runs:
@@ -433,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(run)
                 return run.peak_rss_kib
 
-            memory: list[MemoryCase] = measure(checked, first_deploy_peak)
+            memory = [MemoryCase(variant, first_deploy_peak(variant)) for variant in checked]
         report(args, main_ws, runs, memory)
         progress(f"done in {time.perf_counter() - started:.0f} s")
     finally:

@@ -12,7 +12,6 @@ per added item whatever the definitions' size.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +51,6 @@ def variants(workdir: Path, base: GeneratedWorkspace, items: int, seed: int, sca
         variant(f"items x{copies}", 1, copies),
         variant(f"items x{copies}, definitions x{scale}", scale, copies),
     ]
-
-
-def measure(variants: list[Variant], peak_rss_kib: Callable[[Variant], int]) -> list[MemoryCase]:
-    return [MemoryCase(v, peak_rss_kib(v)) for v in variants]
 
 
 def report(cases: list[MemoryCase]) -> None:

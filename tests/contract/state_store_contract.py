@@ -87,6 +87,17 @@ def new_transaction(transaction_id: str = "tx-1", workspace_id: str = "ws-1", at
     return Transaction.start(transaction_id, workspace_id, "prod", at, "workspace/")
 
 
+EARLIER = NOW - timedelta(hours=1)
+
+
+def store_transactions(uow: TrackingUnitOfWork, *transactions: tuple[str, str, datetime]) -> None:
+    """New transactions, each (id, workspace id, start), stored in one unit of work."""
+    with uow:
+        for transaction_id, workspace_id, at in transactions:
+            uow.transactions.add(new_transaction(transaction_id, workspace_id, at))
+        uow.commit()
+
+
 def journaled_transaction() -> Transaction:
     """A transaction in every corner: steps with and without before-images, a binary part."""
     tx = new_transaction("tx-full")
@@ -199,13 +210,9 @@ class StateStoreContract:
     def test_transactions_are_listed_by_start_time_then_id_and_filtered_by_workspace(
         self, uow: TrackingUnitOfWork
     ) -> None:
-        earlier = NOW - timedelta(hours=1)
-        with uow:
-            uow.transactions.add(new_transaction("tx-c", "ws-1", NOW))
-            uow.transactions.add(new_transaction("tx-b", "ws-2", NOW))
-            uow.transactions.add(new_transaction("tx-a", "ws-1", NOW))
-            uow.transactions.add(new_transaction("tx-z", "ws-1", earlier))
-            uow.commit()
+        store_transactions(
+            uow, ("tx-c", "ws-1", NOW), ("tx-b", "ws-2", NOW), ("tx-a", "ws-1", NOW), ("tx-z", "ws-1", EARLIER)
+        )
         with uow:
             everything = [t.id for t in uow.transactions.list()]
             in_ws1 = [t.id for t in uow.transactions.list("ws-1")]
@@ -217,12 +224,7 @@ class StateStoreContract:
     def test_summaries_list_a_workspaces_transactions_as_list_does_without_their_steps(
         self, uow: TrackingUnitOfWork
     ) -> None:
-        earlier = NOW - timedelta(hours=1)
-        with uow:
-            uow.transactions.add(new_transaction("tx-c", "ws-1", NOW))
-            uow.transactions.add(new_transaction("tx-b", "ws-2", NOW))
-            uow.transactions.add(new_transaction("tx-z", "ws-1", earlier))
-            uow.commit()
+        store_transactions(uow, ("tx-c", "ws-1", NOW), ("tx-b", "ws-2", NOW), ("tx-z", "ws-1", EARLIER))
         with uow:
             summaries = uow.transactions.summaries("ws-1")
             listed = uow.transactions.list("ws-1")

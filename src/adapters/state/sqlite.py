@@ -130,7 +130,8 @@ class SqliteTransactionRepository:
         self._map.remember(transaction.id, transaction)
 
     def _decode(self, doc: dict[str, Any]) -> Transaction:
-        if "steps" not in doc:  # journals written before steps had rows of their own keep them inline
+        # Steps have rows of their own; a journal written before they had (schema 3 or older) keeps them inline.
+        if "steps" not in doc:
             rows = self._uow.query(SELECT_TRANSACTION_STEPS, (doc["id"],))
             doc["steps"] = [json.loads(body) for (body,) in rows]
         return transaction_from_dict(doc, self._blobs)
