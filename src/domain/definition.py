@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeAlias
@@ -23,24 +24,27 @@ class DefinitionPart:
     The payload is either bytes or a loader that returns them when asked (a source folder gives
     loaders, so that a deployment holds a file's bytes only while it works on that item). A loaded
     payload is never kept. Parts are equal, and hash equally, by path and content, whichever form
-    they were given in.
+    they were given in. A loader may come with the size it expects to return (a file's size), so
+    that `size` needs no read.
     """
 
-    __slots__ = ("_payload", "path")
+    __slots__ = ("_payload", "_size", "path")
 
     path: str
     _payload: Payload
+    _size: int | None
 
-    def __init__(self, path: str, payload: Payload) -> None:
+    def __init__(self, path: str, payload: Payload, *, size: int | None = None) -> None:
         object.__setattr__(self, "path", path)
         object.__setattr__(self, "_payload", payload)
+        object.__setattr__(self, "_size", len(payload) if isinstance(payload, bytes) else size)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"DefinitionPart is immutable: cannot set {name}")
 
-    def __reduce__(self) -> tuple[type[DefinitionPart], tuple[str, Payload]]:
+    def __reduce__(self) -> tuple[Callable[..., DefinitionPart], tuple[str, Payload, int | None]]:
         # copy and pickle rebuild through __init__, which immutability leaves as the only way in.
-        return DefinitionPart, (self.path, self._payload)
+        return _part, (self.path, self._payload, self._size)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DefinitionPart):
@@ -58,6 +62,11 @@ class DefinitionPart:
     def payload(self) -> bytes:
         payload = self._payload
         return payload if isinstance(payload, bytes) else payload()
+
+    @property
+    def size(self) -> int:
+        """The payload's size in bytes: known without a read when given, else read to count."""
+        return self._size if self._size is not None else len(self.payload)
 
     @property
     def is_loaded(self) -> bool:
@@ -95,6 +104,41 @@ class DefinitionPart:
         return payload if text is None else text.replace("\r\n", "\n").encode("utf-8")
 
 
+class _Deflated:
+    """Bytes kept compressed and inflated on each read.
+
+    A rewritten part has no file to be read from again, and its item waits for its upload, then for
+    Fabric's operation (seconds), with it at hand: held as is, the rewritten definitions of all
+    the items in flight add up to the peak memory. Text deflates several times over; a read (the hash,
+    the upload) inflates it in a few milliseconds.
+    """
+
+    __slots__ = ("_deflated",)
+
+    def __init__(self, deflated: bytes) -> None:
+        self._deflated = deflated
+
+    def __call__(self) -> bytes:
+        return zlib.decompress(self._deflated)
+
+
+_ENCODED_CHUNK = 64 * 1024  # characters encoded at a time: the text is never held as bytes too
+
+
+def _deflated_part(path: str, text: str) -> DefinitionPart:
+    compressor, pieces, size = zlib.compressobj(1), [], 0
+    for start in range(0, len(text), _ENCODED_CHUNK):
+        chunk = text[start : start + _ENCODED_CHUNK].encode("utf-8")
+        size += len(chunk)
+        pieces.append(compressor.compress(chunk))
+    pieces.append(compressor.flush())
+    return DefinitionPart(path, _Deflated(b"".join(pieces)), size=size)
+
+
+def _part(path: str, payload: Payload, size: int | None) -> DefinitionPart:
+    return DefinitionPart(path, payload, size=size)
+
+
 def _text_of(payload: bytes) -> str | None:
     if b"\x00" in payload:
         return None
@@ -126,6 +170,11 @@ class ItemDefinition:
     def is_empty(self) -> bool:
         return not self.content_parts
 
+    @property
+    def size(self) -> int:
+        """The bytes of all its parts (`.platform` included: it is sent too)."""
+        return sum(p.size for p in self.parts)
+
     def part(self, path: str) -> DefinitionPart | None:
         return next((p for p in self.parts if p.path == path), None)
 
@@ -135,7 +184,8 @@ class ItemDefinition:
         for part in self.content_parts:
             payload = part.normalized()
             digest.update(part.path.encode("utf-8") + b"\x00")
-            digest.update(len(payload).to_bytes(8, "big") + payload)
+            digest.update(len(payload).to_bytes(8, "big"))
+            digest.update(payload)  # not concatenated: that would copy a possibly large payload
         return digest.hexdigest()
 
     def map_text(self, rewrite: Callable[[DefinitionPart, str], str]) -> ItemDefinition:
@@ -147,8 +197,11 @@ class ItemDefinition:
                 parts.append(part)
                 continue
             rewritten = rewrite(part, text)
-            # An unchanged part is kept as it is: a lazy one stays lazy instead of being held as a copy.
-            parts.append(part if rewritten == text else DefinitionPart.from_text(part.path, rewritten))
+            if rewritten == text:  # kept as it is: a lazy part stays lazy instead of being held as a copy
+                parts.append(part)
+                continue
+            del text  # not held beside the rewritten text while that is compressed
+            parts.append(_deflated_part(part.path, rewritten))
         return ItemDefinition(tuple(parts))
 
     def without_platform(self) -> ItemDefinition:

@@ -150,7 +150,8 @@ class _FolderWalk:
                     entry.open("rb").close()
                 except OSError as e:
                     raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=shown) from e
-                parts.append(DefinitionPart(entry.relative_to(item_dir).as_posix(), _FileLoader(str(entry), shown)))
+                loader = _FileLoader(str(entry), shown)
+                parts.append(DefinitionPart(entry.relative_to(item_dir).as_posix(), loader, size=entry.stat().st_size))
 
     def platform(self, path: Path) -> PlatformFile:
         shown = self.shown(path)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from fabctl import __version__
-from fabctl.entrypoints.allocator import keep_large_buffers_out_of_the_heap
+from fabctl.entrypoints.allocator import tune_malloc
 from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.deploy import deploy, plan
 from fabctl.entrypoints.cli.events import events
@@ -76,7 +76,7 @@ cli.add_command(emulator)
 
 
 def main() -> None:
-    keep_large_buffers_out_of_the_heap()
+    tune_malloc()
     sys.exit(cli.main(prog_name="fabctl", standalone_mode=True))
 
 

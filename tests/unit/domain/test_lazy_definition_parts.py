@@ -87,8 +87,9 @@ def test_rewriting_text_keeps_untouched_lazy_parts_lazy() -> None:
     bound = definition.map_text(lambda part, text: text.replace("hello", "bound"))
 
     by_path = {p.path: p for p in bound.parts}
-    assert by_path["notebook-content.py"].is_loaded  # rewritten: its new bytes are held
-    assert by_path["notebook-content.py"].payload == NOTEBOOK.replace(b"hello", b"bound")
+    rewritten = by_path["notebook-content.py"]
+    assert rewritten.payload == NOTEBOOK.replace(b"hello", b"bound")
+    assert rewritten.size == len(NOTEBOOK.replace(b"hello", b"bound"))
     assert not by_path["README.md"].is_loaded and not by_path["logo.png"].is_loaded
     assert by_path["logo.png"].payload == IMAGE
 
@@ -109,3 +110,28 @@ def test_a_copied_part_is_equal_and_a_lazy_copy_still_loads(tmp_path: Path) -> N
     copied = copy.deepcopy(lazy)
     file.write_bytes(b"print('changed')\n")
     assert copied.payload == b"print('changed')\n" and not copied.is_loaded
+
+
+def test_a_rewritten_part_is_kept_deflated_and_read_whole() -> None:
+    # A large rewritten text waits with its item for seconds; held as is, those in flight add up.
+    text = "".join(f"df_{n} = spark.read.table('hello_{n % 7}')\n" for n in range(20_000))
+    definition = ItemDefinition.of([DefinitionPart("notebook-content.py", Loads(text.encode()))])
+
+    bound = definition.map_text(lambda part, t: t.replace("hello", "bound"))
+
+    part = bound.parts[0]
+    expected = text.replace("hello", "bound").encode()
+    assert not part.is_loaded
+    assert part.payload == expected and part.size == len(expected)
+    assert len(pickle.dumps(part)) < len(expected) // 4  # all it holds, pickled: the deflated text
+    assert copy.deepcopy(part) == part and pickle.loads(pickle.dumps(part)) == part
+
+
+def test_a_part_knows_its_size_without_a_read_when_its_loader_tells_it() -> None:
+    source = Loads(NOTEBOOK)
+
+    told = DefinitionPart("notebook-content.py", source, size=len(NOTEBOOK))
+    assert told.size == len(NOTEBOOK) and source.reads == 0
+    untold = DefinitionPart("notebook-content.py", source)
+    assert untold.size == len(NOTEBOOK) and source.reads == 1
+    assert ItemDefinition.of([told, DefinitionPart("logo.png", IMAGE)]).size == len(NOTEBOOK) + len(IMAGE)

@@ -1,5 +1,6 @@
-"""The CLI's allocator setting: on glibc, definition-sized buffers get mappings of their own (given back to
-the system when freed) instead of places in a heap; on any other platform nothing happens.
+"""The CLI's allocator settings: on glibc, definition-sized buffers get mappings of their own (given back to
+the system when freed) instead of places in a heap, and threads share two heaps instead of one each; on
+any other platform nothing happens.
 
 Checked in fresh interpreters, one with the setting and one without, each allocating the same buffers:
 the test process's own heap has a history that would decide where a few buffers land.
@@ -27,7 +28,7 @@ class Info(ctypes.Structure):
 mallinfo2 = ctypes.CDLL(None).mallinfo2
 mallinfo2.restype = Info
 if sys.argv[1] == "tuned":
-    assert allocator.keep_large_buffers_out_of_the_heap()
+    assert allocator.tune_malloc()
 before = mallinfo2().hblks  # blocks served by a mapping of their own
 buffers = [bytearray(100 * 1024) for _ in range({BUFFERS})]
 print(mallinfo2().hblks - before)
@@ -48,7 +49,48 @@ def test_on_glibc_definition_sized_buffers_get_mappings_of_their_own() -> None:
     assert tuned >= BUFFERS * 0.9
 
 
+# Eight threads alive at once, each allocating from the C heap (above pymalloc's 512 bytes, below the threshold);
+# then glibc's own report of its heaps (malloc_info's XML, one <heap> per arena) is read from a file.
+HEAPS_PROBE = """
+import ctypes, sys, tempfile, threading
+from fabctl.entrypoints import allocator
+if sys.argv[1] == "tuned":
+    assert allocator.tune_malloc()
+together = threading.Barrier(8)
+def work():
+    held = [bytearray(4096) for _ in range(50)]
+    together.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+with tempfile.NamedTemporaryFile(suffix=".xml") as report:
+    stream = libc.fopen(report.name.encode(), b"w")
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    print(open(report.name).read().count("<heap nr="))
+"""
+
+
+def heaps(mode: str) -> int:
+    done = subprocess.run([sys.executable, "-c", HEAPS_PROBE, mode], capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+def test_on_glibc_threads_share_two_heaps() -> None:
+    tuned, untouched = heaps("tuned"), heaps("untouched")
+
+    assert untouched > allocator.ARENAS  # one per thread, as glibc does by default (8 per CPU at most)
+    assert tuned <= allocator.ARENAS
+
+
 def test_elsewhere_nothing_is_tuned(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(allocator.sys, "platform", "darwin")
 
-    assert allocator.keep_large_buffers_out_of_the_heap() is False
+    assert allocator.tune_malloc() is False

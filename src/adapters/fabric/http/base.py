@@ -12,7 +12,7 @@ from fabctl.adapters.fabric.http import responses
 from fabctl.adapters.fabric.http.errors import FabricResponseUnreadable
 from fabctl.adapters.fabric.http.idempotency import without_duplicates
 from fabctl.adapters.fabric.http.operations import OperationPoller
-from fabctl.adapters.fabric.http.transport import FabricHttpClient, RetryPolicy
+from fabctl.adapters.fabric.http.transport import FabricHttpClient, RetryPolicy, StreamedJson
 from fabctl.application.errors import ItemNotFound
 from fabctl.domain.errors import DomainError
 
@@ -53,8 +53,10 @@ class FabricRestBase:
             send, settled, retries=self._retry.max_retries, backoff=self._client.backoff, sleep=self._sleep
         )
 
-    def _post_once(self, url: str, body: dict[str, Any]) -> httpx.Response:
-        return self._client.request("POST", url, json=body, idempotent=False)
+    def _post_once(self, url: str, body: dict[str, Any] | StreamedJson) -> httpx.Response:
+        if isinstance(body, dict):
+            return self._client.request("POST", url, json=body, idempotent=False)
+        return self._client.request("POST", url, stream=body, idempotent=False)
 
     def _delete_once(self, url: str, still_there: Callable[[], object]) -> None:
         """DELETE `url`; after an ambiguous failure, `still_there()` raising ItemNotFound means done."""

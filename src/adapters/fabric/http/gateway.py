@@ -23,6 +23,7 @@ from fabctl.adapters.fabric.http.paging import iterate_pages
 from fabctl.adapters.fabric.http.throttle import RateLimiter, ThrottleGate
 from fabctl.adapters.fabric.http.trace import HttpTrace
 from fabctl.adapters.fabric.http.transport import DEFAULT_BASE_URL, FabricHttpClient, RetryPolicy
+from fabctl.adapters.fabric.http.uploads import DEFAULT_UPLOAD_WINDOW_BYTES, DefinitionUpload, UploadWindow
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
 from fabctl.domain.definition import ItemDefinition
@@ -52,6 +53,7 @@ class HttpxFabricGateway(WorkspaceAdministration):
         lro_deadline_s: float = 600.0,
         lro_poll_interval_s: float = 1.0,
         token_refresh_margin_s: float = 60.0,
+        upload_window_bytes: int = DEFAULT_UPLOAD_WINDOW_BYTES,
         trace_path: str | Path | None = None,
         trace_secrets: Iterable[str] = (),
         user_agent: str = "fabctl",
@@ -82,6 +84,7 @@ class HttpxFabricGateway(WorkspaceAdministration):
             client, deadline_s=lro_deadline_s, poll_interval_s=lro_poll_interval_s, clock=clock, sleep=sleep
         )
         super().__init__(client, operations, retry, sleep)
+        self._uploads = UploadWindow(upload_window_bytes)
 
     # --- workspaces ----------------------------------------------------------------------------
 
@@ -129,13 +132,16 @@ class HttpxFabricGateway(WorkspaceAdministration):
         body: dict[str, Any] = {"displayName": name, "type": item_type, "description": description}
         if folder_id is not None:
             body["folderId"] = folder_id
-        if definition is not None:
-            body["definition"] = shapes.definition_body(definition)
         if creation_payload is not None:
             body["creationPayload"] = creation_payload
 
         def send() -> RemoteItem:
-            response = self._post_once(f"workspaces/{workspace_id}/items", body)
+            url = f"workspaces/{workspace_id}/items"
+            if definition is None:
+                response = self._post_once(url, body)
+            else:
+                with self._uploads.holding(definition.size):
+                    response = self._post_once(url, DefinitionUpload(definition, body))
             return self._read(self._finish(response, has_result=True), shapes.remote_item)
 
         def settled() -> RemoteItem | None:
@@ -146,7 +152,8 @@ class HttpxFabricGateway(WorkspaceAdministration):
     def update_definition(self, workspace_id: str, item_id: str, definition: ItemDefinition) -> None:
         # Without updateMetadata: a `.platform` part is stored but renames nothing (as the port says).
         url = f"workspaces/{workspace_id}/items/{item_id}/updateDefinition"
-        response = self._client.request("POST", url, json={"definition": shapes.definition_body(definition)})
+        with self._uploads.holding(definition.size):
+            response = self._client.request("POST", url, stream=DefinitionUpload(definition))
         self._operations.finish(response, has_result=False)
 
     def update_item(self, workspace_id: str, item_id: str, *, name: str, description: str) -> None:

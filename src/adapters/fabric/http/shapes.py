@@ -137,14 +137,6 @@ def connection_binding(connection: ConnectionInfo) -> dict[str, Any]:
     }
 
 
-def definition_body(definition: ItemDefinition) -> dict[str, Any]:
-    return {
-        "parts": [
-            {"path": part.path, "payload": part.to_base64(), "payloadType": INLINE_BASE64} for part in definition.parts
-        ]
-    }
-
-
 def item_definition(body: dict[str, Any]) -> ItemDefinition:
     """`{"definition": {"format"?, "parts": [...]}}` decoded into the domain's definition."""
     parts = []

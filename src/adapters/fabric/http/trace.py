@@ -2,7 +2,8 @@
 
 The `Authorization` header (and any other credential-bearing header) is never written; every
 configured secret value is replaced wherever it appears (URL, headers, bodies, error text); bodies
-are cut to a maximum length so definitions do not flood the file.
+are cut to a maximum length so definitions do not flood the file. A definition upload is streamed, not
+kept, so its line has no request body.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import tenacity
@@ -62,6 +62,14 @@ class _Call:
     throttled_s: float = 0.0
     token: str = ""
     token_refreshes: int = 0
+
+
+class StreamedJson(Protocol):
+    """A JSON request body produced while it is sent, of a length known before (a definition upload)."""
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def __len__(self) -> int: ...
 
 
 class FabricHttpClient:
@@ -112,10 +120,14 @@ class FabricHttpClient:
         url: str,
         *,
         json: Any = None,
+        stream: StreamedJson | None = None,
         params: Mapping[str, str] | None = None,
         idempotent: bool = True,
     ) -> httpx.Response:
-        """A 2xx response, or the taxonomy error once retrying is over. `url` may be absolute."""
+        """A 2xx response, or the taxonomy error once retrying is over. `url` may be absolute.
+
+        The body is `json`, or `stream` (sent anew by each attempt).
+        """
         call = _Call(idempotent=idempotent)
         retrying = tenacity.Retrying(
             sleep=self._pause,
@@ -124,7 +136,7 @@ class FabricHttpClient:
             stop=tenacity.stop_never,  # _should_retry owns the limits: they differ per failure kind
             reraise=True,
         )
-        response: httpx.Response = retrying(self._attempt, method, url, json, params, call)
+        response: httpx.Response = retrying(self._attempt, method, url, json, stream, params, call)
         return response
 
     def _pause(self, seconds: float) -> None:
@@ -132,7 +144,13 @@ class FabricHttpClient:
             self._sleep(seconds)
 
     def _attempt(
-        self, method: str, url: str, body: Any, params: Mapping[str, str] | None, call: _Call
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        stream: StreamedJson | None,
+        params: Mapping[str, str] | None,
+        call: _Call,
     ) -> httpx.Response:
         full_url = url if "://" in url else f"{self.base_url}/{url.lstrip('/')}"
         call.throttled_s += self._gate.wait()
@@ -143,10 +161,12 @@ class FabricHttpClient:
         if self._tokens is not None:
             call.token = self._tokens.token()
             headers["Authorization"] = f"Bearer {call.token}"
+        if stream is not None:  # its length, or httpx would send it chunked
+            headers.update({"Content-Type": "application/json", "Content-Length": str(len(stream))})
         self._breaker.before_call(method, full_url)  # last before sending: a half-open probe must end in an outcome
         started = self._clock()
         try:
-            response = self._http.request(method, url, json=body, params=params, headers=headers)
+            response = self._http.request(method, url, json=body, content=stream, params=params, headers=headers)
         except httpx.TransportError as e:
             self._breaker.record_failure()
             error = responses.transport_error(e, method, full_url)
@@ -162,6 +182,7 @@ class FabricHttpClient:
         else:
             self._breaker.record_success()
         self._record(method, full_url, response.request, response, started, call)
+        _forget_sent_body(response)
         if response.is_success:
             return response
         http_error = responses.http_error(response)
@@ -223,7 +244,7 @@ class FabricHttpClient:
             duration_s=self._clock() - started,
             request_id="" if response is None else responses.request_id_of(response),
             request_headers={} if request is None else dict(request.headers),
-            request_body=None if request is None else request.content,
+            request_body=None if request is None else _sent_content(request),
             response_body=None if response is None else response.content,
             error=error,
             attempt=1 + call.transient_failures + call.throttle_retries + call.token_refreshes,
@@ -247,3 +268,24 @@ def _release(response: httpx.Response) -> None:
     body serves every later read and lets reference counting free the response the moment it is dropped.
     """
     response.stream = httpx.ByteStream(response.content)
+
+
+def _sent_content(request: httpx.Request) -> bytes | None:
+    """The body sent, for the trace; None for a streamed one (a definition: not kept to be traced)."""
+    try:
+        return request.content
+    except httpx.RequestNotRead:
+        return None
+
+
+def _forget_sent_body(response: httpx.Response) -> None:
+    """Let the response forget the body it answered, once that body is traced.
+
+    A write is answered by a 202 that the caller holds for the whole long-running operation
+    (seconds): through `response.request` it would hold what was sent too, a whole JSON body or the
+    stream of a definition. Only the method, URL and headers of the request are read after this
+    (error messages); a retry sends the body it was given again, not this one.
+    """
+    sent = response.request
+    if sent.method != "GET":
+        response.request = httpx.Request(sent.method, sent.url, headers=sent.headers)
