@@ -13,9 +13,9 @@ emulator tenant (POST /_emulator/reset):
   (c) fabric-cicd first publish   publish_all_items into a new workspace on the emulator's capacity
   (d) fabric-cicd redeploy        publish_all_items again, nothing changed
 
-and, for the memory check (benchmarks/memory_check.py), (a) again on three variants of the workspace: every
-definition --memory-scale times bigger, the items --memory-copies times over (renamed), and both; fabctl only
-(fabric-cicd takes minutes per run, and the target is fabctl's own growth). `--memory-only` runs just the
+and, for the memory check (benchmarks/memory_check.py), (a) again, --memory-repeats times, on the workspace and
+on three variants of it: every definition --memory-scale times bigger, the items --memory-copies times over
+(renamed), and both; fabctl only (fabric-cicd takes minutes per run, and the target is fabctl's own growth). `--memory-only` runs just the
 check: fabctl's first deploy of the workspace and of its variants, nothing else.
 
 Every tool runs in its own subprocess. Wall time is measured around the subprocess; API calls come from the
@@ -352,6 +352,12 @@ def main(argv: list[str] | None = None) -> int:
         "--memory-copies", type=int, default=4, help="item count factor of the memory check's variants; 0 skips it [4]"
     )
     parser.add_argument(
+        "--memory-repeats",
+        type=int,
+        default=3,
+        help="first deploys per variant in the memory check; its figures are their medians [3]",
+    )
+    parser.add_argument(
         "--memory-only",
         action="store_true",
         help="run only the memory check: fabctl first deploys, no fabric-cicd, no redeploys and no speed ratios",
@@ -395,22 +401,22 @@ def main(argv: list[str] | None = None) -> int:
             if not args.memory_only:
                 runs = benchmark_pair(emulator, main_ws, workdir, args.timeout, stateless=args.stateless_noop)
 
-            def first_deploy_peak(variant: Variant) -> int:
-                if variant.workspace is main_ws and runs:
-                    return runs[0].peak_rss_kib  # (a) above
+            def first_deploy_peak(variant: Variant, attempt: int) -> int:
                 reset(emulator)
                 n, tag = len(variant.workspace.items), f"x{variant.scale}, copies {variant.copies}"
                 run = fabctl_deploy(
-                    f"fabctl memory check (N={n}, {tag})",  # not "first deploy": the ratios key on that
+                    f"fabctl memory check (N={n}, {tag}) #{attempt}",  # not "first deploy": the ratios key on that
                     emulator,
                     variant.workspace.root,
-                    workdir / f"memory-fabctl-{n}-x{variant.scale}-copies{variant.copies}",
+                    workdir / f"memory-fabctl-{n}-x{variant.scale}-copies{variant.copies}-{attempt}",
                     args.timeout,
                 )
                 runs.append(run)
                 return run.peak_rss_kib
 
-            memory = [MemoryCase(variant, first_deploy_peak(variant)) for variant in checked]
+            # Peak RSS varies by about a MiB from run to run (which uploads and bindings coincide): medians.
+            repeats = range(1, max(1, args.memory_repeats) + 1)
+            memory = [MemoryCase(v, tuple(first_deploy_peak(v, a) for a in repeats)) for v in checked]
         report(args, main_ws, runs, memory)
         progress(f"done in {time.perf_counter() - started:.0f} s")
     finally:

@@ -12,6 +12,7 @@ per added item whatever the definitions' size.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,11 @@ class Variant:
 @dataclass(frozen=True)
 class MemoryCase:
     variant: Variant
-    peak_rss_kib: int
+    peaks_kib: tuple[int, ...]  # one per deploy of the variant
+
+    @property
+    def peak_rss_kib(self) -> float:
+        return statistics.median(self.peaks_kib)
 
     @property
     def items(self) -> int:
@@ -56,16 +61,19 @@ def variants(workdir: Path, base: GeneratedWorkspace, items: int, seed: int, sca
 def report(cases: list[MemoryCase]) -> None:
     """The table and the growth figures; `cases` as `variants` returns them."""
     base, bigger, more, both = cases
-    print("memory check: fabctl's peak RSS on a first deploy, changing one thing at a time")
+    runs = len(base.peaks_kib)
+    print(f"memory check: fabctl's peak RSS on a first deploy, changing one thing at a time (median of {runs} runs)")
     print(
         f"  {'workspace':<30} {'items':>5} {'total KiB':>9} {'largest KiB':>11} {'average KiB':>11} "
-        f"{'peak RSS MiB':>12}"
+        f"{'peak RSS MiB':>12}  {'runs (min-max)':>14}"
     )
     for case in cases:
         ws = case.variant.workspace
+        spread = f"{min(case.peaks_kib) / KIB:.1f}-{max(case.peaks_kib) / KIB:.1f}"
         print(
             f"  {case.variant.name:<30} {case.items:>5} {ws.total_definition_bytes / KIB:>9.0f} "
             f"{ws.largest_definition_bytes / KIB:>11.0f} {_average(ws) / KIB:>11.1f} {case.peak_rss_kib / KIB:>12.1f}"
+            f"  {spread:>14}"
         )
     b, s = base.variant.workspace, bigger.variant.workspace
     largest_growth = s.largest_definition_bytes - b.largest_definition_bytes
