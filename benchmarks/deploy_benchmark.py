@@ -414,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(run)
                 return run.peak_rss_kib
 
-            # Peak RSS varies by about a MiB from run to run (which uploads and bindings coincide): medians.
+            # Peak RSS varies from run to run (which uploads and bindings coincide): medians.
             repeats = range(1, max(1, args.memory_repeats) + 1)
             memory = [MemoryCase(v, tuple(first_deploy_peak(v, a) for a in repeats)) for v in checked]
         report(args, main_ws, runs, memory)
