@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from emulator_process import RunningEmulator
+from emulator_process import RunningEmulator, configure, requests_log
 
 from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
 from fabctl.adapters.fabric.http.transport import FabricHttpClient
@@ -82,3 +82,22 @@ def test_the_emulator_stores_the_parts_a_stream_sent_on_create_and_on_update(gat
     changed = ItemDefinition.of([DefinitionPart("notebook-content.py", NOTEBOOK + b"print(2)\n")])
     gateway.update_definition(workspace.id, item.id, changed)
     assert gateway.get_definition(workspace.id, item.id).without_platform() == changed
+
+
+def test_a_throttled_upload_is_streamed_again_whole(fresh_emulator: RunningEmulator) -> None:
+    # An update is retried by the transport after a 429 with the same stream object: httpx must be able
+    # to read it again from the start, and the emulator must store the whole of it.
+    configure(fresh_emulator, lro_ms=0)
+    with HttpxFabricGateway(fresh_emulator.url, lro_poll_interval_s=0.01) as gateway:
+        workspace = gateway.create_workspace("Throttled uploads")
+        item = gateway.create_item(workspace.id, "Notebook", "Sales", definition=DEFINITION)
+        configure(fresh_emulator, throttle_rpm=2, throttle_window_s=1)
+        versions = [ItemDefinition.of([DefinitionPart("Files/model.bin", bytes([n]) + BINARY)]) for n in range(4)]
+        for version in versions:
+            gateway.update_definition(workspace.id, item.id, version)
+            assert gateway.get_definition(workspace.id, item.id).without_platform() == version
+
+    log = requests_log(fresh_emulator)
+    updates = log["byRoute"]["POST /v1/workspaces/{workspaceId}/items/{itemId}/updateDefinition"]
+    assert updates > len(versions)  # some were refused with a 429 and streamed again
+    assert log["earlyRetries"] == 0
