@@ -11,8 +11,8 @@ Two glibc defaults make a deployment's resident memory grow beyond what it uses:
 - **One heap per thread.** glibc gives each new thread a heap (arena) of its own, up to eight per
   CPU. A deployment runs 64 workers, and each heap keeps its own free space between the objects
   its thread allocated: at 800 items, two heaps instead of sixteen cut the growth per item by a
-  quarter (docs/adr/0015-upload-window.md). Workers hold the GIL when they allocate, so sharing a
-  heap costs them no waiting.
+  quarter (docs/adr/0015-upload-window.md). Workers allocate mostly while holding the GIL, so
+  sharing a heap rarely makes one wait.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ Errors name the file as a path joined to `source_dir` as the caller gave it, plu
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,7 @@ class _FolderWalk:
         origin = self.shown(platform_path)
         platform = self.platform(platform_path)
         parts: list[DefinitionPart] = []
-        self.collect_parts(directory, directory, parts)
+        self.collect_parts(_ItemFolder(str(directory), self.shown(directory)), directory, directory, parts)
         item = Item(
             key=ItemKey(platform.metadata.type, platform.metadata.displayName),
             logical_id=LogicalId(platform.config.logicalId),
@@ -139,19 +140,18 @@ class _FolderWalk:
                     raise _missing_platform(self.shown(child / PLATFORM_FILE))
                 self.item(child, folder)
 
-    def collect_parts(self, item_dir: Path, directory: Path, parts: list[DefinitionPart]) -> None:
+    def collect_parts(self, files: _ItemFolder, item_dir: Path, directory: Path, parts: list[DefinitionPart]) -> None:
         for entry in sorted(directory.iterdir(), key=lambda p: p.name):
             if entry.is_dir():
                 if not entry.name.startswith("."):
-                    self.collect_parts(item_dir, entry, parts)
+                    self.collect_parts(files, item_dir, entry, parts)
             elif not (directory == item_dir and entry.name == PLATFORM_FILE):
-                shown = self.shown(entry)
                 try:  # opened, not read: an unreadable file is reported now, not halfway through a deploy
                     entry.open("rb").close()
                 except OSError as e:
-                    raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=shown) from e
-                loader = _FileLoader(str(entry), shown)
-                parts.append(DefinitionPart(entry.relative_to(item_dir).as_posix(), loader, size=entry.stat().st_size))
+                    raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=self.shown(entry)) from e
+                relative = entry.relative_to(item_dir).as_posix()
+                parts.append(DefinitionPart(relative, _FileLoader(files, relative), size=entry.stat().st_size))
 
     def platform(self, path: Path) -> PlatformFile:
         shown = self.shown(path)
@@ -175,12 +175,8 @@ class _FolderWalk:
         return platform
 
 
-class _FileLoader:
-    """Reads the file each time it is called; failures name the file as the user gave it.
-
-    One per part of every item, kept for the whole run: plain strings, not `Path` objects (several
-    times bigger), so that what a deployment holds per item stays small (docs/benchmarks.md).
-    """
+class _ItemFolder:
+    """An item's folder, as opened and as the user gave it: shared by the loaders of its parts."""
 
     __slots__ = ("path", "shown")
 
@@ -188,9 +184,23 @@ class _FileLoader:
         self.path = path
         self.shown = shown
 
+
+class _FileLoader:
+    """Reads the file each time it is called; failures name the file as the user gave it.
+
+    One per part of every item, kept for the whole run, so it holds no string of its own: its
+    folder is shared with the item's other parts and its path is the part's (docs/benchmarks.md).
+    """
+
+    __slots__ = ("folder", "relative")
+
+    def __init__(self, folder: _ItemFolder, relative: str) -> None:
+        self.folder = folder
+        self.relative = relative
+
     def __call__(self) -> bytes:
         try:
-            with open(self.path, "rb") as file:
+            with open(os.path.join(self.folder.path, self.relative), "rb") as file:
                 return file.read()
         except FileNotFoundError as e:
             raise InvalidSource(
@@ -198,6 +208,10 @@ class _FileLoader:
             ) from e
         except OSError as e:
             raise InvalidSource(f"cannot be read: {e.strerror or e}", subject=self.shown) from e
+
+    @property
+    def shown(self) -> str:
+        return f"{self.folder.shown}/{self.relative}"
 
 
 def _subdirectories(directory: Path) -> list[Path]:

@@ -26,7 +26,8 @@ def run_when_ready(
     `stopped()` is true no task starts; running ones finish. Returns the tasks never started.
     `work` must not raise: it reports its own failures.
     """
-    waiting = {t: set(needs.get(t, set())) & set(tasks) for t in tasks}
+    among = set(tasks)
+    waiting = {t: needs.get(t, set()) & among for t in tasks}  # new sets: discarded from as tasks finish
     not_started = list(tasks)
     running: dict[Future[None], K] = {}
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="fabctl-deploy") as pool:
