@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 from cli import COMMAND, run, run_json
 
-OK, INTERNAL_ERROR, USER_ERROR, DEPLOYMENT_FAILED, CHANGES_PENDING = 0, 1, 2, 3, 4
+OK, INTERNAL_ERROR, USER_ERROR, DEPLOYMENT_FAILED, CHANGES_PENDING, INTERRUPTED = 0, 1, 2, 3, 4, 130
 SOURCE = "sales-workspace"  # the `workspace` fixture's folder name, relative to its parent
 REAL_FABRIC = "https://api.fabric.microsoft.com/v1"
 BOUND_S = 60  # no case may take longer: nothing here waits on a network
@@ -173,6 +174,57 @@ def test_fabric_failing_a_plan_is_not_a_failed_deployment(workspace: Path) -> No
 
     line = one_error_line(result, INTERNAL_ERROR)
     assert "BadRequest" in line and "GET" in line, line  # names the call that failed
+
+
+@contextmanager
+def fabric_that_never_answers() -> Iterator[tuple[str, threading.Event]]:
+    """A loopback server that takes requests and holds them unanswered; yields its URL and an event
+    set once a request has arrived."""
+    arrived, release = threading.Event(), threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            arrived.set()
+            release.wait(BOUND_S)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", arrived
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_ctrl_c_during_a_plan_exits_130_with_one_line(workspace: Path) -> None:
+    with fabric_that_never_answers() as (url, arrived):
+        process = subprocess.Popen(
+            [*COMMAND, "plan", SOURCE, "--env", "dev", "--fabric-url", url],
+            cwd=workspace.parent,
+            env={k: v for k, v in os.environ.items() if not k.startswith("FABCTL_")} | {"NO_COLOR": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert arrived.wait(BOUND_S), "the plan never called Fabric"
+            process.send_signal(signal.SIGINT)  # the plan is waiting on Fabric's answer
+            stdout, stderr = process.communicate(timeout=BOUND_S)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    line = one_error_line(result, INTERRUPTED)
+    assert "interrupted" in line, line
 
 
 # --- plan --detailed-exitcode -----------------------------------------------------------------------
