@@ -39,6 +39,15 @@ class GatewayError(ApplicationError):
         return f"{code}{self.message}{call}{request}"
 
 
+class AccessDenied(GatewayError):
+    """Fabric would not let fabctl's identity in: no credential, none that gives a token, a token
+    refused (401) or a permission missing (403).
+
+    The user's to fix (sign in, set the credential's variables, grant the workspace role), not a
+    failure of the service: outside a deployment the CLI reports it as a user error.
+    """
+
+
 class ItemNotFound(GatewayError):
     """The workspace or item does not exist (HTTP 404)."""
 

@@ -1,7 +1,12 @@
-"""Every command documents itself: `--help` exits 0, names the arguments and options, and touches nothing."""
+"""Every command documents itself: `--help` exits 0, names the arguments and options, and touches nothing.
+
+The top-level help lists every command with its whole first sentence and states the exit codes;
+`--version` is the installed distribution's version.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from pathlib import Path
 
@@ -11,7 +16,7 @@ from cli import run
 OUTPUT = "--output"
 
 HELP = {
-    (): ["plan", "deploy", "promote", "tx", "events", "emulator", "--version", "--help", "Exit codes"],
+    (): ["plan", "deploy", "promote", "tx", "events", "emulator", "completion", "--version", "--help", "Exit codes"],
     ("plan",): [
         "SOURCE_DIR",
         "--env",
@@ -28,6 +33,7 @@ HELP = {
         "--delete-data-item",
         "--refresh",
         "--diff",
+        "--detailed-exitcode",
         "--report",
         "--fabric-url",
         OUTPUT,
@@ -74,6 +80,7 @@ HELP = {
     ("tx", "revert"): ["TRANSACTION_ID", "--force", "--fabric-url", "--user", OUTPUT, "Examples"],
     ("events",): ["--limit", OUTPUT],
     ("emulator",): ["serve"],
+    ("completion",): ["bash", "zsh", "fish", "~/.bashrc", "~/.zshrc", "~/.config/fish/completions/fabctl.fish"],
     ("emulator", "serve"): [
         "--host",
         "--port",
@@ -114,7 +121,68 @@ def test_every_subcommand_has_a_help_case(tmp_path: Path) -> None:
     for group in [(), ("promote",), ("tx",), ("emulator",)]:
         result = run(tmp_path, *group, "--help")
         assert result.returncode == 0, result.stdout + result.stderr
-        listing = result.stdout.split("Commands:", 1)[1]
+        listing = result.stdout.split("Commands:", 1)[1].split("\n\n", 1)[0]  # not the epilog below it
         shown = {(*group, match) for match in re.findall(r"^  (\S+)", listing, flags=re.MULTILINE)}
         assert shown, result.stdout
         assert shown <= HELP.keys(), f"commands without a help case: {sorted(shown - HELP.keys())}"
+
+
+def test_top_level_help_lists_every_command_with_its_whole_first_sentence(tmp_path: Path) -> None:
+    result = run(tmp_path, "--help")
+
+    listing = result.stdout.split("Commands:", 1)[1].split("\n\n", 1)[0]
+    summaries: dict[str, str] = {}
+    for line in listing.splitlines():
+        if match := re.match(r"^  (\S+)\s+(.*)$", line):
+            name = match.group(1)
+            summaries[name] = match.group(2)
+        elif line.strip():
+            summaries[name] += " " + line.strip()  # a wrapped summary goes on below
+    assert set(summaries) == {"completion", "deploy", "emulator", "events", "plan", "promote", "tx"}, listing
+    cut = {name: text for name, text in summaries.items() if text.endswith("...") or not text.endswith(".")}
+    assert not cut, f"summaries cut short: {cut}"
+    assert (
+        summaries["deploy"]
+        == "Deploy SOURCE_DIR to the environment's workspace, in dependency order, in a transaction."
+    )
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+
+
+def test_top_level_help_states_every_exit_code(tmp_path: Path) -> None:
+    result = run(tmp_path, "--help")
+
+    table = result.stdout.split("Exit codes:", 1)[1]
+    stated = dict(re.findall(r"^    (\d+) +(.*)$", table, flags=re.MULTILINE))
+    assert list(stated) == ["0", "1", "2", "3", "4", "130", "143"], table
+    assert stated["0"].startswith("success")
+    assert stated["1"].startswith("internal error")
+    assert stated["2"].startswith("user error") and "credentials" in table
+    assert stated["3"].startswith("a deployment failed")
+    assert stated["4"].startswith("plan --detailed-exitcode")
+    assert "SIGINT" in stated["130"] and "SIGTERM" in stated["143"]
+
+
+@pytest.mark.parametrize(
+    ("command", "statements"),
+    [
+        (("plan",), ["--detailed-exitcode", "4 when", "never exits 3"]),
+        (("deploy",), ["Exit code 3"]),
+        (("tx", "recover"), ["Exit code 3"]),
+        (("tx", "revert"), ["(exit code 2)", "Exit code 3"]),
+    ],
+    ids=lambda c: " ".join(c) if isinstance(c, tuple) else "",
+)
+def test_commands_whose_exit_codes_differ_say_so(
+    tmp_path: Path, command: tuple[str, ...], statements: list[str]
+) -> None:
+    text = " ".join(run(tmp_path, *command, "--help").stdout.split())
+
+    missing = [statement for statement in statements if statement not in text]
+    assert not missing, f"`fabctl {' '.join(command)} --help` does not say {missing}:\n{text}"
+
+
+def test_version_is_the_installed_distributions(tmp_path: Path) -> None:
+    result = run(tmp_path, "--version")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == f"fabctl, version {importlib.metadata.version('fabctl')}\n"

@@ -131,6 +131,12 @@ def _target(
     is_flag=True,
     help="Show a unified diff of each changed part (after parameterization) against the workspace.",
 )
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help=f"Exit {exit_codes.CHANGES_PENDING} when the plan would change the workspace, {exit_codes.OK} when it "
+    "would not (terraform's convention; errors keep their exit codes, 2 for a user error).",
+)
 def plan(
     source_dir: str,
     environment: str,
@@ -150,12 +156,17 @@ def plan(
     fabric_url: str | None,
     output: str,
     show_diff: bool,
+    detailed_exitcode: bool,
 ) -> None:
     """Show what `deploy` would change in the environment's workspace, writing nothing.
 
     Every item of SOURCE_DIR (a Fabric git-integration folder) is parameterized for the
     environment and compared with what the workspace holds: create, update (with the reason),
     no-op; and, with --delete-orphans, delete.
+
+    Exit code 0 on success, changes or not; with --detailed-exitcode, 0 when nothing would change
+    and 4 when something would. 2 for a user error (missing credentials included), 1 when Fabric
+    fails a read. A plan never exits 3 (a failed deployment).
 
     \b
     Examples:
@@ -164,6 +175,7 @@ def plan(
       fabctl plan my-sales --env test --workspace "Sales (review)"
       fabctl plan my-sales --env dev --folder Notebooks --refresh   # also finds drift
       fabctl plan my-sales --env dev -o json --report plan.json
+      fabctl plan my-sales --env prod --detailed-exitcode   # in CI: 4 = changes pending
     """
     from fabctl.application.deployment.selection import Selection
     from fabctl.application.handlers.deployment import prepare_plan
@@ -192,6 +204,8 @@ def plan(
         render.plan(result)
         if show_diff:
             render.diffs(diffs)
+    if detailed_exitcode and result.has_changes:
+        raise click.exceptions.Exit(exit_codes.CHANGES_PENDING)
 
 
 def _diffs(prepared: PreparedDeployment) -> dict[str, dict[str, str]]:

@@ -8,7 +8,14 @@ from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, app, emit_json
 
 
 @click.command()
-@click.option("--limit", default=100, show_default=True, help="How many of the most recent events.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    metavar="N",
+    help="How many of the most recent events (at least 1).",
+)
 @OUTPUT_OPTION
 def events(limit: int, output: str) -> None:
     """List the events fabctl published (promotion requested, approved, item deployed, ...).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 from fabctl import __version__
 from fabctl.entrypoints.allocator import tune_malloc
 from fabctl.entrypoints.cli import exit_codes
+from fabctl.entrypoints.cli.completion import completion
 from fabctl.entrypoints.cli.deploy import deploy, plan
 from fabctl.entrypoints.cli.events import events
 from fabctl.entrypoints.cli.promote import promote
@@ -19,31 +21,61 @@ from fabctl.entrypoints.emulator.cli import emulator
 
 
 class FabctlGroup(click.Group):
-    """Turns every known error into one clear line and a distinct exit code, never a traceback."""
+    """Turns every known error into one clear line and its exit code (`exit_codes`), never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         # Imported here so `fabctl --help` does not pay for the domain and application.
-        from fabctl.application.errors import GatewayError
+        from fabctl.application.errors import AccessDenied, GatewayError
         from fabctl.domain.errors import DomainError
 
         try:
             return super().invoke(ctx)
         except DomainError as e:
             fail(e, exit_codes.USER_ERROR, kind=type(e).__name__, subject=e.subject, field=e.field)
+        except AccessDenied as e:  # no sign-in, or a role missing: the user's to fix, wherever it happens
+            fail(e, exit_codes.USER_ERROR, kind=type(e).__name__, error_code=e.error_code)
         except GatewayError as e:
-            fail(e, exit_codes.DEPLOYMENT_FAILED, kind=type(e).__name__, error_code=e.error_code)
+            # A deployment's failed writes are its result: the command exits 3 itself. A gateway error
+            # that reaches here failed a read or a call before any write, so no deployment failed.
+            fail(e, exit_codes.INTERNAL_ERROR, kind=type(e).__name__, error_code=e.error_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except BrokenPipeError:
             # Output was cut short by its reader (`| head`); the work itself is done and recorded.
             sys.stderr.close()
             raise click.exceptions.Exit(exit_codes.OK) from None
+        except KeyboardInterrupt:  # click would print "Aborted!" and exit 1
+            fail(KeyboardInterrupt("interrupted (Ctrl-C)"), exit_codes.INTERRUPTED, kind="Interrupted")
         except Exception as e:
             where = log_unexpected(e)
             fail(e, exit_codes.INTERNAL_ERROR, kind="InternalError", log=where)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole first sentence, wrapped: click cuts it to one line ("in...")."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=sys.maxsize)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
-@click.group(cls=FabctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+def _keep_library_logs_off_the_terminal() -> None:
+    """Libraries' log records are diagnostics, not messages to the user.
+
+    With no handler of the application's, Python's last-resort handler prints their warnings on
+    stderr: azure-identity's report of every credential it tried came out above fabctl's own line.
+    A NullHandler on their loggers stops that; the records still reach any handler of the root's.
+    """
+    for name in ("azure", "msal"):
+        library = logging.getLogger(name)
+        if not any(isinstance(handler, logging.NullHandler) for handler in library.handlers):
+            library.addHandler(logging.NullHandler())
+
+
+@click.group(cls=FabctlGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=exit_codes.TABLE)
 @click.version_option(__version__, prog_name="fabctl")
 def cli() -> None:
     """Release management for Microsoft Fabric workspaces kept in git.
@@ -60,11 +92,8 @@ def cli() -> None:
 
     With no configuration, fabctl runs on the embedded defaults: a local Fabric and a SQLite
     state store in .fabctl/ of the working directory, and an in-memory event bus.
-
-    \b
-    Exit codes: 0 success, 1 internal error (see .fabctl/fabctl.log),
-                2 user error (nothing changed), 3 deployment failed.
     """
+    _keep_library_logs_off_the_terminal()
 
 
 cli.add_command(plan)
@@ -73,6 +102,7 @@ cli.add_command(promote)
 cli.add_command(tx)
 cli.add_command(events)
 cli.add_command(emulator)
+cli.add_command(completion)
 
 
 def main() -> None:

@@ -37,8 +37,9 @@ def _table(*columns: str) -> Any:
     return table
 
 
-def _styled(value: str) -> str:
-    style = _STYLE.get(value)
+def _styled(value: str, state: str = "") -> str:
+    """`value` in the colour of `state` (by default, of itself)."""
+    style = _STYLE.get(state or value)
     return f"[{style}]{value}[/{style}]" if style else value
 
 
@@ -58,10 +59,7 @@ def plan(plan: DeploymentPlan) -> None:
 
 def deployment(result: DeploymentResult) -> None:
     console = _console()
-    console.print(
-        f"Deployed to environment [bold]{result.environment}[/bold], workspace '{result.workspace_name}' "
-        f"({result.workspace_id})"
-    )
+    console.print(_deployment_header(result))
     table = _table("action", "item", "result", "id / detail")
     for outcome in result.outcomes:
         table.add_row(_styled(outcome.action), outcome.item, _styled(outcome.status), outcome.detail or outcome.item_id)
@@ -73,6 +71,18 @@ def deployment(result: DeploymentResult) -> None:
     )
     if result.error:
         console.print(f"[red]first error:[/red] {result.error}")
+
+
+def _deployment_header(result: DeploymentResult) -> str:
+    """Where the deployment went and how it ended: only a committed one says "Deployed"."""
+    where = (
+        f"environment [bold]{result.environment}[/bold], workspace '{result.workspace_name}' ({result.workspace_id})"
+    )
+    if result.succeeded:
+        return f"Deployed to {where}"
+    endings = {"rolled_back": "failed and was rolled back", "failed": "failed"}
+    ending = endings.get(result.state, f"did not complete ({result.state})")
+    return f"Deployment to {where} {_styled(ending, result.state)}"
 
 
 def promotion(request: PromotionRequest) -> None:

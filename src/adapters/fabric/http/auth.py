@@ -14,8 +14,13 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 
-from fabctl.adapters.fabric.http.errors import FabricCredentialRequired, FabricUnauthorized
+from fabctl.adapters.fabric.http.errors import (
+    FabricCredentialRequired,
+    FabricCredentialUnavailable,
+    FabricRequestNotSent,
+)
 
 FABRIC_SCOPE = "https://api.fabric.microsoft.com/.default"
 
@@ -39,14 +44,23 @@ class TokenProvider:
         self._token: AccessToken | None = None
 
     def token(self) -> str:
-        """A token valid for at least the refresh margin, fetched only when needed."""
+        """A token valid for at least the refresh margin, fetched only when needed.
+
+        Raises `FabricCredentialUnavailable` (one line saying how to sign in; azure-identity's
+        report stays the cause) when the credential gives no token, and `FabricRequestNotSent`
+        when the identity provider could not be reached.
+        """
         with self._lock:
             if self._token is None or self._clock() >= self._token.expires_on - self._margin:
                 try:
                     self._token = self._credential.get_token(self._scope)
-                except Exception as e:  # azure-identity raises its own hierarchy; keep it as the cause
-                    raise FabricUnauthorized(
-                        f"could not get a token for {self._scope}: {e}", error_code="CredentialUnavailable"
+                except ClientAuthenticationError as e:  # CredentialUnavailableError is one too
+                    raise FabricCredentialUnavailable(
+                        sign_in_advice(self._credential, e, self._scope), error_code="CredentialUnavailable"
+                    ) from e
+                except AzureError as e:  # e.g. ServiceRequestError: Entra ID unreachable; worth a retry
+                    raise FabricRequestNotSent(
+                        f"could not get a token for {self._scope}: {_first_line(e)}", error_code="TokenRequestFailed"
                     ) from e
             return self._token.token
 
@@ -55,6 +69,40 @@ class TokenProvider:
         with self._lock:
             if self._token is not None and self._token.token == token:
                 self._token = None
+
+
+SIGN_IN = (
+    "sign in with `az login` (or `azd auth login`), or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+    "AZURE_CLIENT_SECRET for a service principal (on Azure, a managed identity needs none of these)"
+)
+
+
+def sign_in_advice(credential: TokenCredential, error: ClientAuthenticationError, scope: str) -> str:
+    """One line: what to do, and the failure if a credential actually tried to sign in.
+
+    azure-identity's chain (DefaultAzureCredential) reports every credential it tried, most of
+    them merely "unavailable", over a dozen lines; and it logs the same text as a warning. A
+    chain that stopped before its last credential stopped at one that tried and failed: that
+    one line is the reason worth showing.
+    """
+    from azure.identity import ChainedTokenCredential, CredentialUnavailableError
+
+    refusal = ""
+    if isinstance(credential, ChainedTokenCredential):
+        attempts = [line.strip() for line in str(error.message).splitlines() if line.startswith("\t")]
+        if attempts and len(attempts) < len(credential.credentials):
+            refusal = attempts[-1]
+    elif not isinstance(error, CredentialUnavailableError):
+        refusal = _first_line(error)
+    if refusal:
+        return f"the Azure sign-in failed for {scope}: {refusal} (check that credential's settings, or {SIGN_IN})"
+    return f"no Azure credential gives fabctl a token for {scope}: {SIGN_IN}"
+
+
+def _first_line(error: BaseException, limit: int = 300) -> str:
+    text = str(getattr(error, "message", "") or error).strip()
+    line = text.splitlines()[0] if text else type(error).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def is_loopback(url: str) -> bool:

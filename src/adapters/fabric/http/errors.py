@@ -16,11 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fabctl.application.errors import GatewayError, ItemConflict, ItemNotFound
+from fabctl.application.errors import AccessDenied, GatewayError, ItemConflict, ItemNotFound
 
 
-class FabricCredentialRequired(GatewayError):
+class FabricCredentialRequired(AccessDenied):
     """A non-loopback Fabric URL was given without a credential to authenticate with."""
+
+
+class FabricCredentialUnavailable(AccessDenied):
+    """The credential gave no token: nobody signed in, or Microsoft Entra ID refused the sign-in."""
 
 
 class FabricRequestNotSent(GatewayError):
@@ -78,11 +82,11 @@ class FabricBadRequest(FabricHttpError):
     """400: the service refused the request as invalid; repeating it will not help."""
 
 
-class FabricUnauthorized(FabricHttpError):
+class FabricUnauthorized(FabricHttpError, AccessDenied):
     """401: no valid token (errorCode `TokenExpired` is refreshed once before this is raised)."""
 
 
-class FabricForbidden(FabricHttpError):
+class FabricForbidden(FabricHttpError, AccessDenied):
     """403: the identity lacks the role, scope or feature for this call."""
 
 
