@@ -137,8 +137,23 @@ class FabricGateway(Protocol):
 class SourceReader(Protocol):
     """Reads what users keep in git. Malformed input raises a `DomainError` naming file and field."""
 
-    def read_workspace(self, source_dir: str) -> Workspace: ...
-    def read_release_config(self, path: str) -> ReleaseConfig: ...
+    def read_workspace(self, source_dir: str) -> Workspace:
+        """The items under `source_dir` as they are now, in a workspace of the caller's own (each read is anew).
+
+        Each item has its type, name, logical id, description, folder ("/"-separated, "" at the root),
+        `source_path` (its folder relative to `source_dir`) and definition parts (paths relative to the item,
+        bytes as stored; `.platform` is metadata, not a part). A `source_dir` that does not exist raises
+        `InvalidSource` whose subject is `source_dir` as given.
+        """
+        ...
+
+    def read_release_config(self, path: str) -> ReleaseConfig:
+        """The environments of the configuration file at `path`, in promotion order; its `source` is `path`.
+
+        A file that does not exist raises `InvalidConfiguration` whose subject is `path`.
+        """
+        ...
+
     def read_parameters(self, path: str) -> ParameterRules:
         """The parameter file at `path`, or no rules when it does not exist."""
         ...
@@ -269,22 +284,49 @@ class UnitOfWork(Protocol):
 
 
 class EventPublisher(Protocol):
-    """Delivers committed events to other systems (Service Bus, or in memory)."""
+    """Delivers committed events to other systems (Service Bus, or in memory).
 
-    def publish(self, message: OutboxMessage) -> None: ...
+    Delivery is at least once: the bus publishes a message again when it could not record it as published
+    (a crash, a failed commit), so subscribers drop a message whose `id` they have seen. The order in which
+    messages arrive is not promised.
+    """
+
+    def publish(self, message: OutboxMessage) -> None:
+        """Hand `message` over for delivery: subscribers receive its id, type, `created_at` and payload
+        unchanged (the payload as JSON carries it: a tuple may arrive as a list). A failure raises, and
+        the message counts as not published: it stays in the outbox for the next relay."""
+        ...
 
 
 class SecretStore(Protocol):
-    """Secrets by name (Key Vault, or in memory). A missing secret raises `KeyError`."""
+    """Secrets by name (Key Vault, or in memory).
 
-    def get_secret(self, name: str) -> str: ...
+    Names are 1 to 127 letters, digits and dashes (Key Vault's rule). Whether case tells two names apart is
+    the store's own (Key Vault's names ignore it), so callers keep to one spelling.
+    """
+
+    def get_secret(self, name: str) -> str:
+        """The current value (the latest version) of secret `name`, exactly as stored.
+
+        A secret that does not exist raises `KeyError` naming it, and no value of any secret.
+        """
+        ...
 
 
 class Telemetry(Protocol):
-    """Traces and metrics (OpenTelemetry, or in memory)."""
+    """Traces and metrics (OpenTelemetry, or in memory). Deployment workers call it from many threads at
+    once: every span and every count is kept."""
 
-    def span(self, name: str, **attributes: str | int) -> AbstractContextManager[None]: ...
-    def count(self, name: str, value: int = 1, **attributes: str | int) -> None: ...
+    def span(self, name: str, **attributes: str | int) -> AbstractContextManager[None]:
+        """A span named `name` with `attributes` around the `with` block. An exception leaving the block
+        marks the span failed, naming the exception's type, and goes on unchanged: telemetry never
+        swallows or replaces an error."""
+        ...
+
+    def count(self, name: str, value: int = 1, **attributes: str | int) -> None:
+        """Add `value` to the counter `name`; `attributes` qualify the data point, and a counter's total
+        is the sum over all of them."""
+        ...
 
 
 class DeploymentProgress(Protocol):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from collections.abc import Iterable, Mapping, Set
+from graphlib import CycleError, TopologicalSorter
 
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import DependencyCycle
@@ -72,40 +74,32 @@ def dependency_order(
     keys: Iterable[ItemKey] | None = None,
     references: Mapping[ItemKey, Set[ItemKey]] | None = None,
 ) -> list[ItemKey]:
-    """Items ordered so that every item comes after what it refers to (Kahn's algorithm).
+    """Items ordered so that every item comes after what it refers to.
 
-    Ties are broken by key, so the order is stable between runs. A cycle raises an error that
-    names the items forming it. `references` (as from `references_by_key`) saves reading the
-    definitions again; an item it lacks has its references computed here.
+    Of the items ready at each point, the smallest key comes first, so the order is stable between
+    runs. A cycle raises an error that names the items of one cycle, and no item merely depending on
+    it. `references` (as from `references_by_key`) saves reading the definitions again; an item it
+    lacks has its references computed here.
     """
     selected = set(keys) if keys is not None else {i.key for i in workspace}
     known = references or {}
-    deps = {
-        key: set(known[key] if key in known else references_of(item, workspace)) & selected
-        for key in sorted(selected)
-        if (item := workspace.get(key)) is not None
-    }
+    items = {key: item for key in sorted(selected) if (item := workspace.get(key)) is not None}
+    graph: TopologicalSorter[ItemKey] = TopologicalSorter()
+    for key, item in items.items():  # in key order, so that the cycle reported is the same on every run
+        needs = known[key] if key in known else references_of(item, workspace)
+        graph.add(key, *sorted(k for k in needs if k in items))
+    try:
+        graph.prepare()
+    except CycleError as e:
+        cycle = ", ".join(str(k) for k in sorted(set(e.args[1])))
+        raise DependencyCycle(f"these items refer to each other in a cycle: {cycle}", field="references") from None
     order: list[ItemKey] = []
-    ready = sorted(k for k, d in deps.items() if not d)
-    remaining = {k: set(d) for k, d in deps.items() if d}
+    ready = list(graph.get_ready())
+    heapq.heapify(ready)
     while ready:
-        key = ready.pop(0)
+        key = heapq.heappop(ready)
         order.append(key)
-        for other, d in list(remaining.items()):
-            d.discard(key)
-            if not d:
-                del remaining[other]
-                ready.append(other)
-        ready.sort()
-    if remaining:
-        # Drop items that merely depend on a cycle: keep only those another remaining item needs.
-        while True:
-            needed = set().union(*remaining.values())
-            bystanders = [k for k in remaining if k not in needed]
-            if not bystanders:
-                break
-            for key in bystanders:
-                del remaining[key]
-        cycle = ", ".join(str(k) for k in sorted(remaining))
-        raise DependencyCycle(f"these items refer to each other in a cycle: {cycle}", field="references")
+        graph.done(key)
+        for unblocked in graph.get_ready():
+            heapq.heappush(ready, unblocked)
     return order

@@ -1,12 +1,16 @@
 """Runs work on a bounded pool of threads, each task as soon as every task it needs has finished.
 
 Not level by level: a task waits only for its own prerequisites, never for unrelated slow ones.
+Readiness is `graphlib.TopologicalSorter`'s: a task is handed out by `get_ready()` once every task
+it needs has been marked `done()`.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from graphlib import TopologicalSorter
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -22,28 +26,38 @@ def run_when_ready(
 ) -> list[K]:
     """Run `work(task)` for every task after the tasks it `needs` (among `tasks`) have finished.
 
-    `tasks` is a valid order (prerequisites first); ready tasks start in that order. Once
-    `stopped()` is true no task starts; running ones finish. Returns the tasks never started.
-    `work` must not raise: it reports its own failures.
+    Of the tasks ready at once, those earlier in `tasks` start first. Once `stopped()` is true no
+    task starts; running ones finish. Returns the tasks never started, in the order of `tasks`.
+    A cycle among the tasks raises `graphlib.CycleError` before any starts. `work` must not raise:
+    it reports its own failures (an exception from it is re-raised here once the running tasks end).
     """
-    among = set(tasks)
-    waiting = {t: needs.get(t, set()) & among for t in tasks}  # new sets: discarded from as tasks finish
-    not_started = list(tasks)
+    workers = max(1, max_workers)
+    position = {task: index for index, task in enumerate(tasks)}
+    graph: TopologicalSorter[K] = TopologicalSorter()
+    for task in tasks:
+        graph.add(task, *(needed for needed in needs.get(task, ()) if needed in position))
+    graph.prepare()
+    ready: list[tuple[int, K]] = []  # a heap by position in `tasks`: tasks need not be comparable
+
+    def take_ready() -> None:
+        for task in graph.get_ready():
+            heapq.heappush(ready, (position[task], task))
+
+    take_ready()
+    started: set[K] = set()
     running: dict[Future[None], K] = {}
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="fabctl-deploy") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fabctl-deploy") as pool:
         while True:
-            if not stopped():
-                for task in [t for t in not_started if not waiting[t]]:
-                    if len(running) >= max(1, max_workers):
-                        break
-                    not_started.remove(task)
-                    running[pool.submit(work, task)] = task
+            while ready and len(running) < workers and not stopped():
+                _, task = heapq.heappop(ready)
+                started.add(task)
+                running[pool.submit(work, task)] = task
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 finished = running.pop(future)
                 future.result()  # a bug in `work` surfaces here instead of hanging the run
-                for other in not_started:
-                    waiting[other].discard(finished)
-    return not_started
+                graph.done(finished)
+            take_ready()
+    return [task for task in tasks if task not in started]

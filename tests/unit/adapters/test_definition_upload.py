@@ -93,6 +93,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.005)
+    assert condition(), f"still not true after {timeout}s"
 
 
 def test_the_window_admits_uploads_until_it_is_full_then_the_next_waits() -> None:
@@ -100,7 +101,7 @@ def test_the_window_admits_uploads_until_it_is_full_then_the_next_waits() -> Non
     first, second = hold_in_thread(window, 60, held, release), hold_in_thread(window, 40, held, release)
     wait_until(lambda: len(held) == 2)
     third = hold_in_thread(window, 1, held, release)
-    time.sleep(0.05)
+    wait_until(lambda: window.waiting == 1)  # it is in the window's queue, not merely not there yet
 
     assert sorted(held) == [40, 60] and window.used == 100  # the third waits for room
     release.set()
@@ -114,7 +115,7 @@ def test_an_upload_bigger_than_the_window_waits_for_it_to_empty_and_then_fills_i
     small = hold_in_thread(window, 10, held, release)
     wait_until(lambda: held == [10])
     big = hold_in_thread(window, 250, held, release)
-    time.sleep(0.05)
+    wait_until(lambda: window.waiting == 1)
     assert held == [10]
 
     release.set()
@@ -131,7 +132,7 @@ def test_a_waiting_upload_is_not_overtaken_by_smaller_ones_that_come_after_it() 
     big = hold_in_thread(window, 90, held, release_rest)
     wait_until(lambda: window.waiting == 1)
     small = hold_in_thread(window, 10, held, release_rest)  # would fit now, beside the first
-    time.sleep(0.05)
+    wait_until(lambda: window.waiting == 2)  # queued behind the big one, not admitted
     assert held == [70]
 
     release_first.set()

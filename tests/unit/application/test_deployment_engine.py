@@ -3,6 +3,8 @@ selection and failure policies, asserted on what the (local) workspace holds aft
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from fabctl.adapters.telemetry.progress import RecordingProgress
@@ -14,10 +16,9 @@ from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.errors import DependencyCycle, NotFound
 from fabctl.domain.items import Item, ItemKey, LogicalId
 from fabctl.domain.plan import ChangeKind, DeploymentPlan
-from fabctl.domain.references import references_of
 from fabctl.domain.workspace import Workspace
 
-from .world import CONFIG, SOURCE, World, source_items
+from .world import CONFIG, DEADLINE_SECONDS, SOURCE, World, ended, reported, source_items, started
 
 DEV = "Sales (dev)"
 
@@ -63,45 +64,56 @@ def folder_names(world: World) -> set[str]:
 
 
 def test_independent_items_are_written_in_parallel_within_the_worker_bound(world: World) -> None:
+    # Each write waits until three are in flight together: it fails unless the workers run three at
+    # a time, and a fourth one at once would show in the most seen in flight.
+    three = threading.Barrier(3, timeout=DEADLINE_SECONDS)
     world.set_source([notebook(f"N{i:02d}", i) for i in range(12)])
-    world.gateway.delays = {f"N{i:02d}": 0.05 for i in range(12)}
+    world.gateway.gates = {f"N{i:02d}": three.wait for i in range(12)}
 
     result = deploy(world, max_workers=3)
 
     assert result.succeeded
     assert len(world.workspace_items(DEV)) == 12
-    assert 1 < world.gateway.max_in_flight <= 3
+    assert world.gateway.max_in_flight == 3
 
 
 def test_one_worker_writes_one_item_at_a_time(world: World) -> None:
     world.set_source([notebook(f"N{i:02d}", i) for i in range(4)])
-    world.gateway.delays = {f"N{i:02d}": 0.02 for i in range(4)}
 
     assert deploy(world, max_workers=1).succeeded
     assert world.gateway.max_in_flight == 1
+    writes = [entry for entry in world.gateway.log if entry[0] in ("start", "end")]
+    assert writes == [(edge, f"N{i:02d}") for i in range(4) for edge in ("start", "end")]
+
+
+# What each item of world.source_items() refers to, read off its definition by hand: the notebook's
+# default lakehouse is Sales; the report's definition.pbir binds by path to Sales Model.
+REFERENCES = {"Load Sales": {"Sales"}, "Sales Report": {"Sales Model"}}
 
 
 def test_no_item_starts_before_everything_it_references_is_created(world: World) -> None:
-    world.gateway.delays = {"Sales": 0.1, "Sales Model": 0.05}
+    # Held writes leave room for a dependent to start too early: Sales until the report has ended,
+    # Sales Model until Sales has started.
+    world.gateway.hold("Sales", ended("Sales Report"), "the report to end")
+    world.gateway.hold("Sales Model", started("Sales"), "Sales to start")
 
     assert deploy(world).succeeded
 
-    source = Workspace.of("sales", source_items())
     log = world.gateway.log
-    for item in source:
-        started = log.index(("start", item.name))
-        for needed in references_of(item, source):
-            assert log.index(("end", needed.name)) < started, f"{item.key} started before {needed} was created"
+    for item, needed in REFERENCES.items():
+        for name in needed:
+            assert log.index(("end", name)) < log.index(("start", item)), f"{item} started before {name} was created"
 
 
 def test_an_item_waits_only_for_what_it_references_not_for_a_whole_level(world: World) -> None:
-    # Level by level, the report (needs the model) would wait for the slow lakehouse too.
-    world.gateway.delays = {"Sales": 0.3}
+    # Level by level, the report (it needs the model) would wait for the lakehouse too, which waits
+    # for the report: the held write would run out of time and the deployment fail.
+    world.gateway.hold("Sales", ended("Sales Report"), "the report to end")
 
     assert deploy(world).succeeded
 
     log = world.gateway.log
-    assert log.index(("start", "Sales Report")) < log.index(("end", "Sales"))
+    assert log.index(("end", "Sales Report")) < log.index(("end", "Sales"))
 
 
 def test_a_cycle_is_refused_naming_its_items_before_anything_is_written(world: World) -> None:
@@ -132,11 +144,12 @@ def test_progress_reports_every_outcome_once_as_items_finish(world: World) -> No
     assert [p.workspace_name for p in progress.plans] == ["Sales (dev)"]
     assert sorted(seen, key=str) == sorted(result.outcomes, key=str)  # the report itself follows the plan
     assert sorted(o.item for o in seen) == sorted(["Notebooks"] + [str(i.key) for i in source_items()])
-    source = Workspace.of("sales", source_items())
     reported = [o.item for o in seen]
-    for item in source:  # an item finishes after what it references, so it is reported after it
-        for needed in references_of(item, source):
-            assert reported.index(str(needed)) < reported.index(str(item.key))
+    # An item finishes after what it references, so it is reported after it (REFERENCES, and the
+    # notebook's folder before the notebook).
+    assert reported.index("Sales.Lakehouse") < reported.index("Load Sales.Notebook")
+    assert reported.index("Notebooks") < reported.index("Load Sales.Notebook")
+    assert reported.index("Sales Model.SemanticModel") < reported.index("Sales Report.Report")
     assert app.telemetry.counters["fabctl.items_deployed"] == len(source_items())  # type: ignore[attr-defined]
 
 
@@ -263,7 +276,7 @@ def test_rollback_moves_the_item_back_and_removes_the_new_folders(world: World) 
     )
     world.set_source([changed_model if i.name == "Sales Model" else i for i in moved_source("Archive")])
     world.gateway.fail_on = "Sales Model"
-    world.gateway.delays = {"Sales Model": 0.1}  # the move finishes before the failure
+    world.gateway.hold("Sales Model", ended("Load Sales"), "the move to end")  # the move is done before the failure
 
     result = deploy(world, message_id="m-2", on_error="rollback")
 
@@ -369,10 +382,21 @@ def failing_source() -> list[Item]:
     return [notebook("A Broken", 99)] + [notebook(f"Slow {i}", i) for i in range(5)]
 
 
+def fail_while_in_flight(world: World, in_flight: list[str]) -> None:
+    """ "A Broken" fails once the writes to `in_flight` have started; they end once its failure is recorded.
+
+    Every other slow write waits for the failure too, should it start before (it must not, with
+    `stop` or `rollback`).
+    """
+    world.gateway.fail_on = "A Broken"
+    world.gateway.hold("A Broken", started(*in_flight), f"{', '.join(in_flight)} to start")
+    for name in [f"Slow {i}" for i in range(5)]:
+        world.gateway.hold(name, reported("A Broken.Notebook", "failed"), "A Broken to fail")
+
+
 def test_stop_starts_nothing_after_a_failure_and_reports_every_item(world: World) -> None:
     world.set_source(failing_source())
-    world.gateway.fail_on = "A Broken"
-    world.gateway.delays = {f"Slow {i}": 0.2 for i in range(5)}
+    fail_while_in_flight(world, ["Slow 0"])
 
     result = deploy(world, on_error="stop", max_workers=2)
 
@@ -390,8 +414,7 @@ def test_continue_deploys_everything_that_does_not_depend_on_the_failure(world: 
     base = notebook("A Broken", 99)
     dependent = notebook("Uses Broken", 98, text=f"# uses {base.logical_id}\n")
     world.set_source([base, dependent] + [notebook(f"Slow {i}", i) for i in range(5)])
-    world.gateway.fail_on = "A Broken"
-    world.gateway.delays = {f"Slow {i}": 0.05 for i in range(5)}
+    fail_while_in_flight(world, ["Slow 0", "Slow 1"])
 
     result = deploy(world, on_error="continue", max_workers=3)
 
@@ -406,12 +429,18 @@ def test_rollback_under_concurrency_leaves_the_workspace_as_it_was(world: World)
     deploy(world)
     before = world.workspace_items(DEV)
     world.set_source([notebook(f"Slow {i}", i, text="print(2)\n") for i in range(5)] + [notebook("A Broken", 99)])
-    world.gateway.fail_on = "A Broken"
-    world.gateway.delays = {f"Slow {i}": 0.02 for i in range(5)}
+    fail_while_in_flight(world, ["Slow 0", "Slow 1", "Slow 2"])
 
     result = deploy(world, message_id="m-2", on_error="rollback", max_workers=4)
 
     assert result.state == "rolled_back"
+    # "A Broken" sorts first: it starts with Slow 0 to 2, which were in flight when it failed.
+    statuses = {o.item: o.status for o in result.outcomes}
+    assert statuses == {
+        "A Broken.Notebook": "failed",
+        **{f"Slow {i}.Notebook": "undone" for i in range(3)},
+        **{f"Slow {i}.Notebook": "skipped" for i in (3, 4)},
+    }
     assert world.workspace_items(DEV) == before
     for i in range(5):
         assert world.definition_text(DEV, f"Slow {i}.Notebook", "notebook-content.py") == "print(1)\n"

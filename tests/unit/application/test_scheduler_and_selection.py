@@ -4,6 +4,7 @@ and none after a stop) and the selection rules, on small hand-built inputs."""
 from __future__ import annotations
 
 import threading
+from graphlib import CycleError
 
 import pytest
 
@@ -80,6 +81,64 @@ def test_nothing_starts_after_a_stop_and_the_rest_is_returned() -> None:
     left = run_when_ready(["x", "y", "z"], {}, work, max_workers=1, stopped=stop.is_set)
 
     assert ran == ["x"] and left == ["y", "z"]
+
+
+def test_of_the_tasks_ready_at_once_the_earlier_in_the_given_order_starts_first() -> None:
+    started: list[str] = []
+
+    # One worker: "b" becomes ready when "a" ends, and starts before "c" and "d", ready since the start.
+    left = run_when_ready(["a", "b", "c", "d"], {"b": {"a"}}, started.append, max_workers=1, stopped=lambda: False)
+
+    assert left == [] and started == ["a", "b", "c", "d"]
+
+
+def test_a_need_outside_the_tasks_holds_nothing_back() -> None:
+    started: list[str] = []
+
+    left = run_when_ready(["b"], {"b": {"elsewhere"}}, started.append, max_workers=1, stopped=lambda: False)
+
+    assert left == [] and started == ["b"]
+
+
+def test_after_a_stop_the_tasks_left_are_returned_in_the_given_order() -> None:
+    stop = threading.Event()
+    started: list[str] = []
+
+    def work(task: str) -> None:
+        started.append(task)
+        if task == "a":
+            stop.set()
+
+    # "c" waits for "b", which never starts: both are left, with "d", which was ready all along.
+    left = run_when_ready(["a", "b", "c", "d"], {"c": {"b"}}, work, max_workers=1, stopped=stop.is_set)
+
+    assert started == ["a"] and left == ["b", "c", "d"]
+
+
+def test_a_cycle_among_the_tasks_is_refused_before_any_starts() -> None:
+    started: list[str] = []
+
+    with pytest.raises(CycleError):
+        run_when_ready(["a", "b", "c"], {"a": {"b"}, "b": {"a"}}, started.append, max_workers=2, stopped=lambda: False)
+
+    assert started == []
+
+
+def test_an_error_in_the_work_is_raised_once_the_running_tasks_end() -> None:
+    other_started = threading.Event()
+    ended: list[str] = []
+
+    def work(task: str) -> None:
+        if task == "broken":
+            other_started.wait(timeout=5)  # a deadline for a broken scheduler, not what decides the outcome
+            raise RuntimeError("a bug in the work")
+        other_started.set()
+        ended.append(task)
+
+    with pytest.raises(RuntimeError, match="a bug in the work"):
+        run_when_ready(["broken", "other", "after"], {"after": {"broken"}}, work, max_workers=2, stopped=lambda: False)
+
+    assert ended == ["other"]  # the task running beside it ended; the one needing it never started
 
 
 SOURCE = Workspace.of("sales", source_items())

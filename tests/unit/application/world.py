@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,8 @@ from fabctl.adapters.fabric.tenant import FabricTenant
 from fabctl.adapters.source.memory import InMemorySourceReader
 from fabctl.adapters.system.clock import FixedClock
 from fabctl.adapters.system.ids import SequentialIdGenerator
+from fabctl.adapters.telemetry.progress import RecordingProgress
+from fabctl.application.deployment.results import ItemOutcome
 from fabctl.application.errors import GatewayError
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
@@ -87,6 +88,7 @@ class World:
     reader: InMemorySourceReader
     clock: FixedClock
     gateway: FailingGateway
+    progress: WatchedProgress
 
     def set_source(self, items: list[Item]) -> None:
         self.reader.workspaces[SOURCE] = Workspace.of("sales", items)
@@ -109,18 +111,71 @@ class World:
         return [m.type for m in self.app.publisher.published]  # type: ignore[attr-defined]
 
 
+# How long a held write waits for what it was held for: reached only when the code under test is
+# wrong (what the write waits for never happens), never what decides a passing test.
+DEADLINE_SECONDS = 10.0
+Entry = tuple[str, ...]
+
+
+class Happenings:
+    """What the gateway and the progress saw, in order, and a way to wait until some of it happened.
+
+    Entries: ("start" | "end" | "fail", item name) from the gateway, ("reported", "Name.Type", status)
+    from the progress.
+    """
+
+    def __init__(self) -> None:
+        self.log: list[Entry] = []
+        self._changed = threading.Condition()
+
+    def add(self, entry: Entry) -> None:
+        with self._changed:
+            self.log.append(entry)
+            self._changed.notify_all()
+
+    def wait_for(self, condition: Callable[[list[Entry]], bool], what: str) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: condition(self.log), timeout=DEADLINE_SECONDS):
+                raise TimeoutError(f"waited {DEADLINE_SECONDS}s for {what}; it never happened")
+
+
+def ended(*names: str) -> Callable[[list[Entry]], bool]:
+    return lambda log: all(("end", name) in log for name in names)
+
+
+def started(*names: str) -> Callable[[list[Entry]], bool]:
+    return lambda log: all(("start", name) in log for name in names)
+
+
+def reported(item: str, status: str) -> Callable[[list[Entry]], bool]:
+    return lambda log: ("reported", item, status) in log
+
+
+class WatchedProgress(RecordingProgress):
+    """Records the deployment's outcomes, and adds each to the happenings as it is reported."""
+
+    def __init__(self, happenings: Happenings) -> None:
+        super().__init__()
+        self._happenings = happenings
+
+    def item_finished(self, outcome: ItemOutcome) -> None:
+        super().item_finished(outcome)
+        self._happenings.add(("reported", outcome.item, outcome.status))
+
+
 class FailingGateway:
     """The local gateway, except that writes to the item named `fail_on` fail like a 503 would.
 
     It also observes: writes in flight at once (and the most seen), an ordered log of when each
-    write started and ended, definition reads, and an optional delay per item name.
+    write started and ended, and definition reads. A write to an item in `gates` runs its gate once
+    logged as started (say, waiting until another write ended), so tests order writes without sleeps.
     """
 
-    def __init__(self, inner: LocalFabricGateway) -> None:
+    def __init__(self, inner: LocalFabricGateway, happenings: Happenings) -> None:
         self._inner = inner
+        self._happenings = happenings
         self.fail_on: str | None = None
-        self.delays: dict[str, float] = {}
-        self.log: list[tuple[str, str]] = []  # ("start" | "end" | "fail", item name), in order
+        self.gates: dict[str, Callable[[], object]] = {}
         self.definition_reads = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -129,10 +184,19 @@ class FailingGateway:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    @property
+    def log(self) -> list[Entry]:
+        return self._happenings.log
+
+    def hold(self, name: str, until: Callable[[list[Entry]], bool], what: str) -> None:
+        """Writes to `name` wait, once started, until `until` holds of what happens from now on
+        (failing after the deadline)."""
+        mark = len(self.log)
+        self.gates[name] = lambda: self._happenings.wait_for(lambda log: until(log[mark:]), f"{what}, holding {name}")
+
     def _check(self, name: str) -> None:
         if name == self.fail_on:
-            with self._lock:
-                self.log.append(("fail", name))
+            self._happenings.add(("fail", name))
             raise GatewayError("The service is unavailable", error_code="ServiceUnavailable", status=503)
 
     def _name_of(self, workspace_id: str, item_id: str) -> str:
@@ -143,15 +207,17 @@ class FailingGateway:
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            self.log.append(("start", name))
+        self._happenings.add(("start", name))
         try:
-            time.sleep(self.delays.get(name, 0.0))
+            gate = self.gates.get(name)
+            if gate is not None:
+                gate()
             self._check(name)
             yield
         finally:
             with self._lock:
                 self.in_flight -= 1
-                self.log.append(("end", name))
+            self._happenings.add(("end", name))
 
     def create_item(self, workspace_id: str, item_type: str, name: str, **kwargs: Any) -> Any:
         with self._write(name):
@@ -186,12 +252,15 @@ def make_world() -> World:
         parameters={PARAMETERS: parameter_rules()},
     )
     clock = FixedClock()
-    gateway = FailingGateway(LocalFabricGateway(FabricTenant.in_memory()))
+    happenings = Happenings()
+    gateway = FailingGateway(LocalFabricGateway(FabricTenant.in_memory()), happenings)
+    progress = WatchedProgress(happenings)
     app = bootstrap(
         Settings(state_store="memory", fabric="memory", user="tester"),
         reader=reader,
         clock=clock,
         ids=SequentialIdGenerator("id"),
         gateway=gateway,
+        progress=progress,
     )
-    return World(app, reader, clock, gateway)
+    return World(app, reader, clock, gateway, progress)

@@ -1,10 +1,9 @@
-"""Plan entries for moves and drift, and the journal's move step."""
+"""Plan entries for moves and drift (the journal's move step: test_transaction_state_machine.py)."""
 
 from __future__ import annotations
 
 from fabctl.domain.items import ItemKey
 from fabctl.domain.plan import ChangeKind, DeploymentPlan, PlannedChange
-from fabctl.domain.transaction import StepAction
 
 
 def test_drifted_lists_only_changes_marked_as_drift_and_moves_count_as_updates() -> None:
@@ -17,7 +16,3 @@ def test_drifted_lists_only_changes_marked_as_drift_and_moves_count_as_updates()
     assert plan.drifted == (drifted,)
     assert plan.writes == (moved, drifted)
     assert plan.counts() == {"create": 0, "update": 2, "delete": 0, "no-op": 1}
-
-
-def test_move_is_a_journal_action() -> None:
-    assert StepAction("move") is StepAction.MOVE

@@ -365,6 +365,26 @@ def test_begin_rollback_returns_succeeded_steps_most_recent_first() -> None:
     assert tx.state is T.ROLLING_BACK
 
 
+def test_a_move_is_journaled_with_the_folder_it_left_and_undone_before_the_folder_it_went_into() -> None:
+    tx = start()
+    folder = tx.record_intent(StepAction.CREATE_FOLDER, "archive", None, None)
+    tx.record_success(folder.number, "folder-9")
+    move = tx.record_intent(StepAction.MOVE, "Load.Notebook", "item-1", BEFORE)  # BEFORE is in "etl"
+    tx.record_success(move.number, "item-1")
+
+    assert [(s.number, s.action.value, s.item, s.item_id, s.outcome) for s in tx.steps] == [
+        (1, "create_folder", "archive", "folder-9", O.SUCCEEDED),
+        (2, "move", "Load.Notebook", "item-1", O.SUCCEEDED),
+    ]
+    assert move.before is not None and move.before.folder == "etl"  # where the undo puts it back
+    assert tx.events[1:] == [
+        events.ItemDeployed(TX_ID, "archive", "create_folder", "folder-9"),
+        events.ItemDeployed(TX_ID, "Load.Notebook", "move", "item-1"),
+    ]
+    # Most recent first: the item leaves the new folder before that folder is removed.
+    assert [s.number for s in tx.begin_rollback()] == [2, 1]
+
+
 def test_rollback_after_an_incomplete_one_retries_only_what_is_left() -> None:
     tx = start()
     for name in ("A", "B", "C"):
