@@ -18,7 +18,9 @@ from test_cli_bad_input import (
     SOURCE,
     assert_user_error,
     field,
+    plans,
     refused_deploy_changes_nothing,
+    state,
 )
 
 
@@ -230,3 +232,24 @@ def test_a_validation_error_lists_every_problem(deployed_dev: Path) -> None:
         "environments.prod.workspace_id",
     ]
     assert all(problem["message"] for problem in problems)
+
+
+# --- command-line arguments -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [(("--workspace", os.fsdecode(b"Sales \xff")), "--workspace"), (("--user", os.fsdecode(b"d\xfera")), "--user")],
+    ids=["workspace", "user"],
+)
+def test_an_argument_that_is_not_utf8_is_refused_naming_the_option(
+    deployed_dev: Path, args: tuple[str, str], named: str
+) -> None:
+    cwd = deployed_dev.parent
+    before, plans_before = state(cwd), plans(cwd, "dev", "test")
+
+    line = assert_user_error(run(cwd, "deploy", SOURCE, "--env", "test", *args), named, "\\xf")
+
+    assert "not UTF-8" in line
+    assert state(cwd) == before
+    assert plans(cwd, "dev", "test") == plans_before

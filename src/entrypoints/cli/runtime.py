@@ -62,6 +62,7 @@ def app(
     ctx = click.get_current_context()
     root = ctx.find_root()
     if root.obj is None:
+        _refuse_undecodable_arguments(ctx)
         from fabctl.entrypoints.bootstrap import bootstrap
         from fabctl.entrypoints.settings import load_settings
 
@@ -77,6 +78,26 @@ def app(
         root.obj = bootstrap(load_settings(**given), **adapters)
     built: App = root.obj
     return built
+
+
+def _refuse_undecodable_arguments(ctx: click.Context) -> None:
+    """An argument with bytes that are not UTF-8 arrives holding lone surrogates: refuse it now,
+    naming the option, before it reaches a file name, a Fabric request or the state store."""
+    from fabctl.domain.errors import InvalidConfiguration
+
+    for context in (ctx, *([ctx.parent] if ctx.parent else [])):
+        for param in context.command.params:
+            given = context.params.get(param.name or "")
+            for value in given if isinstance(given, tuple) else (given,):
+                if isinstance(value, str):
+                    try:
+                        value.encode("utf-8")
+                    except UnicodeEncodeError:
+                        shown = os.fsencode(value).decode("utf-8", "backslashreplace")
+                        name = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+                        raise InvalidConfiguration(
+                            f"'{shown}' is not UTF-8 text: give it as UTF-8", subject=name
+                        ) from None
 
 
 def output_mode() -> str:
