@@ -1,7 +1,9 @@
-"""Settings: environment variables `FABCTL_*`, then a `fabctl.toml` file, then the defaults.
+"""Settings: command-line flags, then environment variables `FABCTL_*`, then a `fabctl.toml` file
+(see `settings_file`), then the defaults.
 
 The defaults are the embedded ones a new user gets with no Azure account: a local Fabric and a
-SQLite state store in `.fabctl/` of the working directory, and an in-memory event bus.
+SQLite state store in `.fabctl/` of the working directory, and an in-memory event bus. Relative
+paths are relative to the working directory, wherever they are set.
 """
 
 from __future__ import annotations
@@ -9,19 +11,23 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
+from fabctl.adapters.source.documents import shown
 from fabctl.domain.errors import InvalidConfiguration
+from fabctl.entrypoints.settings_file import CONFIG_FILE_ENV, ENV_PREFIX, SettingsFile, read_settings_file
+from fabctl.entrypoints.state_folder import state_folder_problem
 
-CONFIG_FILE_ENV = "FABCTL_CONFIG_FILE"
+__all__ = ["CONFIG_FILE_ENV", "Settings", "load_settings"]
+SUBJECT = "fabctl settings"
 
 
 def _default_user() -> str:
@@ -59,20 +65,59 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get(CONFIG_FILE_ENV, "fabctl.toml"))
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        from_file = read_settings_file(settings_cls.model_fields).values
+        return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=from_file)
 
 
 def load_settings(**overrides: object) -> Settings:
-    """The settings (command-line `overrides` first), or one clear error naming what is wrong."""
+    """The settings (command-line `overrides` first), or one error naming every setting at fault.
+
+    The state folder is checked, and created, when a state store or Fabric kept there is chosen.
+    """
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as e:
-        first = e.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "fabric"
-        source = os.environ.get(CONFIG_FILE_ENV, "fabctl.toml")
-        raise InvalidConfiguration(
-            f"{first['msg']} (set by FABCTL_{key.upper()} or by '{key}' in {source})",
-            subject="fabctl settings",
-            field=key,
-        ) from e
+        file = read_settings_file(Settings.model_fields)
+        problems = []
+        for problem in e.errors():
+            key = ".".join(str(part) for part in problem["loc"]) or "fabric"
+            problems.append((key, f"{problem['msg']} ({_origin(key, overrides, file)})"))
+        (key, message), *others = problems
+        raise InvalidConfiguration(message, subject=SUBJECT, field=key, also=others) from e
+    _check_text(settings, overrides)
+    if settings.state_store == "sqlite" or settings.fabric == "local":
+        unusable = state_folder_problem(settings.state_dir)
+        if unusable:
+            origin = _origin("state_dir", overrides, read_settings_file(Settings.model_fields))
+            raise InvalidConfiguration(
+                f"the state folder '{shown(str(settings.state_dir), 100)}' {unusable} "
+                f"({origin}; point it to a folder fabctl can create and write)",
+                subject=SUBJECT,
+                field="state_dir",
+            )
+    return settings
+
+
+def _check_text(settings: Settings, overrides: dict[str, Any]) -> None:
+    """An undecodable byte in a variable (a lone surrogate) would break the first write of it."""
+    for key in Settings.model_fields:
+        value = str(getattr(settings, key) or "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            origin = _origin(key, overrides, read_settings_file(Settings.model_fields))
+            raise InvalidConfiguration(
+                f"'{shown(value)}' is not UTF-8 text ({origin})", subject=SUBJECT, field=key
+            ) from None
+
+
+def _origin(key: str, overrides: dict[str, Any], file: SettingsFile) -> str:
+    """Where the setting `key` was given, for a message."""
+    if overrides.get(key) is not None:
+        return f"given by --{key.replace('_', '-')}"
+    variable = f"{ENV_PREFIX}{key.upper()}"
+    if any(name.upper() == variable for name in os.environ):
+        return f"set by {variable}"
+    if key in file.spelling:
+        return f"set by '{file.spelling[key]}' in {file.label}"
+    return f"the default; set {variable} or '{key}' in {file.label} to change it"

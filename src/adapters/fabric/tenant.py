@@ -40,8 +40,24 @@ from fabctl.adapters.fabric.tenant_records import (
 from fabctl.adapters.fabric.tenant_schema import connect
 from fabctl.adapters.fabric.tenant_snapshot import build_snapshot
 from fabctl.domain.definition import PLATFORM_FILE, DefinitionPart, ItemDefinition
+from fabctl.domain.errors import UnusableStateFile
 
 __all__ = ["FabricTenant", "TenantError"]
+
+
+def _opened(target: str) -> sqlite3.Connection:
+    """The tenant's connection, or `UnusableStateFile` when the file is not a database any more."""
+    try:
+        return connect(target)
+    except sqlite3.DatabaseError as e:
+        if (e.sqlite_errorcode & 0xFF) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            raise
+        raise UnusableStateFile(
+            f"is damaged ({e}), so the local Fabric it holds cannot be read: restore it from a backup, or "
+            "move it aside (with its -wal and -shm files) to start again with an empty local Fabric, "
+            "whose workspaces and items are then gone",
+            subject=target,
+        ) from e
 
 
 class FabricTenant(PoolsAndConnections):
@@ -62,7 +78,7 @@ class FabricTenant(PoolsAndConnections):
         clock: Callable[[], datetime] | None = None,
         new_id: Callable[[], str] | None = None,
     ) -> None:
-        self._connection = connect(target)
+        self._connection = _opened(target)
         # One connection shared by worker threads: the lock keeps their transactions apart.
         self._lock = threading.Lock()
         self._principal = principal

@@ -34,6 +34,7 @@ path of the key at fault, e.g. `environments.prod.protectd` or `find_replace[2].
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import types
 import typing
@@ -44,10 +45,13 @@ from typing import Annotated, Any, TypeVar, get_args, get_origin
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from fabctl.adapters.source.documents import DocumentProblem, check_document, shown
+from fabctl.adapters.source.regular_files import read_regular, reason
 from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.parameters import ParameterRules
+from fabctl.domain.regex import InvalidRegex, compile_regex
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -87,9 +91,32 @@ def _as_list(value: object) -> object:
 
 def _regex(value: str) -> str:
     try:
-        re.compile(value)
-    except re.error as e:
-        raise ValueError(f"invalid regex: {e}") from e
+        compile_regex(value)
+    except InvalidRegex as e:
+        raise ValueError(str(e)) from None
+    return value
+
+
+def checked_path(value: str, subject: str, field: str, base: str = "") -> str:
+    """`value`, a path the file `subject` names (relative to `base`), or an `InvalidConfiguration`
+    saying why no file system could hold it: `open` would fail with a traceback, not a message."""
+    if "\0" in value:
+        raise InvalidConfiguration("is not a path: it contains a NUL character", subject=subject, field=field)
+    anchor = Path(value).anchor or "."
+    name_max, path_max = os.pathconf(anchor, "PC_NAME_MAX"), os.pathconf(anchor, "PC_PATH_MAX")
+    longest = max(Path(value).parts, key=len, default="")
+    if len(os.fsencode(longest)) > name_max:
+        raise InvalidConfiguration(
+            f"is not a usable path: the name '{shown(longest)}' is too long (at most {name_max} bytes)",
+            subject=subject,
+            field=field,
+        )
+    if len(os.fsencode(os.path.abspath(os.path.join(base, value)))) >= path_max:
+        raise InvalidConfiguration(
+            f"is not a usable path: '{shown(value)}' is too long (at most {path_max} bytes)",
+            subject=subject,
+            field=field,
+        )
     return value
 
 
@@ -103,17 +130,22 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def validate_model(model: type[M], data: object, subject: str, error: type[DomainError] = InvalidConfiguration) -> M:
-    """`data` as a `model`, or one `error` naming the first field at fault."""
+    """`data` as a `model`, or one `error` naming every field at fault, the most useful one first."""
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        problems = e.errors()
-        # A misspelt key also makes the real one "missing": the misspelling is the useful news.
-        first = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
-        message = _describe(first, model)
-        if len(problems) > 1:
-            message += f" (and {len(problems) - 1} more problem(s) in this file)"
-        raise error(message, subject=subject, field=field_path(first["loc"])) from e
+        raise error_of(e, model, subject, error) from e
+
+
+def error_of(e: ValidationError, model: type[BaseModel], subject: str, error: type[DomainError]) -> DomainError:
+    """One `error` for all of `e`'s problems (see `DomainError.also`)."""
+    problems = [(field_path(p["loc"]), _describe(p, model)) for p in e.errors()]
+    # A misspelt key also makes the real one "missing": the misspelling is the useful news.
+    first = next((i for i, p in enumerate(e.errors()) if p["type"] == "extra_forbidden"), 0)
+    ordered = [problems[first], *problems[:first], *problems[first + 1 :]]
+    unique = list(dict.fromkeys(ordered))  # a union's branches may repeat one problem
+    (field, message), *others = unique
+    return error(message, subject=subject, field=field, also=others)
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -208,20 +240,30 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 
 def _load_yaml(path: str) -> object:
+    """The document in the YAML file at `path`: a regular file, of text, not nested or expanded past reason."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_regular(path).decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InvalidConfiguration("is not UTF-8 text", subject=path) from e
     except OSError as e:
-        raise InvalidConfiguration(f"cannot be read: {e.strerror or e}", subject=path) from e
+        raise InvalidConfiguration(reason(e), subject=path) from e
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
+        document = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InvalidConfiguration(f"invalid YAML{where}: {e.problem or e.context}", subject=path) from e
     except yaml.YAMLError as e:
         raise InvalidConfiguration(f"invalid YAML: {e}", subject=path) from e
+    except RecursionError:
+        raise InvalidConfiguration("invalid YAML: lists or mappings nested too deeply", subject=path) from None
+    except ValueError as e:  # a scalar PyYAML cannot convert: an integer of 5,000 digits, a 13th month
+        raise InvalidConfiguration(f"invalid YAML: {str(e).split(';')[0]}", subject=path) from e
+    try:
+        check_document(document)
+    except DocumentProblem as e:
+        raise InvalidConfiguration(e.message, subject=path, field=e.field) from None
+    return document
 
 
 # --- workspace-config.yaml --------------------------------------------------------------------

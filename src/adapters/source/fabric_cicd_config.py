@@ -17,14 +17,14 @@ environment (an environment missing from the mapping gets no value, as in fabric
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from pydantic import Field
 
-from fabctl.adapters.source.config_files import Guid, ItemType, NonEmptyStr, _Strict, validate_model
+from fabctl.adapters.source.config_files import Guid, ItemType, NonEmptyStr, _Strict, checked_path, validate_model
 from fabctl.domain.environments import Environment, ReleaseConfig
 from fabctl.domain.errors import InvalidConfiguration
+from fabctl.domain.regex import InvalidRegex, compile_regex
 
 
 class CoreModel(_Strict):
@@ -85,14 +85,17 @@ def read_fabric_cicd_config(path: str, data: dict[str, Any]) -> ReleaseConfig:
         if not pattern:
             return ()
         try:
-            re.compile(pattern)
-        except re.error as e:
-            raise InvalidConfiguration(f"invalid regex: {e}", subject=path, field=field) from e
+            compile_regex(pattern)
+        except InvalidRegex as e:
+            raise InvalidConfiguration(str(e), subject=path, field=field) from e
         return (pattern,)
 
-    def resolved(value: Any, env: str) -> str:
+    def resolved(value: Any, env: str, field: str) -> str:
         chosen = pick(value, env)
-        return os.path.normpath(os.path.join(base, chosen)) if chosen else ""
+        if not chosen:
+            return ""
+        where = f"{field}.{env}" if isinstance(value, dict) else field
+        return os.path.normpath(os.path.join(base, checked_path(chosen, path, where, base)))
 
     environments = []
     for env in targets:
@@ -109,8 +112,8 @@ def read_fabric_cicd_config(path: str, data: dict[str, Any]) -> ReleaseConfig:
                 skip_publish=bool(pick(publish.skip, env)),
                 unpublish_exclude_names=regexes(unpublish.exclude_regex, env, "unpublish.exclude_regex"),
                 skip_unpublish=bool(pick(unpublish.skip, env)),
-                source_dir=resolved(core.repository_directory, env),
-                parameter_file=resolved(core.parameter, env),
+                source_dir=resolved(core.repository_directory, env, "core.repository_directory"),
+                parameter_file=resolved(core.parameter, env, "core.parameter"),
             )
         )
     return ReleaseConfig(tuple(environments), source=path)

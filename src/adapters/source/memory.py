@@ -29,6 +29,8 @@ class InMemorySourceReader:
         copy = Workspace(name=source.name, id=source.id)
         for item in source:
             copy.add(item, origin=source.origin(item.key))
+        for unrecognised in source.unrecognised:
+            copy.set_aside(unrecognised)
         return copy
 
     def read_release_config(self, path: str) -> ReleaseConfig:

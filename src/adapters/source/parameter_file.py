@@ -30,6 +30,7 @@ from fabctl.adapters.source.config_files import (
     _load_yaml,
     _normalize_glob,
     _Strict,
+    checked_path,
     validate_model,
 )
 from fabctl.domain.errors import InvalidConfiguration
@@ -44,6 +45,7 @@ from fabctl.domain.parameters import (
     SparkPoolTarget,
     YamlCodec,
 )
+from fabctl.domain.regex import InvalidRegex, compile_regex
 
 _ENV_TOKEN = re.compile(r"\$ENV:(\w+)")
 TypeList = Annotated[list[ItemType], BeforeValidator(_as_list)]
@@ -171,8 +173,16 @@ def _read_into(file: Path, shown: str, rules: _Rules, chain: tuple[Path, ...], s
     parameters = validate_model(ParameterFileModel, data, shown)
     _collect(parameters, shown, rules)
     for index, relative in enumerate(parameters.extend):
+        checked_path(relative, shown, f"extend[{index}]", str(file.parent))
         template = file.parent / relative
-        target = template.resolve()
+        try:
+            target = template.resolve()
+        except OSError as e:  # a link loop, or a name the file system refuses
+            raise InvalidConfiguration(
+                f"extended parameter file '{relative}' cannot be used: {e.strerror or e}",
+                subject=shown,
+                field=f"extend[{index}]",
+            ) from e
         if target == resolved or target in chain:
             cycle = " -> ".join(str(p.name) for p in (*chain, resolved, target))
             raise InvalidConfiguration(
@@ -226,9 +236,9 @@ def _collect(parameters: ParameterFileModel, shown: str, rules: _Rules) -> None:
         at = f"find_replace[{index}]"
         if rule.is_regex:
             try:
-                re.compile(rule.find_value, re.IGNORECASE if rule.ignore_case else 0)
-            except re.error as e:
-                raise InvalidConfiguration(f"invalid regex: {e}", subject=shown, field=f"{at}.find_value") from e
+                compile_regex(rule.find_value, re.IGNORECASE if rule.ignore_case else 0)
+            except InvalidRegex as e:
+                raise InvalidConfiguration(str(e), subject=shown, field=f"{at}.find_value") from e
         rules.find_replace.append(
             FindReplace(
                 find=rule.find_value,

@@ -67,6 +67,7 @@ from fabctl.adapters.state.sqlite_schema import (
 from fabctl.application.ports import Clock, DeployedItem, IdGenerator, JournalSummary, Lease, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
+from fabctl.domain.errors import UnusableStateFile
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import PromotionRequest
 from fabctl.domain.transaction import Transaction
@@ -410,5 +411,14 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
     def _errors(self, action: str) -> Iterator[None]:
         try:
             yield
+        except sqlite3.DatabaseError as e:
+            if (e.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+                raise UnusableStateFile(
+                    f"is damaged ({e}), so fabctl cannot read the transactions, deployment records and "
+                    "promotions it keeps there: restore it from a backup, or move it aside (with its -wal and "
+                    "-shm files) to start again with an empty state, which forgets what fabctl deployed",
+                    subject=str(self.path),
+                ) from e
+            raise StateStoreError(f"state store {self.path}: {action} failed: {e}") from e
         except (sqlite3.Error, OSError) as e:
             raise StateStoreError(f"state store {self.path}: {action} failed: {e}") from e

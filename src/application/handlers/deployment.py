@@ -10,7 +10,12 @@ from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
 from fabctl.application.deployment.planner import PreparedDeployment, prepare
 from fabctl.application.deployment.results import DeploymentResult
 from fabctl.application.deployment.run import Deps
-from fabctl.application.deployment.selection import Selection, environment_scope, select_items
+from fabctl.application.deployment.selection import (
+    Selection,
+    environment_scope,
+    refuse_selected_unknown_types,
+    select_items,
+)
 from fabctl.application.deployment.target import TargetView, find_workspace
 from fabctl.application.ports import (
     Clock,
@@ -27,8 +32,14 @@ from fabctl.domain.plan import DeploymentPlan
 
 
 def select(inputs: DeploymentInputs, selection: Selection | None) -> set[ItemKey] | None:
-    """The keys a deployment covers (see `Selection`), within the environment's scope; None = all."""
-    chosen = select_items(inputs.source, selection or Selection(), inputs.source_dir)
+    """The keys a deployment covers (see `Selection`), within the environment's scope; None = all.
+
+    An item of an unknown type that they would cover is an error naming its `.platform` file.
+    """
+    selection = selection or Selection()
+    selection.check(inputs.source_dir)
+    refuse_selected_unknown_types(inputs.source, selection, inputs.environment)
+    chosen = select_items(inputs.source, selection, inputs.source_dir)
     scope = environment_scope(inputs.source, inputs.environment)
     if scope is None:
         return chosen

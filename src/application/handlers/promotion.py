@@ -40,6 +40,7 @@ def request_promotion(
             field="environments",
         )
     keys = {ItemKey.parse(text) for text in cmd.items} or {item.key for item in source}
+    source.refuse_unrecognised(lambda item: not cmd.items or item.key in keys)  # an unknown type it would take
     for key in sorted(keys):
         if key not in source:
             raise NotFound(f"no item '{key}' in the source", subject=cmd.source_dir, field="items")

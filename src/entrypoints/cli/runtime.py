@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
+import os
+import tempfile
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -61,6 +62,7 @@ def app(
     ctx = click.get_current_context()
     root = ctx.find_root()
     if root.obj is None:
+        _refuse_undecodable_arguments(ctx)
         from fabctl.entrypoints.bootstrap import bootstrap
         from fabctl.entrypoints.settings import load_settings
 
@@ -78,6 +80,26 @@ def app(
     return built
 
 
+def _refuse_undecodable_arguments(ctx: click.Context) -> None:
+    """An argument with bytes that are not UTF-8 arrives holding lone surrogates: refuse it now,
+    naming the option, before it reaches a file name, a Fabric request or the state store."""
+    from fabctl.domain.errors import InvalidConfiguration
+
+    for context in (ctx, *([ctx.parent] if ctx.parent else [])):
+        for param in context.command.params:
+            given = context.params.get(param.name or "")
+            for value in given if isinstance(given, tuple) else (given,):
+                if isinstance(value, str):
+                    try:
+                        value.encode("utf-8")
+                    except UnicodeEncodeError:
+                        shown = os.fsencode(value).decode("utf-8", "backslashreplace")
+                        name = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+                        raise InvalidConfiguration(
+                            f"'{shown}' is not UTF-8 text: give it as UTF-8", subject=name
+                        ) from None
+
+
 def output_mode() -> str:
     ctx = click.get_current_context(silent=True)
     return str(ctx.meta.get(OUTPUT_META_KEY, "text")) if ctx is not None else "text"
@@ -88,9 +110,14 @@ def emit_json(data: Any) -> None:
 
 
 def fail(error: BaseException, code: int, **details: str) -> NoReturn:
+    """Print `error` (every problem it lists, the first on the first line) and exit with `code`."""
     message = str(error)
     if output_mode() == "json":
-        emit_json({"error": {"message": message, **{k: v for k, v in details.items() if v}}})
+        document: dict[str, Any] = {"message": message, **{k: v for k, v in details.items() if v}}
+        problems = getattr(error, "problems", None)  # a DomainError's (field, message) pairs
+        if isinstance(problems, tuple) and problems:
+            document["problems"] = [{"field": field, "message": text} for field, text in problems]
+        emit_json({"error": document})
     click.secho(f"error: {message}", fg="red", err=True)
     if details.get("log"):
         click.echo(f"details: {details['log']}", err=True)
@@ -98,17 +125,39 @@ def fail(error: BaseException, code: int, **details: str) -> NoReturn:
 
 
 def log_unexpected(error: BaseException) -> str:
-    """Keep the traceback of an unexpected error in the log file, not on the user's screen."""
-    ctx = click.get_current_context(silent=True)
-    root = ctx.find_root() if ctx else None
-    state_dir = Path(".fabctl")
-    if root is not None and root.obj is not None:
-        state_dir = root.obj.settings.state_dir
-    log_file = state_dir / "fabctl.log"
+    """Keep the traceback of an unexpected error in `fabctl.log` of the state folder, not on screen.
+
+    Returns where it is kept, for the message. The state folder is the one the settings name, also
+    when the error came before the application was built; when the log cannot be written there, the
+    traceback goes to a temporary file and the message names the folder and why.
+    """
+    log_file = _state_folder() / "fabctl.log"
+    text = "".join(traceback.format_exception(error))
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        with log_file.open("a", encoding="utf-8") as out:
-            out.write("".join(traceback.format_exception(error)))
+        with log_file.open("a", encoding="utf-8", errors="backslashreplace") as out:
+            out.write(text)
+        return str(log_file)
+    except OSError as e:
+        problem = f"{log_file} could not be written ({e.strerror or e}): set FABCTL_STATE_DIR to a writable folder"
+    try:
+        descriptor, fallback = tempfile.mkstemp(prefix="fabctl-", suffix=".log")
+        with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace") as out:
+            out.write(text)
+        return f"{fallback}, because {problem}"
     except OSError:
-        logging.getLogger("fabctl").exception("could not write %s", log_file)
-    return str(log_file)
+        return f"nowhere: {problem}"
+
+
+def _state_folder() -> Path:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    if root is not None and root.obj is not None:
+        folder: Path = root.obj.settings.state_dir
+        return folder
+    try:  # the application was not built: the settings may still name the folder
+        from fabctl.entrypoints.settings import load_settings
+
+        return load_settings().state_dir
+    except Exception:  # the settings are what failed: their variable, or the default
+        return Path(os.environ.get("FABCTL_STATE_DIR") or ".fabctl")

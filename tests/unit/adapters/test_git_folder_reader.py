@@ -444,3 +444,18 @@ def test_the_in_memory_reader_raises_the_same_errors_for_unknown_paths() -> None
     assert source_error.value.subject == "missing"
     assert config_error.value.subject == "missing.yaml"
     assert rules.find_replace == () and rules.source == "missing.yml"
+
+
+def test_an_item_of_an_unknown_type_is_set_aside_with_its_error(tmp_path: Path) -> None:
+    source = tmp_path / "ws"
+    write_item(source, "", "Notebook", "Load", ID_A, {"notebook-content.py": b"# Fabric notebook source\n"})
+    write_item(source, "Legacy", "Gadget", "Old", ID_B, {"gadget.json": b"{}"})
+
+    workspace = read(source)
+
+    assert [str(i.key) for i in workspace] == ["Load.Notebook"]
+    (unknown,) = workspace.unrecognised
+    assert (str(unknown.key), unknown.folder) == ("Old.Gadget", "Legacy")
+    assert unknown.error.subject == (source / "Legacy" / "Old.Gadget" / ".platform").as_posix()
+    assert unknown.error.field == "metadata.type"
+    assert "unknown item type 'Gadget'" in unknown.error.message

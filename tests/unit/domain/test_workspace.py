@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fabctl.domain.errors import DuplicateItem, InvalidSource
+from fabctl.domain.errors import DuplicateItem, InvalidSource, UnknownItemType
 from fabctl.domain.items import Item, ItemKey, LogicalId
-from fabctl.domain.workspace import Workspace
+from fabctl.domain.workspace import UnrecognisedItem, Workspace
 
 GUID_A = "0f8fad5b-d9cb-469f-a165-70867728950e"
 GUID_B = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -165,3 +165,37 @@ def test_logical_id_rejects_a_guid_followed_by_a_newline() -> None:
     # `$` in a Python regex also matches before a final newline; a GUID with "\n" is not a GUID.
     with pytest.raises(InvalidSource):
         LogicalId(GUID_A + "\n")
+
+
+def test_names_that_differ_only_in_case_are_one_name_per_type() -> None:
+    workspace = Workspace("dev")
+    workspace.add(item("Load Sales", logical_id=GUID_A), origin="etl/Load Sales.Notebook/.platform")
+
+    with pytest.raises(DuplicateItem) as caught:
+        workspace.add(item("LOAD sales", logical_id=GUID_B), origin="etl/LOAD sales.Notebook/.platform")
+
+    assert caught.value.subject == "etl/LOAD sales.Notebook/.platform"
+    assert "etl/Load Sales.Notebook/.platform" in caught.value.message
+    assert caught.value.field == "metadata.displayName"
+    assert [i.name for i in workspace] == ["Load Sales"]
+
+
+def test_names_that_differ_only_in_case_may_be_of_two_types() -> None:
+    workspace = Workspace("dev")
+    workspace.add(item("Sales", "Lakehouse", logical_id=GUID_A))
+    workspace.add(item("SALES", "Notebook", logical_id=GUID_B))
+
+    assert len(workspace) == 2
+
+
+def test_an_item_set_aside_is_refused_only_when_selected() -> None:
+    workspace = Workspace("dev")
+    error = UnknownItemType("unknown item type 'Gadget'", subject="Old.Gadget/.platform", field="metadata.type")
+    workspace.set_aside(UnrecognisedItem(ItemKey("Gadget", "Old"), "Legacy", error))
+
+    workspace.refuse_unrecognised(lambda unknown: unknown.folder != "Legacy")  # left out: no error
+    with pytest.raises(UnknownItemType) as caught:
+        workspace.refuse_unrecognised()
+
+    assert caught.value is error
+    assert len(workspace) == 0
