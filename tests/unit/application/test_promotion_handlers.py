@@ -8,6 +8,7 @@ import pytest
 
 from fabctl.application.errors import GatewayError
 from fabctl.application.queries import get_promotion
+from fabctl.domain.approval_terms import ApprovalTerms
 from fabctl.domain.commands import (
     ApprovePromotion,
     CancelPromotion,
@@ -216,7 +217,7 @@ def test_a_gateway_error_outside_any_item_fails_the_promotion_and_publishes_it(w
     assert "PromotionFailed" in world.event_types()
 
 
-def test_an_unexpected_error_fails_the_promotion_too(world: World) -> None:
+def test_an_unexpected_error_fails_the_promotion_too(world: World, caplog: pytest.LogCaptureFixture) -> None:
     deploy_to(world, "dev")
     deploy_to(world, "test")  # so that the deployment lists the items of the test workspace
     opened = request(world)
@@ -229,9 +230,41 @@ def test_an_unexpected_error_fails_the_promotion_too(world: World) -> None:
 
     after = current(world, opened.id)
     assert after.state.value == "failed" and after.reason.startswith("internal error RuntimeError: a bug")
+    logged = [r for r in caplog.records if r.exc_info and r.exc_info[0] is RuntimeError]
+    assert len(logged) == 1 and opened.id in logged[0].getMessage()
     with pytest.raises(IllegalTransition) as caught:
         world.app.bus.handle(ApprovePromotion("app-2", opened.id, "carol"))
     assert "cannot approve a request that is failed" in caught.value.message
+
+
+def test_an_interrupted_deployment_fails_the_promotion_and_the_interrupt_goes_on(world: World) -> None:
+    deploy_to(world, "dev")
+    opened = request(world)
+
+    def interrupted(name: str) -> None:
+        raise KeyboardInterrupt
+
+    world.gateway.find_workspace = interrupted  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        world.app.bus.handle(ApprovePromotion("app-1", opened.id, "bob"))
+
+    after = current(world, opened.id)
+    assert after.state.value == "failed" and after.reason.startswith("interrupted (KeyboardInterrupt)")
+
+
+def test_a_request_stored_without_terms_cannot_be_approved(world: World) -> None:
+    deploy_to(world, "dev")
+    opened = request(world)
+    with world.app.uow as uow:  # as a request stored before terms were pinned reads back
+        stored = uow.promotions.get(opened.id)
+        assert stored is not None
+        stored.terms = ApprovalTerms()
+        uow.commit()
+
+    with pytest.raises(PromotionRuleViolation) as caught:
+        world.app.bus.handle(ApprovePromotion("app-1", opened.id, "bob"))
+
+    assert "environments.test: added" in caught.value.message and "open a new request" in caught.value.message
 
 
 def test_names_are_compared_as_identities(world: World) -> None:
