@@ -8,7 +8,9 @@ from enum import StrEnum
 
 from fabctl.domain import events
 from fabctl.domain.aggregate import Aggregate
+from fabctl.domain.approval_terms import ApprovalTerms
 from fabctl.domain.errors import IllegalTransition, PromotionRuleViolation
+from fabctl.domain.identity import Identity
 
 
 class PromotionState(StrEnum):
@@ -33,6 +35,7 @@ TRANSITIONS: dict[PromotionState, frozenset[PromotionState]] = {
     _S.ROLLED_BACK: frozenset(),
     _S.CANCELLED: frozenset(),
 }
+_OPEN = frozenset({_S.REQUESTED, _S.APPROVED, _S.DEPLOYING})
 _VERBS: dict[PromotionState, str] = {
     _S.APPROVED: "approve",
     _S.REJECTED: "reject",
@@ -54,7 +57,7 @@ class PromotedItem:
 
 @dataclass(frozen=True)
 class Approval:
-    approver: str
+    approver: Identity
     at: datetime
     comment: str = ""
 
@@ -64,7 +67,7 @@ class AuditEntry:
     """One line of the append-only audit trail."""
 
     at: datetime
-    actor: str
+    actor: str  # an identity's text, or "fabctl" for what fabctl did on its own
     action: str
     detail: str = ""
 
@@ -75,11 +78,13 @@ class PromotionRequest(Aggregate):
     source_dir: str
     source_environment: str
     target_environment: str
-    requested_by: str
+    requested_by: Identity
     items: tuple[PromotedItem, ...]
     required_approvals: int
     note: str = ""
     config_path: str = ""  # the workspace configuration the request was made under
+    terms: ApprovalTerms = field(default_factory=ApprovalTerms)  # what an approval covers, pinned when requested
+    target_workspace_id: str = ""  # the target workspace when requested; "" = fabctl was to create it
     state: PromotionState = PromotionState.REQUESTED
     approvals: list[Approval] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
@@ -94,12 +99,14 @@ class PromotionRequest(Aggregate):
         source_dir: str,
         source_environment: str,
         target_environment: str,
-        requested_by: str,
+        requested_by: Identity,
         items: tuple[PromotedItem, ...],
         required_approvals: int,
         at: datetime,
+        terms: ApprovalTerms,
         note: str = "",
         config_path: str = "",
+        target_workspace_id: str = "",
     ) -> PromotionRequest:
         request = cls(
             id=request_id,
@@ -111,11 +118,13 @@ class PromotionRequest(Aggregate):
             required_approvals=required_approvals,
             note=note,
             config_path=config_path,
+            terms=terms,
+            target_workspace_id=target_workspace_id,
         )
-        request._log(at, requested_by, "requested", note)
+        request._log(at, str(requested_by), "requested", note)
         request.record(
             events.PromotionRequested(
-                request_id, source_environment, target_environment, requested_by,
+                request_id, source_environment, target_environment, str(requested_by),
                 tuple(i.key for i in items), required_approvals,
             )
         )  # fmt: skip
@@ -125,36 +134,71 @@ class PromotionRequest(Aggregate):
     def subject(self) -> str:
         return f"promotion request {self.id}"
 
-    def approve(self, approver: str, at: datetime, comment: str = "") -> None:
+    def ensure_approvable_by(self, approver: Identity) -> None:
+        """Refuse, before anything is read, an approval the state or separation of duties forbids.
+
+        Names are compared leniently (`Identity.may_be`): a spelling that could be the requester's,
+        or an earlier approver's, is refused."""
         self._require(PromotionState.APPROVED)
-        if approver == self.requested_by:
+        if approver.may_be(self.requested_by):
             raise PromotionRuleViolation(
-                f"'{approver}' requested this promotion and cannot approve it (separation of duties)",
+                f"'{approver}'{_as(self.requested_by, approver)} requested this promotion and cannot approve it "
+                "(separation of duties)",
                 subject=self.subject,
                 field="approver",
             )
-        if any(a.approver == approver for a in self.approvals):
+        earlier = next((a.approver for a in self.approvals if approver.may_be(a.approver)), None)
+        if earlier is not None:
             raise PromotionRuleViolation(
-                f"'{approver}' has already approved this request; another approver is needed",
+                f"'{approver}'{_as(earlier, approver)} has already approved this request; another approver is needed",
                 subject=self.subject,
                 field="approver",
             )
+
+    def ensure_covered(self, now: ApprovalTerms) -> None:
+        """Refuse when what would be deployed now is not what was requested, naming each difference."""
+        differences = self.terms.differences(now)
+        if differences:
+            raise PromotionRuleViolation(
+                "what would be deployed is no longer what was requested: " + "; ".join(differences)
+                + ". An approval covers what was requested only: open a new request",
+                subject=self.subject,
+                field="terms",
+            )  # fmt: skip
+
+    def approve(self, approver: Identity, at: datetime, comment: str = "", *, now: ApprovalTerms) -> None:
+        """Record an approval of the terms `now` (read from the source and configuration just before)."""
+        self.ensure_approvable_by(approver)
+        self.ensure_covered(now)
         self.approvals.append(Approval(approver, at, comment))
-        self._log(at, approver, "approved", comment)
+        self._log(at, str(approver), "approved", comment)
         count = len(self.approvals)
-        self.record(events.ApprovalRecorded(self.id, approver, count, self.required_approvals))
+        self.record(events.ApprovalRecorded(self.id, str(approver), count, self.required_approvals))
         if count >= self.required_approvals:
             self.state = PromotionState.APPROVED
-            self.record(events.PromotionApproved(self.id, tuple(a.approver for a in self.approvals)))
+            self.record(events.PromotionApproved(self.id, tuple(str(a.approver) for a in self.approvals)))
 
-    def reject(self, rejected_by: str, reason: str, at: datetime) -> None:
-        self._move(PromotionState.REJECTED, rejected_by, at, reason)
+    def reject(self, rejected_by: Identity, reason: str, at: datetime) -> None:
+        self._move(PromotionState.REJECTED, str(rejected_by), at, reason)
         self.reason = reason
-        self.record(events.PromotionRejected(self.id, rejected_by, reason))
+        self.record(events.PromotionRejected(self.id, str(rejected_by), reason))
 
-    def cancel(self, cancelled_by: str, at: datetime) -> None:
-        self._move(PromotionState.CANCELLED, cancelled_by, at)
-        self.record(events.PromotionCancelled(self.id, cancelled_by))
+    def cancel(self, cancelled_by: Identity, at: datetime) -> None:
+        """Only the requester or a person who has approved the request may withdraw it.
+
+        Names are compared strictly here (`Identity.is_same_as`): a right is granted only to whom
+        surely holds it."""
+        self._require(PromotionState.CANCELLED)
+        entitled = [self.requested_by, *(a.approver for a in self.approvals)]
+        if not any(cancelled_by.is_same_as(person) for person in entitled):
+            raise PromotionRuleViolation(
+                f"'{cancelled_by}' may not cancel this request: only the requester or an approver may "
+                f"(requested by '{self.requested_by}')",
+                subject=self.subject,
+                field="cancelled_by",
+            )
+        self._move(PromotionState.CANCELLED, str(cancelled_by), at)
+        self.record(events.PromotionCancelled(self.id, str(cancelled_by)))
 
     def start_deployment(self, transaction_id: str, at: datetime) -> None:
         self._move(PromotionState.DEPLOYING, "fabctl", at, f"transaction {transaction_id}")
@@ -177,8 +221,9 @@ class PromotionRequest(Aggregate):
     def _require(self, target: PromotionState) -> None:
         if target not in TRANSITIONS[self.state]:
             state = self.state.value.replace("_", " ")
+            closed = "" if self.state in _OPEN else "; it is closed: open a new request if it is still wanted"
             raise IllegalTransition(
-                f"cannot {_VERBS[target]} a request that is {state}", subject=self.subject, field="state"
+                f"cannot {_VERBS[target]} a request that is {state}{closed}", subject=self.subject, field="state"
             )
 
     def _move(self, target: PromotionState, actor: str, at: datetime, detail: str = "") -> None:
@@ -188,3 +233,8 @@ class PromotionRequest(Aggregate):
 
     def _log(self, at: datetime, actor: str, action: str, detail: str = "") -> None:
         self.audit.append(AuditEntry(at, actor, action, detail))
+
+
+def _as(recorded: Identity, given: Identity) -> str:
+    # Name the recorded spelling when it is not the one given: "'alice' (as 'contoso\\alice')".
+    return "" if recorded == given else f" (as '{recorded}')"

@@ -16,7 +16,9 @@ from fabctl.adapters.state import StateStoreError
 from fabctl.application.ports import DeployedItem, Lease, OutboxMessage
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain import events
+from fabctl.domain.approval_terms import ApprovalTerms, Pin
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
+from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import PromotedItem, PromotionRequest, PromotionState
 from fabctl.domain.transaction import (
@@ -30,6 +32,12 @@ from fabctl.domain.transaction import (
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 1, 14, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
 BINARY = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
+TERMS = ApprovalTerms(
+    (
+        Pin("environments.prod", "environments.prod.workspace", '"Sales (prod)"'),
+        Pin("source item Sales.Notebook", "Sales.Notebook content", "0123456789abcdef", sealed=True),
+    )
+)
 
 
 class FixedClock:
@@ -55,10 +63,11 @@ def new_promotion(request_id: str = "p-1", required_approvals: int = 2) -> Promo
         source_dir="workspace/",
         source_environment="dev",
         target_environment="prod",
-        requested_by="alice",
+        requested_by=Identity("alice"),
         items=(PromotedItem("Sales.Notebook", "hash-1"), PromotedItem("Sales.Report", "hash-2")),
         required_approvals=required_approvals,
         at=NOW,
+        terms=TERMS,
         note="quarterly release",
         config_path="config/release.yml",
     )
@@ -66,16 +75,16 @@ def new_promotion(request_id: str = "p-1", required_approvals: int = 2) -> Promo
 
 def rejected_promotion() -> PromotionRequest:
     request = new_promotion("p-rejected")
-    request.approve("bob", LATER, "looks fine")
-    request.reject("carol", "wrong quarter", LATER + timedelta(minutes=5))
+    request.approve(Identity("bob"), LATER, "looks fine", now=TERMS)
+    request.reject(Identity("carol"), "wrong quarter", LATER + timedelta(minutes=5))
     request.events.clear()
     return request
 
 
 def rolled_back_promotion() -> PromotionRequest:
     request = new_promotion("p-rolled-back")
-    request.approve("bob", NOW)
-    request.approve("carol", LATER, "ok")
+    request.approve(Identity("bob"), NOW, now=TERMS)
+    request.approve(Identity("carol"), LATER, "ok", now=TERMS)
     request.start_deployment("tx-9", LATER)
     request.fail("Sales.Report: HTTP 500", LATER)
     request.mark_rolled_back(LATER + timedelta(seconds=1))
@@ -180,12 +189,12 @@ class StateStoreContract:
         with uow:
             request = uow.promotions.get("p-1")
             assert request is not None
-            request.approve("bob", LATER)
+            request.approve(Identity("bob"), LATER, now=TERMS)
             uow.commit()
         with uow:
             stored = uow.promotions.get("p-1")
         assert stored is not None
-        assert [a.approver for a in stored.approvals] == ["bob"]
+        assert [str(a.approver) for a in stored.approvals] == ["bob"]
         assert [e.action for e in stored.audit] == ["requested", "approved"]
         assert stored.state is PromotionState.REQUESTED  # one of two approvals
 
@@ -277,8 +286,8 @@ class StateStoreContract:
         with uow:
             request = uow.promotions.get("p-1")
             assert request is not None
-            request.approve("bob", LATER)
-            request.approve("carol", LATER)
+            request.approve(Identity("bob"), LATER, now=TERMS)
+            request.approve(Identity("carol"), LATER, now=TERMS)
         with uow:
             stored = uow.promotions.get("p-1")
         assert stored == new_promotion("p-1")
@@ -297,7 +306,7 @@ class StateStoreContract:
     # -- events and the outbox -------------------------------------------------------------
     def test_commit_puts_the_recorded_events_in_the_outbox(self, uow: TrackingUnitOfWork) -> None:
         request = new_promotion("p-1")
-        request.approve("bob", LATER)
+        request.approve(Identity("bob"), LATER, now=TERMS)
         with uow:
             uow.promotions.add(request)
             uow.commit()

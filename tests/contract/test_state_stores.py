@@ -17,6 +17,7 @@ import pytest
 from state_store_contract import (
     BINARY,
     LATER,
+    TERMS,
     CountingIds,
     FixedClock,
     StateStoreContract,
@@ -41,6 +42,7 @@ from fabctl.adapters.state.sqlite import SqliteUnitOfWork
 from fabctl.application.ports import DeployedItem
 from fabctl.domain import events
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
+from fabctl.domain.identity import Identity
 from fabctl.domain.promotion import Approval, AuditEntry, PromotedItem, PromotionRequest
 from fabctl.domain.transaction import ItemImage, StepAction, Transaction, TransactionStep
 
@@ -137,7 +139,7 @@ def test_a_deployed_item_round_trips_exactly() -> None:
 
 def test_a_naive_datetime_is_refused() -> None:
     request = new_promotion()
-    request.approve("bob", LATER.replace(tzinfo=None))
+    request.approve(Identity("bob"), LATER.replace(tzinfo=None), now=TERMS)
     with pytest.raises(ValueError, match="timezone"):
         promotion_to_dict(request)
 
@@ -178,7 +180,7 @@ def test_two_sqlite_instances_on_one_file_both_commit(tmp_path: Path) -> None:
     with a:
         request = a.promotions.get("p-b")
         assert request is not None
-        request.approve("bob", LATER)
+        request.approve(Identity("bob"), LATER, now=TERMS)
         a.commit()
 
     for uow in (a, b):
@@ -186,7 +188,7 @@ def test_two_sqlite_instances_on_one_file_both_commit(tmp_path: Path) -> None:
             assert [p.id for p in uow.promotions.list()] == ["p-a", "p-b"]
             stored = uow.promotions.get("p-b")
             assert stored is not None
-            assert [x.approver for x in stored.approvals] == ["bob"]
+            assert [str(x.approver) for x in stored.approvals] == ["bob"]
 
 
 def test_sqlite_creates_the_directory_schema_and_records_the_version(tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 
 from fabctl.adapters.state.blobs import BlobStore
 from fabctl.application.ports import DeployedItem, JournalSummary, OutboxMessage
+from fabctl.domain.approval_terms import ApprovalTerms, Pin
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
+from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import (
     Approval,
@@ -63,14 +65,16 @@ def promotion_to_dict(request: PromotionRequest) -> Document:
         "source_dir": request.source_dir,
         "source_environment": request.source_environment,
         "target_environment": request.target_environment,
-        "requested_by": request.requested_by,
+        "requested_by": str(request.requested_by),
         "items": [{"key": i.key, "source_hash": i.source_hash} for i in request.items],
         "required_approvals": request.required_approvals,
         "note": request.note,
         "config_path": request.config_path,
+        "terms": [[p.group, p.label, p.value, p.sealed] for p in request.terms.pins],
+        "target_workspace_id": request.target_workspace_id,
         "state": request.state.value,
         "approvals": [
-            {"approver": a.approver, "at": datetime_to_str(a.at), "comment": a.comment} for a in request.approvals
+            {"approver": str(a.approver), "at": datetime_to_str(a.at), "comment": a.comment} for a in request.approvals
         ],
         "audit": [
             {"at": datetime_to_str(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
@@ -87,13 +91,18 @@ def promotion_from_dict(doc: Document) -> PromotionRequest:
         source_dir=doc["source_dir"],
         source_environment=doc["source_environment"],
         target_environment=doc["target_environment"],
-        requested_by=doc["requested_by"],
+        requested_by=Identity.parse(doc["requested_by"]),
         items=tuple(PromotedItem(i["key"], i["source_hash"]) for i in doc["items"]),
         required_approvals=doc["required_approvals"],
         note=doc["note"],
         config_path=doc["config_path"],
+        # Requests stored before terms were pinned have none: every term then reads as added.
+        terms=ApprovalTerms(tuple(Pin(g, label, v, sealed) for g, label, v, sealed in doc.get("terms", []))),
+        target_workspace_id=doc.get("target_workspace_id", ""),
         state=PromotionState(doc["state"]),
-        approvals=[Approval(a["approver"], datetime_from_str(a["at"]), a["comment"]) for a in doc["approvals"]],
+        approvals=[
+            Approval(Identity.parse(a["approver"]), datetime_from_str(a["at"]), a["comment"]) for a in doc["approvals"]
+        ],
         audit=[AuditEntry(datetime_from_str(e["at"]), e["actor"], e["action"], e["detail"]) for e in doc["audit"]],
         transaction_id=doc["transaction_id"],
         reason=doc["reason"],

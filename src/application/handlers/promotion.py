@@ -1,21 +1,26 @@
-"""Promotion requests: opened, approved under separation of duties, deployed when approved."""
+"""Promotion requests: opened with the terms they pin, approved under separation of duties, deployed
+when approved (and only on the terms approved), ending `succeeded`, `failed` or `rolled_back`."""
 
 from __future__ import annotations
 
-import os
+import logging
 
 from fabctl.application.deployment.executor import execute
-from fabctl.application.deployment.inputs import CONFIG_FILE, load_inputs
+from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
 from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.target import find_workspace
+from fabctl.application.errors import GatewayError
 from fabctl.application.handlers.deployment import prepare_deployment
 from fabctl.application.ports import Clock, FabricGateway, IdGenerator, SourceReader, Telemetry, UnitOfWork
 from fabctl.domain import commands, events
+from fabctl.domain.approval_terms import ApprovalTerms
 from fabctl.domain.errors import DomainError, NotFound, PromotionRuleViolation
+from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import PromotedItem, PromotionRequest
 from fabctl.domain.transaction import TransactionState
-from fabctl.domain.workspace import Workspace
+
+logger = logging.getLogger(__name__)
 
 
 def request_promotion(
@@ -27,10 +32,9 @@ def request_promotion(
     clock: Clock,
     ids: IdGenerator,
 ) -> PromotionRequest:
-    source = reader.read_workspace(cmd.source_dir)
-    config_path = cmd.config_path or os.path.join(cmd.source_dir, CONFIG_FILE)
-    config = reader.read_release_config(config_path)
-    source_env = config.environment(cmd.source_environment)
+    requester = Identity.parse(cmd.requested_by, source="requested_by")
+    inputs = load_inputs(reader, cmd.source_dir, cmd.source_environment, cmd.config_path)
+    source, config, source_env = inputs.source, inputs.config, inputs.environment
     target_env = config.next_after(source_env.name)
     if cmd.target_environment and cmd.target_environment != target_env.name:
         config.environment(cmd.target_environment)  # an unknown name gets its own message
@@ -45,6 +49,8 @@ def request_promotion(
         if key not in source:
             raise NotFound(f"no item '{key}' in the source", subject=cmd.source_dir, field="items")
     workspace = find_workspace(gateway, source_env, config.source)
+    target = find_workspace(gateway, target_env, config.source)
+    request_id = ids.new_id()
     with uow:
         owned = uow.deployments.for_workspace(workspace.id) if workspace else {}
         pinned = []
@@ -61,17 +67,22 @@ def request_promotion(
                 )
             pinned.append(PromotedItem(str(key), record.source_hash))
         request = PromotionRequest.open(
-            request_id=ids.new_id(),
+            request_id=request_id,
             source_dir=cmd.source_dir,
             source_environment=source_env.name,
             target_environment=target_env.name,
-            requested_by=cmd.requested_by,
+            requested_by=requester,
             items=tuple(pinned),
             required_approvals=target_env.promotion.required_approvals(k.type for k in keys),
             at=clock.now(),
             note=cmd.note,
             config_path=cmd.config_path,
-        )
+            terms=ApprovalTerms.of(
+                salt=request_id, source=source, promoted=keys,
+                environment=target_env, parameters=inputs.rules,
+            ),
+            target_workspace_id=target.id if target else "",
+        )  # fmt: skip
         uow.promotions.add(request)
         uow.inbox.add(cmd.message_id)
         uow.commit()
@@ -85,10 +96,27 @@ def _load(uow: UnitOfWork, request_id: str) -> PromotionRequest:
     return request
 
 
-def approve_promotion(cmd: commands.ApprovePromotion, *, uow: UnitOfWork, clock: Clock) -> PromotionRequest:
+def terms_now(reader: SourceReader, request: PromotionRequest) -> tuple[ApprovalTerms, DeploymentInputs]:
+    """The terms the request would be deployed on if it were deployed now, and the inputs they come from."""
+    inputs = load_inputs(reader, request.source_dir, request.target_environment, request.config_path)
+    terms = ApprovalTerms.of(
+        salt=request.id, source=inputs.source, promoted=(ItemKey.parse(i.key) for i in request.items),
+        environment=inputs.environment, parameters=inputs.rules,
+    )  # fmt: skip
+    return terms, inputs
+
+
+def approve_promotion(
+    cmd: commands.ApprovePromotion, *, uow: UnitOfWork, reader: SourceReader, clock: Clock
+) -> PromotionRequest:
+    approver = Identity.parse(cmd.approver, source="approver")
+    with uow:  # the cheap refusals first: nothing is read for a request that cannot be approved anyway
+        request = _load(uow, cmd.request_id)
+        request.ensure_approvable_by(approver)
+    now, _ = terms_now(reader, request)
     with uow:
         request = _load(uow, cmd.request_id)
-        request.approve(cmd.approver, clock.now(), cmd.comment)
+        request.approve(approver, clock.now(), cmd.comment, now=now)
         uow.inbox.add(cmd.message_id)
         uow.commit()
     return request
@@ -97,7 +125,7 @@ def approve_promotion(cmd: commands.ApprovePromotion, *, uow: UnitOfWork, clock:
 def reject_promotion(cmd: commands.RejectPromotion, *, uow: UnitOfWork, clock: Clock) -> PromotionRequest:
     with uow:
         request = _load(uow, cmd.request_id)
-        request.reject(cmd.rejected_by, cmd.reason, clock.now())
+        request.reject(Identity.parse(cmd.rejected_by, source="rejected_by"), cmd.reason, clock.now())
         uow.inbox.add(cmd.message_id)
         uow.commit()
     return request
@@ -106,7 +134,7 @@ def reject_promotion(cmd: commands.RejectPromotion, *, uow: UnitOfWork, clock: C
 def cancel_promotion(cmd: commands.CancelPromotion, *, uow: UnitOfWork, clock: Clock) -> PromotionRequest:
     with uow:
         request = _load(uow, cmd.request_id)
-        request.cancel(cmd.cancelled_by, clock.now())
+        request.cancel(Identity.parse(cmd.cancelled_by, source="cancelled_by"), clock.now())
         uow.inbox.add(cmd.message_id)
         uow.commit()
     return request
@@ -133,39 +161,62 @@ def deploy_promotion(
         request.start_deployment(transaction_id, clock.now())
         uow.inbox.add(cmd.message_id)
         uow.commit()
+    deps = Deps(uow, gateway, clock, ids, telemetry)
     try:
-        inputs = load_inputs(reader, request.source_dir, request.target_environment, request.config_path)
-        _check_pins(request, inputs.source)
-        only = {ItemKey.parse(i.key) for i in request.items}
-        prepared = prepare_deployment(inputs, gateway, uow, only=only)
-        on_error = "rollback" if inputs.environment.protected else "stop"
-        result = execute(
-            prepared, Deps(uow, gateway, clock, ids, telemetry),
-            transaction_id=transaction_id, message_id=f"{cmd.message_id}-tx", on_error=on_error,
-        )  # fmt: skip
-        error = result.error
-        state = result.state
-    except DomainError as e:
-        error, state = str(e), TransactionState.FAILED.value
+        error, state = _deploy(request, reader, deps, transaction_id=transaction_id, message_id=cmd.message_id)
+    except BaseException as e:
+        # Whatever went wrong (Fabric refusing, a bug, an interrupt), the request must not stay `deploying`.
+        request = _close(uow, clock, cmd.request_id, _reason(e), TransactionState.FAILED.value)
+        if not isinstance(e, Exception):
+            raise
+        if not isinstance(e, DomainError | GatewayError):
+            logger.exception("the deployment of promotion request %s failed", cmd.request_id)
+        return request
+    return _close(uow, clock, cmd.request_id, error, state)
+
+
+def _deploy(
+    request: PromotionRequest, reader: SourceReader, deps: Deps, *, transaction_id: str, message_id: str
+) -> tuple[str, str]:
+    """Deploy the request's items on its terms; (error, transaction state)."""
+    now, inputs = terms_now(reader, request)
+    request.ensure_covered(now)  # checked again, on the very inputs that are deployed
+    only = {ItemKey.parse(i.key) for i in request.items}
+    prepared = prepare_deployment(inputs, deps.gateway, deps.uow, only=only)
+    _ensure_same_workspace(request, prepared.view.workspace.id if prepared.view.workspace else "")
+    on_error = "rollback" if inputs.environment.protected else "stop"
+    result = execute(prepared, deps, transaction_id=transaction_id, message_id=f"{message_id}-tx", on_error=on_error)
+    return result.error, result.state
+
+
+def _ensure_same_workspace(request: PromotionRequest, workspace_id: str) -> None:
+    # A workspace that did not exist when requested may have been created since (by another
+    # promotion): the configuration names it, and that is pinned. One that existed must be the same.
+    if request.target_workspace_id and workspace_id != request.target_workspace_id:
+        raise PromotionRuleViolation(
+            f"environments.{request.target_environment} now resolves to workspace {workspace_id or '(none)'}, "
+            f"not {request.target_workspace_id} as when requested; open a new request",
+            subject=request.subject,
+            field="terms",
+        )
+
+
+def _close(uow: UnitOfWork, clock: Clock, request_id: str, error: str, state: str) -> PromotionRequest:
     with uow:
-        request = _load(uow, cmd.request_id)
+        request = _load(uow, request_id)
         if state == TransactionState.COMMITTED.value:
             request.succeed(clock.now())
         else:
-            request.fail(error, clock.now())
+            request.fail(error or f"the deployment ended {state}", clock.now())
             if state == TransactionState.ROLLED_BACK.value:
                 request.mark_rolled_back(clock.now())
         uow.commit()
     return request
 
 
-def _check_pins(request: PromotionRequest, source: Workspace) -> None:
-    for pinned in request.items:
-        item = source.get(ItemKey.parse(pinned.key))
-        if item is None or item.definition.content_hash() != pinned.source_hash:
-            raise PromotionRuleViolation(
-                f"{pinned.key} changed in the source since it was requested; what is deployed must be "
-                "what was approved, so open a new request",
-                subject=request.subject,
-                field="items",
-            )
+def _reason(error: BaseException) -> str:
+    if isinstance(error, DomainError | GatewayError):
+        return str(error)
+    if not isinstance(error, Exception):
+        return f"interrupted ({type(error).__name__}) while deploying; see `fabctl tx list` for what was done"
+    return f"internal error {type(error).__name__}: {error} (the traceback is in the log)"

@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 
 from fabctl.domain.definition import ItemDefinition
+from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
 
 
@@ -15,7 +16,7 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, ItemDefinition):
         # A definition can be megabytes; its identity is what a report needs.
         return {"parts": [p.path for p in value.parts], "content_hash": value.content_hash()}
-    if isinstance(value, ItemKey):
+    if isinstance(value, ItemKey | Identity):
         return str(value)
     if isinstance(value, Enum):
         return value.value

@@ -3,26 +3,43 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import click
 
+from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json
 
+if TYPE_CHECKING:
+    from fabctl.domain.promotion import PromotionRequest
+    from fabctl.entrypoints.bootstrap import App
 
-def _show(request: object, output: str) -> None:
+USER_SETTING = "the user setting ('user' in fabctl.toml, else the OS user name)"
+
+
+def _show(request: PromotionRequest, output: str) -> None:
     from fabctl.entrypoints.cli import render
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
     if output == "json":
         emit_json(to_jsonable(request))
     else:
-        render.promotion(request)  # type: ignore[arg-type]
+        render.promotion(request)
 
 
-def _current(request_id: str) -> object:
+def _current(request_id: str) -> PromotionRequest:
     from fabctl.application.queries import get_promotion
 
     return get_promotion(app().uow, request_id)
+
+
+def _who(user: str | None, application: App) -> str:
+    """Who acts: --user or FABCTL_USER (checked by the option), else the user setting, checked here."""
+    if user is not None:
+        return user
+    from fabctl.domain.identity import Identity
+
+    return str(Identity.parse(application.settings.user, source=USER_SETTING))
 
 
 @click.group()
@@ -30,10 +47,13 @@ def promote() -> None:
     """Promote items from one environment to the next, with approvals and an audit trail.
 
     \b
-    A request pins the content of the items as deployed to the source environment. It needs
-    the approvals the target environment's rules require (per item type), never from its
-    requester and never twice from one person. When fully approved it is deployed to the
-    target environment at once.
+    A request pins what an approval covers: the items' content as deployed to the source
+    environment, the source's set of items, parameter.yml's values for the target environment
+    and the target environment's configuration. If any of it changes, approving is refused.
+    A request needs the approvals the target environment's rules require (per item type),
+    never from its requester and never twice from one person: names compare as identities
+    (case-insensitively; DOMAIN\\user and user@domain are one account). Only its requester or
+    an approver may cancel it. When fully approved it is deployed to the target environment.
     """
 
 
@@ -67,7 +87,7 @@ def request_(
     request = application.bus.handle(
         RequestPromotion(
             message_id=str(uuid.uuid4()), source_dir=source_dir, source_environment=source_environment,
-            requested_by=user or application.settings.user, target_environment=target_environment,
+            requested_by=_who(user, application), target_environment=target_environment,
             items=items, note=note, config_path=config_path,
         )
     )  # fmt: skip
@@ -81,13 +101,23 @@ def request_(
 @FABRIC_URL_OPTION
 @OUTPUT_OPTION
 def approve(request_id: str, comment: str, user: str | None, fabric_url: str | None, output: str) -> None:
-    """Approve a request; the last approval needed deploys it to the target environment."""
+    """Approve a request; the last approval needed deploys it to the target environment.
+
+    The approval is refused (exit 2), naming each difference, if what would be deployed is no
+    longer what was requested: the items, parameter.yml's values for the target environment or
+    the target environment's configuration. Exit code 3 when the deployment failed.
+    """
     from fabctl.domain.commands import ApprovePromotion
+    from fabctl.domain.promotion import PromotionState
 
     application = app(fabric_url=fabric_url)
-    approver = user or application.settings.user
-    application.bus.handle(ApprovePromotion(str(uuid.uuid4()), request_id, approver, comment))
-    _show(_current(request_id), output)
+    application.bus.handle(ApprovePromotion(str(uuid.uuid4()), request_id, _who(user, application), comment))
+    request = _current(request_id)
+    _show(request, output)
+    if request.state in (PromotionState.FAILED, PromotionState.ROLLED_BACK):
+        state = request.state.value.replace("_", " ")
+        click.secho(f"error: promotion {state}: {request.reason}", fg="red", err=True)
+        raise click.exceptions.Exit(exit_codes.DEPLOYMENT_FAILED)
 
 
 @promote.command()
@@ -100,7 +130,7 @@ def reject(request_id: str, reason: str, user: str | None, output: str) -> None:
     from fabctl.domain.commands import RejectPromotion
 
     application = app()
-    application.bus.handle(RejectPromotion(str(uuid.uuid4()), request_id, user or application.settings.user, reason))
+    application.bus.handle(RejectPromotion(str(uuid.uuid4()), request_id, _who(user, application), reason))
     _show(_current(request_id), output)
 
 
@@ -109,11 +139,11 @@ def reject(request_id: str, reason: str, user: str | None, output: str) -> None:
 @USER_OPTION
 @OUTPUT_OPTION
 def cancel(request_id: str, user: str | None, output: str) -> None:
-    """Withdraw a request that has not been deployed."""
+    """Withdraw a request that has not been deployed: only its requester or one of its approvers may."""
     from fabctl.domain.commands import CancelPromotion
 
     application = app()
-    application.bus.handle(CancelPromotion(str(uuid.uuid4()), request_id, user or application.settings.user))
+    application.bus.handle(CancelPromotion(str(uuid.uuid4()), request_id, _who(user, application)))
     _show(_current(request_id), output)
 
 

@@ -90,7 +90,7 @@ def promotion(request: PromotionRequest) -> None:
     console.print(f"Promotion request [bold]{request.id}[/bold]: {_styled(request.state.value)}")
     console.print(f"  {request.source_environment} -> {request.target_environment}, from {request.source_dir}")
     console.print(f"  requested by {request.requested_by}" + (f": {request.note}" if request.note else ""))
-    approvers = ", ".join(a.approver for a in request.approvals) or "none yet"
+    approvers = ", ".join(str(a.approver) for a in request.approvals) or "none yet"
     console.print(f"  approvals {len(request.approvals)}/{request.required_approvals} ({approvers})")
     if request.transaction_id:
         console.print(f"  transaction {request.transaction_id}")
@@ -108,7 +108,7 @@ def promotions(requests: list[PromotionRequest]) -> None:
     table = _table("id", "state", "from", "to", "requested by", "approvals", "items")
     for r in requests:
         table.add_row(
-            r.id, _styled(r.state.value), r.source_environment, r.target_environment, r.requested_by,
+            r.id, _styled(r.state.value), r.source_environment, r.target_environment, str(r.requested_by),
             f"{len(r.approvals)}/{r.required_approvals}", str(len(r.items)),
         )  # fmt: skip
     _console().print(table if requests else "No promotion requests.")

@@ -35,11 +35,28 @@ OUTPUT_OPTION = click.option(
     callback=_remember_output,
     help="text for people; json for CI (one JSON document on stdout).",
 )
+
+
+def _validated_user(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The identity's normalised text (see `fabctl.domain.identity`); a bad name is refused (exit 2),
+    naming the flag or the environment variable it came from."""
+    if value is None:
+        return None
+    from click.core import ParameterSource
+
+    from fabctl.domain.identity import Identity
+
+    from_environment = param.name is not None and ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT
+    return str(Identity.parse(value, source="FABCTL_USER" if from_environment else "--user"))
+
+
 USER_OPTION = click.option(
     "--user",
     envvar="FABCTL_USER",
     default=None,
-    help="Who is acting (defaults to $FABCTL_USER, then the OS user). Used for separation of duties.",
+    callback=_validated_user,
+    help="Who is acting (defaults to $FABCTL_USER, then the OS user). Used for separation of duties. "
+    "Compared case-insensitively; DOMAIN\\user and user@domain name one account.",
 )
 
 

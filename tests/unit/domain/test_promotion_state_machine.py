@@ -8,15 +8,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fabctl.domain import events
+from fabctl.domain.approval_terms import ApprovalTerms, Pin
 from fabctl.domain.errors import IllegalTransition, PromotionRuleViolation
+from fabctl.domain.identity import Identity
 from fabctl.domain.promotion import PromotedItem, PromotionRequest, PromotionState
 
 S = PromotionState
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 REQUEST_ID = "PR-42"
 SUBJECT = f"promotion request {REQUEST_ID}"
-REQUESTER = "alice@contoso.com"
+REQUESTER = Identity("alice", "contoso.com")
 ITEMS = (PromotedItem("Load.Notebook", "hash-load"), PromotedItem("Sales.Report", "hash-sales"))
+TERMS = ApprovalTerms((Pin("environments.test", "environments.test.workspace", '"Sales (test)"'),))
+BOB, CAROL, DAVE = Identity("bob"), Identity("carol"), Identity("dave")
 
 
 def at(minutes: int) -> datetime:
@@ -33,6 +37,7 @@ def open_request(required_approvals: int = 1, note: str = "weekly release") -> P
         items=ITEMS,
         required_approvals=required_approvals,
         at=T0,
+        terms=TERMS,
         note=note,
     )
 
@@ -40,22 +45,22 @@ def open_request(required_approvals: int = 1, note: str = "weekly release") -> P
 # How to reach each state from a fresh request, through the public methods only.
 PATHS: dict[PromotionState, list[Callable[[PromotionRequest], None]]] = {
     S.REQUESTED: [],
-    S.APPROVED: [lambda r: r.approve("bob", at(1))],
-    S.REJECTED: [lambda r: r.reject("bob", "not ready", at(1))],
+    S.APPROVED: [lambda r: r.approve(BOB, at(1), now=TERMS)],
+    S.REJECTED: [lambda r: r.reject(BOB, "not ready", at(1))],
     S.CANCELLED: [lambda r: r.cancel(REQUESTER, at(1))],
-    S.DEPLOYING: [lambda r: r.approve("bob", at(1)), lambda r: r.start_deployment("TX-1", at(2))],
+    S.DEPLOYING: [lambda r: r.approve(BOB, at(1), now=TERMS), lambda r: r.start_deployment("TX-1", at(2))],
     S.SUCCEEDED: [
-        lambda r: r.approve("bob", at(1)),
+        lambda r: r.approve(BOB, at(1), now=TERMS),
         lambda r: r.start_deployment("TX-1", at(2)),
         lambda r: r.succeed(at(3)),
     ],
     S.FAILED: [
-        lambda r: r.approve("bob", at(1)),
+        lambda r: r.approve(BOB, at(1), now=TERMS),
         lambda r: r.start_deployment("TX-1", at(2)),
         lambda r: r.fail("throttled", at(3)),
     ],
     S.ROLLED_BACK: [
-        lambda r: r.approve("bob", at(1)),
+        lambda r: r.approve(BOB, at(1), now=TERMS),
         lambda r: r.start_deployment("TX-1", at(2)),
         lambda r: r.fail("throttled", at(3)),
         lambda r: r.mark_rolled_back(at(4)),
@@ -71,12 +76,12 @@ def request_in(state: PromotionState) -> PromotionRequest:
     return request
 
 
-# Each operation, performed by someone who is neither the requester nor a previous approver,
-# so that the only rule it can break is the state machine.
+# Each operation, performed by someone entitled to it (approve: neither the requester nor a previous
+# approver; cancel: the requester), so that the only rule it can break is the state machine.
 OPERATIONS: dict[str, Callable[[PromotionRequest], None]] = {
-    "approve": lambda r: r.approve("carol", at(10)),
-    "reject": lambda r: r.reject("carol", "wrong items", at(10)),
-    "cancel": lambda r: r.cancel("carol", at(10)),
+    "approve": lambda r: r.approve(CAROL, at(10), now=TERMS),
+    "reject": lambda r: r.reject(CAROL, "wrong items", at(10)),
+    "cancel": lambda r: r.cancel(REQUESTER, at(10)),
     "start_deployment": lambda r: r.start_deployment("TX-9", at(10)),
     "succeed": lambda r: r.succeed(at(10)),
     "fail": lambda r: r.fail("timeout", at(10)),
@@ -147,18 +152,18 @@ def test_open_records_promotion_requested_and_the_first_audit_entry() -> None:
 
     assert request.state is S.REQUESTED
     assert request.events == [
-        events.PromotionRequested(REQUEST_ID, "dev", "test", REQUESTER, ("Load.Notebook", "Sales.Report"), 2)
+        events.PromotionRequested(REQUEST_ID, "dev", "test", "alice@contoso.com", ("Load.Notebook", "Sales.Report"), 2)
     ]
     assert len(request.audit) == 1
     entry = request.audit[0]
-    assert (entry.at, entry.actor, entry.detail) == (T0, REQUESTER, "weekly release")
+    assert (entry.at, entry.actor, entry.detail) == (T0, "alice@contoso.com", "weekly release")
 
 
 def test_requester_cannot_approve_their_own_request() -> None:
     request = open_request(required_approvals=1)
 
     with pytest.raises(PromotionRuleViolation) as caught:
-        request.approve(REQUESTER, at(1))
+        request.approve(REQUESTER, at(1), now=TERMS)
 
     assert caught.value.field == "approver"
     assert caught.value.subject == SUBJECT
@@ -170,15 +175,15 @@ def test_requester_cannot_approve_their_own_request() -> None:
 
 def test_the_same_approver_cannot_approve_twice() -> None:
     request = open_request(required_approvals=2)
-    request.approve("bob", at(1))
+    request.approve(BOB, at(1), now=TERMS)
 
     with pytest.raises(PromotionRuleViolation) as caught:
-        request.approve("bob", at(2))
+        request.approve(BOB, at(2), now=TERMS)
 
     assert caught.value.field == "approver"
     assert caught.value.subject == SUBJECT
     assert request.state is S.REQUESTED
-    assert [a.approver for a in request.approvals] == ["bob"]
+    assert [a.approver for a in request.approvals] == [BOB]
     assert len(request.audit) == 2
     assert not any(isinstance(e, events.PromotionApproved) for e in request.events)
 
@@ -186,24 +191,24 @@ def test_the_same_approver_cannot_approve_twice() -> None:
 def test_partial_approvals_keep_the_request_requested_until_the_count_is_reached() -> None:
     request = open_request(required_approvals=3)
 
-    request.approve("bob", at(1), "looks fine")
-    request.approve("carol", at(2))
+    request.approve(BOB, at(1), "looks fine", now=TERMS)
+    request.approve(CAROL, at(2), now=TERMS)
     assert request.state is S.REQUESTED
     assert request.events[1:] == [
         events.ApprovalRecorded(REQUEST_ID, "bob", 1, 3),
         events.ApprovalRecorded(REQUEST_ID, "carol", 2, 3),
     ]
 
-    request.approve("dave", at(3))
+    request.approve(DAVE, at(3), now=TERMS)
     assert request.state is S.APPROVED
     assert request.events[3:] == [
         events.ApprovalRecorded(REQUEST_ID, "dave", 3, 3),
         events.PromotionApproved(REQUEST_ID, ("bob", "carol", "dave")),
     ]
     assert [(a.approver, a.at, a.comment) for a in request.approvals] == [
-        ("bob", at(1), "looks fine"),
-        ("carol", at(2), ""),
-        ("dave", at(3), ""),
+        (BOB, at(1), "looks fine"),
+        (CAROL, at(2), ""),
+        (DAVE, at(3), ""),
     ]
 
 
@@ -211,8 +216,8 @@ def test_partial_approvals_keep_the_request_requested_until_the_count_is_reached
     ("state", "operation", "expected_event"),
     [
         (S.REQUESTED, "reject", events.PromotionRejected(REQUEST_ID, "carol", "wrong items")),
-        (S.REQUESTED, "cancel", events.PromotionCancelled(REQUEST_ID, "carol")),
-        (S.APPROVED, "cancel", events.PromotionCancelled(REQUEST_ID, "carol")),
+        (S.REQUESTED, "cancel", events.PromotionCancelled(REQUEST_ID, "alice@contoso.com")),
+        (S.APPROVED, "cancel", events.PromotionCancelled(REQUEST_ID, "alice@contoso.com")),
         (S.APPROVED, "start_deployment", events.PromotionDeploying(REQUEST_ID, "TX-9")),
         (S.DEPLOYING, "succeed", events.PromotionSucceeded(REQUEST_ID, "TX-1")),
         (S.DEPLOYING, "fail", events.PromotionFailed(REQUEST_ID, "timeout")),
@@ -233,7 +238,7 @@ def test_each_operation_records_exactly_its_event(
 
 def test_reject_and_fail_keep_the_reason_and_deploy_keeps_the_transaction() -> None:
     rejected = request_in(S.REQUESTED)
-    rejected.reject("carol", "wrong items", at(5))
+    rejected.reject(CAROL, "wrong items", at(5))
     assert rejected.reason == "wrong items"
 
     deploying = request_in(S.APPROVED)
@@ -245,10 +250,10 @@ def test_reject_and_fail_keep_the_reason_and_deploy_keeps_the_transaction() -> N
 
 def test_audit_trail_records_every_operation_in_order() -> None:
     request = open_request(required_approvals=2, note="n")
-    request.approve("bob", at(1), "ok")
+    request.approve(BOB, at(1), "ok", now=TERMS)
     with pytest.raises(PromotionRuleViolation):
-        request.approve("bob", at(2))  # refused: appends nothing
-    request.approve("carol", at(3))
+        request.approve(BOB, at(2), now=TERMS)  # refused: appends nothing
+    request.approve(CAROL, at(3), now=TERMS)
     request.start_deployment("TX-1", at(4))
     with pytest.raises(IllegalTransition):
         request.mark_rolled_back(at(5))  # refused: appends nothing
@@ -256,16 +261,69 @@ def test_audit_trail_records_every_operation_in_order() -> None:
     request.mark_rolled_back(at(7))
 
     assert [entry.at for entry in request.audit] == [T0, at(1), at(3), at(4), at(6), at(7)]
-    assert [entry.actor for entry in request.audit[:3]] == [REQUESTER, "bob", "carol"]
+    assert [entry.actor for entry in request.audit[:3]] == ["alice@contoso.com", "bob", "carol"]
     assert request.audit[1].detail == "ok"
     assert request.audit[4].detail == "throttled"
 
 
 def test_reject_and_cancel_are_audited_under_the_person_who_did_them() -> None:
     rejected = open_request()
-    rejected.reject("bob", "not ready", at(1))
+    rejected.reject(BOB, "not ready", at(1))
     cancelled = open_request()
     cancelled.cancel(REQUESTER, at(1))
 
     assert [(e.actor, e.detail) for e in rejected.audit[1:]] == [("bob", "not ready")]
-    assert [e.actor for e in cancelled.audit[1:]] == [REQUESTER]
+    assert [e.actor for e in cancelled.audit[1:]] == ["alice@contoso.com"]
+
+
+@pytest.mark.parametrize("spelling", ["ALICE@CONTOSO.COM", "CONTOSO\\alice", "alice", "contoso.com\\Alice"])
+def test_no_spelling_of_the_requester_can_approve(spelling: str) -> None:
+    request = open_request()
+
+    with pytest.raises(PromotionRuleViolation, match="separation of duties"):
+        request.approve(Identity.parse(spelling), at(1), now=TERMS)
+
+    assert request.approvals == [] and len(request.audit) == 1
+
+
+def test_one_person_under_two_spellings_is_one_approver() -> None:
+    request = open_request(required_approvals=2)
+    request.approve(Identity.parse("bob@fabrikam.com"), at(1), now=TERMS)
+
+    for spelling in ("BOB", "FABRIKAM\\bob", "fabrikam.com\\bob"):
+        with pytest.raises(PromotionRuleViolation, match="already approved"):
+            request.approve(Identity.parse(spelling), at(2), now=TERMS)
+
+    assert request.state is S.REQUESTED and len(request.approvals) == 1
+
+
+def test_an_approval_on_other_terms_is_refused_naming_the_difference_and_changes_nothing() -> None:
+    request = open_request()
+    elsewhere = ApprovalTerms((Pin("environments.test", "environments.test.workspace", '"Sales (prod)"'),))
+
+    with pytest.raises(PromotionRuleViolation) as caught:
+        request.approve(BOB, at(1), now=elsewhere)
+
+    assert caught.value.field == "terms"
+    assert 'environments.test.workspace: "Sales (test)" -> "Sales (prod)"' in caught.value.message
+    assert request.state is S.REQUESTED and request.approvals == [] and len(request.events) == 1
+
+
+@pytest.mark.parametrize("state", [S.REQUESTED, S.APPROVED])
+def test_only_the_requester_or_an_approver_may_cancel(state: PromotionState) -> None:
+    stranger = request_in(state)
+    with pytest.raises(PromotionRuleViolation) as caught:
+        stranger.cancel(CAROL, at(5))
+    assert caught.value.field == "cancelled_by" and stranger.state is state
+
+    # Rights are granted strictly: a name that only may be the requester's is not enough.
+    with pytest.raises(PromotionRuleViolation):
+        request_in(state).cancel(Identity.parse("CONTOSO\\alice"), at(5))
+
+    by_requester = request_in(state)
+    by_requester.cancel(Identity.parse("Alice@Contoso.com"), at(5))
+    assert by_requester.state is S.CANCELLED
+    if state is S.APPROVED:
+        by_approver = request_in(state)
+        by_approver.cancel(Identity.parse(" BOB "), at(5))
+        assert by_approver.state is S.CANCELLED
