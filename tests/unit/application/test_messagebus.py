@@ -22,7 +22,9 @@ from fabctl.adapters.system.ids import SequentialIdGenerator
 from fabctl.application.messagebus import EventHandler, MessageBus
 from fabctl.application.ports import OutboxMessage, UnitOfWork
 from fabctl.domain import events
+from fabctl.domain.approval_terms import ApprovalTerms
 from fabctl.domain.commands import Command
+from fabctl.domain.identity import Identity
 from fabctl.domain.promotion import PromotedItem, PromotionRequest, PromotionState
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -51,10 +53,11 @@ def open_request(uow: UnitOfWork, cmd: OpenRequest) -> str:
             source_dir="src/sales",
             source_environment="dev",
             target_environment="test",
-            requested_by="alice",
+            requested_by=Identity.parse("alice"),
             items=(PromotedItem("Load Sales.Notebook", "hash-1"),),
             required_approvals=cmd.required_approvals,
             at=T0,
+            terms=ApprovalTerms(),
         )
         uow.promotions.add(request)
         uow.inbox.add(cmd.message_id)
@@ -66,7 +69,7 @@ def approve(uow: UnitOfWork, cmd: Approve) -> None:
     with uow:
         request = uow.promotions.get(cmd.request_id)
         assert request is not None
-        request.approve(cmd.approver, T0)
+        request.approve(Identity.parse(cmd.approver), T0, now=ApprovalTerms())
         uow.inbox.add(cmd.message_id)
         uow.commit()
 
@@ -115,7 +118,7 @@ def test_a_command_error_reaches_the_caller_and_nothing_it_did_is_kept(world: Bu
         with world.uow:
             request = world.uow.promotions.get(cmd.request_id)
             assert request is not None
-            request.approve(cmd.approver, T0)
+            request.approve(Identity.parse(cmd.approver), T0, now=ApprovalTerms())
             raise raised  # inside its unit of work, before the commit
 
     world.bus.handle(OpenRequest("m-1", "p-1"))
@@ -235,7 +238,8 @@ def test_a_message_whose_publish_failed_stays_pending_and_goes_with_the_next_rel
     with world.uow:
         request = world.uow.promotions.get("p-1")
         assert request is not None
-        request.approve("bob", T0)  # ApprovalRecorded ("out-0002") and PromotionApproved ("out-0003")
+        # ApprovalRecorded ("out-0002") and PromotionApproved ("out-0003")
+        request.approve(Identity.parse("bob"), T0, now=ApprovalTerms())
         world.uow.commit()
     publisher = FailingOnce("out-0003")
     bus = MessageBus(world.uow, {}, {}, publisher, FixedClock(T0))
