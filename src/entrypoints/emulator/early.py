@@ -9,8 +9,8 @@ the client had the 429, by either of two rules:
 
 - **Same connection.** HTTP/1.1 carries one request at a time, and a client reuses a connection only
   once it has read the previous response on it whole. A request that arrives on the connection a 429
-  was written to, before that 429's `Retry-After` has elapsed from the moment it was written, was sent
-  by a client that had read the 429. This holds whatever the load on either side: no clock is compared
+  was written to, before that 429's `Retry-After` has elapsed from the moment its writing began, was
+  sent by a client that had read the 429. This holds whatever the load on either side: no clock is compared
   with another machine's, only the order of events on one connection.
 - **Any connection, after a reaction time.** A request from the same principal on any connection that
   arrives more than `REACTION_S` after a 429 was written, and before its `Retry-After` has elapsed. A
@@ -19,8 +19,8 @@ the client had the 429, by either of two rules:
   machine may take between a 429 landing in the client's socket and a thread reading it.
 
 Arrival times are the kernel's receive stamps (`arrival.py`), so the server's own slowness is never
-blamed on the client. Both rules start the wait when the 429 was written, before the client can have
-read it, so a client that waits `Retry-After` from when it reads a 429 never scores.
+blamed on the client. Both rules start the wait as the 429's writing begins, before the client can
+have read it, so a client that waits `Retry-After` from when it reads a 429 never scores.
 """
 
 from __future__ import annotations
