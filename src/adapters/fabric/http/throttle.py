@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
+HEADERS_WRITE_BOUND_S = 5.0
+
 
 class ThrottleGate:
     """A deadline before which no request of this gateway may be sent.
@@ -40,8 +42,9 @@ class ThrottleGate:
         """Close the gate for `seconds` from now (never shortening a longer block); the deadline."""
         with self._changed:
             self._closing += 1
-            while self._sending:
-                self._changed.wait()
+            # Headers take microseconds to write; the bound only keeps a sender that never reported back
+            # (interrupted between its check and its write) from holding the gate open for good.
+            self._changed.wait_for(lambda: not self._sending, timeout=HEADERS_WRITE_BOUND_S)
             self._open_at = max(self._open_at, self._clock() + max(0.0, seconds))
             self._closing -= 1
             self._changed.notify_all()
