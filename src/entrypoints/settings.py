@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -21,6 +21,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from fabctl.adapters.fabric.http.urls import fabric_api_base
 from fabctl.adapters.source.documents import shown
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.entrypoints.settings_file import CONFIG_FILE_ENV, ENV_PREFIX, SettingsFile, read_settings_file
@@ -47,6 +48,12 @@ class Settings(BaseSettings):
     fabric_trace: Path | None = Field(None, description="Write an HTTP trace (JSON lines, secrets redacted).")
     event_bus: Literal["memory"] = "memory"
     user: str = Field(default_factory=_default_user, description="Who is acting (requester, approver).")
+
+    @field_validator("fabric_url")
+    @classmethod
+    def _fabric_api_base(cls, url: str) -> str:
+        # The root (fabric-cicd's convention) or the REST base; never credentials (urls.py).
+        return fabric_api_base(url) if url.strip() else ""
 
     @model_validator(mode="after")
     def _url_selects_http(self) -> Settings:

@@ -150,20 +150,27 @@ def test_creates_under_connection_resets_look_before_repeating_and_never_duplica
     assert log["byRoute"].get(f"GET {ITEMS_ROUTE}", 0) >= dropped_posts
 
 
-def test_an_expired_token_is_refreshed_and_the_call_repeated(fresh_emulator: RunningEmulator, tmp_path: Path) -> None:
+def test_an_expired_token_is_refreshed_and_the_call_repeated_once(
+    fresh_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # The emulator spares a token in its first second (a fresh token is not expired), so the calls go on
+    # until it has expired a few; each is answered by one new token and one repeat of the call.
     configure(fresh_emulator, fault_rate=0.3, fault_kinds=["token-expired"], seed=3, lro_ms=0)
     credential = CountingCredential()
     trace = tmp_path / "trace.jsonl"
 
     with gateway_for(fresh_emulator, credential=credential, trace_path=trace) as gateway:
         workspace = gateway.create_workspace("Tokens")
-        for n in range(5):
-            gateway.create_item(workspace.id, "Notebook", f"N{n}", definition=notebook("x\n"))
+        created = 0
+        deadline = time.monotonic() + 60
+        while requests_log(fresh_emulator)["statuses"].get("401", 0) < 3 and time.monotonic() < deadline:
+            gateway.create_item(workspace.id, "Notebook", f"N{created}", definition=notebook("x\n"))
+            created += 1
         listed = gateway.list_items(workspace.id)
 
     expired = requests_log(fresh_emulator)["statuses"].get("401", 0)
-    assert len(listed) == 5
-    assert expired > 0
+    assert len(listed) == created
+    assert expired >= 3
     assert len(credential.issued) == 1 + expired  # one token to start, one more per TokenExpired
     text = trace.read_text()
     assert not any(token in text for token in credential.issued)
@@ -222,14 +229,15 @@ def test_an_operation_outliving_its_deadline_is_a_clear_timeout(fresh_emulator: 
     with gateway_for(fresh_emulator, lro_deadline_s=0.5) as gateway:
         workspace = gateway.create_workspace("Deadline")
         notebook_item = gateway.create_item(workspace.id, "Notebook", "Late", definition=notebook("x\n"))
-        configure(fresh_emulator, lro_ms=5000, lro_share=1.0)
+        configure(fresh_emulator, lro_ms=120_000, lro_share=1.0)
 
-        started = time.monotonic()
         with pytest.raises(FabricOperationTimeout) as raised:
             gateway.get_definition(workspace.id, notebook_item.id)
-        elapsed = time.monotonic() - started
 
-    assert elapsed < 5
+    # The client gave up while the operation was still going (it lasts two minutes), not after it ended.
+    with httpx.Client(timeout=10, trust_env=False) as plain:
+        state = plain.get(f"{fresh_emulator.url}/operations/{raised.value.operation_id}").json()
+    assert state["status"] in ("NotStarted", "Running")
     assert raised.value.operation_id
     assert raised.value.last_status in ("NotStarted", "Running")
     assert "deadline" in str(raised.value)

@@ -3,6 +3,8 @@
 The order of what happens to an API request, which the docs and tests rely on:
 throttle verdict (on arrival) -> latency -> 429 if throttled -> injected fault -> route -> handler.
 Admin requests (`/_emulator/*`) skip all of it: no throttling, faults, latency or logging.
+Once a 429 is written, the server says so (`delivered`): what it told the client is what
+`earlyRetries` holds the client to (early.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
 from fabctl.entrypoints.emulator import admin
-from fabctl.entrypoints.emulator.faults import Dice, Throttle, blocked_message, principal_of
+from fabctl.entrypoints.emulator.early import EarlyRequests
+from fabctl.entrypoints.emulator.faults import Dice, Throttle, TokenAges, blocked_message, principal_of
 from fabctl.entrypoints.emulator.messages import ApiError, Request, Response, not_found_route
 from fabctl.entrypoints.emulator.operations import OperationStore
 from fabctl.entrypoints.emulator.options import EmulatorOptions
@@ -36,6 +39,8 @@ class EmulatorApp:
         self._router = router or fabric_router()
         self.operations = OperationStore()
         self.throttle = Throttle()
+        self.early = EarlyRequests()
+        self.tokens = TokenAges()
         self.dice = Dice(options.seed)
         self.log = RequestLog()
 
@@ -57,6 +62,8 @@ class EmulatorApp:
         self.tenant.clear()
         self.operations.clear()
         self.throttle.clear()
+        self.early.clear()
+        self.tokens.clear()
         self.log.clear()
         self.dice.reseed(self.options.seed)
 
@@ -81,6 +88,8 @@ class EmulatorApp:
         options = self.options
         principal = principal_of(request.header("Authorization"))
         verdict = self.throttle.check(principal, options.throttle_rpm, options.throttle_window_s)
+        early = self.early.is_early(principal, request.connection, request.arrived_at or time.monotonic())
+        fresh_token = self.tokens.is_fresh(request.header("Authorization"))
         found = self._router.find(request.method, request.path)
         route_key = f"{request.method} {found[0].template if found else '(no route)'}"
         if options.latency_ms:
@@ -97,13 +106,30 @@ class EmulatorApp:
             ).response(request_id)
         else:
             may_fail_operation = found is not None and found[0].may_be_lro
-            kinds = [k for k in options.fault_kinds if k != "failed-operation" or may_fail_operation]
+            kinds = [
+                k
+                for k in options.fault_kinds
+                if (k != "failed-operation" or may_fail_operation) and (k != "token-expired" or not fresh_token)
+            ]
             fault = self.dice.fault(options.fault_rate, kinds)
             response, fault = self._faulted_or_served(request, request_id, found, options, fault)
 
         status = None if response is None else response.status
-        self.log.record(route_key, status, fault=fault, early_retry_by=principal if verdict.early_retry else None)
+        self.log.record(
+            route_key, status, fault=fault, early_retry_by=principal if early else None, blocked=verdict.blocked
+        )
         return response
+
+    def delivered(self, request: Request, response: Response, written_at: float) -> None:
+        """`response` to `request` was written, starting at `written_at` (monotonic): a 429's wait starts
+        then, as no client can have read it earlier."""
+        if response.status != 429 or request.path.startswith(admin.PREFIX):
+            return
+        try:
+            wait = float(response.headers.get("Retry-After", ""))
+        except ValueError:
+            return
+        self.early.told(principal_of(request.header("Authorization")), request.connection, written_at, wait)
 
     def _faulted_or_served(
         self,

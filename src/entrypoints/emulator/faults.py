@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 WINDOW_SECONDS = 60.0
+FRESH_TOKEN_SECONDS = 1.0  # a token this new was just minted: the token-expired fault spares it
 
 
 def principal_of(authorization: str | None) -> str:
@@ -48,14 +49,15 @@ def principal_of(authorization: str | None) -> str:
 @dataclass(frozen=True)
 class Verdict:
     retry_after: int | None  # seconds; None = admitted
-    early_retry: bool  # arrived before a Retry-After this principal was given had elapsed
+    blocked: bool  # arrived while this principal was blocked (sent early, or already in flight: see early.py)
 
 
 class Throttle:
     """A sliding window (60 s unless told otherwise) of admitted requests per principal.
 
     Refused requests do not count towards the window: a client that retries too early is refused
-    again, but never pushes its own unblocking further away.
+    again, but never pushes its own unblocking further away. Whether a refused request was the
+    client's fault is for `early.EarlyRequests` to say.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -67,23 +69,54 @@ class Throttle:
     def check(self, principal: str, limit: int, window_s: float = WINDOW_SECONDS) -> Verdict:
         now = self._clock()
         with self._lock:
-            early = now < self._blocked_until.get(principal, -math.inf)
+            blocked = now < self._blocked_until.get(principal, -math.inf)
             if limit <= 0:
-                return Verdict(None, early)
+                return Verdict(None, blocked)
             window = self._admitted[principal]
             while window and window[0] <= now - window_s:
                 window.popleft()
             if len(window) < limit:
                 window.append(now)
-                return Verdict(None, early)
+                return Verdict(None, blocked)
             wait = max(1, math.ceil(window[0] + window_s - now))
             self._blocked_until[principal] = now + wait
-            return Verdict(wait, early)
+            return Verdict(wait, blocked)
 
     def clear(self) -> None:
         with self._lock:
             self._admitted.clear()
             self._blocked_until.clear()
+
+
+class TokenAges:
+    """When each bearer token was first presented, so that the token-expired fault can spare new ones.
+
+    A client answered 401 `TokenExpired` fetches a fresh token and repeats the call once; a real service
+    does not call a token minted a moment ago expired, so a client that refused a second time is right to
+    give up. The fault, drawn per request, would otherwise expire the fresh token too. Requests without a
+    token are never spared: there is no token to renew (fabctl treats that answer as transient).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, fresh_s: float = FRESH_TOKEN_SECONDS) -> None:
+        self._clock = clock
+        self._fresh_s = fresh_s
+        self._lock = threading.Lock()
+        self._first_seen: dict[str, float] = {}
+
+    def is_fresh(self, authorization: str | None) -> bool:
+        if not authorization or not authorization.strip():
+            return False
+        key = hashlib.sha256(authorization.strip().encode("utf-8")).hexdigest()  # never the token itself
+        now = self._clock()
+        with self._lock:
+            if len(self._first_seen) > 100_000:  # a runaway client minting tokens: forget, spare anew
+                self._first_seen.clear()
+            first = self._first_seen.setdefault(key, now)
+        return now - first < self._fresh_s
+
+    def clear(self) -> None:
+        with self._lock:
+            self._first_seen.clear()
 
 
 def blocked_message(retry_after: int, now: datetime | None = None) -> str:

@@ -27,6 +27,8 @@ class Request:
     headers: Mapping[str, str]  # names lower-cased: HTTP header names are case-insensitive
     body: bytes
     base_url: str  # scheme://host[:port] as the client addressed us, for absolute URLs
+    arrived_at: float = 0.0  # monotonic time its first bytes reached the machine (arrival.py); 0 = unknown
+    connection: int = 0  # which connection carried it (numbered from 1); 0 = unknown
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -14,11 +14,15 @@ class RequestLog:
         self._statuses: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
         self._early: Counter[str] = Counter()
+        self._blocked = 0
         self._throttled = 0
 
-    def record(self, route: str, status: int | None, *, fault: str | None, early_retry_by: str | None) -> None:
+    def record(
+        self, route: str, status: int | None, *, fault: str | None, early_retry_by: str | None, blocked: bool = False
+    ) -> None:
         """One request: `route` is its template ("GET /v1/workspaces/{workspaceId}"); a dropped
-        connection has no status."""
+        connection has no status. `early_retry_by` names the principal that sent it after being told to
+        wait (early.py); `blocked`: it arrived while its principal was blocked, early or not."""
         with self._lock:
             self._by_route[route] += 1
             if status is not None:
@@ -29,6 +33,8 @@ class RequestLog:
                 self._faults[fault] += 1
             if early_retry_by is not None:
                 self._early[early_retry_by] += 1
+            if blocked:
+                self._blocked += 1
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:
@@ -38,6 +44,7 @@ class RequestLog:
                 "statuses": dict(sorted(self._statuses.items())),
                 "earlyRetries": sum(self._early.values()),
                 "earlyRetriesByPrincipal": dict(sorted(self._early.items())),
+                "blockedArrivals": self._blocked,
                 "throttled": self._throttled,
                 "faults": dict(sorted(self._faults.items())),
             }
@@ -48,4 +55,5 @@ class RequestLog:
             self._statuses.clear()
             self._faults.clear()
             self._early.clear()
+            self._blocked = 0
             self._throttled = 0

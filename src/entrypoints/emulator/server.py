@@ -4,12 +4,14 @@ writes its `Response`s back, and serves until SIGTERM or SIGINT.
 
 from __future__ import annotations
 
+import itertools
 import signal
 import socket
 import ssl
 import struct
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from fabctl.adapters.fabric.tenant import FabricTenant
 from fabctl.entrypoints.emulator.app import EmulatorApp
+from fabctl.entrypoints.emulator.arrival import StampedSocketReader, stamped_reader
 from fabctl.entrypoints.emulator.messages import Request, Response, bad_request
 from fabctl.entrypoints.emulator.options import EmulatorOptions
 
@@ -35,6 +38,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def __init__(self, app: EmulatorApp, options: EmulatorOptions) -> None:
         self.app = app
+        self.connection_numbers = itertools.count(1)
         self.scheme = "https" if options.tls else "http"
         self.address_family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
         super().__init__((options.host, options.port), _Handler)
@@ -75,6 +79,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.do_handshake()
+        self.number = next(self.server.connection_numbers)
+        self.stamps: StampedSocketReader | None = None
+        stamped = stamped_reader(self.connection)
+        if stamped is not None:
+            self.rfile.close()
+            self.rfile, self.stamps = stamped
+
+    def handle_one_request(self) -> None:
+        if self.stamps is not None:
+            self.stamps.mark()  # the next bytes read start this request
+        super().handle_one_request()
 
     def do_GET(self) -> None:
         self._serve()
@@ -93,6 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
             refusal = bad_request("The request body framing (Content-Length or chunks) is malformed.")
             self._write(refusal.response(request_id), {"RequestId": request_id})
             return
+        arrived_at = (self.stamps.arrival() if self.stamps is not None else None) or time.monotonic()
         split = urlsplit(self.path)
         host = self.headers.get("Host") or self.server.base_url.split("://", 1)[1]
         request = Request(
@@ -102,12 +118,17 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
             base_url=f"{self.server.scheme}://{host}",
+            arrived_at=arrived_at,
+            connection=self.number,
         )
         response = self.server.app.handle(request)
         if response is None:
             self._drop()
         else:
+            # Taken before writing: the client may read the response before this thread runs again.
+            writing_at = time.monotonic()
             self._write(response)
+            self.server.app.delivered(request, response, writing_at)
 
     def _read_body(self) -> bytes:
         # Read every byte even for GET/DELETE (fabric-cicd sends "{}" on all of them): a

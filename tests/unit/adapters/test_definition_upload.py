@@ -52,9 +52,14 @@ def test_the_stream_is_the_json_body_with_every_part_in_base64(fields: dict[str,
 
 
 def test_it_can_be_sent_again_for_a_retry() -> None:
-    upload = DefinitionUpload(DEFINITION)
+    fields = {"displayName": "Sales", "type": "Notebook"}
+    upload = DefinitionUpload(DEFINITION, fields)
 
-    assert b"".join(upload) == b"".join(upload)
+    first, second = b"".join(upload), b"".join(upload)
+
+    for sent in (first, second):  # a one-shot stream would send nothing the second time
+        assert json.loads(sent) == expected_body(DEFINITION, fields)
+        assert len(sent) == len(upload)
 
 
 def test_no_piece_of_the_stream_holds_more_than_a_chunk_of_a_payload() -> None:

@@ -372,17 +372,17 @@ def test_a_401_token_expired_is_answered_by_one_refresh_and_a_retry(
     assert [json.loads(line)["status"] for line in trace_text.splitlines()] == [401, 200]
 
 
-def test_token_expired_refreshes_are_bounded_and_the_last_401_is_raised_with_the_header_error_code(
+def test_a_fresh_token_refused_as_expired_again_is_not_retried_and_the_401_is_raised_with_the_header_code(
     scripted: Callable[..., ScriptedServer],
 ) -> None:
-    # The last 401 has no body at all: the header alone names the error (REST reference §2).
+    # The second 401 has no body at all: the header alone names the error (REST reference §2).
     bodiless = (401, {"x-ms-public-api-error-code": "TokenExpired", "RequestId": "aaaa-1"}, None)
-    server = scripted([TOKEN_EXPIRED, TOKEN_EXPIRED, bodiless])
+    server = scripted([TOKEN_EXPIRED, bodiless, (200, {}, {"value": []})])
     clock = SteppingClock(start=1_700_000_000)
     client = FabricHttpClient(
         server.url,
         tokens=TokenProvider(FakeCredential(clock), clock=clock),
-        retry=RetryPolicy(max_retries=2),
+        retry=RetryPolicy(max_retries=5),
         sleep=clock.sleep,
         clock=clock,
     )
@@ -392,11 +392,25 @@ def test_token_expired_refreshes_are_bounded_and_the_last_401_is_raised_with_the
     client.close()
 
     assert (raised.value.error_code, raised.value.request_id, raised.value.status) == ("TokenExpired", "aaaa-1", 401)
-    assert [seen["headers"]["Authorization"] for seen in server.seen] == [
-        "Bearer token-1",
-        "Bearer token-2",
-        "Bearer token-3",
-    ]
+    # One refresh and one retry, though max_retries would allow five: a fresh token refused is a broken credential.
+    assert [seen["headers"]["Authorization"] for seen in server.seen] == ["Bearer token-1", "Bearer token-2"]
+
+
+def test_without_a_credential_a_token_expired_answer_is_repeated_like_a_passing_failure(
+    scripted: Callable[..., ScriptedServer],
+) -> None:
+    # A loopback emulator is called without a token, so there is none to refresh: its TokenExpired is
+    # an injected fault, repeated within max_retries.
+    server = scripted([TOKEN_EXPIRED, TOKEN_EXPIRED, (200, {}, {"value": []})])
+    clock = SteppingClock()
+    client = FabricHttpClient(server.url, retry=RetryPolicy(max_retries=2), sleep=clock.sleep, clock=clock)
+
+    response = client.request("GET", "workspaces")
+    client.close()
+
+    assert response.json() == {"value": []}
+    assert len(server.seen) == 3
+    assert all("Authorization" not in seen["headers"] for seen in server.seen)
 
 
 def test_a_401_other_than_token_expired_is_not_retried(scripted: Callable[..., ScriptedServer]) -> None:

@@ -10,6 +10,7 @@ import httpx
 
 from fabctl.adapters.fabric.http import responses
 from fabctl.adapters.fabric.http.errors import FabricResponseUnreadable
+from fabctl.adapters.fabric.http.failed_operations import repeating_failed_operations
 from fabctl.adapters.fabric.http.idempotency import without_duplicates
 from fabctl.adapters.fabric.http.operations import OperationPoller
 from fabctl.adapters.fabric.http.transport import FabricHttpClient, RetryPolicy, StreamedJson
@@ -27,11 +28,13 @@ class FabricRestBase:
         operations: OperationPoller,
         retry: RetryPolicy,
         sleep: Callable[[float], None],
+        operation_retries: int = 3,
     ) -> None:
         self._client = client
         self._operations = operations
         self._retry = retry
         self._sleep = sleep
+        self._operation_retries = operation_retries
 
     @property
     def base_url(self) -> str:
@@ -51,6 +54,13 @@ class FabricRestBase:
         """A non-idempotent call (see `idempotency`): after an ambiguous failure, look before repeating."""
         return without_duplicates(
             send, settled, retries=self._retry.max_retries, backoff=self._client.backoff, sleep=self._sleep
+        )
+
+    def _past_failed_operations(self, call: Callable[[], T], settled: Callable[[], T | None] | None = None) -> T:
+        """`call()`, repeated after its long-running operation failed in a way that may pass
+        (failed_operations); `settled` looks at the service before each repeat."""
+        return repeating_failed_operations(
+            call, retries=self._operation_retries, backoff=self._client.backoff, sleep=self._sleep, settled=settled
         )
 
     def _post_once(self, url: str, body: dict[str, Any] | StreamedJson) -> httpx.Response:

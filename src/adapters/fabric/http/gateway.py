@@ -52,6 +52,7 @@ class HttpxFabricGateway(WorkspaceAdministration):
         circuit_cooldown_s: float = 30.0,
         lro_deadline_s: float = 600.0,
         lro_poll_interval_s: float = 1.0,
+        operation_retries: int = 3,
         token_refresh_margin_s: float = 60.0,
         upload_window_bytes: int = DEFAULT_UPLOAD_WINDOW_BYTES,
         trace_path: str | Path | None = None,
@@ -83,7 +84,7 @@ class HttpxFabricGateway(WorkspaceAdministration):
         operations = OperationPoller(
             client, deadline_s=lro_deadline_s, poll_interval_s=lro_poll_interval_s, clock=clock, sleep=sleep
         )
-        super().__init__(client, operations, retry, sleep)
+        super().__init__(client, operations, retry, sleep, operation_retries)
         self._uploads = UploadWindow(upload_window_bytes)
 
     # --- workspaces ----------------------------------------------------------------------------
@@ -115,8 +116,11 @@ class HttpxFabricGateway(WorkspaceAdministration):
         return self._read(self._client.request("GET", f"workspaces/{workspace_id}/items/{item_id}"), shapes.remote_item)
 
     def get_definition(self, workspace_id: str, item_id: str) -> ItemDefinition:
-        response = self._client.request("POST", f"workspaces/{workspace_id}/items/{item_id}/getDefinition")
-        return self._read(self._finish(response, has_result=True), shapes.item_definition)
+        def read() -> ItemDefinition:
+            response = self._client.request("POST", f"workspaces/{workspace_id}/items/{item_id}/getDefinition")
+            return self._read(self._finish(response, has_result=True), shapes.item_definition)
+
+        return self._past_failed_operations(read)
 
     def create_item(
         self,
@@ -147,14 +151,25 @@ class HttpxFabricGateway(WorkspaceAdministration):
         def settled() -> RemoteItem | None:
             return named(self.list_items(workspace_id, item_type), name, lambda i: i.name)
 
-        return self._once(send, settled)
+        def left_behind() -> RemoteItem | None:
+            # A create whose operation failed may have made the item all the same: it gets the definition asked for.
+            found = settled()
+            if found is not None and definition is not None:
+                self.update_definition(workspace_id, found.id, definition)
+            return found
+
+        return self._past_failed_operations(lambda: self._once(send, settled), left_behind)
 
     def update_definition(self, workspace_id: str, item_id: str, definition: ItemDefinition) -> None:
         # Without updateMetadata: a `.platform` part is stored but renames nothing (as the port says).
         url = f"workspaces/{workspace_id}/items/{item_id}/updateDefinition"
-        with self._uploads.holding(definition.size):
-            response = self._client.request("POST", url, stream=DefinitionUpload(definition))
-        self._operations.finish(response, has_result=False)
+
+        def send() -> None:
+            with self._uploads.holding(definition.size):
+                response = self._client.request("POST", url, stream=DefinitionUpload(definition))
+            self._operations.finish(response, has_result=False)
+
+        self._past_failed_operations(send)
 
     def update_item(self, workspace_id: str, item_id: str, *, name: str, description: str) -> None:
         body = {"displayName": name, "description": description}

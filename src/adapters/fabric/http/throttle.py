@@ -13,9 +13,17 @@ import threading
 import time
 from collections.abc import Callable
 
+HEADERS_WRITE_BOUND_S = 5.0
+
 
 class ThrottleGate:
-    """A deadline before which no request of this gateway may be sent."""
+    """A deadline before which no request of this gateway may be sent.
+
+    `wait` is the cheap check a worker makes before it takes a connection. `sending` is the last one,
+    made as the request's first bytes go out, and it is atomic with `block_for`: a worker between
+    that check and its last header byte holds the gate open, and a 429 read meanwhile closes it only
+    once those bytes are out. So every request whose bytes start after a 429 was read waits for it.
+    """
 
     def __init__(
         self,
@@ -25,17 +33,25 @@ class ThrottleGate:
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         self._open_at = float("-inf")
+        self._sending = 0  # workers between the last check and their last header byte
+        self._closing = 0  # 429s waiting for them
 
     def block_for(self, seconds: float) -> float:
         """Close the gate for `seconds` from now (never shortening a longer block); the deadline."""
-        with self._lock:
+        with self._changed:
+            self._closing += 1
+            # Headers take microseconds to write; the bound only keeps a sender that never reported back
+            # (interrupted between its check and its write) from holding the gate open for good.
+            self._changed.wait_for(lambda: not self._sending, timeout=HEADERS_WRITE_BOUND_S)
             self._open_at = max(self._open_at, self._clock() + max(0.0, seconds))
+            self._closing -= 1
+            self._changed.notify_all()
             return self._open_at
 
     def remaining(self) -> float:
-        with self._lock:
+        with self._changed:
             return max(0.0, self._open_at - self._clock())
 
     def wait(self) -> float:
@@ -47,6 +63,25 @@ class ThrottleGate:
                 return waited
             self._sleep(remaining)
             waited += remaining
+
+    def start_sending(self) -> float:
+        """Wait until the gate is open, and hold it open until `done_sending`; the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._changed:
+                while self._closing:
+                    self._changed.wait()
+                remaining = self._open_at - self._clock()
+                if remaining <= 0:
+                    self._sending += 1
+                    return waited
+            self._sleep(remaining)
+            waited += remaining
+
+    def done_sending(self) -> None:
+        with self._changed:
+            self._sending -= 1
+            self._changed.notify_all()
 
 
 class RateLimiter:

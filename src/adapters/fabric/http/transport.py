@@ -1,14 +1,19 @@
 """`FabricHttpClient`: one shared `httpx.Client`, with every resilience rule in one place.
 
-Each call: circuit breaker -> client-side rate limit -> shared throttle gate -> bearer token ->
-send -> trace -> translate. tenacity repeats what is safe to repeat:
+Each attempt: shared throttle gate -> client-side rate limit -> room on the wire (adaptive
+concurrency) -> bearer token -> circuit breaker -> connection -> the gate again, last, as the request
+headers go out -> send -> trace -> translate. A 429 closes the gate the moment its status line is read,
+before its connection goes back to the pool, so no worker can send on that connection, or pass the
+last check, before `Retry-After` has elapsed (ADR 0016). tenacity repeats what is safe to repeat:
 
 - not sent (no connection, connect timeout): always;
 - no answer or 5xx/408: only when the caller says the request is idempotent (a create is not:
   the gateway looks the object up before repeating it);
 - 429: after the gate's `Retry-After` wait, within a total throttling budget;
-- 401 `TokenExpired`: with a freshly fetched token (the expired one is dropped for every worker),
-  at most `max_retries` times, so a credential that keeps minting rejected tokens cannot loop.
+- 401 `TokenExpired`: once, with a freshly fetched token (the expired one is dropped for every
+  worker): a fresh token refused again means the credential is broken, and repeating cannot help.
+  Without a credential (a loopback emulator) no token was sent, so none can have expired: the answer
+  is a test double's transient fault, repeated like a 5xx.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import tenacity
 from fabctl.adapters.fabric.http import responses
 from fabctl.adapters.fabric.http.auth import TokenProvider, is_loopback
 from fabctl.adapters.fabric.http.circuit import CircuitBreaker
+from fabctl.adapters.fabric.http.concurrency import AdaptiveConcurrency
 from fabctl.adapters.fabric.http.errors import (
     FabricCircuitOpen,
     FabricRequestNotSent,
@@ -35,9 +41,13 @@ from fabctl.adapters.fabric.http.errors import (
 )
 from fabctl.adapters.fabric.http.throttle import RateLimiter, ThrottleGate
 from fabctl.adapters.fabric.http.trace import HttpTrace
+from fabctl.adapters.fabric.http.urls import fabric_api_base
 
 DEFAULT_BASE_URL = "https://api.fabric.microsoft.com/v1"
 MAX_CONNECTIONS = 128  # more callers than this wait for a free connection
+# httpcore's trace events around writing a request's headers: just before the first byte, and after.
+SENDING_HEADERS = "http11.send_request_headers.started"
+HEADERS_SENT = frozenset({"http11.send_request_headers.complete", "http11.send_request_headers.failed"})
 
 
 @dataclass(frozen=True)
@@ -84,12 +94,13 @@ class FabricHttpClient:
         gate: ThrottleGate | None = None,
         limiter: RateLimiter | None = None,
         breaker: CircuitBreaker | None = None,
+        width: AdaptiveConcurrency | None = None,
         trace: HttpTrace | None = None,
         user_agent: str = "fabctl",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = fabric_api_base(base_url)  # the root is accepted too; credentials in it are not
         self._tokens = tokens
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -97,6 +108,7 @@ class FabricHttpClient:
         self._gate = gate or ThrottleGate(clock=clock, sleep=sleep)
         self._limiter = limiter
         self._breaker = breaker or CircuitBreaker(clock=clock)
+        self._width = width or AdaptiveConcurrency()
         self._trace = trace
         self._http = httpx.Client(
             base_url=self.base_url + "/",
@@ -107,6 +119,7 @@ class FabricHttpClient:
             # deploy workers would close and reopen connections on every call.
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             trust_env=not is_loopback(self.base_url),  # a proxy from the environment cannot reach our loopback
+            event_hooks={"response": [self._on_response]},
         )
 
     def close(self) -> None:
@@ -153,20 +166,48 @@ class FabricHttpClient:
         call: _Call,
     ) -> httpx.Response:
         full_url = url if "://" in url else f"{self.base_url}/{url.lstrip('/')}"
-        call.throttled_s += self._gate.wait()
+        call.throttled_s += self._gate.wait()  # before taking a connection or a place: waiting holds neither
         if self._limiter is not None and self._limiter.acquire() > 0:
-            # Another worker may have been throttled while this one queued for a token.
             call.throttled_s += self._gate.wait()
+        episode = self._width.acquire()
+        status: int | None = None
+        try:
+            response = self._send(method, url, full_url, body, stream, params, call)
+            status = response.status_code
+        finally:
+            self._width.release(episode, status)
+        if response.is_success:
+            return response
+        raise responses.http_error(response)  # a 429 has closed the gate already (_on_response)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        full_url: str,
+        body: Any,
+        stream: StreamedJson | None,
+        params: Mapping[str, str] | None,
+        call: _Call,
+    ) -> httpx.Response:
         headers: dict[str, str] = {}
         if self._tokens is not None:
             call.token = self._tokens.token()
             headers["Authorization"] = f"Bearer {call.token}"
         if stream is not None:  # its length, or httpx would send it chunked
             headers.update({"Content-Type": "application/json", "Content-Length": str(len(stream))})
-        self._breaker.before_call(method, full_url)  # last before sending: a half-open probe must end in an outcome
+        self._breaker.before_call(method, full_url)  # a half-open probe must end in an outcome
         started = self._clock()
         try:
-            response = self._http.request(method, url, json=body, content=stream, params=params, headers=headers)
+            response = self._http.request(
+                method,
+                url,
+                json=body,
+                content=stream,
+                params=params,
+                headers=headers,
+                extensions={"trace": self._last_check(call)},
+            )
         except httpx.TransportError as e:
             self._breaker.record_failure()
             error = responses.transport_error(e, method, full_url)
@@ -183,13 +224,30 @@ class FabricHttpClient:
             self._breaker.record_success()
         self._record(method, full_url, response.request, response, started, call)
         _forget_sent_body(response)
-        if response.is_success:
-            return response
-        http_error = responses.http_error(response)
+        return response
+
+    def _last_check(self, call: _Call) -> Callable[[str, Mapping[str, Any]], None]:
+        """httpcore's trace hook: the gate once more, on the connection, as the request headers go out.
+
+        Between the first check and this point a worker waited for a place and a connection; a 429 read
+        meanwhile (maybe on the very connection this request got) must hold it too. The gate stays held
+        open until the headers are written (or failed), so a 429 cannot be read between check and send.
+        """
+
+        def check(event: str, _info: Mapping[str, Any]) -> None:
+            if event == SENDING_HEADERS:
+                call.throttled_s += self._gate.start_sending()
+            elif event in HEADERS_SENT:
+                self._gate.done_sending()
+
+        return check
+
+    def _on_response(self, response: httpx.Response) -> None:
+        """httpx's response hook: runs once the status line and headers are read, before the body is, and so
+        before the connection is back in the pool for another worker."""
         if response.status_code == 429:
-            wait = http_error.retry_after_s
+            wait = responses.retry_after_s(response)
             self._gate.block_for(self._retry.throttle_default_s if wait is None else wait)
-        raise http_error
 
     def _should_retry(self, error: BaseException, call: _Call) -> bool:
         policy = self._retry
@@ -200,11 +258,13 @@ class FabricHttpClient:
             within_budget = call.throttled_s + self._gate.remaining() <= policy.throttle_budget_s
             return within_budget and call.throttle_retries <= policy.max_throttle_retries
         if isinstance(error, FabricUnauthorized):
-            if error.error_code != "TokenExpired" or self._tokens is None:
+            if error.error_code != "TokenExpired":
                 return False
             call.token_refreshes += 1
+            if self._tokens is None:  # no token was sent: nothing to refresh (see the module docstring)
+                return call.token_refreshes <= policy.max_retries
             self._tokens.invalidate(call.token)
-            return call.token_refreshes <= max(1, policy.max_retries)
+            return call.token_refreshes <= 1
         ambiguous = isinstance(error, FabricResponseUnreadable | FabricServerError)
         if isinstance(error, FabricRequestNotSent) or (ambiguous and call.idempotent):
             call.transient_failures += 1
