@@ -42,7 +42,16 @@ def _styled(value: str) -> str:
     return f"[{style}]{value}[/{style}]" if style else value
 
 
+def warnings(plan: DeploymentPlan) -> None:
+    """What the user allowed although it is likely wrong, one `warning:` line each on stderr."""
+    import click
+
+    for warning in plan.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+
+
 def plan(plan: DeploymentPlan) -> None:
+    warnings(plan)
     console = _console()
     where = f"workspace '{plan.workspace_name}'" + ("" if plan.workspace_exists else " (will be created)")
     console.print(f"Plan for environment [bold]{plan.environment}[/bold], {where}")
@@ -57,6 +66,7 @@ def plan(plan: DeploymentPlan) -> None:
 
 
 def deployment(result: DeploymentResult) -> None:
+    warnings(result.plan)
     console = _console()
     console.print(
         f"Deployed to environment [bold]{result.environment}[/bold], workspace '{result.workspace_name}' "
