@@ -99,3 +99,23 @@ def test_an_error_names_the_variable_never_its_value(
         assert secret not in output
         assert SECRET not in output and CONNECTION not in output
     assert writes_since(emulator, before) == {}
+
+
+def test_a_plan_diff_shows_the_variable_where_its_value_lands(
+    tmp_path: Path, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRET_VALUE", SECRET)
+    root = new_source(tmp_path)
+    write_item(root, "Notebook", "Load", notebook("x = 'TOKEN'"))
+    fabctl(tmp_path, emulator, "deploy", SOURCE, "--env", "dev").check_returncode()
+    rule = "find_replace:\n  - {find_value: TOKEN, replace_value: {dev: '$ENV:SECRET_VALUE'}}\n"
+    write_file(root / "parameter.yml", rule)
+
+    text = fabctl(tmp_path, emulator, "plan", SOURCE, "--env", "dev", "--diff")
+    as_json = fabctl(tmp_path, emulator, "plan", SOURCE, "--env", "dev", "--diff", "-o", "json")
+
+    assert text.returncode == 0 and as_json.returncode == 0, text.stderr + as_json.stderr
+    diff = json.loads(as_json.stdout)["diffs"]["Load.Notebook"]["notebook-content.py"]
+    assert "+x = '$ENV:SECRET_VALUE'" in diff and "-x = 'TOKEN'" in diff
+    assert "+x = '$ENV:SECRET_VALUE'" in text.stdout
+    assert SECRET not in text.stdout + text.stderr + as_json.stdout + as_json.stderr
