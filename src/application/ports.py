@@ -113,6 +113,15 @@ class FabricGateway(Protocol):
         """A Lakehouse's SQL endpoint connection string, or None while it is still provisioning."""
         ...
 
+    def get_sql_endpoint_id(self, workspace_id: str, lakehouse_id: str) -> str | None:
+        """The id of a Lakehouse's SQL endpoint, or None while it is still provisioning."""
+        ...
+
+    def get_query_service_uri(self, workspace_id: str, eventhouse_id: str) -> str | None:
+        """An Eventhouse's query service URI (`properties.queryServiceUri`), or None while it is
+        still provisioning."""
+        ...
+
     def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
         """The Spark pools the workspace can use (`GET /v1/workspaces/{ws}/spark/pools`)."""
         ...
@@ -154,8 +163,9 @@ class SourceReader(Protocol):
         """
         ...
 
-    def read_parameters(self, path: str) -> ParameterRules:
-        """The parameter file at `path`, or no rules when it does not exist."""
+    def read_parameters(self, path: str, *, required: bool = False) -> ParameterRules:
+        """The parameter file at `path`. When it does not exist: no rules, or, if it is `required`
+        (the user named it), `InvalidConfiguration` naming the path."""
         ...
 
 

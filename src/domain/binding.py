@@ -1,4 +1,9 @@
-"""Binding a source item to a target workspace: parameters, then logical ids become real ids."""
+"""Binding a source item to a target workspace: parameters, then logical ids become real ids.
+
+Errors never show a value the rules took from outside their files (`ParameterRules.sensitive`).
+While planning, binding also notes what each item refers to (`BindingContext.references`), so that a
+reference that would dangle is refused before any write (see `dangling.py`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from fabctl.domain.dangling import LOGICAL_ID, Reference
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
+from fabctl.domain.dynamic_values import is_dynamic, parse_dynamic_value
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.items import ZERO_GUID, Item, ItemKey
 from fabctl.domain.parameters import (
@@ -37,22 +44,41 @@ class BindingContext:
     matches: dict[str, int] = field(default_factory=dict)  # rule origin -> replacements made
     # The target pool of a spark_pool rule; None (no Fabric to ask) gives a placeholder.
     resolve_pool: PoolResolver | None = None
+    # Every logical id fabctl knows (lower case) -> its item: the source's, then its deployment records'.
+    logical_ids: Mapping[str, ItemKey] = field(default_factory=dict)
+    # When set, `bind` notes here, per item, what it refers to (a plan checks that none dangles).
+    references: dict[ItemKey, set[Reference]] | None = None
 
 
 def bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDefinition:
     """The definition `item` must have in the target workspace."""
+    try:
+        return _bind(item, rules, context)
+    except DomainError as e:
+        raise rules.sensitive.redact_error(e) from None
+
+
+def _bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDefinition:
+    if context.references is not None:
+        context.references[item.key] = set()  # bound again: what it refers to now, not in addition
 
     def rewrite(part: DefinitionPart, text: str) -> str:
+        part_path = f"{item.source_path}/{part.path}" if item.source_path else part.path
         # fabric-cicd order: the Environment's pool first, then the parameters.
         text = _bind_spark_pool(item, part, text, rules, context)
-        text = _apply_parameters(item, part, text, rules, context)
-        text = _replace_logical_ids(text, context)
+        text = _apply_parameters(item, part_path, text, rules, context)
+        text = _replace_logical_ids(item, part_path, text, context)
         return text.replace(ZERO_GUID, context.workspace_id)
 
     bound = item.definition.without_platform().map_text(rewrite)
     if item.type == "Report":
-        bound = _bind_report_to_model(bound, context)
+        bound = _bind_report_to_model(item, bound, context)
     return bound
+
+
+def _note(context: BindingContext, item: Item, reference: Reference) -> None:
+    if context.references is not None and reference.target != item.key:
+        context.references.setdefault(item.key, set()).add(reference)
 
 
 SPARK_COMPUTE_PART = "Setting/Sparkcompute.yml"
@@ -81,6 +107,7 @@ def _bind_spark_pool(
     target = rule.target_for(context.environment) if rule else None
     if rule is None or target is None:
         return text
+    context.matches[rule.origin] = context.matches.get(rule.origin, 0) + 1
     document[_POOL_KEY] = _pool_id(rule, target, context)
     return rules.yaml.dump(document)
 
@@ -95,16 +122,16 @@ def _pool_id(rule: SparkPool, target: SparkPoolTarget, context: BindingContext) 
         raise type(e)(e.message, subject=rule.origin, field=f"replace_value.{key}.name") from e
 
 
-def _apply_parameters(
-    item: Item, part: DefinitionPart, text: str, rules: ParameterRules, context: BindingContext
-) -> str:
-    part_path = f"{item.source_path}/{part.path}" if item.source_path else part.path
+def _apply_parameters(item: Item, part_path: str, text: str, rules: ParameterRules, context: BindingContext) -> str:
     # fabric-cicd order: key_value_replace first, then find_replace.
     for kv_rule in rules.key_value_replace:
         new_value = kv_rule.replacement_for(context.environment)
         if new_value is None or not kv_rule.applies_to(item.type, item.name, part_path):
             continue
+        before = text
         text = _replace_key_value(kv_rule, new_value, part_path, text, rules, context)
+        if text is not before and isinstance(new_value, str):
+            _note_value(context, item, part_path, new_value)
     for rule in rules.find_replace:
         value = rule.replacement_for(context.environment)
         if value is None or not rule.applies_to(item.type, item.name, part_path):
@@ -116,7 +143,17 @@ def _apply_parameters(
             continue
         text, count = rule.apply(text, _resolve(value, rule.origin, context))
         context.matches[rule.origin] = context.matches.get(rule.origin, 0) + count
+        _note_value(context, item, part_path, value)
     return text
+
+
+def _note_value(context: BindingContext, item: Item, part_path: str, value: str) -> None:
+    """A `$items` value written into the part refers to that item (it was resolved: it parses)."""
+    if context.references is None or not is_dynamic(value):
+        return
+    parsed = parse_dynamic_value(value)
+    if parsed.names_target_item and parsed.item is not None:
+        _note(context, item, Reference(part_path, parsed.item, f"'{value}'"))
 
 
 def _resolve(value: str, origin: str, context: BindingContext) -> str:
@@ -141,10 +178,15 @@ def _replace_key_value(
             subject=rule.origin,
             field="find_key",
         )
-    if not rule.find_key.find(document):
-        return text  # no match, no value (see _apply_parameters)
-    resolved = _resolve(value, rule.origin, context) if isinstance(value, str) else value
-    count = rule.find_key.replace(document, resolved)
+    try:
+        if not rule.find_key.find(document):
+            return text  # no match, no value (see _apply_parameters)
+        resolved = _resolve(value, rule.origin, context) if isinstance(value, str) else value
+        count = rule.find_key.replace(document, resolved)
+    except InvalidConfiguration as e:
+        if e.field != "find_key":
+            raise
+        raise InvalidConfiguration(f"{e.message}, on '{part_path}'", subject=e.subject, field=e.field) from None
     context.matches[rule.origin] += count
     if not count:
         return text
@@ -174,11 +216,17 @@ def _parse_structured(text: str, part_path: str, rules: ParameterRules) -> tuple
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
-def _replace_logical_ids(text: str, context: BindingContext) -> str:
-    return _GUID.sub(lambda m: context.ids_by_logical_id.get(m.group(0).lower(), m.group(0)), text)
+def _replace_logical_ids(item: Item, part_path: str, text: str, context: BindingContext) -> str:
+    def swap(match: re.Match[str]) -> str:
+        guid = match.group(0).lower()
+        if context.references is not None and (target := context.logical_ids.get(guid)) is not None:
+            _note(context, item, Reference(part_path, target, f"{LOGICAL_ID} {guid}"))
+        return context.ids_by_logical_id.get(guid, match.group(0))
+
+    return _GUID.sub(swap, text)
 
 
-def _bind_report_to_model(definition: ItemDefinition, context: BindingContext) -> ItemDefinition:
+def _bind_report_to_model(item: Item, definition: ItemDefinition, context: BindingContext) -> ItemDefinition:
     """A report bound `byPath` in git must be bound `byConnection` to the deployed model."""
     path = report_model_path(definition)
     model = model_key_from_path(path) if path else None
@@ -186,6 +234,8 @@ def _bind_report_to_model(definition: ItemDefinition, context: BindingContext) -
     part = definition.part(REPORT_BINDING_PART)
     if model is None or part is None or part.text is None:
         return definition
+    part_path = f"{item.source_path}/{part.path}" if item.source_path else part.path
+    _note(context, item, Reference(part_path, model, f"byPath '{path}'"))
     pbir = json.loads(part.text)
     pbir["datasetReference"] = {
         "byPath": None,
@@ -202,12 +252,12 @@ def _bind_report_to_model(definition: ItemDefinition, context: BindingContext) -
     return ItemDefinition.of([rebound if p.path == REPORT_BINDING_PART else p for p in definition.parts])
 
 
-def unmatched_regex_rules(rules: ParameterRules, context: BindingContext) -> list[FindReplace]:
-    """Regex rules that apply to this environment but matched nothing: a likely typo."""
+def unmatched_find_rules(rules: ParameterRules, context: BindingContext) -> list[FindReplace]:
+    """find_replace rules (regex or literal) that apply to this environment but matched nothing: a likely typo."""
     return [
         r
         for r in rules.find_replace
-        if r.is_regex and r.replacement_for(context.environment) is not None and not context.matches.get(r.origin)
+        if r.replacement_for(context.environment) is not None and not context.matches.get(r.origin)
     ]
 
 
@@ -220,19 +270,36 @@ def unmatched_key_rules(rules: ParameterRules, context: BindingContext) -> list[
     ]
 
 
+def unmatched_pool_rules(rules: ParameterRules, context: BindingContext) -> list[SparkPool]:
+    """spark_pool rules that apply to this environment but whose pool id no Environment uses."""
+    return [
+        r
+        for r in rules.spark_pool
+        if r.target_for(context.environment) is not None and not context.matches.get(r.origin)
+    ]
+
+
 def check_all_rules_matched(rules: ParameterRules, context: BindingContext) -> None:
     """Call after binding every item and before any write: a rule that matched nothing is a likely typo,
     and so is a dynamic value naming nothing, even in a rule that matched nothing."""
+    try:
+        _check_all_rules_matched(rules, context)
+    except DomainError as e:
+        raise rules.sensitive.redact_error(e) from None
+
+
+def _check_all_rules_matched(rules: ParameterRules, context: BindingContext) -> None:
     values: list[tuple[object, str]] = [(r.replacement_for(context.environment), r.origin) for r in rules.find_replace]
     values += [(r.replacement_for(context.environment), r.origin) for r in rules.key_value_replace]
     for value, origin in values:
         if isinstance(value, str):
             _resolve(value, origin, context)
-    unmatched = unmatched_regex_rules(rules, context)
+    unmatched = unmatched_find_rules(rules, context)
     if unmatched:
         rule = unmatched[0]
+        kind = "regex" if rule.is_regex else "text"
         raise InvalidConfiguration(
-            f"regex '{rule.find}' matched nothing in the items it applies to", subject=rule.origin, field="find_value"
+            f"{kind} '{rule.find}' matched nothing in the items it applies to", subject=rule.origin, field="find_value"
         )
     keys = unmatched_key_rules(rules, context)
     if keys:
@@ -240,4 +307,12 @@ def check_all_rules_matched(rules: ParameterRules, context: BindingContext) -> N
             f"JSONPath '{keys[0].find_key.expression}' matched nothing in the JSON/YAML parts it applies to",
             subject=keys[0].origin,
             field="find_key",
+        )
+    pools = unmatched_pool_rules(rules, context)
+    if pools:
+        raise InvalidConfiguration(
+            f"'{pools[0].instance_pool_id}' matched nothing: no Environment's {SPARK_COMPUTE_PART} "
+            "it applies to uses this pool",
+            subject=pools[0].origin,
+            field="instance_pool_id",
         )

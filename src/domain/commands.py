@@ -36,6 +36,7 @@ class ExecuteDeployment(Command):
     delete_data_items: tuple[str, ...] = ()  # "Name.Type" orphans holding data that may be deleted
     refresh: bool = False  # compare with live definitions instead of what fabctl recorded (finds drift)
     max_workers: int = DEFAULT_WORKERS  # items deployed at once
+    allow_dangling: bool = False  # a reference to an item neither deployed nor in the target only warns
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ import fnmatch
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from fabctl.domain.errors import InvalidConfiguration
-from fabctl.domain.jsonpath import JsonPath
+from fabctl.domain.redaction import SensitiveValues
 
 ALL_ENVIRONMENTS = "_ALL_"
 
@@ -91,11 +92,30 @@ def _segments_match(pattern: list[str], path: list[str]) -> bool:
     return bool(path) and fnmatch.fnmatchcase(path[0], head) and _segments_match(rest, path[1:])
 
 
+class JsonPathQuery(Protocol):
+    """A `key_value_replace.find_key`, compiled. The domain cannot import a JSONPath library, so the
+    adapter that read the rule compiles it (with jsonpath-ng's `ext` parser, as fabric-cicd does).
+
+    `find` and `replace` raise `InvalidConfiguration` naming the rule when the path cannot be
+    evaluated on a document (jsonpath-ng compares a number with a value that is not one, say)."""
+
+    @property
+    def expression(self) -> str: ...
+
+    def find(self, document: object) -> list[object]:
+        """The values the path selects in `document`, in jsonpath-ng's order."""
+        ...
+
+    def replace(self, document: object, value: object) -> int:
+        """Set every selected value to `value`, in place; how many were set."""
+        ...
+
+
 @dataclass(frozen=True)
 class KeyValueReplace:
     """fabric-cicd's `key_value_replace`: every match of a JSONPath in JSON/YAML parts gets a new value."""
 
-    find_key: JsonPath
+    find_key: JsonPathQuery
     replace: Mapping[str, object]  # environment name (or _ALL_) -> value (a string may be a dynamic value)
     origin: str
     item_types: tuple[str, ...] = ()
@@ -167,6 +187,8 @@ class ParameterRules:
     # Applied after a model's deployment by the engine (a Fabric call); not applied by binding.
     semantic_model_binding: tuple[ModelConnection, ...] = ()
     yaml: YamlCodec | None = field(default=None, compare=False)
+    # Values the reader took from outside the files ($ENV:NAME): never shown, their names are instead.
+    sensitive: SensitiveValues = field(default_factory=SensitiveValues, compare=False)
 
     def model_connection(self, model_name: str, environment: str) -> tuple[str, str] | None:
         """(connection id, rule origin) the model must be bound to in `environment`, if any."""

@@ -39,6 +39,8 @@ class DeploymentPlan:
     changes: tuple[PlannedChange, ...]  # in deployment order; deletions last
     folders_to_create: tuple[str, ...] = ()  # parents before children
     workspace_exists: bool = True
+    # What the user allowed although it is likely wrong (a logical id left dangling, `--allow-dangling`).
+    warnings: tuple[str, ...] = ()
 
     @property
     def writes(self) -> tuple[PlannedChange, ...]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -339,3 +341,44 @@ class FabricGatewayContract:
             endpoint = gateway.get_sql_endpoint(workspace.id, lakehouse.id)
 
         assert endpoint is not None and endpoint.strip() != ""
+
+    def test_a_lakehouse_sql_endpoint_id_is_a_guid_of_its_own_once_provisioned(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo
+    ) -> None:
+        lakehouse = gateway.create_item(workspace.id, "Lakehouse", "Endpointed")
+
+        endpoint_id = _once_provisioned(lambda: gateway.get_sql_endpoint_id(workspace.id, lakehouse.id))
+
+        assert uuid.UUID(endpoint_id) and endpoint_id not in (lakehouse.id, workspace.id)
+        assert gateway.get_sql_endpoint_id(workspace.id, lakehouse.id) == endpoint_id
+
+    def test_an_eventhouse_query_service_uri_is_an_https_url_once_provisioned(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo
+    ) -> None:
+        eventhouse = gateway.create_item(workspace.id, "Eventhouse", "Events")
+
+        uri = _once_provisioned(lambda: gateway.get_query_service_uri(workspace.id, eventhouse.id))
+
+        assert uri.startswith("https://") and len(uri) > len("https://")
+        assert gateway.get_query_service_uri(workspace.id, eventhouse.id) == uri
+
+    def test_provisioned_values_of_an_item_of_another_type_are_not_found(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo
+    ) -> None:
+        notebook = gateway.create_item(workspace.id, "Notebook", "Plain")
+
+        with pytest.raises(ItemNotFound):
+            gateway.get_sql_endpoint_id(workspace.id, notebook.id)
+        with pytest.raises(ItemNotFound):
+            gateway.get_query_service_uri(workspace.id, notebook.id)
+
+
+def _once_provisioned(read: Callable[[], str | None], timeout_s: float = 10) -> str:
+    """What `read` gives once it gives something (Fabric provisions these a while after creating the item)."""
+    deadline = time.monotonic() + timeout_s
+    value = read()
+    while value is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = read()
+    assert value is not None, f"still not provisioned after {timeout_s}s"
+    return value

@@ -113,6 +113,16 @@ class LocalFabricGateway:
             endpoint = self._tenant.get_sql_endpoint(workspace_id, lakehouse_id)
         return endpoint.connection_string if endpoint.ready else None
 
+    def get_sql_endpoint_id(self, workspace_id: str, lakehouse_id: str) -> str | None:
+        with _translated(f"local://workspaces/{workspace_id}/lakehouses/{lakehouse_id}"):
+            endpoint = self._tenant.get_sql_endpoint(workspace_id, lakehouse_id)
+        return endpoint.id if endpoint.ready else None
+
+    def get_query_service_uri(self, workspace_id: str, eventhouse_id: str) -> str | None:
+        with _translated(f"local://workspaces/{workspace_id}/eventhouses/{eventhouse_id}"):
+            service = self._tenant.get_query_service(workspace_id, eventhouse_id)
+        return service.query_service_uri if service.ready else None
+
     def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
         with _translated(f"local://workspaces/{workspace_id}/spark/pools"):
             return [SparkPoolInfo(p.id, p.name, p.type) for p in self._tenant.list_spark_pools(workspace_id)]

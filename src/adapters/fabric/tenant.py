@@ -33,6 +33,7 @@ from fabctl.adapters.fabric.tenant_records import (
     CapacityRecord,
     FolderRecord,
     ItemRecord,
+    QueryServiceRecord,
     RoleAssignmentRecord,
     SqlEndpointRecord,
     WorkspaceRecord,
@@ -43,6 +44,10 @@ from fabctl.domain.definition import PLATFORM_FILE, DefinitionPart, ItemDefiniti
 from fabctl.domain.errors import UnusableStateFile
 
 __all__ = ["FabricTenant", "TenantError"]
+
+# Items whose service addresses Fabric provisions a while after creating them (a Lakehouse's SQL
+# endpoint, an Eventhouse's query service); when each is ready is kept in `sql_endpoints`.
+PROVISIONED_LATER = ("Lakehouse", "Eventhouse")
 
 
 def _opened(target: str) -> sqlite3.Connection:
@@ -228,7 +233,7 @@ class FabricTenant(PoolsAndConnections):
             payload = None if creation_payload is None else json.dumps(creation_payload)
             rows.insert_item(db, item, payload)
             rows.insert_parts(db, item.id, parts)
-            if item_type == "Lakehouse":
+            if item_type in PROVISIONED_LATER:
                 ready_at = self._clock() + self._sql_endpoint_delay
                 db.execute("INSERT INTO sql_endpoints VALUES (?, ?)", (item.id, ready_at.isoformat()))
             return item
@@ -318,11 +323,29 @@ class FabricTenant(PoolsAndConnections):
             item = rows.get_item(db, workspace_id, lakehouse_id)
             if item.type != "Lakehouse":
                 raise errors.not_found("Item", lakehouse_id)
-            row = db.execute("SELECT ready_at FROM sql_endpoints WHERE item_id = ?", (lakehouse_id,)).fetchone()
-        ready = row is None or datetime.fromisoformat(row["ready_at"]) <= self._clock()
+            ready = self._provisioned(db, lakehouse_id)
         # Derived from the Lakehouse id, so it is stable without taking an id from `new_id`.
         endpoint_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"fabric-sql-endpoint:{lakehouse_id}"))
         return SqlEndpointRecord(endpoint_id, f"{endpoint_id.replace('-', '')}.datawarehouse.fabric.local", ready)
+
+    def get_query_service(self, workspace_id: str, eventhouse_id: str) -> QueryServiceRecord:
+        """An Eventhouse's query and ingestion URIs: not there until `sql_endpoint_seconds` have passed
+        (Fabric provisions them after creating the item, as it does a Lakehouse's SQL endpoint)."""
+        with self._transaction() as db:
+            rows.get_workspace(db, workspace_id)
+            item = rows.get_item(db, workspace_id, eventhouse_id)
+            if item.type != "Eventhouse":
+                raise errors.not_found("Item", eventhouse_id)
+            ready = self._provisioned(db, eventhouse_id)
+        cluster = f"trd-{uuid.uuid5(uuid.NAMESPACE_URL, f'fabric-eventhouse:{eventhouse_id}').hex[:18]}"
+        return QueryServiceRecord(
+            f"https://{cluster}.z0.kusto.fabric.local", f"https://ingest-{cluster}.z0.kusto.fabric.local", ready
+        )
+
+    def _provisioned(self, db: sqlite3.Connection, item_id: str) -> bool:
+        # No row: an item of an older file, provisioned long ago.
+        row = db.execute("SELECT ready_at FROM sql_endpoints WHERE item_id = ?", (item_id,)).fetchone()
+        return row is None or datetime.fromisoformat(row["ready_at"]) <= self._clock()
 
     def move_item(self, workspace_id: str, item_id: str, folder_id: str | None) -> ItemRecord:
         """Move an item into a folder, or to the workspace root when `folder_id` is None."""

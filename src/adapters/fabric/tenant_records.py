@@ -144,6 +144,22 @@ class SqlEndpointRecord:
         }
 
 
+@dataclass(frozen=True)
+class QueryServiceRecord:
+    """An Eventhouse's query and ingestion service URIs, provisioned a moment after creating it."""
+
+    query_service_uri: str
+    ingestion_service_uri: str
+    ready: bool
+
+    def to_fabric(self) -> dict[str, Any]:
+        # Like a SQL endpoint's: the keys are present, null until provisioned.
+        return {
+            "queryServiceUri": self.query_service_uri if self.ready else None,
+            "ingestionServiceUri": self.ingestion_service_uri if self.ready else None,
+        }
+
+
 # Fabric's default pool: every workspace can use it, without anyone creating it.
 STARTER_POOL_NAME = "Starter Pool"
 POOL_TYPES = ("Workspace", "Capacity")

@@ -25,7 +25,7 @@ an environment takes the domain default (one approval). Unknown keys are errors,
 as `protectd` cannot silently drop a protection.
 
 `parameter.yml` is fabric-cicd's file, read by `parameter_file` (all its sections, `extend` and
-`$ENV:` values). A missing parameter file means no rules.
+`$ENV:` values). A missing parameter file means no rules, unless the user named it (`--parameter`).
 
 Every problem raises `InvalidConfiguration` whose subject is the file and whose field is the
 path of the key at fault, e.g. `environments.prod.protectd` or `find_replace[2].item_type`.
@@ -298,8 +298,9 @@ def read_release_config(path: str) -> ReleaseConfig:
     """The environments of the workspace configuration file at `path`, in promotion order."""
     if not Path(path).exists():
         raise InvalidConfiguration(
-            "workspace configuration file not found; pass --config <path> or create it "
-            "(see examples/sales-workspace/workspace-config.yaml)",
+            "workspace configuration file not found; pass --config <path>, create it "
+            "(see examples/sales-workspace/workspace-config.yaml), or name the target with "
+            "--workspace-id or --workspace",
             subject=path,
         )
     data = _load_yaml(path)
@@ -353,12 +354,13 @@ def read_release_config(path: str) -> ReleaseConfig:
 # --- parameter.yml ----------------------------------------------------------------------------
 
 
-def read_parameters(path: str) -> ParameterRules:
-    """The rules of fabric-cicd's parameter file at `path` (see `parameter_file`); none when it does not exist."""
+def read_parameters(path: str, *, required: bool = False) -> ParameterRules:
+    """The rules of fabric-cicd's parameter file at `path` (see `parameter_file`); none when it does
+    not exist, unless it is `required`."""
     # Imported here: parameter_file builds on the validation helpers of this module.
     from fabctl.adapters.source.parameter_file import read_parameter_file
 
-    return read_parameter_file(path)
+    return read_parameter_file(path, required=required)
 
 
 def _normalize_glob(pattern: str) -> str:

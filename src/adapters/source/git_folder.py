@@ -104,8 +104,8 @@ class FabricGitFolderReader:
     def read_release_config(self, path: str) -> ReleaseConfig:
         return read_release_config(path)
 
-    def read_parameters(self, path: str) -> ParameterRules:
-        return read_parameters(path)
+    def read_parameters(self, path: str, *, required: bool = False) -> ParameterRules:
+        return read_parameters(path, required=required)
 
 
 class _FolderWalk:

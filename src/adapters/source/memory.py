@@ -42,5 +42,7 @@ class InMemorySourceReader:
             )
         return config
 
-    def read_parameters(self, path: str) -> ParameterRules:
+    def read_parameters(self, path: str, *, required: bool = False) -> ParameterRules:
+        if required and path not in self.parameters:
+            raise InvalidConfiguration("parameter file not found; check the path given with --parameter", subject=path)
         return self.parameters.get(path, ParameterRules(source=path))

@@ -6,7 +6,9 @@ does), and `extend` (other parameter files, relative to the file that names them
 their rules come after its own, in the order listed). A missing extended file or a cycle of
 `extend`s is an error; a file listed twice is read once. Every `$ENV:NAME` in a string value is
 replaced by that environment variable when the file is read; a variable that is not set is an error
-naming the rule. `replace_value` keys are environment names, or `_ALL_` (any case) alone.
+naming the rule; the values substituted are handed over with the rules (`ParameterRules.sensitive`)
+so that no error shows them, only `$ENV:NAME`. `replace_value` keys are environment names, or `_ALL_`
+(any case) alone. `key_value_replace.find_key` is compiled with jsonpath-ng (`jsonpath.py`).
 
 Each file is validated on its own, so an error names the file it is in, e.g. `common.yml`,
 field `key_value_replace[1].find_key`.
@@ -33,8 +35,8 @@ from fabctl.adapters.source.config_files import (
     checked_path,
     validate_model,
 )
+from fabctl.adapters.source.jsonpath import JsonPathNg
 from fabctl.domain.errors import InvalidConfiguration
-from fabctl.domain.jsonpath import JsonPath
 from fabctl.domain.parameters import (
     ALL_ENVIRONMENTS,
     FindReplace,
@@ -45,6 +47,7 @@ from fabctl.domain.parameters import (
     SparkPoolTarget,
     YamlCodec,
 )
+from fabctl.domain.redaction import SensitiveValues
 from fabctl.domain.regex import InvalidRegex, compile_regex
 
 _ENV_TOKEN = re.compile(r"\$ENV:(\w+)")
@@ -137,12 +140,20 @@ def _yaml_dump(document: object) -> str:
 YAML_CODEC = YamlCodec(_yaml_load, _yaml_dump)
 
 
-def read_parameter_file(path: str) -> ParameterRules:
-    """The rules of the parameter file at `path` and of the files it extends; none when it does not exist."""
+def read_parameter_file(path: str, *, required: bool = False) -> ParameterRules:
+    """The rules of the parameter file at `path` and of the files it extends.
+
+    A file that does not exist means no rules, unless it is `required` (named by the user): then it
+    is an error naming the path. Errors never show a value taken from `$ENV:`, but its name."""
     if not Path(path).exists():
+        if required:
+            raise InvalidConfiguration("parameter file not found; check the path given with --parameter", subject=path)
         return ParameterRules(source=path, yaml=YAML_CODEC)
     merged = _Rules()
-    _read_into(Path(path), path, merged, chain=(), seen=set())
+    try:
+        _read_into(Path(path), path, merged, chain=(), seen=set())
+    except InvalidConfiguration as e:
+        raise SensitiveValues.of(merged.sensitive).redact_error(e) from None
     return ParameterRules(
         tuple(merged.find_replace),
         source=path,
@@ -150,6 +161,7 @@ def read_parameter_file(path: str) -> ParameterRules:
         spark_pool=tuple(merged.spark_pool),
         semantic_model_binding=tuple(merged.bindings),
         yaml=YAML_CODEC,
+        sensitive=SensitiveValues.of(merged.sensitive),
     )
 
 
@@ -159,6 +171,7 @@ class _Rules:
         self.key_value_replace: list[KeyValueReplace] = []
         self.spark_pool: list[SparkPool] = []
         self.bindings: list[ModelConnection] = []
+        self.sensitive: dict[str, str] = {}  # value taken from the environment -> "$ENV:NAME"
 
 
 def _read_into(file: Path, shown: str, rules: _Rules, chain: tuple[Path, ...], seen: set[Path]) -> None:
@@ -169,7 +182,7 @@ def _read_into(file: Path, shown: str, rules: _Rules, chain: tuple[Path, ...], s
         return
     if not isinstance(data, dict):
         raise InvalidConfiguration("must be a YAML mapping with a 'find_replace' list", subject=shown)
-    data = _substitute_environment(data, shown, "")
+    data = _substitute_environment(data, shown, "", rules.sensitive)
     parameters = validate_model(ParameterFileModel, data, shown)
     _collect(parameters, shown, rules)
     for index, relative in enumerate(parameters.extend):
@@ -199,12 +212,16 @@ def _read_into(file: Path, shown: str, rules: _Rules, chain: tuple[Path, ...], s
         _read_into(template, str(template), rules, (*chain, resolved), seen)
 
 
-def _substitute_environment(value: object, shown: str, where: str) -> Any:
-    """Replace `$ENV:NAME` tokens in every string; `where` is the field path, for errors."""
+def _substitute_environment(value: object, shown: str, where: str, taken: dict[str, str]) -> Any:
+    """Replace `$ENV:NAME` tokens in every string; `where` is the field path, for errors.
+
+    Every value substituted is noted in `taken` (value -> "$ENV:NAME"), so that no error shows it."""
     if isinstance(value, dict):
-        return {k: _substitute_environment(v, shown, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+        return {
+            k: _substitute_environment(v, shown, f"{where}.{k}" if where else str(k), taken) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_substitute_environment(v, shown, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_substitute_environment(v, shown, f"{where}[{i}]", taken) for i, v in enumerate(value)]
     if isinstance(value, str) and "$ENV:" in value:
 
         def swap(match: re.Match[str]) -> str:
@@ -213,6 +230,7 @@ def _substitute_environment(value: object, shown: str, where: str) -> Any:
                 raise InvalidConfiguration(
                     f"environment variable '{name}' is not set (used as $ENV:{name})", subject=shown, field=where
                 )
+            taken.setdefault(os.environ[name], f"$ENV:{name}")
             return os.environ[name]
 
         return _ENV_TOKEN.sub(swap, value)
@@ -255,7 +273,7 @@ def _collect(parameters: ParameterFileModel, shown: str, rules: _Rules) -> None:
         at = f"key_value_replace[{index}]"
         rules.key_value_replace.append(
             KeyValueReplace(
-                find_key=JsonPath(kv.find_key, origin=f"{shown}: {at}", field="find_key"),
+                find_key=JsonPathNg(kv.find_key, origin=f"{shown}: {at}", field="find_key"),
                 replace=_per_environment(kv.replace_value, shown, f"{at}.replace_value"),
                 origin=f"{shown}: {at}",
                 item_types=tuple(kv.item_type),

@@ -1,12 +1,16 @@
 """Builds the binding context: real ids of the target, and the resolver of dynamic values.
 
-Dynamic values (fabric-cicd's parameter.yml): `$workspace.$id`, `$workspace.$name`,
-`$items.<Type>.<Name>.$id`, `$items.Lakehouse.<Name>.$sqlendpoint` (asks the gateway),
-`$workspace.<name>` / `$workspace.<name>.$id` (another workspace's id) and
-`$workspace.<name>.$items.<Type>.<Name>.$id` (an item of another workspace). Without a gateway, or
-while an item is not yet created (a plan), gateway-backed values are placeholders. Unknown items or
-workspaces raise `InvalidConfiguration` before anything is written. `$ENV:NAME` never reaches here:
-the source reader substitutes it when it reads the file.
+Dynamic values are every form fabric-cicd documents (see `domain/dynamic_values.py`): the target
+workspace's id, name and URL-encoded name; another workspace's id; an item's id, its SQL endpoint
+(`$sqlendpoint`, `$sqlendpointid`, of a Lakehouse) or its query service URI (`$queryserviceuri`, of an
+Eventhouse), in the target or in another workspace. Without a gateway, or while an item is not yet
+created (a plan), gateway-backed values are placeholders; content to be written (`final`) never gets
+one: a value Fabric provisions after creating the item is waited for (up to `PROVISIONING_WAIT_S`).
+Unknown items or workspaces raise `InvalidConfiguration` before anything is written. `$ENV:NAME`
+never reaches here: the source reader substitutes it when it reads the file.
+
+Logical ids are those of the source's `.platform` files and, for items no longer in the source but
+still in the target, those of fabctl's deployment records (`DeploymentInputs.target_logical_ids`).
 
 spark_pool targets are looked up by name and type in the target workspace's pools (one
 `list_spark_pools` per context, as fabric-cicd lists them once); a pool that is not there is an
@@ -18,25 +22,25 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 
 from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.application.ports import FabricGateway, RemoteItem, SparkPoolInfo
 from fabctl.domain.binding import BindingContext
+from fabctl.domain.dynamic_values import DynamicValue, parse_dynamic_value
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import ItemKey, LogicalId
 from fabctl.domain.parameters import SparkPool, SparkPoolTarget
 from fabctl.domain.workspace import Workspace
 
-_SUPPORTED = (
-    "$workspace.$id, $workspace.$name, $items.<Type>.<Name>.$id, $items.<Type>.<Name>.$sqlendpoint, "
-    "$workspace.<name>.$id, $workspace.<name>.$items.<Type>.<Name>.$id"
-)
-_CROSS = ".$items."
 _LOGICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# Fabric provisions a new lakehouse's SQL endpoint a while after creating it (seconds to minutes).
-SQL_ENDPOINT_WAIT_S = 300.0
-SQL_ENDPOINT_POLL_S = 2.0
+# Fabric provisions a new lakehouse's SQL endpoint (and an eventhouse's query service) a while after
+# creating the item (seconds to minutes).
+PROVISIONING_WAIT_S = 300.0
+PROVISIONING_POLL_S = 2.0
+# What each provisioned attribute is called in messages.
+_ATTRIBUTE_NAMES = {"sqlendpoint": "SQL endpoint", "sqlendpointid": "SQL endpoint id", "queryserviceuri": "query URI"}
 
 
 def binding_context(
@@ -54,40 +58,66 @@ def binding_context(
 
     `asked` collects the items whose `$items` values are resolved (what an item depends on beyond
     the logical ids in its content). `final` is for the content to be written: a value that is not
-    known yet is an error instead of a placeholder, and a SQL endpoint still being provisioned is
-    waited for (up to `SQL_ENDPOINT_WAIT_S`).
+    known yet is an error instead of a placeholder, and a value still being provisioned is waited
+    for (up to `PROVISIONING_WAIT_S`).
     """
-    ids_by_logical_id = _IdsByLogicalId(inputs.source, ids_by_key)
+    known = KnownLogicalIds(inputs.source, inputs.target_logical_ids)
     resolver = _Resolver(inputs, workspace_id, workspace_name, ids_by_key, gateway, asked, final, sleep)
     return BindingContext(
         environment=inputs.environment.name,
         workspace_id=workspace_id,
         workspace_name=workspace_name,
-        ids_by_logical_id=ids_by_logical_id,
+        ids_by_logical_id=_IdsByLogicalId(known, ids_by_key),
         ids_by_key=ids_by_key,
         resolve=resolver.resolve,
         resolve_pool=resolver.pool_id,
+        logical_ids=known,
     )
 
 
-class _IdsByLogicalId(Mapping[str, str]):
-    """Lower-case logical id -> the target's id, looked up through the source, never copied: every
-    item in flight binds with one, and a copy per item would grow with the workspace."""
+class KnownLogicalIds(Mapping[str, ItemKey]):
+    """Lower-case logical id -> its item: the source's first, then those fabctl recorded in the target
+    for items no longer in the source. Looked up, never copied (the source may be large)."""
 
-    def __init__(self, source: Workspace, ids_by_key: Mapping[ItemKey, str]) -> None:
+    def __init__(self, source: Workspace, recorded: Mapping[str, ItemKey]) -> None:
         self._source = source
+        self._recorded = recorded
+
+    def __getitem__(self, logical_id: str) -> ItemKey:
+        item = self._source.by_logical_id(LogicalId(logical_id)) if _LOGICAL_ID.fullmatch(logical_id) else None
+        if item is not None:
+            return item.key
+        # The logical id the item had when fabctl deployed it (the item may have left the source).
+        return self._recorded[logical_id]
+
+    def __iter__(self) -> Iterator[str]:
+        seen = set()
+        for item in self._source:
+            if item.logical_id is not None:
+                seen.add(item.logical_id.value)
+                yield item.logical_id.value
+        yield from (lid for lid in self._recorded if lid not in seen)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _IdsByLogicalId(Mapping[str, str]):
+    """Lower-case logical id -> the target's id, looked up through the known logical ids, never
+    copied: every item in flight binds with one, and a copy per item would grow with the workspace."""
+
+    def __init__(self, known: Mapping[str, ItemKey], ids_by_key: Mapping[ItemKey, str]) -> None:
+        self._known = known
         self._ids_by_key = ids_by_key
 
     def __getitem__(self, logical_id: str) -> str:
-        item = self._source.by_logical_id(LogicalId(logical_id)) if _LOGICAL_ID.fullmatch(logical_id) else None
-        if item is None or item.key not in self._ids_by_key:
+        key = self._known.get(logical_id)
+        if key is None or key not in self._ids_by_key:
             raise KeyError(logical_id)
-        return self._ids_by_key[item.key]
+        return self._ids_by_key[key]
 
     def __iter__(self) -> Iterator[str]:
-        for item in self._source:
-            if item.logical_id is not None and item.key in self._ids_by_key:
-                yield item.logical_id.value
+        return (lid for lid in self._known if self._known[lid] in self._ids_by_key)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -113,6 +143,7 @@ class _Resolver:
         self.ids_by_key = ids_by_key
         self.gateway = gateway
         self.cache: dict[str, str] = {}
+        self.parsed: dict[str, DynamicValue] = {}
         self.remote_items: dict[str, list[RemoteItem]] = {}
         self.pools: list[SparkPoolInfo] | None = None
         self.asked = asked
@@ -135,90 +166,85 @@ class _Resolver:
         )
 
     def resolve(self, value: str) -> str:
-        if self.asked is not None and value.startswith("$items."):
-            key, _ = _split_item(value[len("$items.") :])
-            if key is not None:
-                self.asked.add(key)
+        if value not in self.parsed:
+            self.parsed[value] = self._parse(value)
+        parsed = self.parsed[value]
+        if self.asked is not None and parsed.names_target_item and parsed.item is not None:
+            self.asked.add(parsed.item)
         if value not in self.cache:
-            self.cache[value] = self._resolve(value)
+            self.cache[value] = self._resolve(parsed)
         return self.cache[value]
 
     def _fail(self, message: str) -> InvalidConfiguration:
         return InvalidConfiguration(message, subject=self.inputs.rules.source, field="replace_value")
 
-    def _resolve(self, value: str) -> str:
-        if value == "$workspace.$id":
-            return self.workspace_id or "<id of the workspace after deployment>"
-        if value == "$workspace.$name":
-            return self.workspace_name
-        if value.startswith("$items."):
-            return self._item_value(value)
-        if value.startswith("$workspace.") and not value[len("$workspace.") :].startswith("$"):
-            return self._other_workspace_value(value)
-        raise self._fail(f"unknown dynamic value '{value}' (supported: {_SUPPORTED})")
+    def _parse(self, value: str) -> DynamicValue:
+        try:
+            return parse_dynamic_value(value)
+        except InvalidConfiguration as e:
+            raise self._fail(e.message) from None
 
-    def _item_value(self, value: str) -> str:
-        key, attribute = _split_item(value[len("$items.") :])
-        if key is None or attribute not in ("$id", "$sqlendpoint"):
-            raise self._fail(f"'{value}' is not $items.<Type>.<Name>.$id or .$sqlendpoint")
+    def _resolve(self, value: DynamicValue) -> str:
+        if value.item is None and value.workspace is None:
+            if value.attribute == "id":
+                return self.workspace_id or "<id of the workspace after deployment>"
+            name = self.workspace_name
+            return urllib.parse.quote(name, safe="") if value.attribute == "name_encoded" else name
+        if value.workspace is None:
+            return self._item_value(value)
+        return self._other_workspace_value(value)
+
+    def _item_value(self, value: DynamicValue) -> str:
+        key, attribute = value.item, value.attribute
+        assert key is not None
         if key not in self.inputs.source and key not in self.ids_by_key:
-            raise self._fail(f"'{value}' names {key}, which is neither in the source nor in the workspace")
+            raise self._fail(f"'{value.text}' names {key}, which is neither in the source nor in the workspace")
         item_id = self.ids_by_key.get(key)
-        if key.type != "Lakehouse" and attribute == "$sqlendpoint":
-            raise self._fail(f"'{value}': $sqlendpoint exists only for a Lakehouse")
-        if attribute == "$id" and item_id is not None:
+        if attribute == "id" and item_id is not None:
             return item_id
         if item_id is None or self.gateway is None or not self.workspace_id:
             if self.final:  # never write a placeholder: the item it names should exist by now
-                raise self._fail(f"'{value}': {key} is not in the workspace")
-            what = "id" if attribute == "$id" else "SQL endpoint"
+                raise self._fail(f"'{value.text}': {key} is not in the workspace")
+            what = _ATTRIBUTE_NAMES.get(attribute, "id")
             return f"<{what} of {key} after deployment>"
-        return self._sql_endpoint(value, key, item_id)
+        return self._provisioned(value, self.workspace_id, key, item_id)
 
-    def _sql_endpoint(self, value: str, key: ItemKey, lakehouse_id: str) -> str:
-        """The endpoint's connection string; a new lakehouse's is provisioned after it is created."""
+    def _provisioned(self, value: DynamicValue, workspace_id: str, key: ItemKey, item_id: str) -> str:
+        """An attribute Fabric fills in a while after creating the item; waited for when `final`."""
         assert self.gateway is not None
+        read: Callable[[str, str], str | None] = {
+            "sqlendpoint": self.gateway.get_sql_endpoint,
+            "sqlendpointid": self.gateway.get_sql_endpoint_id,
+            "queryserviceuri": self.gateway.get_query_service_uri,
+        }[value.attribute]
         waited = 0.0
-        while (endpoint := self.gateway.get_sql_endpoint(self.workspace_id, lakehouse_id)) is None:
-            if not self.final or waited >= SQL_ENDPOINT_WAIT_S:
+        while (found := read(workspace_id, item_id)) is None:
+            if not self.final or waited >= PROVISIONING_WAIT_S:
                 still = f" after {waited:g}s" if waited else ""
+                what = _ATTRIBUTE_NAMES[value.attribute]
                 raise self._fail(
-                    f"'{value}': the SQL endpoint of {key} is still being provisioned{still}; retry shortly"
+                    f"'{value.text}': the {what} of {key} is still being provisioned{still}; retry shortly"
                 )
-            pause = min(SQL_ENDPOINT_POLL_S, SQL_ENDPOINT_WAIT_S - waited)
+            pause = min(PROVISIONING_POLL_S, PROVISIONING_WAIT_S - waited)
             self.sleep(pause)
             waited += pause
-        return endpoint
+        return found
 
-    def _other_workspace_value(self, value: str) -> str:
-        body = value[len("$workspace.") :]
-        name, cross, item_part = body.partition(_CROSS)
-        if not cross:
-            name = name.removesuffix(".$id")
-        if not name.strip():
-            raise self._fail(f"'{value}' does not name a workspace")
+    def _other_workspace_value(self, value: DynamicValue) -> str:
+        name = value.workspace
+        assert name is not None
         if self.gateway is None:
-            return f"<id of {'an item of ' if cross else ''}workspace '{name}'>"
+            return f"<id of {'an item of ' if value.item else ''}workspace '{name}'>"
         workspace = self.gateway.find_workspace(name)
         if workspace is None:
-            raise self._fail(f"'{value}': no workspace named '{name}' is visible to fabctl")
-        if not cross:
+            raise self._fail(f"'{value.text}': no workspace named '{name}' is visible to fabctl")
+        if value.item is None:
             return workspace.id
-        key, attribute = _split_item(item_part)
-        if key is None or attribute != "$id":
-            raise self._fail(f"'{value}' is not $workspace.<name>.$items.<Type>.<Name>.$id")
         if workspace.id not in self.remote_items:
             self.remote_items[workspace.id] = self.gateway.list_items(workspace.id)
-        for item in self.remote_items[workspace.id]:
-            if item.key == key:
-                return item.id
-        raise self._fail(f"'{value}': workspace '{name}' has no {key}")
-
-
-def _split_item(body: str) -> tuple[ItemKey | None, str]:
-    # "<Type>.<Name>.$attr": the name itself may contain dots, the type may not.
-    item_type, _, rest = body.partition(".")
-    name, _, attribute = rest.rpartition(".")
-    if not item_type or not name:
-        return None, attribute
-    return ItemKey(item_type, name), attribute
+        item = next((i for i in self.remote_items[workspace.id] if i.key == value.item), None)
+        if item is None:
+            raise self._fail(f"'{value.text}': workspace '{name}' has no {value.item}")
+        if value.attribute == "id":
+            return item.id
+        return self._provisioned(value, workspace.id, value.item, item.id)

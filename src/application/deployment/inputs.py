@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from fabctl.application.ports import SourceReader
 from fabctl.domain.environments import Environment, ReleaseConfig
+from fabctl.domain.items import ItemKey
 from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.workspace import Workspace
 
@@ -21,6 +23,10 @@ class DeploymentInputs:
     config: ReleaseConfig
     environment: Environment
     rules: ParameterRules
+    # Logical id (lower case) -> item, of what fabctl deployed into the target (its deployment
+    # records): an item gone from the source but still in the target binds through it. Set when
+    # the target is read (`prepare_deployment`).
+    target_logical_ids: Mapping[str, ItemKey] = field(default_factory=dict)
 
 
 def load_inputs(
@@ -34,5 +40,8 @@ def load_inputs(
     source = reader.read_workspace(source_dir)  # first: a missing folder is the error to report
     config = reader.read_release_config(config_path or os.path.join(source_dir, CONFIG_FILE))
     env = config.environment(environment)
-    rules = reader.read_parameters(parameter_path or os.path.join(source_dir, PARAMETER_FILE))
+    # The default file may be absent (no rules); a file the user named must exist.
+    rules = reader.read_parameters(
+        parameter_path or os.path.join(source_dir, PARAMETER_FILE), required=bool(parameter_path)
+    )
     return DeploymentInputs(source_dir, source, config, env, rules)

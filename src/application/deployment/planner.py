@@ -8,10 +8,13 @@ from dataclasses import dataclass, field, replace
 from fabctl.application.deployment.binder import binding_context
 from fabctl.application.deployment.connections import SEMANTIC_MODEL, check_connections, unbound_connections
 from fabctl.application.deployment.inputs import DeploymentInputs
+from fabctl.application.deployment.plan_checks import check_data_items, check_references
 from fabctl.application.deployment.target import TargetView
 from fabctl.application.ports import DeployedItem
 from fabctl.domain.binding import bind, check_all_rules_matched
+from fabctl.domain.dangling import Reference
 from fabctl.domain.definition import ItemDefinition
+from fabctl.domain.errors import DomainError
 from fabctl.domain.item_types import DATA_HOLDING_TYPES, SHELL_ONLY_TYPES
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, DeploymentPlan, PlannedChange
@@ -82,6 +85,7 @@ def prepare(
     refresh: bool = False,
     deployed_elsewhere: frozenset[ItemKey] = frozenset(),
     references: Mapping[ItemKey, frozenset[ItemKey]] | None = None,
+    allow_dangling: bool = False,
 ) -> PreparedDeployment:
     """Plan the deployment of the source (or of `only` these items of it) to the target.
 
@@ -94,11 +98,40 @@ def prepare(
 
     Memory stays bounded by the largest definition, not the source: each item is bound, hashed,
     compared and dropped in turn; what the plan needs later (a diff, the executor) binds again.
+
+    A reference that would dangle after the deployment is refused (see `domain/dangling.py`), or,
+    for a logical id with `allow_dangling`, becomes one of the plan's warnings. Errors never show a
+    value the rules took from `$ENV:`.
     """
+    try:
+        return _prepare(
+            inputs, view, owned, only=only, delete_orphans=delete_orphans, delete_data_items=delete_data_items,
+            refresh=refresh, deployed_elsewhere=deployed_elsewhere, references=references,
+            allow_dangling=allow_dangling,
+        )  # fmt: skip
+    except DomainError as e:
+        raise inputs.rules.sensitive.redact_error(e) from None
+
+
+def _prepare(
+    inputs: DeploymentInputs,
+    view: TargetView,
+    owned: dict[ItemKey, DeployedItem],
+    *,
+    only: set[ItemKey] | None,
+    delete_orphans: bool,
+    delete_data_items: frozenset[ItemKey],
+    refresh: bool,
+    deployed_elsewhere: frozenset[ItemKey],
+    references: Mapping[ItemKey, frozenset[ItemKey]] | None,
+    allow_dangling: bool,
+) -> PreparedDeployment:
     workspace_name = view.workspace.name if view.workspace else inputs.environment.workspace_name
     ids = {k: i.id for k, i in view.items.items()}
     asked: set[ItemKey] = set()  # the items whose `$items` values the item being bound uses
     context = binding_context(inputs, view.workspace_id, workspace_name, ids, gateway=view.gateway, asked=asked)
+    bound_references: dict[ItemKey, set[Reference]] = {}
+    context.references = bound_references  # what each planned item refers to, noted as it is bound
     known = references or {}
     planned = sorted(only) if only is not None else sorted(i.key for i in inputs.source)
     found = references_by_key(inputs.source, [k for k in planned if k not in known])
@@ -133,13 +166,17 @@ def prepare(
         for item in inputs.source:
             if item.key not in only:
                 bind(item, inputs.rules, context)
+                bound_references.pop(item.key, None)  # not deployed: what it refers to does not matter
+    context.references = None  # later binds (a diff, the executor) note nothing
     check_all_rules_matched(inputs.rules, context)
     check_connections(view.gateway, inputs)
     order = dependency_order(inputs.source, only, refs)  # with the parameters' references: a cycle fails here
     planned_changes = [_with_binding(changes[k], inputs, view) for k in order]
+    mine = {k: r for k, r in owned.items() if k not in deployed_elsewhere}
+    check_data_items(delete_data_items, delete_orphans, inputs, view, mine, workspace_name)
     if delete_orphans:
-        mine = {k: r for k, r in owned.items() if k not in deployed_elsewhere}
         planned_changes.extend(_orphans(inputs, view, mine, delete_data_items))
+    warnings = check_references(inputs, view, only, planned_changes, bound_references, allow_dangling)
     plan = DeploymentPlan(
         environment=inputs.environment.name,
         workspace_id=view.workspace_id,
@@ -147,6 +184,7 @@ def prepare(
         changes=tuple(planned_changes),
         folders_to_create=tuple(p for p in _folders_needed(inputs, only) if p not in view.folders),
         workspace_exists=view.workspace is not None,
+        warnings=warnings,
     )
     to_write = DesiredDefinitions((c.key for c in planned_changes if c.key in changes and c.writes), desired_of)
     return PreparedDeployment(inputs, view, plan, to_write, refs)

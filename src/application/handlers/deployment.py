@@ -19,6 +19,7 @@ from fabctl.application.deployment.selection import (
 from fabctl.application.deployment.target import TargetView, find_workspace
 from fabctl.application.ports import (
     Clock,
+    DeployedItem,
     DeploymentProgress,
     FabricGateway,
     IdGenerator,
@@ -64,18 +65,21 @@ def prepare_deployment(
     delete_orphans: bool = False,
     delete_data_items: tuple[str, ...] = (),
     refresh: bool = False,
+    allow_dangling: bool = False,
 ) -> PreparedDeployment:
     workspace = find_workspace(gateway, inputs.environment, inputs.config.source)
     view = TargetView.load(gateway, workspace)
     with uow:
         owned = uow.deployments.for_workspace(workspace.id) if workspace else {}
         history = uow.transactions.summaries(workspace.id) if workspace else []
+    # An item gone from the source but still deployed binds through its record's logical id.
+    inputs = dataclasses.replace(inputs, target_logical_ids=recorded_logical_ids(owned))
     # Only orphan detection needs to know where a record came from (reading journals costs time).
     elsewhere = deployed_elsewhere(uow, workspace.id, inputs.source_dir) if workspace and delete_orphans else None
     prepared = prepare(
         inputs, view, owned, only=only, delete_orphans=delete_orphans,
         delete_data_items=frozenset(ItemKey.parse(k) for k in delete_data_items), refresh=refresh,
-        deployed_elsewhere=elsewhere or frozenset(),
+        deployed_elsewhere=elsewhere or frozenset(), allow_dangling=allow_dangling,
     )  # fmt: skip
     return dataclasses.replace(prepared, journal_mark=history[-1].id if history else "")
 
@@ -97,12 +101,14 @@ def plan_deployment(
     delete_orphans: bool = False,
     delete_data_items: tuple[str, ...] = (),
     refresh: bool = False,
+    allow_dangling: bool = False,
 ) -> DeploymentPlan:
     """What `deploy` would do, computed without a single write."""
     return prepare_plan(
         reader, gateway, uow, source_dir, environment, config_path=config_path, parameter_path=parameter_path,
         selection=Selection(items, item_types, folders, exclude, with_dependencies),
         delete_orphans=delete_orphans, delete_data_items=delete_data_items, refresh=refresh,
+        allow_dangling=allow_dangling,
     ).plan  # fmt: skip
 
 
@@ -119,13 +125,14 @@ def prepare_plan(
     delete_orphans: bool = False,
     delete_data_items: tuple[str, ...] = (),
     refresh: bool = False,
+    allow_dangling: bool = False,
 ) -> PreparedDeployment:
     """Like `plan_deployment`, with what a diff needs: desired and (via `view`) current definitions."""
     inputs = load_inputs(reader, source_dir, environment, config_path, parameter_path)
     only = select(inputs, selection)
     return prepare_deployment(
         inputs, gateway, uow, only=only, delete_orphans=delete_orphans,
-        delete_data_items=delete_data_items, refresh=refresh,
+        delete_data_items=delete_data_items, refresh=refresh, allow_dangling=allow_dangling,
     )  # fmt: skip
 
 
@@ -144,7 +151,7 @@ def execute_deployment(
     only = select(inputs, selection_of(cmd))
     prepared = prepare_deployment(
         inputs, gateway, uow, only=only, delete_orphans=cmd.delete_orphans,
-        delete_data_items=cmd.delete_data_items, refresh=cmd.refresh,
+        delete_data_items=cmd.delete_data_items, refresh=cmd.refresh, allow_dangling=cmd.allow_dangling,
     )  # fmt: skip
     on_error = cmd.on_error or ("rollback" if inputs.environment.protected else "stop")
     deps = Deps(uow, gateway, clock, ids, telemetry)
@@ -153,6 +160,11 @@ def execute_deployment(
         prepared, deps, transaction_id=ids.new_id(), message_id=cmd.message_id, on_error=on_error,
         max_workers=cmd.max_workers, on_progress=progress.item_finished,
     )  # fmt: skip
+
+
+def recorded_logical_ids(owned: dict[ItemKey, DeployedItem]) -> dict[str, ItemKey]:
+    """Logical id (lower case) -> item, of the items fabctl's records say it deployed into the target."""
+    return {r.logical_id.lower(): key for key, r in owned.items() if r.logical_id}
 
 
 def selection_of(cmd: ExecuteDeployment) -> Selection:

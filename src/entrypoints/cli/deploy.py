@@ -90,6 +90,12 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
             help="With --delete-orphans, also delete this orphan that holds data, e.g. Old.Lakehouse (repeatable).",
         ),
         click.option(
+            "--allow-dangling",
+            is_flag=True,
+            help="Warn, instead of refusing, when an item refers by logical id to one neither deployed nor "
+            "in the workspace (the logical id is left as it is).",
+        ),
+        click.option(
             "--refresh",
             is_flag=True,
             help="Compare with the workspace's live definitions, not what fabctl recorded: finds drift.",
@@ -115,11 +121,14 @@ def _target(
     workspace_name: str,
     fabric_url: str | None,
     progress: DeploymentProgress | None = None,
+    *,
+    config_path: str = "",
 ) -> App:
     """The application, with the environment retargeted when --workspace(-id) is given."""
     from fabctl.entrypoints.cli.target import workspace_override
 
-    override = workspace_override(environment, workspace_id, workspace_name)  # checked before any state
+    # checked before any state; without --config, the target alone may stand for a missing config file
+    override = workspace_override(environment, workspace_id, workspace_name, config_path)
     return app(fabric_url=fabric_url, workspace=override, progress=progress)
 
 
@@ -150,6 +159,7 @@ def plan(
     exclude: tuple[str, ...],
     with_dependencies: bool,
     delete_data_items: tuple[str, ...],
+    allow_dangling: bool,
     refresh: bool,
     delete_orphans: bool,
     report_path: str,
@@ -182,12 +192,13 @@ def plan(
     from fabctl.entrypoints.cli import render
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
-    application = _target(environment, workspace_id, workspace_name, fabric_url)
+    application = _target(environment, workspace_id, workspace_name, fabric_url, config_path=config_path)
     prepared = prepare_plan(
         application.reader, application.gateway, application.uow, source_dir, environment,
         config_path=config_path, parameter_path=parameter_path,
         selection=Selection(items, item_types, folders, exclude, with_dependencies),
         delete_orphans=delete_orphans, delete_data_items=delete_data_items, refresh=refresh,
+        allow_dangling=allow_dangling,
     )  # fmt: skip
     result = prepared.plan
     diffs = _diffs(prepared) if show_diff else {}
@@ -214,11 +225,14 @@ def _diffs(prepared: PreparedDeployment) -> dict[str, dict[str, str]]:
     from fabctl.domain.plan import ChangeKind
 
     diffs = {}
+    sensitive = prepared.inputs.rules.sensitive
     for change in prepared.plan.changes:
         if change.kind is not ChangeKind.UPDATE or not change.changed_parts or change.key not in prepared.desired:
             continue
         # `desired` binds the item again on each access: one definition is held at a time, not the plan's.
-        diffs[str(change.key)] = definition_diffs(prepared.desired[change.key], prepared.view.definition(change.key))
+        found = definition_diffs(prepared.desired[change.key], prepared.view.definition(change.key))
+        # What a rule took from $ENV: is shown by its name, as in errors.
+        diffs[str(change.key)] = {path: sensitive.redact(diff) for path, diff in found.items()}
     return diffs
 
 
@@ -260,6 +274,7 @@ def deploy(
     exclude: tuple[str, ...],
     with_dependencies: bool,
     delete_data_items: tuple[str, ...],
+    allow_dangling: bool,
     refresh: bool,
     delete_orphans: bool,
     report_path: str,
@@ -293,13 +308,13 @@ def deploy(
 
     mode = output_mode()
     with reporter(mode) as progress:
-        application = _target(environment, workspace_id, workspace_name, fabric_url, progress)
+        application = _target(environment, workspace_id, workspace_name, fabric_url, progress, config_path=config_path)
         command = ExecuteDeployment(
             message_id=str(uuid.uuid4()), source_dir=source_dir, environment=environment,
             requested_by=user or application.settings.user, config_path=config_path,
             parameter_path=parameter_path, on_error=on_error or "", delete_orphans=delete_orphans, items=items,
             item_types=item_types, folders=folders, exclude=exclude, with_dependencies=with_dependencies,
-            delete_data_items=delete_data_items, refresh=refresh,
+            delete_data_items=delete_data_items, refresh=refresh, allow_dangling=allow_dangling,
         )  # fmt: skip
         if workers is not None:
             command = dataclasses.replace(command, max_workers=workers)

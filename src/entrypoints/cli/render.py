@@ -43,7 +43,16 @@ def _styled(value: str, state: str = "") -> str:
     return f"[{style}]{value}[/{style}]" if style else value
 
 
+def warnings(plan: DeploymentPlan) -> None:
+    """What the user allowed although it is likely wrong, one `warning:` line each on stderr."""
+    import click
+
+    for warning in plan.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+
+
 def plan(plan: DeploymentPlan) -> None:
+    warnings(plan)
     console = _console()
     where = f"workspace '{plan.workspace_name}'" + ("" if plan.workspace_exists else " (will be created)")
     console.print(f"Plan for environment [bold]{plan.environment}[/bold], {where}")
@@ -58,6 +67,7 @@ def plan(plan: DeploymentPlan) -> None:
 
 
 def deployment(result: DeploymentResult) -> None:
+    warnings(result.plan)
     console = _console()
     console.print(_deployment_header(result))
     table = _table("action", "item", "result", "id / detail")

@@ -128,6 +128,7 @@ ROUTES = (
     Route("DELETE", FOLDER, items.delete_folder),
     Route("POST", FOLDER + "/move", items.move_folder),
     Route("GET", WS + "/lakehouses/{itemId}", typed.get_lakehouse),
+    Route("GET", WS + "/eventhouses/{itemId}", typed.get_eventhouse),
     Route("GET", WS + "/environments", typed.list_environments),
     Route("POST", WS + "/environments/{itemId}/staging/publish", typed.publish_environment),
     Route("PATCH", WS + "/VariableLibraries/{itemId}", typed.update_variable_library),

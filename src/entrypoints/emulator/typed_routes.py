@@ -1,5 +1,5 @@
-"""Typed item aliases (`/lakehouses`, `/environments`, `/VariableLibraries`) that fabric-cicd calls
-(§8.2 of the notes). They are views over the same tenant items, plus the `properties` a client reads.
+"""Typed item aliases (`/lakehouses`, `/eventhouses`, `/environments`, `/VariableLibraries`) that
+fabric-cicd calls (§8.2 of the notes). They are views over the same tenant items, plus the `properties` a client reads.
 
 Only what fabric-cicd needs is modelled: an Environment's publish is done at once ("Success"), and a
 Variable Library's active value set is validated and echoed but not stored.
@@ -35,6 +35,14 @@ def get_lakehouse(call: Call) -> Response:
         "oneLakeFilesPath": f"{ONELAKE}/{workspace_id}/{lakehouse_id}/Files",
         "sqlEndpointProperties": endpoint.to_fabric(),
     }
+    return json_response(200, body)
+
+
+def get_eventhouse(call: Call) -> Response:
+    workspace_id, eventhouse_id = call["workspaceId"], call["itemId"]
+    service = call.tenant.get_query_service(workspace_id, eventhouse_id)
+    body = call.tenant.get_item(workspace_id, eventhouse_id).to_fabric()
+    body["properties"] = {**service.to_fabric(), "databasesItemIds": [], "minimumConsumptionUnits": 0}
     return json_response(200, body)
 
 

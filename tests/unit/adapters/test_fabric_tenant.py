@@ -511,6 +511,26 @@ def test_a_lakehouse_sql_endpoint_is_in_progress_until_the_delay_passes() -> Non
     assert ready.connection_string
 
 
+def test_an_eventhouse_query_service_is_not_there_until_the_delay_passes() -> None:
+    clock = Clock()
+    with FabricTenant.in_memory(sql_endpoint_seconds=20, clock=clock) as tenant:
+        ws = tenant.create_workspace("Dev").id
+        eventhouse = tenant.create_item(ws, "Eventhouse", "Events")
+        lakehouse = tenant.create_item(ws, "Lakehouse", "Bronze")
+
+        early = tenant.get_query_service(ws, eventhouse.id).to_fabric()
+        clock.advance(20)
+        ready = tenant.get_query_service(ws, eventhouse.id)
+        assert refused(lambda: tenant.get_query_service(ws, lakehouse.id)) == (404, "ItemNotFound")
+
+    assert early == {"queryServiceUri": None, "ingestionServiceUri": None}
+    assert ready.ready and ready.to_fabric() == {
+        "queryServiceUri": ready.query_service_uri,
+        "ingestionServiceUri": ready.ingestion_service_uri,
+    }
+    assert ready.query_service_uri.startswith("https://") and ready.query_service_uri != ready.ingestion_service_uri
+
+
 def test_without_a_delay_the_sql_endpoint_is_ready_at_once(tenant: FabricTenant, ws: str) -> None:
     lakehouse = tenant.create_item(ws, "Lakehouse", "Bronze")
 

@@ -98,7 +98,7 @@ def test_a_bad_jsonpath_names_the_rule_and_find_key(tmp_path: Path) -> None:
         "parameter.yml",
         "key_value_replace:\n"
         "  - {find_key: $.a, replace_value: {p: x}}\n"
-        "  - {find_key: 'a.b', replace_value: {p: x}}\n",
+        "  - {find_key: '$.a[', replace_value: {p: x}}\n",  # jsonpath-ng refuses it
     )
 
     error = error_of(path)
@@ -240,6 +240,52 @@ def test_a_missing_env_variable_names_the_rule_and_the_variable(
 
     assert (error.subject, error.field) == (path, "find_replace[1].replace_value.PROD")
     assert "FABCTL_SURELY_UNSET" in error.message
+
+
+def test_the_values_taken_from_the_environment_are_handed_over_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROD_LAKEHOUSE", "prod-lh-guid")
+    monkeypatch.setenv("COMMON_TOKEN", "common-token-value")
+    write(tmp_path, "common.yml", "find_replace:\n  - {find_value: t, replace_value: {PROD: $ENV:COMMON_TOKEN}}\n")
+    path = write(
+        tmp_path,
+        "parameter.yml",
+        "find_replace:\n  - {find_value: dev-lh, replace_value: {PROD: 'x-$ENV:PROD_LAKEHOUSE'}}\n"
+        "extend: [common.yml]\n",
+    )
+
+    rules = read_parameters(path)
+
+    shown = rules.sensitive.redact("prod-lh-guid and common-token-value")
+    assert shown == "$ENV:PROD_LAKEHOUSE and $ENV:COMMON_TOKEN"
+
+
+def test_an_error_in_a_field_taken_from_the_environment_names_the_variable_not_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THE_TYPE", "Notebook-s3cr3t")
+    monkeypatch.setenv("THE_PATH", "$.s3cr3t[")
+    write(tmp_path, "common.yml", "key_value_replace:\n  - {find_key: $ENV:THE_PATH, replace_value: {P: x}}\n")
+    typed = write(
+        tmp_path, "typed.yml", "find_replace:\n  - {find_value: a, replace_value: {P: b}, item_type: $ENV:THE_TYPE}\n"
+    )
+    extending = write(tmp_path, "parameter.yml", "extend: [common.yml]\n")
+
+    for path in (typed, extending):
+        error = error_of(path)
+        assert "s3cr3t" not in str(error), str(error)
+        assert "$ENV:THE_TYPE" in str(error) or "$ENV:THE_PATH" in str(error)
+
+
+def test_a_required_parameter_file_that_is_missing_is_an_error_naming_it(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.yml")
+
+    with pytest.raises(InvalidConfiguration) as raised:
+        read_parameters(missing, required=True)
+
+    assert raised.value.subject == missing and "not found" in raised.value.message
+    assert read_parameters(missing).find_replace == ()  # not required: no rules
 
 
 # ---- extend ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant
 from fabctl.adapters.source.parameter_file import read_parameter_file
-from fabctl.application.deployment.binder import SQL_ENDPOINT_WAIT_S, binding_context
+from fabctl.application.deployment.binder import PROVISIONING_WAIT_S, binding_context
 from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.domain.environments import Environment, ReleaseConfig
 from fabctl.domain.errors import InvalidConfiguration
@@ -71,6 +71,30 @@ def test_a_new_lakehouses_sql_endpoint_is_waited_for_when_binding_for_a_write(
     assert 5 <= sum(clock.slept) < 5 + 2 * max(clock.slept), clock.slept  # polled until it was there
 
 
+@pytest.mark.parametrize(
+    ("item_type", "value", "read"),
+    [
+        ("Lakehouse", "$items.Lakehouse.Late.$sqlendpointid", "get_sql_endpoint_id"),
+        ("Eventhouse", "$items.Eventhouse.Late.$queryserviceuri", "get_query_service_uri"),
+        ("Eventhouse", "$items.Eventhouse.Late.queryserviceuri", "get_query_service_uri"),  # the legacy form
+    ],
+)
+def test_every_provisioned_value_is_waited_for_when_binding_for_a_write(
+    tmp_path: Path, gateway: LocalFabricGateway, clock: Clock, item_type: str, value: str, read: str
+) -> None:
+    workspace = gateway.create_workspace("Sales DEV")
+    late = gateway.create_item(workspace.id, item_type, "Late")
+    ids = {ItemKey(item_type, "Late"): late.id}
+    context = binding_context(
+        inputs(tmp_path), workspace.id, workspace.name, ids, gateway=gateway, final=True, sleep=clock.sleep
+    )
+
+    resolved = context.resolve(value)
+
+    assert resolved and resolved == getattr(gateway, read)(workspace.id, late.id)
+    assert 5 <= sum(clock.slept) < 5 + 2 * max(clock.slept), clock.slept
+
+
 def test_a_plan_does_not_wait_for_a_sql_endpoint(tmp_path: Path, gateway: LocalFabricGateway, clock: Clock) -> None:
     workspace = gateway.create_workspace("Sales DEV")
     lake = gateway.create_item(workspace.id, "Lakehouse", "Lake")
@@ -82,7 +106,7 @@ def test_a_plan_does_not_wait_for_a_sql_endpoint(tmp_path: Path, gateway: LocalF
 
 
 def test_an_endpoint_never_provisioned_fails_after_the_wait(tmp_path: Path, clock: Clock) -> None:
-    with FabricTenant.in_memory(sql_endpoint_seconds=10 * SQL_ENDPOINT_WAIT_S, clock=lambda: clock.now) as tenant:
+    with FabricTenant.in_memory(sql_endpoint_seconds=10 * PROVISIONING_WAIT_S, clock=lambda: clock.now) as tenant:
         gateway = LocalFabricGateway(tenant)
         workspace = gateway.create_workspace("Sales DEV")
         lake = gateway.create_item(workspace.id, "Lakehouse", "Lake")
@@ -90,7 +114,7 @@ def test_an_endpoint_never_provisioned_fails_after_the_wait(tmp_path: Path, cloc
             inputs(tmp_path), workspace.id, "Sales DEV", {LAKE: lake.id}, gateway=gateway, final=True, sleep=clock.sleep
         )
 
-        with pytest.raises(InvalidConfiguration, match=f"still being provisioned after {SQL_ENDPOINT_WAIT_S:g}s"):
+        with pytest.raises(InvalidConfiguration, match=f"still being provisioned after {PROVISIONING_WAIT_S:g}s"):
             context.resolve(SQL_ENDPOINT)
 
 

@@ -339,6 +339,7 @@ def planned_keys(result: DeploymentPlan) -> set[str]:
 
 
 def test_selection_by_name_type_folder_and_exclusion(world: World) -> None:
+    assert deploy(world, "whole").succeeded  # what a selection leaves out is in the target: nothing dangles
     assert planned_keys(plan(world, items=("Sales Report.Report",))) == {"Sales Report.Report"}
     assert planned_keys(plan(world, items=("Sales.*",))) == {
         "Sales.Lakehouse", "Sales Model.SemanticModel", "Sales Report.Report",
@@ -352,6 +353,7 @@ def test_selection_by_name_type_folder_and_exclusion(world: World) -> None:
 
 
 def test_with_dependencies_pulls_in_what_the_selection_references(world: World) -> None:
+    assert deploy(world, "whole").succeeded  # what a selection leaves out is in the target: nothing dangles
     only = plan(world, items=("Load Sales",))
     with_deps = plan(world, items=("Load Sales",), with_dependencies=True)
     excluded = plan(world, items=("Sales Report.Report",), with_dependencies=True, exclude=("Sales Model",))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from fabctl.application.handlers.deployment import plan_deployment
+from fabctl.domain.commands import ExecuteDeployment
 from fabctl.domain.environments import ReleaseConfig
 
 from .world import CONFIG, SOURCE, World, release_config
@@ -16,6 +17,11 @@ def scoped(world: World, **fields: object) -> None:
     world.reader.configs[CONFIG] = ReleaseConfig((dev, *config.environments[1:]), source=CONFIG)
 
 
+def deployed_whole(world: World) -> None:
+    """The target holds every item: a scope that leaves out what an item refers to leaves nothing dangling."""
+    assert world.app.bus.handle(ExecuteDeployment("whole", SOURCE, "dev", "tester")).succeeded
+
+
 def planned(world: World, *items: str) -> list[str]:
     app = world.app
     plan = plan_deployment(app.reader, app.gateway, app.uow, SOURCE, "dev", items=items)
@@ -23,12 +29,14 @@ def planned(world: World, *items: str) -> list[str]:
 
 
 def test_item_types_in_scope_and_exclusions_limit_what_is_planned(world: World) -> None:
+    deployed_whole(world)
     scoped(world, item_types_in_scope=("Notebook", "Report", "SemanticModel"), exclude=(r"^Sales Report\.",))
 
     assert planned(world) == ["Load Sales.Notebook", "Sales Model.SemanticModel"]
 
 
 def test_a_selection_on_the_command_line_stays_within_the_scope(world: World) -> None:
+    deployed_whole(world)
     scoped(world, exclude_names=("Model",))
 
     assert planned(world, "Sales Model.SemanticModel", "Load Sales.Notebook") == ["Load Sales.Notebook"]

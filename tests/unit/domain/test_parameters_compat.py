@@ -1,6 +1,6 @@
-"""fabric-cicd parameter.yml semantics: JSONPath, file_path globs, key_value_replace, bindings, dynamic values.
+"""fabric-cicd parameter.yml semantics: file_path globs, key_value_replace, bindings, dynamic values.
 
-Expected values follow fabric-cicd's documented behaviour (jsonpath-ng filters, `Path.glob` from the
+Expected values follow fabric-cicd's documented behaviour (`Path.glob` from the
 repository root, key_value_replace before find_replace, `_ALL_`), not the output of this code.
 """
 
@@ -13,6 +13,7 @@ import pytest
 
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant
+from fabctl.adapters.source.jsonpath import JsonPathNg
 from fabctl.adapters.source.parameter_file import YAML_CODEC
 from fabctl.application.deployment.binder import binding_context
 from fabctl.application.deployment.inputs import DeploymentInputs
@@ -21,7 +22,6 @@ from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.environments import Environment, ReleaseConfig
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import Item, ItemKey
-from fabctl.domain.jsonpath import JsonPath
 from fabctl.domain.parameters import (
     FindReplace,
     KeyValueReplace,
@@ -40,52 +40,6 @@ VARIABLES = {
         {"name": "Nested", "value": {"name": "inner"}},
     ]
 }
-
-# ---- JSONPath ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("path", "expected"),
-    [
-        ('$.variables[?(@.name=="Environment")].value', ["DEV"]),
-        ("$.variables[?(@.name=='Environment')].value", ["DEV"]),
-        ('$.variables[?(@.name != "Environment")].name', ["Retries", "Nested"]),
-        ("$.variables[?(@.value == 3)].name", ["Retries"]),
-        ("$.variables[0].type", ["String"]),
-        ("$.variables[-1].name", ["Nested"]),
-        ("$.variables[*].type", ["String", "Integer"]),
-        ("$['variables'][1]['name']", ["Retries"]),
-        ('$["variables"][1].value', [3]),
-        ("$..name", ["Environment", "Retries", "Nested", "inner"]),
-        ("$.variables[7].name", []),
-        ("$.missing.key", []),
-    ],
-)
-def test_jsonpath_finds_what_jsonpath_ng_finds(path: str, expected: list[object]) -> None:
-    assert JsonPath(path).find(VARIABLES) == expected
-
-
-def test_jsonpath_filter_on_a_missing_key_matches_nothing_for_equal_and_not_equal() -> None:
-    document = {"a": [{"type": "x"}, {"name": "n"}]}
-
-    assert JsonPath('$.a[?(@.name == "n")].name').find(document) == ["n"]
-    assert JsonPath('$.a[?(@.name != "z")].name').find(document) == ["n"]
-
-
-def test_jsonpath_replace_sets_every_match_in_place() -> None:
-    document = json.loads(json.dumps(VARIABLES))
-
-    assert JsonPath("$.variables[*].type").replace(document, "T") == 2
-    assert [v.get("type") for v in document["variables"]] == ["T", "T", None]
-
-
-@pytest.mark.parametrize("path", ["variables.x", "$.", "$[?(@.a ~= 1)]", "$", "$.a[", "$.a..[x"])
-def test_an_unsupported_or_malformed_jsonpath_names_the_rule(path: str) -> None:
-    with pytest.raises(InvalidConfiguration) as raised:
-        JsonPath(path, origin="parameter.yml: key_value_replace[1]")
-
-    assert (raised.value.subject, raised.value.field) == ("parameter.yml: key_value_replace[1]", "find_key")
-
 
 # ---- file_path ---------------------------------------------------------------------------------
 
@@ -136,7 +90,7 @@ def library(parts: Iterable[DefinitionPart], name: str = "Vars", item_type: str 
 
 def kv(find_key: str, replace: dict[str, object], index: int = 0, **filters: tuple[str, ...]) -> KeyValueReplace:
     origin = f"parameter.yml: key_value_replace[{index}]"
-    return KeyValueReplace(JsonPath(find_key, origin=origin), replace, origin, **filters)
+    return KeyValueReplace(JsonPathNg(find_key, origin=origin), replace, origin, **filters)
 
 
 def text_of(definition: ItemDefinition, path: str) -> str:

@@ -425,7 +425,7 @@ def test_check_all_rules_matched_passes_when_regex_rules_matched_somewhere() -> 
     rules = ParameterRules(
         (
             rule(r"storage=(\w+)", {"prod": "x"}, is_regex=True, item_names=("Clean",)),
-            rule("never-there", {"prod": "y"}, origin="parameter.yml: find_replace[1]"),
+            rule("nothing", {"prod": "y"}, origin="parameter.yml: find_replace[1]"),
             rule(
                 r"nowhere(\d)",
                 {"test": "z"},
@@ -437,9 +437,21 @@ def test_check_all_rules_matched_passes_when_regex_rules_matched_somewhere() -> 
     bind(notebook_with("nothing here", name="Load"), rules, ctx)
     bind(notebook_with("storage=dev", name="Clean"), rules, ctx)
 
-    # Regex 0 matched in Clean; 1 is literal; 2 is for another environment.
+    # Regex 0 matched in Clean; literal 1 in Load; 2 is for another environment.
     assert check_all_rules_matched(rules, ctx) is None
     assert ctx.matches["parameter.yml: find_replace[0]"] == 1
+
+
+def test_check_all_rules_matched_names_a_literal_rule_that_matched_nothing() -> None:
+    ctx = context()
+    rules = ParameterRules((rule("never-there", {"prod": "y"}, origin="parameter.yml: find_replace[1]"),))
+    bind(notebook_with("nothing here", name="Load"), rules, ctx)
+
+    with pytest.raises(InvalidConfiguration) as caught:
+        check_all_rules_matched(rules, ctx)
+
+    assert (caught.value.subject, caught.value.field) == ("parameter.yml: find_replace[1]", "find_value")
+    assert "'never-there' matched nothing" in caught.value.message
 
 
 def test_an_invalid_regex_raises_invalid_configuration_naming_the_rule() -> None:

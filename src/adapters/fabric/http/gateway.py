@@ -207,6 +207,14 @@ class HttpxFabricGateway(WorkspaceAdministration):
         endpoint = self.get_lakehouse_sql_endpoint(workspace_id, lakehouse_id)
         return endpoint.connection_string or None if endpoint else None
 
+    def get_sql_endpoint_id(self, workspace_id: str, lakehouse_id: str) -> str | None:
+        endpoint = self.get_lakehouse_sql_endpoint(workspace_id, lakehouse_id)
+        return endpoint.id or None if endpoint else None
+
+    def get_query_service_uri(self, workspace_id: str, eventhouse_id: str) -> str | None:
+        response = self._client.request("GET", f"workspaces/{workspace_id}/eventhouses/{eventhouse_id}")
+        return self._read(response, shapes.query_service_uri)
+
     # --- spark pools, connections, semantic model bindings --------------------------------------
 
     def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:

@@ -99,6 +99,12 @@ def sql_endpoint(body: dict[str, Any]) -> SqlEndpointProperties | None:
     )
 
 
+def query_service_uri(body: dict[str, Any]) -> str | None:
+    """From an eventhouse's `properties.queryServiceUri` (null or absent until provisioned)."""
+    uri = (body.get("properties") or {}).get("queryServiceUri")
+    return uri if isinstance(uri, str) and uri else None
+
+
 def spark_pool(body: dict[str, Any]) -> SparkPoolInfo:
     return SparkPoolInfo(_text(body, "id"), _text(body, "name"), _text(body, "type"))
 
