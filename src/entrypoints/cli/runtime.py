@@ -47,7 +47,9 @@ def _validated_user(ctx: click.Context, param: click.Parameter, value: str | Non
     from fabctl.domain.identity import Identity
 
     from_environment = param.name is not None and ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT
-    return str(Identity.parse(value, source="FABCTL_USER" if from_environment else "--user"))
+    source = "FABCTL_USER" if from_environment else "--user"
+    refuse_undecodable(value, source)
+    return str(Identity.parse(value, source=source))
 
 
 USER_OPTION = click.option(
@@ -100,21 +102,24 @@ def app(
 def _refuse_undecodable_arguments(ctx: click.Context) -> None:
     """An argument with bytes that are not UTF-8 arrives holding lone surrogates: refuse it now,
     naming the option, before it reaches a file name, a Fabric request or the state store."""
-    from fabctl.domain.errors import InvalidConfiguration
-
     for context in (ctx, *([ctx.parent] if ctx.parent else [])):
         for param in context.command.params:
             given = context.params.get(param.name or "")
             for value in given if isinstance(given, tuple) else (given,):
                 if isinstance(value, str):
-                    try:
-                        value.encode("utf-8")
-                    except UnicodeEncodeError:
-                        shown = os.fsencode(value).decode("utf-8", "backslashreplace")
-                        name = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
-                        raise InvalidConfiguration(
-                            f"'{shown}' is not UTF-8 text: give it as UTF-8", subject=name
-                        ) from None
+                    name = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+                    refuse_undecodable(value, name)
+
+
+def refuse_undecodable(value: str, name: str) -> None:
+    """Refuse `value` of the option or variable `name` if it holds bytes that are not UTF-8."""
+    from fabctl.domain.errors import InvalidConfiguration
+
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(value).decode("utf-8", "backslashreplace")
+        raise InvalidConfiguration(f"'{shown}' is not UTF-8 text: give it as UTF-8", subject=name) from None
 
 
 def output_mode() -> str:
