@@ -66,14 +66,16 @@ FOLDERS: dict[str, tuple[str, ...]] = {
     "SemanticModel": ("Analytics/Models/Finance", "Analytics/Models/Sales"),
     "Report": ("Analytics/Reports/Finance", "Analytics/Reports/Sales", "Analytics/Reports"),
 }  # fmt: skip
-# Effectively empty: the benchmark measures deployment, not parameterization. A file with no parameter at all
-# (comments only, or 0 bytes) is refused by fabric-cicd 1.4.0 ("invalid parameter file"), so it holds one rule
-# whose text occurs in no generated file.
-PARAMETER_YML = f"""# No parameterization in the benchmark: this rule matches nothing.
+# Effectively no parameterization: the benchmark measures deployment, not parameterization. A file with no
+# parameter at all (comments only, or 0 bytes) is refused by fabric-cicd 1.4.0 ("invalid parameter file"), and a
+# rule that matches nothing is refused by fabctl (a likely typo), so it holds one rule that every notebook's
+# parameters cell matches and that replaces the text by itself: the definitions deployed are the ones generated.
+PARAMETER_YML = f"""# No change in the benchmark: this rule replaces the notebooks' run date by the same date.
 find_replace:
-  - find_value: "benchmark-placeholder-that-occurs-nowhere"
+  - find_value: 'run_date = "2024-01-01"'
     replace_value:
-      {ENVIRONMENT}: "benchmark-placeholder-that-occurs-nowhere"
+      {ENVIRONMENT}: 'run_date = "2024-01-01"'
+    item_type: "Notebook"
 """
 DOMAINS = ("sales", "finance", "customer", "product", "inventory", "supplier", "hr", "marketing", "web", "iot")
 
