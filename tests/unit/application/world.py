@@ -15,6 +15,7 @@ from fabctl.adapters.fabric.tenant import FabricTenant
 from fabctl.adapters.source.memory import InMemorySourceReader
 from fabctl.adapters.system.clock import FixedClock
 from fabctl.adapters.system.ids import SequentialIdGenerator
+from fabctl.adapters.system.machine import InMemoryMachine
 from fabctl.application.errors import GatewayError
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
@@ -193,5 +194,6 @@ def make_world() -> World:
         clock=clock,
         ids=SequentialIdGenerator("id"),
         gateway=gateway,
+        machine=InMemoryMachine(),
     )
     return World(app, reader, clock, gateway)
