@@ -15,11 +15,12 @@ import os
 import signal
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from deploy_process import environment, fabctl, is_writing, start, wait_for_journal, workspace, write_source
-from emulator_process import RunningEmulator, configure
+from emulator_process import RunningEmulator, configure, requests_log
 from state_journal import journal
 
 V0 = [(f"Job {n}", "Jobs", "", "v0") for n in range(10)]
@@ -116,3 +117,23 @@ def test_a_second_sigint_while_settling_stops_at_once_and_leaves_the_transaction
     recovered = fabctl(tmp_path, "tx", "recover", tx["id"], "--rollback", env=environment())  # no --force
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
     assert workspace(fresh_emulator, "Target") == before
+
+
+def test_a_signal_while_planning_stops_at_once_and_nothing_is_written(
+    fresh_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    prepared(fresh_emulator, tmp_path)
+    configure(fresh_emulator, latency_ms=1500)  # every call of the plan takes long
+    asked = requests_log(fresh_emulator)["total"]
+    process = deploy_v1(tmp_path, fresh_emulator.url)
+    deadline = time.monotonic() + 60
+    while requests_log(fresh_emulator)["total"] == asked:  # the plan has begun reading the workspace
+        assert time.monotonic() < deadline and process.poll() is None, "the deploy never called the emulator"
+        time.sleep(0.01)
+
+    os.kill(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["error: interrupted by SIGINT before any write: nothing changed"]
+    assert [t["source_dir"] for t in journal(tmp_path)] == [str((tmp_path / "v0").resolve())]  # v0's only

@@ -147,9 +147,10 @@ def _apply_all(run: DeploymentRun, deps: Deps, on_error: str, max_workers: int) 
         # An item is reported once: a reservation that never started leaves its write unstarted too,
         # and the write of an item whose reservation failed has been reported with that failure.
         never_started = [t.key for t in left if not t.reserve and t.key not in run.failed]
+        why = f"interrupted by {run.interrupted}" if run.interrupted else "stopped"
         for key in never_started + left_deletions:
             change = writes.get(key) or deletions[key]
-            run.report(ItemOutcome(str(key), change.kind.value, "skipped", detail="stopped"))
+            run.report(ItemOutcome(str(key), change.kind.value, "skipped", detail=why))
 
 
 def _apply(run: DeploymentRun, change: PlannedChange, deps: Deps) -> None:

@@ -74,10 +74,17 @@ def claim_workspace(
     if lease is not None and lease.holder != tx.id:
         if not holder_is_gone(lease, machine):
             until = lease.until.isoformat(timespec="seconds")
+            holder_host = lease.process.host if lease.process is not None else None
+            here = machine is not None and holder_host == machine.this_process().host
+            gone = (
+                ""  # on this host a gone process is seen: no --force to advise
+                if here
+                else ", or if its process is gone (killed, lost runner) run "
+                f"`fabctl tx recover {lease.holder} --rollback` (or `--resume`) with `--force`"
+            )
             raise WorkspaceBusy(
                 f"{lease.describe()} is deploying to this workspace (its lease runs until {until}); "
-                "deploy again when it has finished, or if its process is gone (killed, lost runner) run "
-                f"`fabctl tx recover {lease.holder} --rollback` (or `--resume`) with `--force`",
+                f"deploy again when it has finished{gone}",
                 subject=f"workspace {workspace}",
                 field="lease",
             )
