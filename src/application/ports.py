@@ -243,19 +243,47 @@ class Inbox(Protocol):
 
 
 @dataclass(frozen=True)
+class ProcessRef:
+    """A process on a host. Its start time, as the OS reports it, tells it apart from a later
+    process that was given the same pid once it had ended (pids are reused)."""
+
+    host: str
+    pid: int
+    started: float  # seconds since the epoch
+
+
+@dataclass(frozen=True)
 class Lease:
     """Who may write to a workspace, until when (a crashed holder's lease simply runs out)."""
 
     workspace_id: str
     holder: str  # the transaction id
     until: datetime
+    process: ProcessRef | None = None  # where the holder runs; None for a lease written before it was recorded
+    user: str = ""  # who runs the holder
+    since: datetime | None = None  # when the holder took the lease
+
+    def describe(self) -> str:
+        """'transaction T (user U, pid P on host H, since S)': enough to find the holder."""
+        facts = [f"user {self.user}"] if self.user else []
+        if self.process is not None:
+            facts.append(f"pid {self.process.pid} on host {self.process.host}")
+        if self.since is not None:
+            facts.append(f"since {self.since.isoformat(timespec='seconds')}")
+        return f"transaction {self.holder}" + (f" ({', '.join(facts)})" if facts else "")
 
 
 class Leases(Protocol):
     """One lease per workspace, so two deployments to it never interleave. Expiry uses the clock."""
 
-    def acquire(self, workspace_id: str, holder: str, until: datetime) -> bool:
-        """Take the lease (free, expired, or already `holder`'s) until `until`; False if another holds it."""
+    def acquire(
+        self, workspace_id: str, holder: str, until: datetime, *, process: ProcessRef | None = None, user: str = ""
+    ) -> bool:
+        """Take the lease (free, expired, or already `holder`'s) until `until`; False if another holds it.
+
+        `process` and `user` say where the holder runs; when `holder` renews its own lease without
+        them, the ones it gave before are kept, and so is `since`, the time it first took the lease.
+        """
         ...
 
     def release(self, workspace_id: str, holder: str) -> None:
@@ -350,6 +378,39 @@ class DeploymentProgress(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Machine(Protocol):
+    """Facts of the machine fabctl runs on, which the application does not read itself."""
+
+    def this_process(self) -> ProcessRef:
+        """The process fabctl runs in, as a lease records its holder."""
+        ...
+
+    def is_running(self, process: ProcessRef) -> bool:
+        """Whether that very process still runs on this host (False for another that reuses its pid)."""
+        ...
+
+    def real_path(self, path: str) -> str:
+        """The folder `path` names, spelled one way: absolute, normalized, symlinks resolved."""
+        ...
+
+
+class StopRequests(Protocol):
+    """Whether whoever runs fabctl asked it to stop (Ctrl-C, SIGTERM). A deployment looks before
+    every new write: asked, it starts none, lets the writes in flight finish, and winds down."""
+
+    def requested(self) -> str:
+        """The empty string while nobody asked; else what asked, e.g. "SIGINT"."""
+        ...
+
+    def transaction_started(self, transaction_id: str) -> None:
+        """`transaction_id` writes from now on: a request to stop now concerns it (until it ends)."""
+        ...
+
+    def transaction_ended(self) -> None:
+        """The transaction is finished (committed, failed or rolled back): nothing is left to settle."""
+        ...
 
 
 class IdGenerator(Protocol):

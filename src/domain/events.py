@@ -76,6 +76,7 @@ class DeploymentStarted(Event):
     transaction_id: str
     workspace_id: str
     environment: str
+    actor: str = ""  # who ran it: every transaction event names who caused it
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,14 @@ class ItemDeployed(Event):
     item: str
     action: str
     item_id: str
+    actor: str = ""
 
 
 @dataclass(frozen=True)
 class DeploymentFailed(Event):
     transaction_id: str
     reason: str
+    actor: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,12 +100,14 @@ class TransactionCommitted(Event):
     transaction_id: str
     workspace_id: str
     changes: int
+    actor: str = ""
 
 
 @dataclass(frozen=True)
 class TransactionRolledBack(Event):
     transaction_id: str
     workspace_id: str
+    actor: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,3 +115,4 @@ class RollbackIncomplete(Event):
     transaction_id: str
     workspace_id: str
     steps_not_undone: tuple[int, ...]
+    actor: str = ""

@@ -108,14 +108,28 @@ class Transaction(Aggregate):
     # the "Name.Type" of every source item it covered, and of every orphan it was to delete.
     scope: tuple[str, ...] = ()
     deletes: tuple[str, ...] = ()
+    actor: str = ""  # who ran it (`--user`, $FABCTL_USER or the OS user; a promotion's approver)
+    recovered_by: str = ""  # who ran `tx recover` on it: the events from then on are theirs
 
     @classmethod
     def start(
-        cls, transaction_id: str, workspace_id: str, environment: str, at: datetime, source_dir: str = ""
+        cls,
+        transaction_id: str,
+        workspace_id: str,
+        environment: str,
+        at: datetime,
+        source_dir: str = "",
+        *,
+        actor: str = "",
     ) -> Transaction:
-        tx = cls(transaction_id, workspace_id, environment, at, source_dir)
-        tx.record(events.DeploymentStarted(transaction_id, workspace_id, environment))
+        tx = cls(transaction_id, workspace_id, environment, at, source_dir, actor=actor)
+        tx.record(events.DeploymentStarted(transaction_id, workspace_id, environment, actor))
         return tx
+
+    @property
+    def acting(self) -> str:
+        """Who causes what happens to it now: its recoverer once recovered, else who ran it."""
+        return self.recovered_by or self.actor
 
     @property
     def subject(self) -> str:
@@ -138,7 +152,7 @@ class Transaction(Aggregate):
     def record_success(self, number: int, item_id: str) -> None:
         step = self._step(number, StepOutcome.SUCCEEDED)
         step.item_id = item_id
-        self.record(events.ItemDeployed(self.id, step.item, step.action.value, item_id))
+        self.record(events.ItemDeployed(self.id, step.item, step.action.value, item_id, self.acting))
 
     def record_failure(self, number: int, error: str) -> None:
         self._step(number, StepOutcome.FAILED).error = error
@@ -151,12 +165,12 @@ class Transaction(Aggregate):
                 f"cannot commit with steps {unfinished} not succeeded", subject=self.subject, field="steps"
             )
         self._move(TransactionState.COMMITTED, at)
-        self.record(events.TransactionCommitted(self.id, self.workspace_id, len(self.steps)))
+        self.record(events.TransactionCommitted(self.id, self.workspace_id, len(self.steps), self.acting))
 
     def fail(self, reason: str, at: datetime) -> None:
         self._move(TransactionState.FAILED, at)
         self.reason = reason
-        self.record(events.DeploymentFailed(self.id, reason))
+        self.record(events.DeploymentFailed(self.id, reason, self.acting))
 
     def begin_rollback(self) -> list[TransactionStep]:
         """Enter rollback; returns the steps to undo, most recent first."""
@@ -183,10 +197,10 @@ class Transaction(Aggregate):
         left = tuple(s.number for s in self.steps if s.outcome in (_S.SUCCEEDED, _S.UNDO_FAILED))
         if left:
             self._move(TransactionState.ROLLBACK_INCOMPLETE, at)
-            self.record(events.RollbackIncomplete(self.id, self.workspace_id, left))
+            self.record(events.RollbackIncomplete(self.id, self.workspace_id, left, self.acting))
         else:
             self._move(TransactionState.ROLLED_BACK, at)
-            self.record(events.TransactionRolledBack(self.id, self.workspace_id))
+            self.record(events.TransactionRolledBack(self.id, self.workspace_id, self.acting))
 
     def _step(self, number: int, outcome: StepOutcome) -> TransactionStep:
         if not 1 <= number <= len(self.steps):

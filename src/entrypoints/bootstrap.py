@@ -19,6 +19,8 @@ from fabctl.adapters.state.memory import InMemoryUnitOfWork
 from fabctl.adapters.state.sqlite import SqliteUnitOfWork
 from fabctl.adapters.system.clock import SystemClock
 from fabctl.adapters.system.ids import UuidIdGenerator
+from fabctl.adapters.system.machine import LocalMachine
+from fabctl.adapters.system.stop import StopSwitch
 from fabctl.adapters.telemetry.memory import InMemoryTelemetry
 from fabctl.adapters.telemetry.progress import RecordingProgress
 from fabctl.application.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
@@ -29,8 +31,10 @@ from fabctl.application.ports import (
     EventPublisher,
     FabricGateway,
     IdGenerator,
+    Machine,
     SecretStore,
     SourceReader,
+    StopRequests,
     Telemetry,
     UnitOfWork,
 )
@@ -87,6 +91,8 @@ class Container(containers.DeclarativeContainer):
     secrets = providers.Singleton(InMemorySecretStore)
     telemetry = providers.Singleton(InMemoryTelemetry)
     progress = providers.Singleton(RecordingProgress)
+    machine = providers.Singleton(LocalMachine)
+    stop = providers.Singleton(StopSwitch)  # the CLI lets the signals flip it
 
 
 @dataclass
@@ -104,6 +110,14 @@ class App:
     progress: DeploymentProgress
     clock: Clock
     ids: IdGenerator
+    machine: Machine
+    stop: StopRequests
+
+
+# The adapters handlers may ask for, by parameter name.
+PORT_NAMES = (
+    "uow", "gateway", "reader", "publisher", "secrets", "telemetry", "progress", "clock", "ids", "machine", "stop",
+)  # fmt: skip
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
@@ -111,10 +125,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
     container = Container(settings=settings or load_settings())
     for name, instance in overrides.items():
         getattr(container, name).override(providers.Object(instance))
-    deps: dict[str, Any] = {
-        name: getattr(container, name)()
-        for name in ("uow", "gateway", "reader", "publisher", "secrets", "telemetry", "progress", "clock", "ids")
-    }
+    deps: dict[str, Any] = {name: getattr(container, name)() for name in PORT_NAMES}
     bus = MessageBus(
         uow=deps["uow"],
         command_handlers={kind: _inject(h, deps) for kind, h in COMMAND_HANDLERS.items()},

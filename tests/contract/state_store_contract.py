@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from fabctl.adapters.state import StateStoreError
-from fabctl.application.ports import DeployedItem, Lease, OutboxMessage
+from fabctl.application.ports import DeployedItem, Lease, OutboxMessage, ProcessRef
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain import events
 from fabctl.domain.approval_terms import ApprovalTerms, Pin
@@ -422,8 +422,8 @@ class StateStoreContract:
             held = uow.leases.get("ws-1")
             held_2 = uow.leases.get("ws-2")
         assert (first, second, other_workspace) == (True, False, True)
-        assert held == Lease("ws-1", "tx-a", until)
-        assert held_2 == Lease("ws-2", "tx-b", until)
+        assert held == Lease("ws-1", "tx-a", until, since=NOW)
+        assert held_2 == Lease("ws-2", "tx-b", until, since=NOW)
 
     def test_the_holder_renews_its_lease(self, uow: TrackingUnitOfWork) -> None:
         with uow:
@@ -433,7 +433,7 @@ class StateStoreContract:
         with uow:
             held = uow.leases.get("ws-1")
         assert renewed is True
-        assert held == Lease("ws-1", "tx-a", NOW + timedelta(minutes=20))
+        assert held == Lease("ws-1", "tx-a", NOW + timedelta(minutes=20), since=NOW)
 
     def test_an_expired_lease_is_no_lease_and_goes_to_the_next_holder(self, uow: TrackingUnitOfWork) -> None:
         # The clock reads NOW: a lease until NOW has run out (a crashed holder no longer blocks).
@@ -448,7 +448,7 @@ class StateStoreContract:
             held = uow.leases.get("ws-1")
         assert expired is None
         assert taken is True
-        assert held == Lease("ws-1", "tx-next", NOW + timedelta(seconds=1))
+        assert held == Lease("ws-1", "tx-next", NOW + timedelta(seconds=1), since=NOW)
 
     def test_only_the_holder_releases_a_lease(self, uow: TrackingUnitOfWork) -> None:
         until = NOW + timedelta(minutes=15)
@@ -463,9 +463,40 @@ class StateStoreContract:
         with uow:
             released = uow.leases.get("ws-1")
             retaken = uow.leases.acquire("ws-1", "tx-b", until)
-        assert kept == Lease("ws-1", "tx-a", until)
+        assert kept == Lease("ws-1", "tx-a", until, since=NOW)
         assert released is None
         assert retaken is True
+
+    def test_a_lease_records_its_holder_and_a_renewal_without_holder_facts_keeps_them(
+        self, uow: TrackingUnitOfWork
+    ) -> None:
+        process = ProcessRef("build-7", 4321, 1_700_000_000.25)
+        with uow:
+            uow.leases.acquire("ws-1", "tx-a", NOW + timedelta(minutes=1), process=process, user="alice")
+            uow.commit()
+        with uow:
+            taken = uow.leases.get("ws-1")
+            uow.leases.acquire("ws-1", "tx-a", NOW + timedelta(minutes=20))  # a renewal, as each journal save does
+            uow.commit()
+        with uow:
+            renewed = uow.leases.get("ws-1")
+        assert taken == Lease("ws-1", "tx-a", NOW + timedelta(minutes=1), process, "alice", NOW)
+        assert renewed == Lease("ws-1", "tx-a", NOW + timedelta(minutes=20), process, "alice", NOW)
+
+    def test_a_holder_taking_its_lease_over_from_another_process_replaces_the_holder_facts(
+        self, uow: TrackingUnitOfWork
+    ) -> None:
+        crashed, recovering = ProcessRef("build-7", 4321, 1_700_000_000.0), ProcessRef("build-7", 999, 1_700_000_500.0)
+        with uow:
+            uow.leases.acquire("ws-1", "tx-a", NOW + timedelta(minutes=15), process=crashed, user="alice")
+            uow.commit()
+        with uow:
+            taken = uow.leases.acquire("ws-1", "tx-a", NOW + timedelta(minutes=16), process=recovering, user="bob")
+            uow.commit()
+        with uow:
+            held = uow.leases.get("ws-1")
+        assert taken is True
+        assert held == Lease("ws-1", "tx-a", NOW + timedelta(minutes=16), recovering, "bob", NOW)
 
     def test_a_lease_taken_without_commit_is_not_held(self, uow: TrackingUnitOfWork) -> None:
         with uow:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from emulator_process import RunningEmulator, configure, snapshot
+from emulator_process import RunningEmulator, configure, requests_log, snapshot
 from state_journal import journal
 
 WORKSPACE = "Busy (dev)"
@@ -97,7 +100,8 @@ def test_a_second_deploy_to_a_busy_workspace_fails_naming_the_holder_and_nothing
     assert running.returncode == 0, running_err
     assert json.loads(running_out)["transaction_id"] == holder["id"]
     assert second.returncode == 2, second_out + second_err  # a user error: nothing was changed
-    assert f"transaction {holder['id']} is deploying to this workspace" in second_err
+    assert f"transaction {holder['id']} (user " in second_err and "is deploying to this workspace" in second_err
+    assert f"pid {running.pid} on host {socket.gethostname()}" in second_err  # the refusal names its holder
     assert json.loads(second_out)["error"]["kind"] == "WorkspaceBusy"
     assert notebook_texts(fresh_emulator) == expected_texts("v1")  # all of the first, none of the second
     assert [t["state"] for t in journal(tmp_path)] == ["committed", "committed"]  # the refused one left none
@@ -119,3 +123,65 @@ def test_once_the_holder_has_finished_the_next_deploy_goes_ahead(
     assert (running.returncode, after.returncode) == (0, 0), after_err
     assert json.loads(after_out)["state"] == "committed"
     assert notebook_texts(fresh_emulator) == expected_texts("v2")
+
+
+def write_variant(root: Path, content: str, description: str) -> Path:
+    """The notebooks of `write_source`, each saying `content` and described `description`."""
+    write_source(root, content)
+    for n in range(NOTEBOOKS):
+        platform_file = root / "Jobs" / f"Job {n}.Notebook" / ".platform"
+        platform = json.loads(platform_file.read_text())
+        platform["metadata"]["description"] = description
+        platform_file.write_text(json.dumps(platform))
+    return root
+
+
+def definition_reads(emulator: RunningEmulator) -> int:
+    return sum(n for route, n in requests_log(emulator)["byRoute"].items() if route.endswith("/getDefinition"))
+
+
+def test_a_deploy_that_planned_while_another_was_writing_is_refused_once_that_one_committed(
+    fresh_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The stale-plan race: B reads the workspace while A is half-way, A commits, then B claims the
+    workspace. B's plan was made on a workspace A was changing: B is refused and writes nothing.
+
+    A changes descriptions only (quick calls); B changes contents, so B's plan reads definitions,
+    long-running operations of seconds: A finishes while B is still planning. A is paused (SIGSTOP)
+    from its first step until B has read the workspace, so B's plan is certain to see A half-way.
+    """
+    write_source(tmp_path / "v0", "v0")
+    write_variant(tmp_path / "a", "v0", "changed by A")
+    write_variant(tmp_path / "b", "v2", "")
+    configure(fresh_emulator, latency_ms=0, lro_ms=0)
+    first = subprocess.run(
+        [*COMMAND, "deploy", "v0", "--env", "dev", "--fabric-url", fresh_emulator.url],
+        cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    configure(fresh_emulator, latency_ms=150)
+
+    a = start_deploy(tmp_path, "a", fresh_emulator.url, "--workers", "1")
+    holder = wait_for_steps(tmp_path, 1)
+    os.kill(a.pid, signal.SIGSTOP)  # A is half-way: its transaction started, one item written at most
+    try:
+        configure(fresh_emulator, latency_ms=0, lro_ms=5000)
+        reads = definition_reads(fresh_emulator)
+        b = start_deploy(tmp_path, "b", fresh_emulator.url)
+        deadline = time.monotonic() + 60
+        while definition_reads(fresh_emulator) == reads:  # B has read the workspace and the journal
+            assert time.monotonic() < deadline and b.poll() is None, "B never read a definition"
+            time.sleep(0.01)
+    finally:
+        os.kill(a.pid, signal.SIGCONT)
+    a_out, a_err = a.communicate(timeout=120)
+    b_out, b_err = b.communicate(timeout=120)
+
+    assert a.returncode == 0, a_err
+    assert json.loads(a_out)["transaction_id"] == holder["id"]
+    assert b.returncode == 2, b_out + b_err
+    assert "changed this workspace while this deployment was planning" in b_err, b_err
+    assert notebook_texts(fresh_emulator) == expected_texts("v0")  # all of A, none of B
+    described = {i["description"] for ws in snapshot(fresh_emulator, ids=False)["workspaces"] for i in ws["items"]}
+    assert described == {"changed by A"}
+    assert [t["state"] for t in journal(tmp_path)] == ["committed", "committed"]  # B left no transaction

@@ -16,12 +16,15 @@ from typing import Any
 from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.blobs import BlobStore
 from fabctl.adapters.state.identity_map import IdentityMap
+from fabctl.adapters.state.leases import renewed
 from fabctl.adapters.state.serialization import (
     datetime_from_str,
     datetime_to_str,
     deployed_item_from_dict,
     deployed_item_to_dict,
     journal_summary_from_dict,
+    lease_from_dict,
+    lease_holder_to_dict,
     outbox_message_from_dict,
     outbox_message_to_dict,
     promotion_from_dict,
@@ -29,7 +32,15 @@ from fabctl.adapters.state.serialization import (
     transaction_from_dict,
     transaction_to_dict,
 )
-from fabctl.application.ports import Clock, DeployedItem, IdGenerator, JournalSummary, Lease, OutboxMessage
+from fabctl.application.ports import (
+    Clock,
+    DeployedItem,
+    IdGenerator,
+    JournalSummary,
+    Lease,
+    OutboxMessage,
+    ProcessRef,
+)
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.items import ItemKey
@@ -189,11 +200,15 @@ class InMemoryLeases:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
 
-    def acquire(self, workspace_id: str, holder: str, until: datetime) -> bool:
+    def acquire(
+        self, workspace_id: str, holder: str, until: datetime, *, process: ProcessRef | None = None, user: str = ""
+    ) -> bool:
         current = self.get(workspace_id)
         if current is not None and current.holder != holder:
             return False
-        self._uow.tables().leases[workspace_id] = _dump({"holder": holder, "until": datetime_to_str(until)})
+        lease = renewed(current, workspace_id, holder, until, process, user, self._uow.now())
+        document = {"holder": holder, "until": datetime_to_str(until), **lease_holder_to_dict(lease)}
+        self._uow.tables().leases[workspace_id] = _dump(document)
         return True
 
     def release(self, workspace_id: str, holder: str) -> None:
@@ -207,7 +222,9 @@ class InMemoryLeases:
             return None
         document = json.loads(text)
         until = datetime_from_str(document["until"])
-        return Lease(workspace_id, document["holder"], until) if until > self._uow.now() else None
+        if until <= self._uow.now():
+            return None
+        return lease_from_dict(workspace_id, document["holder"], until, document)
 
 
 class InMemoryUnitOfWork(TrackingUnitOfWork):

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from fabctl.adapters.state.blobs import BlobStore
-from fabctl.application.ports import DeployedItem, JournalSummary, OutboxMessage
+from fabctl.application.ports import DeployedItem, JournalSummary, Lease, OutboxMessage, ProcessRef
 from fabctl.domain.approval_terms import ApprovalTerms, Pin
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.identity import Identity
@@ -204,6 +204,8 @@ def transaction_to_dict(
         "resumes": transaction.resumes,
         "scope": list(transaction.scope),
         "deletes": list(transaction.deletes),
+        "actor": transaction.actor,
+        "recovered_by": transaction.recovered_by,
     }
 
 
@@ -227,6 +229,8 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         resumes=doc.get("resumes", ""),
         scope=tuple(doc.get("scope", ())),  # absent from journals written before resume kept a scope
         deletes=tuple(doc.get("deletes", ())),
+        actor=doc.get("actor", ""),  # absent from journals written before the actor was recorded
+        recovered_by=doc.get("recovered_by", ""),
     )
 
 
@@ -272,4 +276,29 @@ def outbox_message_from_dict(doc: Document) -> OutboxMessage:
         payload=doc["payload"],
         created_at=datetime_from_str(doc["created_at"]),
         published_at=_optional_datetime_from_str(doc["published_at"]),
+    )
+
+
+# --- lease holders ----------------------------------------------------------------------------
+
+
+def lease_holder_to_dict(lease: Lease) -> Document:
+    """Where a lease's holder runs and since when (its workspace, holder and expiry are columns)."""
+    process = lease.process
+    return {
+        "process": None if process is None else {"host": process.host, "pid": process.pid, "started": process.started},
+        "user": lease.user,
+        "since": _optional_datetime_to_str(lease.since),
+    }
+
+
+def lease_from_dict(workspace_id: str, holder: str, until: datetime, doc: Document) -> Lease:
+    process = doc.get("process")  # absent from leases written before holders were recorded
+    return Lease(
+        workspace_id,
+        holder,
+        until,
+        process=None if process is None else ProcessRef(process["host"], process["pid"], process["started"]),
+        user=doc.get("user", ""),
+        since=_optional_datetime_from_str(doc.get("since")),
     )

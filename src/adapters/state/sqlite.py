@@ -21,12 +21,15 @@ from typing import Any
 from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.blobs import BlobStore
 from fabctl.adapters.state.identity_map import IdentityMap
+from fabctl.adapters.state.leases import renewed
 from fabctl.adapters.state.serialization import (
     datetime_from_str,
     datetime_to_str,
     deployed_item_from_dict,
     deployed_item_to_dict,
     journal_summary_from_dict,
+    lease_from_dict,
+    lease_holder_to_dict,
     promotion_from_dict,
     promotion_to_dict,
     step_to_dict,
@@ -64,7 +67,15 @@ from fabctl.adapters.state.sqlite_schema import (
     UPSERT_TRANSACTION,
     UPSERT_TRANSACTION_STEP,
 )
-from fabctl.application.ports import Clock, DeployedItem, IdGenerator, JournalSummary, Lease, OutboxMessage
+from fabctl.application.ports import (
+    Clock,
+    DeployedItem,
+    IdGenerator,
+    JournalSummary,
+    Lease,
+    OutboxMessage,
+    ProcessRef,
+)
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.errors import UnusableStateFile
@@ -238,11 +249,15 @@ class SqliteLeases:
     def __init__(self, uow: SqliteUnitOfWork) -> None:
         self._uow = uow
 
-    def acquire(self, workspace_id: str, holder: str, until: datetime) -> bool:
+    def acquire(
+        self, workspace_id: str, holder: str, until: datetime, *, process: ProcessRef | None = None, user: str = ""
+    ) -> bool:
         current = self.get(workspace_id)
         if current is not None and current.holder != holder:
             return False
-        self._uow.execute(UPSERT_LEASE, (workspace_id, holder, _sortable(until)))
+        lease = renewed(current, workspace_id, holder, until, process, user, self._uow.now())
+        facts = _json(lease_holder_to_dict(lease))
+        self._uow.execute(UPSERT_LEASE, (workspace_id, holder, _sortable(until), facts))
         return True
 
     def release(self, workspace_id: str, holder: str) -> None:
@@ -252,9 +267,9 @@ class SqliteLeases:
         rows = self._uow.query(SELECT_LEASE, (workspace_id,))
         if not rows:
             return None
-        holder, until = rows[0]
+        holder, until, facts = rows[0]
         expires = datetime_from_str(until)
-        return Lease(workspace_id, holder, expires) if expires > self._uow.now() else None
+        return lease_from_dict(workspace_id, holder, expires, json.loads(facts)) if expires > self._uow.now() else None
 
 
 # --- the unit of work -------------------------------------------------------------------------

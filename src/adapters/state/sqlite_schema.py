@@ -80,6 +80,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (transaction_id, number)
         )""",
     ),
+    (
+        # Who holds a lease: host, pid and start time of its process, the user, since when (JSON).
+        # Leases written before this have '{}': their holder is unknown, and only --force takes over.
+        "ALTER TABLE leases ADD COLUMN holder_facts TEXT NOT NULL DEFAULT '{}'",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -124,8 +129,9 @@ MARK_PUBLISHED = "UPDATE outbox SET published_at = ? WHERE id = ?"
 SELECT_INBOX = "SELECT 1 FROM inbox WHERE message_id = ?"
 INSERT_INBOX = "INSERT OR IGNORE INTO inbox (message_id, handled_at) VALUES (?, ?)"
 
-SELECT_LEASE = "SELECT holder, until FROM leases WHERE workspace_id = ?"
+SELECT_LEASE = "SELECT holder, until, holder_facts FROM leases WHERE workspace_id = ?"
 UPSERT_LEASE = """
-INSERT INTO leases (workspace_id, holder, until) VALUES (?, ?, ?)
-ON CONFLICT (workspace_id) DO UPDATE SET holder = excluded.holder, until = excluded.until"""
+INSERT INTO leases (workspace_id, holder, until, holder_facts) VALUES (?, ?, ?, ?)
+ON CONFLICT (workspace_id) DO UPDATE SET
+    holder = excluded.holder, until = excluded.until, holder_facts = excluded.holder_facts"""
 DELETE_LEASE = "DELETE FROM leases WHERE workspace_id = ? AND holder = ?"

@@ -17,7 +17,7 @@ from fabctl.application.deployment.leases import claim_workspace
 from fabctl.application.deployment.planner import PreparedDeployment
 from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
 from fabctl.application.deployment.rollback import roll_back
-from fabctl.application.deployment.run import DeploymentRun, Deps, StepFailed, save
+from fabctl.application.deployment.run import DeploymentRun, Deps, StepFailed, save, stop_here
 from fabctl.application.deployment.scheduler import run_when_ready
 from fabctl.application.deployment.tasks import Task, plan_tasks
 from fabctl.application.deployment.writes import create, create_folders, delete, fill, reserve, update
@@ -41,28 +41,54 @@ def execute(
     max_workers: int = DEFAULT_WORKERS,
     on_progress: Callable[[ItemOutcome], None] | None = None,
     resumes: str = "",
+    actor: str = "",
 ) -> DeploymentResult:
     """Apply the plan; `on_error` is stop (default), continue, or rollback.
 
     Up to `max_workers` items are written at once, each as soon as what it references exists.
     `on_progress` is called with each item's outcome as it finishes, one call at a time.
+    `actor` is who runs it: the transaction and every event it records name them. Once `deps.stop`
+    asks to stop, no new write starts; the run then ends as a failed item would end it (rolled back
+    with `on_error` rollback, else failed), whatever `on_error` says.
     """
     plan = prepared.plan
     view = prepared.view
     env = prepared.inputs.environment
     workspace = view.workspace or _create_workspace(prepared, deps)
     view.workspace = workspace
-    tx = Transaction.start(transaction_id, workspace.id, env.name, deps.clock.now(), prepared.inputs.source_dir)
+    tx = Transaction.start(
+        transaction_id, workspace.id, env.name, deps.clock.now(), prepared.inputs.source_dir, actor=actor
+    )
     # The HTTP gateway knows the URL it talks to; `tx recover` reaches the same target with it.
     tx.fabric_url = deps.gateway.base_url
     tx.resumes = resumes
     tx.scope = tuple(str(c.key) for c in plan.changes if c.kind is not ChangeKind.DELETE)
     tx.deletes = tuple(str(c.key) for c in plan.changes if c.kind is ChangeKind.DELETE)
-    with deps.uow:
-        claim_workspace(deps.uow, tx, deps.clock, prepared.journal_mark)  # refused: nothing stored or written
-        deps.uow.transactions.add(tx)
-        deps.uow.inbox.add(message_id)
-        deps.uow.commit()
+    if deps.stop is not None:
+        deps.stop.transaction_started(tx.id)  # from now on a stop request winds this transaction down
+    try:
+        with deps.uow:  # refused: nothing stored or written
+            claim_workspace(deps.uow, tx, deps.clock, prepared.journal_mark, deps.machine)
+            deps.uow.transactions.add(tx)
+            deps.uow.inbox.add(message_id)
+            deps.uow.commit()
+        return _run(prepared, deps, tx, on_error, max_workers, on_progress)
+    finally:
+        if deps.stop is not None:
+            deps.stop.transaction_ended()
+
+
+def _run(
+    prepared: PreparedDeployment,
+    deps: Deps,
+    tx: Transaction,
+    on_error: str,
+    max_workers: int,
+    on_progress: Callable[[ItemOutcome], None] | None,
+) -> DeploymentResult:
+    plan, view, env = prepared.plan, prepared.view, prepared.inputs.environment
+    workspace = view.workspace
+    assert workspace is not None
     result = DeploymentResult(tx.id, env.name, workspace.id, workspace.name, plan)
     lock = threading.Lock()
     journal = JournalWriter(lambda: save(run, deps), lock)
@@ -103,7 +129,7 @@ def _apply_all(run: DeploymentRun, deps: Deps, on_error: str, max_workers: int) 
     run.reserved = graph.reserved
 
     def stopped() -> bool:
-        return not run.ok and on_error != "continue"
+        return (not run.ok and on_error != "continue") or stop_here(run, deps)
 
     def apply(task: Task) -> None:
         if task.reserve:
@@ -121,9 +147,10 @@ def _apply_all(run: DeploymentRun, deps: Deps, on_error: str, max_workers: int) 
         # An item is reported once: a reservation that never started leaves its write unstarted too,
         # and the write of an item whose reservation failed has been reported with that failure.
         never_started = [t.key for t in left if not t.reserve and t.key not in run.failed]
+        why = f"interrupted by {run.interrupted}" if run.interrupted else "stopped"
         for key in never_started + left_deletions:
             change = writes.get(key) or deletions[key]
-            run.report(ItemOutcome(str(key), change.kind.value, "skipped", detail="stopped"))
+            run.report(ItemOutcome(str(key), change.kind.value, "skipped", detail=why))
 
 
 def _apply(run: DeploymentRun, change: PlannedChange, deps: Deps) -> None:
@@ -192,12 +219,20 @@ def _bind_connections(run: DeploymentRun, item: Item, item_id: str, deps: Deps) 
     return None
 
 
+def _reason(run: DeploymentRun) -> str:
+    """Why the transaction failed: an interruption first, then the first error, if any."""
+    error = run.result.error
+    if not run.interrupted or error.startswith("interrupted"):
+        return error
+    return f"interrupted by {run.interrupted}; first error: {error}"
+
+
 def _finish(run: DeploymentRun, deps: Deps, ok: bool, on_error: str) -> None:
     tx = run.tx
     if ok:
         tx.commit(deps.clock.now())
     else:
-        tx.fail(run.result.error, deps.clock.now())
+        tx.fail(_reason(run), deps.clock.now())
     if not ok and on_error == "rollback":
         save(run, deps)
         roll_back(tx, deps.gateway, deps.uow, deps.clock)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import replace
 
 from fabctl.application.deployment.leases import holds_lease, renew_lease
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import Clock, FabricGateway, UnitOfWork
-from fabctl.domain.transaction import StepAction, Transaction, TransactionState, TransactionStep
+from fabctl.domain.transaction import StepAction, StepOutcome, Transaction, TransactionState, TransactionStep
 
 
-# How long a deployment may go without journaling a step before its workspace lease runs out
-# (a crashed holder blocks the workspace at most this long; `tx recover` may take over at once).
 def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: Clock) -> None:
     """Undo `tx`'s completed steps; a lease `tx` holds on the workspace is renewed as steps are undone."""
     keep = holds_lease(uow, tx)
@@ -35,7 +34,27 @@ def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: C
             tx.record_undone(step.number)
         _save(uow, tx, clock, keep)
     tx.finish_rollback(clock.now())
-    _save(uow, tx, clock, keep)
+    with uow:
+        _forget_undone(uow, tx)
+        uow.transactions.add(tx)
+        if keep:
+            renew_lease(uow, tx, clock)
+        uow.commit()
+
+
+def _forget_undone(uow: UnitOfWork, tx: Transaction) -> None:
+    """Records `tx` wrote (a failed deployment records what it did) no longer describe what an undone
+    step left: the record of an item it created goes, and one it changed loses its hashes, so the
+    next plan compares that item with the workspace instead of trusting a content put back since."""
+    undone = {s.item for s in tx.steps if s.outcome is StepOutcome.UNDONE}
+    created = {s.item for s in tx.steps if s.action is StepAction.CREATE and s.outcome is StepOutcome.UNDONE}
+    for key, record in uow.deployments.for_workspace(tx.workspace_id).items():
+        if record.transaction_id != tx.id or str(key) not in undone:
+            continue
+        if str(key) in created:
+            uow.deployments.remove(tx.workspace_id, key)
+        else:
+            uow.deployments.put(tx.workspace_id, replace(record, source_hash="", deployed_hash=""))
 
 
 def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> None:

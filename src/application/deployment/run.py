@@ -15,7 +15,16 @@ from fabctl.application.deployment.leases import renew_lease
 from fabctl.application.deployment.planner import PreparedDeployment
 from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
 from fabctl.application.errors import GatewayError
-from fabctl.application.ports import Clock, DeployedItem, FabricGateway, IdGenerator, Telemetry, UnitOfWork
+from fabctl.application.ports import (
+    Clock,
+    DeployedItem,
+    FabricGateway,
+    IdGenerator,
+    Machine,
+    StopRequests,
+    Telemetry,
+    UnitOfWork,
+)
 from fabctl.domain.binding import BindingContext
 from fabctl.domain.items import ItemKey
 from fabctl.domain.transaction import ItemImage, StepAction, Transaction, TransactionStep
@@ -28,6 +37,12 @@ class Deps:
     clock: Clock
     ids: IdGenerator
     telemetry: Telemetry
+    machine: Machine | None = None  # the lease names this process as its holder's
+    stop: StopRequests | None = None  # Ctrl-C, SIGTERM: no new write starts once asked
+
+    def stop_requested(self) -> str:
+        """What asked the deployment to stop ("" while nothing did)."""
+        return self.stop.requested() if self.stop is not None else ""
 
 
 @dataclass
@@ -46,6 +61,7 @@ class DeploymentRun:
     reserved: frozenset[ItemKey] = frozenset()  # created empty first, their definition sent after
     failed: set[ItemKey] = field(default_factory=set)
     ok: bool = True
+    interrupted: str = ""  # what stopped it (e.g. "SIGINT"): no write starts from then on
 
     def report(self, outcome: ItemOutcome) -> None:
         """Record an item's outcome and tell the caller; the lock must be held."""
@@ -67,7 +83,13 @@ def step(
     before: ItemImage | None,
     write: Callable[[], str],
 ) -> str:
-    """One journaled write: its intent saved, the call (outside the lock), then its outcome saved."""
+    """One journaled write: its intent saved, the call (outside the lock), then its outcome saved.
+
+    Refused (reported skipped) once the deployment was asked to stop: no new write starts then."""
+    if stop_here(run, deps):
+        with run.lock:
+            run.report(ItemOutcome(str(key), action.value, "skipped", detail=f"interrupted by {run.interrupted}"))
+        raise StepFailed
     intent = journal(run, action, str(key), item_id, before)
     try:
         with deps.telemetry.span("fabctl.item", item=str(key), action=action.value):
@@ -81,6 +103,18 @@ def step(
         change = changed(run)
     durable(run, change)
     return written
+
+
+def stop_here(run: DeploymentRun, deps: Deps) -> bool:
+    """Whether the deployment was asked to stop; the first time, the run is marked so (not ok)."""
+    why = deps.stop_requested()
+    if not why:
+        return False
+    with run.lock:
+        if not run.interrupted:
+            run.interrupted, run.ok = why, False
+            run.result.error = run.result.error or f"interrupted by {why}: no further write was started"
+    return True
 
 
 def journal(

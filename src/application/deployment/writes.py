@@ -13,6 +13,7 @@ from fabctl.application.deployment.run import (
     journal,
     report_failure,
     step,
+    stop_here,
 )
 from fabctl.application.deployment.scheduler import run_when_ready
 from fabctl.application.deployment.target import TargetView
@@ -29,6 +30,10 @@ def create_folders(run: DeploymentRun, deps: Deps, max_workers: int) -> bool:
     view = run.prepared.view
 
     def create_folder(path: str) -> None:
+        if stop_here(run, deps):
+            with run.lock:
+                run.report(ItemOutcome(path, "create_folder", "skipped", detail=f"interrupted by {run.interrupted}"))
+            return
         parent, _, name = path.rpartition("/")
         intent = journal(run, StepAction.CREATE_FOLDER, path, None, None)
         try:

@@ -7,6 +7,7 @@ import os
 
 from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
+from fabctl.application.deployment.leases import journal_mark
 from fabctl.application.deployment.planner import PreparedDeployment, prepare
 from fabctl.application.deployment.results import DeploymentResult
 from fabctl.application.deployment.run import Deps
@@ -23,7 +24,9 @@ from fabctl.application.ports import (
     DeploymentProgress,
     FabricGateway,
     IdGenerator,
+    Machine,
     SourceReader,
+    StopRequests,
     Telemetry,
     UnitOfWork,
 )
@@ -47,13 +50,23 @@ def select(inputs: DeploymentInputs, selection: Selection | None) -> set[ItemKey
     return scope if chosen is None else chosen & scope
 
 
-def deployed_elsewhere(uow: UnitOfWork, workspace_id: str, source_dir: str) -> frozenset[ItemKey]:
-    """Keys fabctl last deployed into the workspace from another source folder: never orphans here."""
+def deployed_elsewhere(
+    uow: UnitOfWork, workspace_id: str, source_dir: str, machine: Machine | None = None
+) -> frozenset[ItemKey]:
+    """Keys fabctl last deployed into the workspace from another source folder: never orphans here.
+
+    A folder is the same owner however its path is spelled: with `machine`, both paths are compared
+    as the folder they name (absolute, symlinks resolved). Journals record that real path; one
+    written before they did holds the path as typed, and a relative one is taken from the current
+    directory, where `.fabctl/` (and so that journal) lives by default.
+    """
     with uow:
         records = uow.deployments.for_workspace(workspace_id)
         sources = {tx.id: tx.source_dir for tx in uow.transactions.summaries(workspace_id)}
-    here = os.path.normpath(source_dir)
-    return frozenset(k for k, r in records.items() if os.path.normpath(sources.get(r.transaction_id, here)) != here)
+    same = machine.real_path if machine is not None else os.path.normpath
+    here = same(source_dir)
+    owners = {tx: same(path) for tx, path in sources.items()}
+    return frozenset(k for k, r in records.items() if owners.get(r.transaction_id, here) != here)
 
 
 def prepare_deployment(
@@ -66,22 +79,32 @@ def prepare_deployment(
     delete_data_items: tuple[str, ...] = (),
     refresh: bool = False,
     allow_dangling: bool = False,
+    machine: Machine | None = None,
 ) -> PreparedDeployment:
+    """Plan against the workspace as it is now. With `machine`, the source folder is journaled as
+    the folder it names (see `deployed_elsewhere`)."""
+    if machine is not None:
+        inputs = dataclasses.replace(inputs, source_dir=machine.real_path(inputs.source_dir))
     workspace = find_workspace(gateway, inputs.environment, inputs.config.source)
+    # The journal's mark is read before the workspace: whatever changes the workspace after this
+    # (a deployment starting, or one that was writing finishing) makes this plan stale.
+    with uow:
+        history = uow.transactions.summaries(workspace.id) if workspace else []
     view = TargetView.load(gateway, workspace)
     with uow:
         owned = uow.deployments.for_workspace(workspace.id) if workspace else {}
-        history = uow.transactions.summaries(workspace.id) if workspace else []
     # An item gone from the source but still deployed binds through its record's logical id.
     inputs = dataclasses.replace(inputs, target_logical_ids=recorded_logical_ids(owned))
     # Only orphan detection needs to know where a record came from (reading journals costs time).
-    elsewhere = deployed_elsewhere(uow, workspace.id, inputs.source_dir) if workspace and delete_orphans else None
+    elsewhere = (
+        deployed_elsewhere(uow, workspace.id, inputs.source_dir, machine) if workspace and delete_orphans else None
+    )
     prepared = prepare(
         inputs, view, owned, only=only, delete_orphans=delete_orphans,
         delete_data_items=frozenset(ItemKey.parse(k) for k in delete_data_items), refresh=refresh,
         deployed_elsewhere=elsewhere or frozenset(), allow_dangling=allow_dangling,
     )  # fmt: skip
-    return dataclasses.replace(prepared, journal_mark=history[-1].id if history else "")
+    return dataclasses.replace(prepared, journal_mark=journal_mark(history))
 
 
 def plan_deployment(
@@ -126,13 +149,14 @@ def prepare_plan(
     delete_data_items: tuple[str, ...] = (),
     refresh: bool = False,
     allow_dangling: bool = False,
+    machine: Machine | None = None,
 ) -> PreparedDeployment:
     """Like `plan_deployment`, with what a diff needs: desired and (via `view`) current definitions."""
     inputs = load_inputs(reader, source_dir, environment, config_path, parameter_path)
     only = select(inputs, selection)
     return prepare_deployment(
         inputs, gateway, uow, only=only, delete_orphans=delete_orphans,
-        delete_data_items=delete_data_items, refresh=refresh, allow_dangling=allow_dangling,
+        delete_data_items=delete_data_items, refresh=refresh, allow_dangling=allow_dangling, machine=machine,
     )  # fmt: skip
 
 
@@ -146,19 +170,22 @@ def execute_deployment(
     ids: IdGenerator,
     telemetry: Telemetry,
     progress: DeploymentProgress,
+    machine: Machine | None = None,
+    stop: StopRequests | None = None,
 ) -> DeploymentResult:
     inputs = load_inputs(reader, cmd.source_dir, cmd.environment, cmd.config_path, cmd.parameter_path)
     only = select(inputs, selection_of(cmd))
     prepared = prepare_deployment(
         inputs, gateway, uow, only=only, delete_orphans=cmd.delete_orphans,
         delete_data_items=cmd.delete_data_items, refresh=cmd.refresh, allow_dangling=cmd.allow_dangling,
+        machine=machine,
     )  # fmt: skip
     on_error = cmd.on_error or ("rollback" if inputs.environment.protected else "stop")
-    deps = Deps(uow, gateway, clock, ids, telemetry)
+    deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
     progress.started(prepared.plan)
     return execute(
         prepared, deps, transaction_id=ids.new_id(), message_id=cmd.message_id, on_error=on_error,
-        max_workers=cmd.max_workers, on_progress=progress.item_finished,
+        max_workers=cmd.max_workers, on_progress=progress.item_finished, actor=cmd.requested_by,
     )  # fmt: skip
 
 

@@ -11,7 +11,16 @@ from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.target import find_workspace
 from fabctl.application.errors import GatewayError
 from fabctl.application.handlers.deployment import prepare_deployment
-from fabctl.application.ports import Clock, FabricGateway, IdGenerator, SourceReader, Telemetry, UnitOfWork
+from fabctl.application.ports import (
+    Clock,
+    FabricGateway,
+    IdGenerator,
+    Machine,
+    SourceReader,
+    StopRequests,
+    Telemetry,
+    UnitOfWork,
+)
 from fabctl.domain import commands, events
 from fabctl.domain.approval_terms import ApprovalTerms
 from fabctl.domain.errors import DomainError, NotFound, PromotionRuleViolation
@@ -154,6 +163,8 @@ def deploy_promotion(
     clock: Clock,
     ids: IdGenerator,
     telemetry: Telemetry,
+    machine: Machine | None = None,
+    stop: StopRequests | None = None,
 ) -> PromotionRequest:
     transaction_id = ids.new_id()
     with uow:
@@ -161,7 +172,7 @@ def deploy_promotion(
         request.start_deployment(transaction_id, clock.now())
         uow.inbox.add(cmd.message_id)
         uow.commit()
-    deps = Deps(uow, gateway, clock, ids, telemetry)
+    deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
     try:
         error, state = _deploy(request, reader, deps, transaction_id=transaction_id, message_id=cmd.message_id)
     except BaseException as e:
@@ -182,10 +193,14 @@ def _deploy(
     now, inputs = terms_now(reader, request)
     request.ensure_covered(now)  # checked again, on the very inputs that are deployed
     only = {ItemKey.parse(i.key) for i in request.items}
-    prepared = prepare_deployment(inputs, deps.gateway, deps.uow, only=only)
+    prepared = prepare_deployment(inputs, deps.gateway, deps.uow, only=only, machine=deps.machine)
     _ensure_same_workspace(request, prepared.view.workspace.id if prepared.view.workspace else "")
     on_error = "rollback" if inputs.environment.protected else "stop"
-    result = execute(prepared, deps, transaction_id=transaction_id, message_id=f"{message_id}-tx", on_error=on_error)
+    # The deployment is the act of whoever gave the approval that completed the request.
+    actor = str(request.approvals[-1].approver) if request.approvals else str(request.requested_by)
+    result = execute(
+        prepared, deps, transaction_id=transaction_id, message_id=f"{message_id}-tx", on_error=on_error, actor=actor
+    )
     return result.error, result.state
 
 

@@ -1,25 +1,31 @@
 """Recovering a transaction a crash left unfinished: `fabctl tx recover ID --rollback | --resume`.
 
+Recovery acts where the transaction wrote: the Fabric and the workspace it journaled, whatever the
+configuration says now (a gateway to another Fabric is refused before anything is read or written).
+
 A step whose outcome the journal does not know (the process died between intent and outcome) is
 resolved by reading the workspace, never by guessing: a create happened if an item (or folder)
 with its key is there, and is adopted, never made twice; an update or move happened unless the
 item still equals its before-image; a delete happened if the item is gone.
 
 Then `rollback` undoes every completed step (the usual rollback, which also finishes a rollback a
-crash interrupted). `resume` closes the interrupted transaction (committed if every step it
-journaled is done, failed otherwise) and completes the deployment as a new transaction that
-references it (`resumes`), planned afresh from the journaled source folder and environment, so
-what is already in place is a no-op and nothing is created twice.
+crash interrupted). `resume` plans the deployment afresh from the journaled source folder and
+environment, for exactly the items it had planned, comparing every one of them with the live
+workspace (a recorded hash is not trusted: the crash left the records behind the workspace), so
+each planned step is either found done or redone. The interrupted transaction is committed only if
+that plan has nothing left to do; otherwise it ends failed, and a new transaction that references
+it (`resumes`) completes the deployment.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
-from fabctl.application.deployment.leases import renew_lease
+from fabctl.application.deployment.leases import holder_is_gone, journal_mark, renew_lease
 from fabctl.application.deployment.planner import changed_parts
 from fabctl.application.deployment.results import DeploymentResult
 from fabctl.application.deployment.rollback import roll_back
@@ -27,13 +33,16 @@ from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.handlers.deployment import prepare_deployment, select
+from fabctl.application.handlers.journaled_target import require_journaled_fabric, retargeted
 from fabctl.application.ports import (
     Clock,
     DeploymentProgress,
     FabricGateway,
     IdGenerator,
+    Machine,
     RemoteItem,
     SourceReader,
+    StopRequests,
     Telemetry,
     UnitOfWork,
 )
@@ -86,10 +95,12 @@ def recover_transaction(
     ids: IdGenerator,
     telemetry: Telemetry,
     progress: DeploymentProgress,
+    machine: Machine | None = None,
+    stop: StopRequests | None = None,
 ) -> RecoveryResult:
     if cmd.mode not in MODES:
         raise IllegalTransition(f"unknown recovery mode '{cmd.mode}'", subject=f"transaction {cmd.transaction_id}")
-    tx = _claim(cmd, uow, clock)
+    tx = _claim(cmd, uow, gateway, clock, machine)
     result = RecoveryResult(tx.id, cmd.mode)
     if tx.state is TransactionState.STARTED:
         result.resolved = resolve_pending(tx, gateway)
@@ -100,22 +111,32 @@ def recover_transaction(
         roll_back(tx, gateway, uow, clock)
         _close(uow, tx, inbox=cmd.message_id)
     else:
-        new_id = ids.new_id()
-        if tx.state is TransactionState.STARTED and all(s.outcome is StepOutcome.SUCCEEDED for s in tx.steps):
-            tx.commit(clock.now())  # everything it journaled is done; the rest follows in `new_id`
-        elif tx.state is TransactionState.STARTED:
-            tx.fail(f"interrupted; resumed by transaction {new_id}", clock.now())
-        _close(uow, tx, inbox=cmd.message_id)
-        inputs = load_inputs(reader, tx.source_dir, tx.environment, cmd.config_path, cmd.parameter_path)
-        prepared = prepare_deployment(inputs, gateway, uow, **_planned_scope(tx, inputs))
-        progress.started(prepared.plan)
-        result.deployment = execute(
-            prepared, Deps(uow, gateway, clock, ids, telemetry), transaction_id=new_id,
-            message_id=f"{cmd.message_id}/resume", on_error="stop", on_progress=progress.item_finished,
-            resumes=tx.id,
-        )  # fmt: skip
+        deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
+        result.deployment = _resume(tx, cmd, reader, deps, progress)
     result.state = tx.state.value
     return result
+
+
+def _resume(
+    tx: Transaction, cmd: RecoverTransaction, reader: SourceReader, deps: Deps, progress: DeploymentProgress
+) -> DeploymentResult:
+    """Close `tx` and complete its deployment, in its journaled workspace, as a new transaction."""
+    inputs = retargeted(load_inputs(reader, tx.source_dir, tx.environment, cmd.config_path, cmd.parameter_path), tx)
+    # Planned while `tx` still holds the workspace: nobody writes between this reading and the close.
+    prepared = prepare_deployment(inputs, deps.gateway, deps.uow, refresh=True, **_planned_scope(tx, inputs))
+    new_id = deps.ids.new_id()
+    if tx.state is TransactionState.STARTED:
+        if not prepared.plan.has_changes and all(s.outcome is StepOutcome.SUCCEEDED for s in tx.steps):
+            tx.commit(deps.clock.now())  # verified: what it planned is all in place
+        else:
+            tx.fail(f"interrupted; resumed by transaction {new_id}", deps.clock.now())
+    mark = _close(deps.uow, tx, inbox=cmd.message_id)
+    progress.started(prepared.plan)
+    return execute(
+        dataclasses.replace(prepared, journal_mark=mark), deps, transaction_id=new_id,
+        message_id=f"{cmd.message_id}/resume", on_error="stop", on_progress=progress.item_finished,
+        resumes=tx.id, actor=cmd.requested_by,
+    )  # fmt: skip
 
 
 def _planned_scope(tx: Transaction, inputs: DeploymentInputs) -> dict[str, Any]:
@@ -130,8 +151,12 @@ def _planned_scope(tx: Transaction, inputs: DeploymentInputs) -> dict[str, Any]:
     }
 
 
-def _claim(cmd: RecoverTransaction, uow: UnitOfWork, clock: Clock) -> Transaction:
-    """The transaction, with its workspace's lease taken for it; refused if anything else is running."""
+def _claim(
+    cmd: RecoverTransaction, uow: UnitOfWork, gateway: FabricGateway, clock: Clock, machine: Machine | None
+) -> Transaction:
+    """The transaction, with its workspace's lease taken for it; refused if anything else is running.
+
+    Its own lease is taken over when its process is gone (on this host), or with --force."""
     with uow:
         tx = uow.transactions.get(cmd.transaction_id)
         if tx is None:
@@ -140,22 +165,25 @@ def _claim(cmd: RecoverTransaction, uow: UnitOfWork, clock: Clock) -> Transactio
             raise IllegalTransition(
                 f"is {tx.state.value}: there is nothing to {cmd.mode}", subject=tx.subject, field="state"
             )
+        require_journaled_fabric(tx, gateway)
         lease = uow.leases.get(tx.workspace_id)
         if lease is not None and lease.holder != tx.id:
             raise WorkspaceBusy(
-                f"transaction {lease.holder} is deploying to workspace {tx.workspace_id}; recover when it has finished",
+                f"{lease.describe()} is deploying to workspace {tx.workspace_id}; recover when it has finished",
                 subject=tx.subject,
                 field="lease",
             )
-        if lease is not None and not cmd.force:
+        if lease is not None and not cmd.force and not holder_is_gone(lease, machine):
             until = lease.until.isoformat(timespec="seconds")
+            where = f" by pid {lease.process.pid} on host {lease.process.host}" if lease.process else ""
             raise WorkspaceBusy(
-                f"may still be running: it holds the workspace's lease until {until}. If its process is gone "
-                "(killed, lost runner), add --force to take over",
+                f"may still be running{where}: it holds the workspace's lease until {until}. If its process is "
+                "gone (killed, lost runner), add --force to take over",
                 subject=tx.subject,
                 field="lease",
             )
-        renew_lease(uow, tx, clock)
+        tx.recovered_by = cmd.requested_by
+        renew_lease(uow, tx, clock, machine)  # this process holds it now
         uow.commit()
     return tx
 
@@ -223,9 +251,12 @@ def _save(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
         uow.commit()
 
 
-def _close(uow: UnitOfWork, tx: Transaction, *, inbox: str) -> None:
+def _close(uow: UnitOfWork, tx: Transaction, *, inbox: str) -> str:
+    """Store `tx` as it ended and free its workspace; the journal's mark once it is closed."""
     with uow:
         uow.transactions.add(tx)
         uow.leases.release(tx.workspace_id, tx.id)
         uow.inbox.add(inbox)
         uow.commit()
+        mark = journal_mark(uow.transactions.summaries(tx.workspace_id))
+    return mark

@@ -17,7 +17,17 @@ from fabctl.application.deployment.results import ItemOutcome
 from fabctl.application.deployment.rollback import roll_back
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
-from fabctl.application.ports import Clock, DeployedItem, FabricGateway, IdGenerator, RemoteItem, UnitOfWork
+from fabctl.application.handlers.journaled_target import require_journaled_fabric
+from fabctl.application.ports import (
+    Clock,
+    DeployedItem,
+    FabricGateway,
+    IdGenerator,
+    Machine,
+    RemoteItem,
+    StopRequests,
+    UnitOfWork,
+)
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import DomainError, IllegalTransition, NotFound
 from fabctl.domain.item_types import SHELL_ONLY_TYPES
@@ -92,8 +102,15 @@ def revert_transaction(
     clock: Clock,
     ids: IdGenerator,
     force: bool = False,
+    actor: str = "",
+    machine: Machine | None = None,
+    stop: StopRequests | None = None,
 ) -> RevertResult:
-    """Deploy the before-images of a committed transaction as a new transaction."""
+    """Deploy the before-images of a committed transaction as a new transaction, in the workspace
+    and on the Fabric it journaled (a gateway to another Fabric is refused, nothing written).
+
+    `actor` is who reverts: the revert's transaction and events name them. Once `stop` asks, no
+    further write starts and the revert is rolled back, as when one of its writes fails."""
     with uow:
         original = uow.transactions.get(transaction_id)
         later = uow.transactions.list(original.workspace_id) if original else []
@@ -107,6 +124,7 @@ def revert_transaction(
             subject=original.subject,
             field="state",
         )
+    require_journaled_fabric(original, gateway)
     ws = original.workspace_id
     target = _Target(
         gateway, ws, {i.id: i for i in gateway.list_items(ws)}, folder_paths(gateway.list_folders(ws)), records
@@ -122,15 +140,21 @@ def revert_transaction(
             subject=original.subject,
             field="workspace",
         )
-    tx = Transaction.start(ids.new_id(), ws, original.environment, clock.now(), original.source_dir)
+    tx = Transaction.start(ids.new_id(), ws, original.environment, clock.now(), original.source_dir, actor=actor)
     tx.reason = f"reverts transaction {original.id}"  # a failure replaces it with its cause
     tx.fabric_url = str(getattr(gateway, "base_url", ""))  # `tx recover` reaches the same target
     result = RevertResult(tx.id, original.id, ws, overridden=conflicts)
-    with uow:
-        claim_workspace(uow, tx, clock)  # refused while a deployment runs or one is unfinished
-        uow.transactions.add(tx)
-        uow.commit()
-    _run(tx, writes, result, uow, gateway, clock)
+    if stop is not None:
+        stop.transaction_started(tx.id)
+    try:
+        with uow:
+            claim_workspace(uow, tx, clock, machine=machine)  # refused while a deployment runs or one is unfinished
+            uow.transactions.add(tx)
+            uow.commit()
+        _run(tx, writes, result, uow, gateway, clock, stop)
+    finally:
+        if stop is not None:
+            stop.transaction_ended()
     return result
 
 
@@ -240,10 +264,23 @@ def _move(target: _Target, item: RemoteItem, folder: str) -> _Write:
 
 
 def _run(
-    tx: Transaction, writes: list[_Write], result: RevertResult, uow: UnitOfWork, gateway: FabricGateway, clock: Clock
+    tx: Transaction,
+    writes: list[_Write],
+    result: RevertResult,
+    uow: UnitOfWork,
+    gateway: FabricGateway,
+    clock: Clock,
+    stop: StopRequests | None,
 ) -> None:
     done: list[tuple[_Write, str]] = []
     for write in writes:
+        asked = stop.requested() if stop is not None else ""
+        if asked:
+            result.error = f"interrupted by {asked}: no further write was started"
+            tx.fail(result.error, clock.now())
+            _save(uow, tx, clock)
+            _undo(tx, result, uow, gateway, clock)
+            return
         step = tx.record_intent(write.action, str(write.key), write.item_id, write.before)
         _save(uow, tx, clock)  # write-ahead: the intent is durable before the write is attempted
         try:
@@ -254,13 +291,7 @@ def _run(
             result.error = f"{write.key}: {e}"
             tx.fail(result.error, clock.now())
             _save(uow, tx, clock)
-            roll_back(tx, gateway, uow, clock)  # all or nothing: the workspace stays as it was
-            _release(uow, tx)
-            undone = {s.item for s in tx.steps if s.outcome is StepOutcome.UNDONE}
-            result.outcomes = [
-                replace(o, status="undone") if o.status == "done" and o.item in undone else o for o in result.outcomes
-            ]
-            result.state = tx.state.value
+            _undo(tx, result, uow, gateway, clock)
             return
         tx.record_success(step.number, written)
         _save(uow, tx, clock)
@@ -278,6 +309,17 @@ def _run(
         uow.transactions.add(tx)
         uow.leases.release(tx.workspace_id, tx.id)
         uow.commit()
+    result.state = tx.state.value
+
+
+def _undo(tx: Transaction, result: RevertResult, uow: UnitOfWork, gateway: FabricGateway, clock: Clock) -> None:
+    """Roll the failed revert back: all or nothing, the workspace stays as it was."""
+    roll_back(tx, gateway, uow, clock)
+    _release(uow, tx)
+    undone = {s.item for s in tx.steps if s.outcome is StepOutcome.UNDONE}
+    result.outcomes = [
+        replace(o, status="undone") if o.status == "done" and o.item in undone else o for o in result.outcomes
+    ]
     result.state = tx.state.value
 
 

@@ -198,7 +198,7 @@ def plan(
         config_path=config_path, parameter_path=parameter_path,
         selection=Selection(items, item_types, folders, exclude, with_dependencies),
         delete_orphans=delete_orphans, delete_data_items=delete_data_items, refresh=refresh,
-        allow_dangling=allow_dangling,
+        allow_dangling=allow_dangling, machine=application.machine,
     )  # fmt: skip
     result = prepared.plan
     diffs = _diffs(prepared) if show_diff else {}
@@ -303,6 +303,7 @@ def deploy(
     """
     from fabctl.domain.commands import ExecuteDeployment
     from fabctl.entrypoints.cli import render
+    from fabctl.entrypoints.cli.journaled import exit_if_interrupted, stoppable
     from fabctl.entrypoints.cli.jsonable import to_jsonable
     from fabctl.entrypoints.cli.progress import reporter
 
@@ -318,7 +319,8 @@ def deploy(
         )  # fmt: skip
         if workers is not None:
             command = dataclasses.replace(command, max_workers=workers)
-        result: DeploymentResult = application.bus.handle(command)
+        with stoppable(application) as switch:  # Ctrl-C, SIGTERM: no new write starts, then wind down
+            result: DeploymentResult = application.bus.handle(command)
     document = {**to_jsonable(result), "succeeded": result.succeeded}
     if report_path:
         from fabctl.entrypoints.cli.reports import write_json
@@ -332,6 +334,7 @@ def deploy(
         emit_json(document)
     else:
         render.deployment(result)
+    exit_if_interrupted(switch, result.transaction_id, result.state)
     if not result.succeeded:
         click.secho(f"error: deployment {result.state}: {result.error}", fg="red", err=True)
         raise click.exceptions.Exit(exit_codes.DEPLOYMENT_FAILED)

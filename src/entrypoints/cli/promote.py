@@ -109,11 +109,15 @@ def approve(request_id: str, comment: str, user: str | None, fabric_url: str | N
     """
     from fabctl.domain.commands import ApprovePromotion
     from fabctl.domain.promotion import PromotionState
+    from fabctl.entrypoints.cli.journaled import exit_if_interrupted, stoppable
 
     application = app(fabric_url=fabric_url)
-    application.bus.handle(ApprovePromotion(str(uuid.uuid4()), request_id, _who(user, application), comment))
+    with stoppable(application) as switch:  # Ctrl-C, SIGTERM: the deployment winds down as `deploy`'s does
+        application.bus.handle(ApprovePromotion(str(uuid.uuid4()), request_id, _who(user, application), comment))
     request = _current(request_id)
     _show(request, output)
+    if request.transaction_id:
+        exit_if_interrupted(switch, request.transaction_id, _transaction_state(application, request.transaction_id))
     if request.state in (PromotionState.FAILED, PromotionState.ROLLED_BACK):
         state = request.state.value.replace("_", " ")
         click.secho(f"error: promotion {state}: {request.reason}", fg="red", err=True)
@@ -168,3 +172,9 @@ def list_(output: str) -> None:
         emit_json(to_jsonable(requests))
     else:
         render.promotions(requests)
+
+
+def _transaction_state(application: App, transaction_id: str) -> str:
+    from fabctl.application.queries import get_transaction
+
+    return get_transaction(application.uow, transaction_id).state.value

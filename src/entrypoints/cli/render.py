@@ -125,11 +125,11 @@ def promotions(requests: list[PromotionRequest]) -> None:
 
 
 def transactions(txs: list[Transaction]) -> None:
-    table = _table("id", "state", "environment", "workspace", "started", "steps")
+    table = _table("id", "state", "environment", "workspace", "started", "by", "steps")
     for t in txs:
         table.add_row(
             t.id, _styled(t.state.value), t.environment, t.workspace_id,
-            t.started_at.isoformat(timespec="seconds"), str(len(t.steps)),
+            t.started_at.isoformat(timespec="seconds"), t.actor, str(len(t.steps)),
         )  # fmt: skip
     _console().print(table if txs else "No transactions.")
 
@@ -138,8 +138,11 @@ def transaction(t: Transaction) -> None:
     console = _console()
     console.print(f"Transaction [bold]{t.id}[/bold]: {_styled(t.state.value)}")
     console.print(f"  environment {t.environment}, workspace {t.workspace_id}, source {t.source_dir}")
-    console.print(f"  started {t.started_at.isoformat(timespec='seconds')}" + (
-        f", ended {t.ended_at.isoformat(timespec='seconds')}" if t.ended_at else ""))  # fmt: skip
+    when = f"  started {t.started_at.isoformat(timespec='seconds')}"
+    when += f", ended {t.ended_at.isoformat(timespec='seconds')}" if t.ended_at else ""
+    when += f", by {t.actor}" if t.actor else ""
+    when += f", recovered by {t.recovered_by}" if t.recovered_by else ""
+    console.print(when)
     if t.reason:
         console.print(f"  reason: {t.reason}")
     table = _table("#", "action", "item", "outcome", "item id", "before", "error")

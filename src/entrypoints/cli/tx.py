@@ -54,7 +54,8 @@ def show(transaction_id: str, output: str) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Take over although the transaction still holds the workspace's lease (its process is gone).",
+    help="Take over although the transaction still holds the workspace's lease from another host "
+    "(its process is gone: killed, lost runner). On the same host a gone process is seen without it.",
 )
 @click.option("--config", "config_path", default="", help="--resume: workspace config [default: as deployed].")
 @click.option("--parameter", "parameter_path", default="", help="--resume: parameter file [default: as deployed].")
@@ -75,33 +76,31 @@ def recover(
     """Finish a transaction a crash left unfinished: --rollback undoes it, --resume completes it.
 
     Steps whose outcome is unknown are resolved by reading the workspace (a created item is
-    adopted, never created twice). The target is the Fabric the transaction wrote to, unless
-    --fabric-url says otherwise. Exit code 3 when the rollback or the deployment did not complete.
+    adopted, never created twice). It acts on the workspace and the Fabric the transaction journaled,
+    whatever the configuration says now; a --fabric-url naming another Fabric is refused (exit code 2).
+    Its lease is taken over when its process is gone (same host), else with --force.
+    Exit code 3 when the rollback or the deployment did not complete.
 
     \b
     Examples:
       fabctl tx recover 0b5c... --rollback
-      fabctl tx recover 0b5c... --resume --fabric-url http://127.0.0.1:5000/v1
+      fabctl tx recover 0b5c... --resume --user alice
     """
-    from fabctl.application.queries import get_transaction
     from fabctl.domain.commands import RecoverTransaction
     from fabctl.entrypoints.cli import render
+    from fabctl.entrypoints.cli.journaled import exit_if_interrupted, journaled_app, stoppable
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
     if rollback == resume:
         raise click.UsageError("give exactly one of --rollback and --resume")
-    if fabric_url is None:
-        # Read the journal first (no Fabric needed, so none is opened), then reach the Fabric it wrote to.
-        journaled = get_transaction(app(fabric="memory").uow, transaction_id).fabric_url
-        click.get_current_context().find_root().obj = None
-        fabric_url = journaled or None
-    application = app(fabric_url=fabric_url)
+    application = journaled_app(transaction_id, fabric_url)
     command = RecoverTransaction(
         message_id=str(uuid.uuid4()), transaction_id=transaction_id, mode="rollback" if rollback else "resume",
         requested_by=user or application.settings.user, config_path=config_path, parameter_path=parameter_path,
         force=force,
     )  # fmt: skip
-    result = application.bus.handle(command)
+    with stoppable(application) as switch:
+        result = application.bus.handle(command)
     document = {**to_jsonable(result), "succeeded": result.succeeded}
     if output == "json":
         emit_json(document)
@@ -111,6 +110,9 @@ def recover(
         click.echo(f"transaction {result.transaction_id}: {result.state}")
         if result.deployment is not None:
             render.deployment(result.deployment)
+    if result.deployment is not None:
+        exit_if_interrupted(switch, result.deployment.transaction_id, result.deployment.state)
+    exit_if_interrupted(switch, result.transaction_id, result.state)
     if not result.succeeded:
         click.secho(f"error: recovery by {result.mode} did not complete", fg="red", err=True)
         raise click.exceptions.Exit(exit_codes.DEPLOYMENT_FAILED)

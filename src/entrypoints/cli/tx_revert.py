@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fabctl.entrypoints.cli import exit_codes
-from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json
+from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, emit_json
 
 if TYPE_CHECKING:
     from fabctl.application.handlers.revert import RevertResult
@@ -29,7 +29,8 @@ def revert(transaction_id: str, force: bool, fabric_url: str | None, user: str |
     Items it updated get their definitions and metadata back, items it moved go back to their
     folder, items it created are deleted and items it deleted are created again. The revert is
     journaled like a deployment (see `fabctl tx show`) and rolled back if one of its writes fails.
-    The target is the Fabric the transaction wrote to, unless --fabric-url says otherwise.
+    It acts on the workspace and the Fabric the transaction journaled, whatever the configuration
+    says now; a --fabric-url naming another Fabric is refused (exit code 2).
     It refuses, writing nothing (exit code 2), when the workspace changed since in a way the revert
     would overwrite (an edit by hand, or a later deployment of the same items), unless --force.
     Exit code 3 when a write failed.
@@ -41,28 +42,23 @@ def revert(transaction_id: str, force: bool, fabric_url: str | None, user: str |
       fabctl tx revert 3f0c9a7e-... --force -o json
     """
     from fabctl.application.handlers.revert import revert_transaction
-    from fabctl.application.queries import get_transaction
+    from fabctl.entrypoints.cli.journaled import exit_if_interrupted, journaled_app, stoppable
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
-    application = app(fabric_url=fabric_url)
-    journaled = get_transaction(application.uow, transaction_id).fabric_url
-    if fabric_url is None and not application.settings.fabric_url and journaled:
-        click.get_current_context().find_root().obj = None  # rebuilt for the Fabric the transaction wrote to
-        application = app(fabric_url=journaled)
-    result = revert_transaction(
-        transaction_id,
-        uow=application.uow,
-        gateway=application.gateway,
-        clock=application.clock,
-        ids=application.ids,
-        force=force,
-    )
+    application = journaled_app(transaction_id, fabric_url)
+    actor = user or application.settings.user
+    with stoppable(application) as switch:
+        result = revert_transaction(
+            transaction_id, uow=application.uow, gateway=application.gateway, clock=application.clock,
+            ids=application.ids, force=force, actor=actor, machine=application.machine, stop=application.stop,
+        )  # fmt: skip
     application.bus.relay_outbox()  # TransactionCommitted / TransactionRolledBack, like every event
-    document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": user or application.settings.user}
+    document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": actor}
     if output == "json":
         emit_json(document)
     else:
         _render(result)
+    exit_if_interrupted(switch, result.transaction_id, result.state)
     if not result.succeeded:
         click.secho(f"error: revert {result.state}: {result.error}", fg="red", err=True)
         raise click.exceptions.Exit(exit_codes.DEPLOYMENT_FAILED)

@@ -65,7 +65,7 @@ def test_a_deployment_while_another_holds_the_lease_is_refused_naming_it_and_wri
     known = transaction_ids(world)
     world.set_source(source_items("print('v2')\n"))
 
-    with pytest.raises(WorkspaceBusy, match="transaction tx-running is deploying to this workspace"):
+    with pytest.raises(WorkspaceBusy, match=r"transaction tx-running \(since .*\) is deploying to this workspace"):
         deploy(world, "m-2")
 
     assert notebook(world) == before
@@ -235,12 +235,19 @@ def test_recovering_a_finished_transaction_is_refused(world: World) -> None:
         recover(world, done.transaction_id, "rollback")
 
 
-def test_resume_commits_an_interrupted_transaction_whose_every_step_was_done(world: World) -> None:
-    gateway = world.app.gateway
-    ws = gateway.create_workspace("Sales (dev)").id
+def test_resume_commits_an_interrupted_transaction_once_everything_it_planned_is_found_in_place(
+    world: World,
+) -> None:
+    deploy(world, "m-1")
+    world.set_source(source_items("print('v2')\n"))
+    deploy(world, "m-2")  # what the interrupted transaction below wrote: its write landed and was journaled
+    ws = workspace_id(world)
+    item_id = world.workspace_items("Sales (dev)")["Load Sales.Notebook"]
+    world.clock.advance(1)
     tx = Transaction.start("tx-nearly", ws, "dev", world.clock.now(), SOURCE)
-    tx.record_intent(StepAction.CREATE, "Sales.Lakehouse", None, None)
-    lakehouse = gateway.create_item(ws, "Lakehouse", "Sales").id
+    tx.scope = ("Load Sales.Notebook",)
+    tx.record_intent(StepAction.UPDATE, "Load Sales.Notebook", item_id, None)
+    tx.record_success(1, item_id)
     with world.app.uow as uow:
         uow.transactions.add(tx)
         uow.commit()
@@ -248,9 +255,29 @@ def test_resume_commits_an_interrupted_transaction_whose_every_step_was_done(wor
     result = recover(world, "tx-nearly", "resume")
 
     assert result.state == "committed" and result.deployment.state == "committed"
-    assert world.workspace_items("Sales (dev)")["Sales.Lakehouse"] == lakehouse
+    with world.app.uow as uow:
+        resumed = uow.transactions.get(result.deployment.transaction_id)
+    assert resumed is not None and resumed.steps == []  # nothing was left to do
     committed = [m.payload["transaction_id"] for m in world.app.publisher.published if m.type == "TransactionCommitted"]  # type: ignore[attr-defined]
-    assert committed == ["tx-nearly", result.deployment.transaction_id]
+    assert committed[-2:] == ["tx-nearly", result.deployment.transaction_id]
+
+
+def test_resume_does_not_commit_an_interrupted_transaction_whose_journaled_steps_all_succeeded_but_not_its_plan(
+    world: World,
+) -> None:
+    gateway = world.app.gateway
+    ws = gateway.create_workspace("Sales (dev)").id
+    tx = Transaction.start("tx-part", ws, "dev", world.clock.now(), SOURCE)
+    tx.record_intent(StepAction.CREATE, "Sales.Lakehouse", None, None)
+    tx.record_success(1, gateway.create_item(ws, "Lakehouse", "Sales").id)  # the rest never started
+    with world.app.uow as uow:
+        uow.transactions.add(tx)
+        uow.commit()
+
+    result = recover(world, "tx-part", "resume")
+
+    assert result.state == "failed" and result.deployment.state == "committed"
+    assert set(world.workspace_items("Sales (dev)")) == {str(i.key) for i in source_items()}
 
 
 def test_a_rollback_a_crash_interrupted_is_finished_by_recover_rollback(world: World) -> None:

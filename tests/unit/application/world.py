@@ -14,6 +14,7 @@ from fabctl.adapters.fabric.tenant import FabricTenant
 from fabctl.adapters.source.memory import InMemorySourceReader
 from fabctl.adapters.system.clock import FixedClock
 from fabctl.adapters.system.ids import SequentialIdGenerator
+from fabctl.adapters.system.machine import InMemoryMachine
 from fabctl.adapters.telemetry.progress import RecordingProgress
 from fabctl.application.deployment.results import ItemOutcome
 from fabctl.application.errors import GatewayError
@@ -262,5 +263,6 @@ def make_world() -> World:
         ids=SequentialIdGenerator("id"),
         gateway=gateway,
         progress=progress,
+        machine=InMemoryMachine(),
     )
     return World(app, reader, clock, gateway, progress)
