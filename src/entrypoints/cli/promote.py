@@ -116,7 +116,7 @@ def approve(request_id: str, comment: str, user: str | None, fabric_url: str | N
         application.bus.handle(ApprovePromotion(str(uuid.uuid4()), request_id, _who(user, application), comment))
     request = _current(request_id)
     _show(request, output)
-    if request.transaction_id:
+    if switch.exit_code and request.transaction_id:
         exit_if_interrupted(switch, request.transaction_id, _transaction_state(application, request.transaction_id))
     if request.state in (PromotionState.FAILED, PromotionState.ROLLED_BACK):
         state = request.state.value.replace("_", " ")
@@ -175,6 +175,7 @@ def list_(output: str) -> None:
 
 
 def _transaction_state(application: App, transaction_id: str) -> str:
-    from fabctl.application.queries import get_transaction
-
-    return get_transaction(application.uow, transaction_id).state.value
+    """The state of the promotion's transaction; "not started" when it was stopped before its first write."""
+    with application.uow:
+        transaction = application.uow.transactions.get(transaction_id)
+    return transaction.state.value if transaction is not None else "not started"
