@@ -169,7 +169,8 @@ def _apply(run: DeploymentRun, change: PlannedChange, deps: Deps) -> None:
             return  # not a new failure: the cause is already reported
     try:
         desired = bind(item, inputs.rules, run.binding)
-    except DomainError as e:  # say, a SQL endpoint that was never provisioned: nothing written yet
+    # Nothing is written yet: a SQL endpoint never provisioned, or Fabric failing a read that binding needs.
+    except (DomainError, GatewayError) as e:
         with run.lock:
             run.ok = False
             run.failed.add(item.key)

@@ -446,3 +446,38 @@ def test_rollback_under_concurrency_leaves_the_workspace_as_it_was(world: World)
     assert world.workspace_items(DEV) == before
     for i in range(5):
         assert world.definition_text(DEV, f"Slow {i}.Notebook", "notebook-content.py") == "print(1)\n"
+
+
+# --- a Fabric failure while binding ---------------------------------------------------------------
+
+
+def test_a_fabric_failure_while_binding_an_item_fails_the_item_and_the_deployment_ends(world: World) -> None:
+    # The notebook's parameter names the lakehouse's SQL endpoint: binding it for writing asks Fabric
+    # once the lakehouse exists. Fabric failing that read is the item's failure, not the run's crash.
+    from fabctl.application.errors import GatewayError
+    from fabctl.domain.parameters import FindReplace, ParameterRules
+
+    from .world import PARAMETERS
+
+    rule = FindReplace(
+        "abfss://dev@onelake", {"dev": "$items.Lakehouse.Sales.$sqlendpoint"}, origin=f"{PARAMETERS}: find_replace[0]"
+    )
+    world.reader.parameters[PARAMETERS] = ParameterRules((rule,), source=PARAMETERS)
+
+    def unavailable(workspace_id: str, lakehouse_id: str) -> str:
+        raise GatewayError("The service is unavailable", error_code="ServiceUnavailable", status=503)
+
+    world.gateway.get_sql_endpoint = unavailable  # type: ignore[method-assign]
+
+    result = deploy(world)
+
+    assert result.state == "failed"
+    failed = {o.item: o.detail for o in result.outcomes if o.status == "failed"}
+    assert set(failed) == {"Load Sales.Notebook"}
+    assert "ServiceUnavailable" in failed["Load Sales.Notebook"]
+    assert "Load Sales.Notebook" not in world.workspace_items(DEV)
+    with world.app.uow:
+        [tx] = world.app.uow.transactions.list()
+        lease = world.app.uow.leases.get(tx.workspace_id)
+    assert tx.state.value == "failed"
+    assert lease is None  # released: the next deployment may go
