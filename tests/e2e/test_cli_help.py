@@ -186,3 +186,36 @@ def test_version_is_the_installed_distributions(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == f"fabctl, version {importlib.metadata.version('fabctl')}\n"
+
+
+@pytest.mark.parametrize(
+    ("group", "commands", "whole"),
+    [
+        (
+            "promote",
+            {"approve", "cancel", "list", "reject", "request", "show"},
+            ("approve", "Approve a request; the last approval needed deploys it to the target environment."),
+        ),
+        (
+            "tx",
+            {"list", "recover", "revert", "show"},
+            ("recover", "Finish a transaction a crash left unfinished: --rollback undoes it, --resume completes it."),
+        ),
+    ],
+)
+def test_group_help_lists_every_command_with_its_whole_first_sentence(
+    tmp_path: Path, group: str, commands: set[str], whole: tuple[str, str]
+) -> None:
+    result = run(tmp_path, group, "--help")
+
+    listing = result.stdout.split("Commands:", 1)[1]
+    summaries: dict[str, str] = {}
+    for line in listing.splitlines():
+        if match := re.match(r"^  (\S+)\s+(.*)$", line):
+            name = match.group(1)
+            summaries[name] = match.group(2)
+        elif line.strip():
+            summaries[name] += " " + line.strip()
+    assert set(summaries) == commands, listing
+    assert not [text for text in summaries.values() if text.endswith("...")], listing
+    assert summaries[whole[0]] == whole[1]

@@ -14,13 +14,14 @@ from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.completion import completion
 from fabctl.entrypoints.cli.deploy import deploy, plan
 from fabctl.entrypoints.cli.events import events
+from fabctl.entrypoints.cli.groups import WholeSummaryGroup
 from fabctl.entrypoints.cli.promote import promote
 from fabctl.entrypoints.cli.runtime import fail, log_unexpected
 from fabctl.entrypoints.cli.tx import tx
 from fabctl.entrypoints.emulator.cli import emulator
 
 
-class FabctlGroup(click.Group):
+class FabctlGroup(WholeSummaryGroup):
     """Turns every known error into one clear line and its exit code (`exit_codes`), never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -49,17 +50,6 @@ class FabctlGroup(click.Group):
         except Exception as e:
             where = log_unexpected(e)
             fail(e, exit_codes.INTERNAL_ERROR, kind="InternalError", log=where)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """Each command with its whole first sentence, wrapped: click cuts it to one line ("in...")."""
-        rows = []
-        for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(limit=sys.maxsize)))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
 
 
 def _keep_library_logs_off_the_terminal() -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fabctl.entrypoints.cli import exit_codes
+from fabctl.entrypoints.cli.groups import WholeSummaryGroup
 from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _who(user: str | None, application: App) -> str:
     return str(Identity.parse(application.settings.user, source=USER_SETTING))
 
 
-@click.group()
+@click.group(cls=WholeSummaryGroup)
 def promote() -> None:
     """Promote items from one environment to the next, with approvals and an audit trail.
 

@@ -7,10 +7,11 @@ import uuid
 import click
 
 from fabctl.entrypoints.cli import exit_codes
+from fabctl.entrypoints.cli.groups import WholeSummaryGroup
 from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json
 
 
-@click.group()
+@click.group(cls=WholeSummaryGroup)
 def tx() -> None:
     """Inspect deployment transactions: every write, what it replaced, how it ended."""
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from fabctl.entrypoints.cli.exit_codes import USER_ERROR
+from fabctl.entrypoints.cli.groups import WholeSummaryGroup
 from fabctl.entrypoints.emulator.options import FAULT_KINDS, EmulatorOptions, parse_fault_kinds
 
 DEFAULTS = EmulatorOptions()
@@ -27,7 +28,7 @@ def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
         raise click.BadParameter(str(e)) from e
 
 
-@click.group()
+@click.group(cls=WholeSummaryGroup)
 def emulator() -> None:
     """A local HTTP server that behaves like the Fabric REST API v1.
 
