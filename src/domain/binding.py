@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fabctl.domain.dangling import LOGICAL_ID, Reference
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.dynamic_values import is_dynamic, parse_dynamic_value
-from fabctl.domain.errors import DomainError, InvalidConfiguration
+from fabctl.domain.errors import DomainError, InvalidConfiguration, InvalidSource
 from fabctl.domain.items import ZERO_GUID, Item, ItemKey
 from fabctl.domain.parameters import (
     ALL_ENVIRONMENTS,
@@ -167,7 +167,21 @@ def _resolve(value: str, origin: str, context: BindingContext) -> str:
 def _replace_key_value(
     rule: KeyValueReplace, value: object, part_path: str, text: str, rules: ParameterRules, context: BindingContext
 ) -> str:
-    """Like fabric-cicd: a part that parses as JSON is edited as JSON, else one that parses as YAML as YAML."""
+    """Like fabric-cicd: a part that parses as JSON is edited as JSON, else one that parses as YAML as YAML.
+
+    A part nested deeper than Python's parsers, JSONPath or the writer can recurse is refused, naming it:
+    it cannot be edited, and leaving it as it is would deploy it unparameterized."""
+    try:
+        return _edit_structured(rule, value, part_path, text, rules, context)
+    except RecursionError:
+        raise InvalidSource(
+            "is nested too deeply to be edited as JSON or YAML by key_value_replace", subject=part_path
+        ) from None
+
+
+def _edit_structured(
+    rule: KeyValueReplace, value: object, part_path: str, text: str, rules: ParameterRules, context: BindingContext
+) -> str:
     context.matches.setdefault(rule.origin, 0)
     document, is_yaml = _parse_structured(text, part_path, rules)
     if document is None:

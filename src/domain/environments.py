@@ -51,6 +51,7 @@ class ReleaseConfig:
 
     environments: tuple[Environment, ...]
     source: str = "workspace-config.yaml"
+    standalone: bool = False  # made by the target alone (--workspace, --workspace-id), from no file
 
     def environment(self, name: str) -> Environment:
         for env in self.environments:

@@ -91,6 +91,19 @@ class TransactionStep:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class JournaledInputs:
+    """What a deployment read besides its source folder, so that `tx recover --resume` reads it again:
+    the configuration and parameter files it was given ("" for the folder's defaults), whether its
+    target alone made the configuration (no file: --workspace or --workspace-id), and whether it
+    allowed dangling references."""
+
+    config_path: str = ""
+    parameter_path: str = ""
+    standalone_config: bool = False
+    allow_dangling: bool = False
+
+
 @dataclass
 class Transaction(Aggregate):
     id: str
@@ -110,6 +123,7 @@ class Transaction(Aggregate):
     deletes: tuple[str, ...] = ()
     actor: str = ""  # who ran it (`--user`, $FABCTL_USER or the OS user; a promotion's approver)
     recovered_by: str = ""  # who ran `tx recover` on it: the events from then on are theirs
+    inputs: JournaledInputs = JournaledInputs()  # journals written before it was kept: the defaults
 
     @classmethod
     def start(

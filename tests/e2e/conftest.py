@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli import EXAMPLE
+from cli import EXAMPLE, run
 from emulator_process import RunningEmulator
+from refusals import CLEAN, SOURCE
 from sources import fresh, module_emulator
 
 
@@ -19,6 +20,16 @@ def workspace(tmp_path: Path) -> Path:
     target = tmp_path / "sales-workspace"
     shutil.copytree(EXAMPLE, target)
     return target
+
+
+@pytest.fixture
+def deployed_dev(workspace: Path) -> Path:
+    """The example deployed to dev, so there is state (a transaction, events) a bad command must not touch,
+    with an untouched copy beside it to plan against (`refusals.CLEAN`)."""
+    shutil.copytree(workspace, workspace.parent / CLEAN)
+    result = run(workspace.parent, "deploy", SOURCE, "--env", "dev", user="dora")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workspace
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from cli import run
-from test_cli_bad_input import (
-    CLEAN,
+from refusals import (
     SOURCE,
     assert_user_error,
     field,
@@ -22,16 +20,6 @@ from test_cli_bad_input import (
     refused_deploy_changes_nothing,
     state,
 )
-
-
-@pytest.fixture
-def deployed_dev(workspace: Path) -> Path:
-    """The example deployed to dev, with an untouched copy beside it (see test_cli_bad_input)."""
-    shutil.copytree(workspace, workspace.parent / CLEAN)
-    result = run(workspace.parent, "deploy", SOURCE, "--env", "dev", user="dora")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return workspace
-
 
 PARAMETERS = f"{SOURCE}/parameter.yml"
 CONFIG = f"{SOURCE}/workspace-config.yaml"

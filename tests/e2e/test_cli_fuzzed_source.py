@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 from cli import run, run_json
-from test_cli_bad_input import (
-    CLEAN,
+from refusals import (
     NOTEBOOK_PLATFORM,
     SOURCE,
     assert_user_error,
@@ -24,16 +23,6 @@ from test_cli_bad_input import (
     refused_deploy_changes_nothing,
     write_json,
 )
-
-
-@pytest.fixture
-def deployed_dev(workspace: Path) -> Path:
-    """The example deployed to dev, with an untouched copy beside it (see test_cli_bad_input)."""
-    shutil.copytree(workspace, workspace.parent / CLEAN)
-    result = run(workspace.parent, "deploy", SOURCE, "--env", "dev", user="dora")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return workspace
-
 
 NOTEBOOK = "Notebooks/Load Sales.Notebook"
 

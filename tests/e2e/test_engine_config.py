@@ -3,8 +3,10 @@ capacity, scope and exclusions, fabric-cicd's config.yml, `--config`, `--workspa
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 from emulator_process import RunningEmulator, snapshot
 from sources import (
     SOURCE,
@@ -16,6 +18,7 @@ from sources import (
     new_source,
     notebook,
     one_error_line,
+    part,
     workspace,
     write_file,
     write_item,
@@ -121,3 +124,57 @@ def test_an_unknown_workspace_id_is_refused_and_writes_nothing(tmp_path: Path, e
 
     assert missing in line
     assert writes_since(emulator, before) == {}
+
+
+def config_yml(workspace_id: str, extra: str = "") -> str:
+    return f"core:\n  workspace_id: {{dev: {workspace_id}}}\n" + extra
+
+
+def test_fabric_cicd_config_yml_names_the_parameter_file_it_reads(tmp_path: Path, emulator: RunningEmulator) -> None:
+    # core.parameter is relative to config.yml, as fabric-cicd resolves it; --parameter would name another.
+    handmade = api(emulator, "POST", "workspaces", {"displayName": "From config.yml"})
+    write_file(tmp_path / "config.yml", config_yml(handmade["id"], "  parameter: params/dev.yml\n"))
+    rule = "find_replace:\n  - find_value: 'print(1)'\n    replace_value: {dev: 'print(42)'}\n"
+    write_file(tmp_path / "params" / "dev.yml", rule)
+    write_item(tmp_path / SOURCE, "Notebook", "Load", notebook("print(1)"))
+
+    deploy(tmp_path, emulator, "--config", "config.yml")
+
+    assert "print(42)" in part(items(emulator, "From config.yml")["Load.Notebook"], "notebook-content.py")
+
+
+def test_fabric_cicd_config_yml_naming_another_items_folder_is_refused(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    handmade = api(emulator, "POST", "workspaces", {"displayName": "From config.yml"})
+    write_file(tmp_path / "config.yml", config_yml(handmade["id"], "  repository_directory: elsewhere\n"))
+    (tmp_path / "elsewhere").mkdir()
+    write_item(tmp_path / SOURCE, "Notebook", "Load", notebook("print(1)"))
+
+    line = one_error_line(fabctl(tmp_path, emulator, "deploy", SOURCE, "--env", "dev", "--config", "config.yml"))
+
+    assert "config.yml" in line and "core.repository_directory" in line, line
+    assert items(emulator, "From config.yml") == {}
+
+
+@pytest.mark.parametrize(
+    ("unpublish", "kept"),
+    [("unpublish:\n  exclude_regex: '^Keep'\n", ["Keep Me.Notebook"]),
+     ("unpublish:\n  skip: {dev: true}\n", ["Keep Me.Notebook", "Load.Notebook"])],
+    ids=["exclude_regex", "skip"],
+)  # fmt: skip
+def test_fabric_cicd_config_yml_unpublish_settings_keep_orphans(
+    tmp_path: Path, emulator: RunningEmulator, unpublish: str, kept: list[str]
+) -> None:
+    handmade = api(emulator, "POST", "workspaces", {"displayName": "From config.yml"})
+    write_file(tmp_path / "config.yml", config_yml(handmade["id"], unpublish))
+    root = tmp_path / SOURCE
+    for name in ("Load", "Keep Me", "Stays"):
+        write_item(root, "Notebook", name, notebook(f"print('{name}')"))
+    deploy(tmp_path, emulator, "--config", "config.yml")
+    for name in ("Load", "Keep Me"):  # both leave the source: orphans
+        shutil.rmtree(root / f"{name}.Notebook")
+
+    deploy(tmp_path, emulator, "--config", "config.yml", "--delete-orphans")
+
+    assert sorted(items(emulator, "From config.yml")) == sorted([*kept, "Stays.Notebook"])

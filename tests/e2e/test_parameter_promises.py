@@ -241,3 +241,21 @@ def test_a_jsonpath_that_cannot_be_evaluated_on_a_part_is_one_error_naming_the_r
     assert f"{SOURCE}/parameter.yml: key_value_replace[0]" in line and "find_key" in line
     assert "Vars.VariableLibrary/variables.json" in line
     assert writes_since(emulator, before) == {}
+
+
+@pytest.mark.parametrize("syntax", ["json", "yaml"])
+def test_a_part_nested_too_deeply_to_edit_is_one_error_naming_it(
+    tmp_path: Path, emulator: RunningEmulator, syntax: str
+) -> None:
+    root = new_source(tmp_path)
+    write_file(root / "parameter.yml", "key_value_replace:\n  - find_key: $.a\n    replace_value: {dev: 1}\n")
+    deep = "[" * 5000 + "]" * 5000
+    part_name = "variables.json" if syntax == "json" else "valueSets/deep.yml"
+    text = deep if syntax == "json" else "a: " + deep + "\n"
+    write_item(root, "VariableLibrary", "Vars", {"variables.json": '{"a": 0}', part_name: text})
+    before = calls(emulator)
+
+    line = one_error_line(fabctl(tmp_path, emulator, "deploy", SOURCE, "--env", "dev"))
+
+    assert part_name in line and "nested too deeply" in line, line
+    assert writes_since(emulator, before) == {}

@@ -100,3 +100,58 @@ def test_revert_with_a_fabric_url_other_than_the_journaled_one_is_refused(
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert fresh_emulator.url in refused.stderr and NOWHERE in refused.stderr
     assert workspace(fresh_emulator, "Target") == before
+
+
+CUSTOM_PARAMETERS = """find_replace:
+  - find_value: "print('v1"
+    replace_value:
+      dev: "print('custom v1"
+"""
+
+
+def test_resume_reads_the_configuration_and_parameter_file_the_deploy_was_given(
+    fresh_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # Deployed with --config and --parameter: a resume without them must read those files again, not
+    # the folder's defaults (which name another workspace and parameterize nothing).
+    url = fresh_emulator.url
+    for source, workspace_name in (("v1", "Given"), ("reference", "Reference")):
+        write_source(tmp_path / source, "Default", V1)
+        (tmp_path / source / "given.yaml").write_text(f'environments:\n  dev:\n    workspace: "{workspace_name}"\n')
+        (tmp_path / source / "custom.yml").write_text(CUSTOM_PARAMETERS)
+    given = ("--config", "v1/given.yaml", "--parameter", "v1/custom.yml")
+    reference = ("--config", "reference/given.yaml", "--parameter", "reference/custom.yml")
+    configure(fresh_emulator, latency_ms=0, lro_ms=0)
+    assert fabctl(tmp_path, "deploy", "reference", "--env", "dev", "--fabric-url", url, *reference).returncode == 0
+
+    configure(fresh_emulator, latency_ms=40, lro_ms=60)
+    crashed = kill_after_steps(tmp_path, "v1", url, 2, 0.0, *given)
+    configure(fresh_emulator, latency_ms=0, lro_ms=0)
+    recovered = fabctl(tmp_path, "tx", "recover", crashed, "--resume")
+
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert workspace_names(fresh_emulator) == ["Given", "Reference"]  # nothing went to "Default"
+    assert content(workspace(fresh_emulator, "Given")) == content(workspace(fresh_emulator, "Reference"))
+    assert "custom v1" in json.dumps(content(workspace(fresh_emulator, "Given")))
+
+
+def test_resume_of_a_folder_deployed_without_a_configuration_file(
+    fresh_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # A fabric-cicd user's folder: no workspace-config.yaml, the target given by --workspace alone.
+    url = fresh_emulator.url
+    for source in ("v1", "reference"):
+        write_source(tmp_path / source, "unused", V1)
+        (tmp_path / source / "workspace-config.yaml").unlink()
+    configure(fresh_emulator, latency_ms=0, lro_ms=0)
+    deployed = fabctl(tmp_path, "deploy", "reference", "--env", "dev", "--fabric-url", url, "--workspace", "Reference")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+
+    configure(fresh_emulator, latency_ms=40, lro_ms=60)
+    crashed = kill_after_steps(tmp_path, "v1", url, 2, 0.0, "--workspace", "Standalone")
+    configure(fresh_emulator, latency_ms=0, lro_ms=0)
+    recovered = fabctl(tmp_path, "tx", "recover", crashed, "--resume")
+
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert workspace_names(fresh_emulator) == ["Reference", "Standalone"]
+    assert content(workspace(fresh_emulator, "Standalone")) == content(workspace(fresh_emulator, "Reference"))

@@ -6,6 +6,7 @@ base64. Recorded events are never stored with their aggregate: they leave throug
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from fabctl.domain.promotion import (
 )
 from fabctl.domain.transaction import (
     ItemImage,
+    JournaledInputs,
     StepAction,
     StepOutcome,
     Transaction,
@@ -206,6 +208,7 @@ def transaction_to_dict(
         "deletes": list(transaction.deletes),
         "actor": transaction.actor,
         "recovered_by": transaction.recovered_by,
+        "inputs": dataclasses.asdict(transaction.inputs),
     }
 
 
@@ -231,6 +234,7 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         deletes=tuple(doc.get("deletes", ())),
         actor=doc.get("actor", ""),  # absent from journals written before the actor was recorded
         recovered_by=doc.get("recovered_by", ""),
+        inputs=JournaledInputs(**doc.get("inputs", {})),  # absent before a resume read the deploy's files
     )
 
 

@@ -28,7 +28,7 @@ from fabctl.domain.commands import DEFAULT_WORKERS
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, PlannedChange
-from fabctl.domain.transaction import StepAction, StepOutcome, Transaction
+from fabctl.domain.transaction import JournaledInputs, StepAction, StepOutcome, Transaction
 
 
 def execute(
@@ -64,6 +64,10 @@ def execute(
     tx.resumes = resumes
     tx.scope = tuple(str(c.key) for c in plan.changes if c.kind is not ChangeKind.DELETE)
     tx.deletes = tuple(str(c.key) for c in plan.changes if c.kind is ChangeKind.DELETE)
+    inputs = prepared.inputs  # what a resume must read again to plan the same deployment
+    tx.inputs = JournaledInputs(
+        inputs.config_path, inputs.parameter_path, inputs.config.standalone, prepared.allow_dangling
+    )
     if deps.stop is not None:
         deps.stop.transaction_started(tx.id)  # from now on a stop request winds this transaction down
     try:

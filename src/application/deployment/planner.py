@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -63,6 +64,7 @@ class PreparedDeployment:
     # The newest transaction on the workspace when it was read ("" for none); None: not checked.
     # A deployment that committed in between makes this plan stale, and executing it is refused.
     journal_mark: str | None = None
+    allow_dangling: bool = False  # the plan was made with --allow-dangling (journaled for a resume)
 
 
 DRIFT = "changed in the workspace since fabctl deployed it (drift)"
@@ -187,7 +189,7 @@ def _prepare(
         warnings=warnings,
     )
     to_write = DesiredDefinitions((c.key for c in planned_changes if c.key in changes and c.writes), desired_of)
-    return PreparedDeployment(inputs, view, plan, to_write, refs)
+    return PreparedDeployment(inputs, view, plan, to_write, refs, allow_dangling=allow_dangling)
 
 
 def _folders_needed(inputs: DeploymentInputs, only: set[ItemKey] | None) -> list[str]:
@@ -262,12 +264,17 @@ def _orphans(
     owned: dict[ItemKey, DeployedItem],
     delete_data_items: frozenset[ItemKey],
 ) -> list[PlannedChange]:
+    env = inputs.environment
+    if env.skip_unpublish:
+        return []  # fabric-cicd's unpublish.skip for this environment: orphans stay
     orphans = []
     for key, record in sorted(owned.items()):
         if key in inputs.source or key not in view.items or view.items[key].id != record.item_id:
             continue  # still deployed, already gone, or replaced by an item fabctl did not deploy
         if key.type in DATA_HOLDING_TYPES and key not in delete_data_items:
             continue  # holds data: never deleted unless named explicitly
+        if any(re.search(pattern, key.name) for pattern in env.unpublish_exclude_names):
+            continue  # fabric-cicd's unpublish.exclude_regex: kept
         reason = "deployed by fabctl from this source, no longer in it"
         orphans.append(PlannedChange(ChangeKind.DELETE, key, reason, record.item_id))
     return orphans

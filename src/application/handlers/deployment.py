@@ -83,8 +83,14 @@ def prepare_deployment(
 ) -> PreparedDeployment:
     """Plan against the workspace as it is now. With `machine`, the source folder is journaled as
     the folder it names (see `deployed_elsewhere`)."""
-    if machine is not None:
-        inputs = dataclasses.replace(inputs, source_dir=machine.real_path(inputs.source_dir))
+    if machine is not None:  # journaled as the files they name, whatever directory a resume runs in
+        real = machine.real_path
+        inputs = dataclasses.replace(
+            inputs,
+            source_dir=real(inputs.source_dir),
+            config_path=real(inputs.config_path) if inputs.config_path else "",
+            parameter_path=real(inputs.parameter_path) if inputs.parameter_path else "",
+        )
     workspace = find_workspace(gateway, inputs.environment, inputs.config.source)
     # The journal's mark is read before the workspace: whatever changes the workspace after this
     # (a deployment starting, or one that was writing finishing) makes this plan stale.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fabctl.application.deployment.inputs import DeploymentInputs
-from fabctl.application.ports import FabricGateway
+from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
+from fabctl.application.ports import FabricGateway, SourceReader
+from fabctl.domain.environments import Environment, ReleaseConfig
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.transaction import Transaction
 
@@ -35,3 +36,20 @@ def retargeted(inputs: DeploymentInputs, tx: Transaction) -> DeploymentInputs:
     (a deployment made with --workspace or --workspace-id went elsewhere than its config)."""
     environment = replace(inputs.environment, workspace_id=tx.workspace_id)
     return replace(inputs, environment=environment)
+
+
+def journaled_inputs(
+    reader: SourceReader, tx: Transaction, config_path: str = "", parameter_path: str = ""
+) -> DeploymentInputs:
+    """What `tx`'s deployment read, read again: its source folder, and the configuration and parameter
+    files it was given, unless `config_path` / `parameter_path` name others. A deployment whose target
+    alone made its configuration (no file) gets that configuration again, from the journal."""
+    given = tx.inputs
+    config = None
+    if given.standalone_config and not config_path:
+        environment = Environment(tx.environment, workspace_id=tx.workspace_id)
+        config = ReleaseConfig((environment,), source=tx.subject, standalone=True)
+    return load_inputs(
+        reader, tx.source_dir, tx.environment, config_path or given.config_path,
+        parameter_path or given.parameter_path, config=config,
+    )  # fmt: skip

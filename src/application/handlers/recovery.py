@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fabctl.application.deployment.executor import execute
-from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
+from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.application.deployment.leases import holder_is_gone, journal_mark, renew_lease
 from fabctl.application.deployment.planner import changed_parts
 from fabctl.application.deployment.results import DeploymentResult
@@ -33,7 +33,7 @@ from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.handlers.deployment import prepare_deployment, select
-from fabctl.application.handlers.journaled_target import require_journaled_fabric, retargeted
+from fabctl.application.handlers.journaled_target import journaled_inputs, require_journaled_fabric, retargeted
 from fabctl.application.ports import (
     Clock,
     DeploymentProgress,
@@ -121,9 +121,12 @@ def _resume(
     tx: Transaction, cmd: RecoverTransaction, reader: SourceReader, deps: Deps, progress: DeploymentProgress
 ) -> DeploymentResult:
     """Close `tx` and complete its deployment, in its journaled workspace, as a new transaction."""
-    inputs = retargeted(load_inputs(reader, tx.source_dir, tx.environment, cmd.config_path, cmd.parameter_path), tx)
+    inputs = retargeted(journaled_inputs(reader, tx, cmd.config_path, cmd.parameter_path), tx)
     # Planned while `tx` still holds the workspace: nobody writes between this reading and the close.
-    prepared = prepare_deployment(inputs, deps.gateway, deps.uow, refresh=True, **_planned_scope(tx, inputs))
+    prepared = prepare_deployment(
+        inputs, deps.gateway, deps.uow, refresh=True, allow_dangling=tx.inputs.allow_dangling,
+        **_planned_scope(tx, inputs),
+    )  # fmt: skip
     new_id = deps.ids.new_id()
     if tx.state is TransactionState.STARTED:
         if not prepared.plan.has_changes and all(s.outcome is StepOutcome.SUCCEEDED for s in tx.steps):

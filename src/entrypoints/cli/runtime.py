@@ -65,8 +65,9 @@ USER_OPTION = click.option(
 FABRIC_URL_OPTION = click.option(
     "--fabric-url",
     default=None,
-    help="Fabric REST base URL, e.g. https://api.fabric.microsoft.com/v1 or an emulator's "
-    "http://127.0.0.1:PORT/v1 [default: $FABCTL_FABRIC_URL, else the local Fabric in .fabctl/].",
+    help="Fabric's URL: the root https://api.fabric.microsoft.com (as fabric-cicd takes it) or the REST base "
+    ".../v1; an emulator's http://127.0.0.1:PORT/v1. A URL with credentials in it is refused "
+    "[default: $FABCTL_FABRIC_URL, else the local Fabric in .fabctl/].",
 )
 
 

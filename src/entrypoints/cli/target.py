@@ -36,7 +36,7 @@ class WorkspaceOverride:
     def standalone(self) -> ReleaseConfig:
         """The configuration the target alone makes, when there is no configuration file."""
         environment = Environment(self.environment, workspace_name=self.workspace_name, workspace_id=self.workspace_id)
-        return ReleaseConfig((environment,), source=self.flag)
+        return ReleaseConfig((environment,), source=self.flag, standalone=True)
 
     def apply(self, config: ReleaseConfig) -> ReleaseConfig:
         environments = tuple(

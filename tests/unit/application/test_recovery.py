@@ -14,6 +14,7 @@ from fabctl.domain.errors import IllegalTransition
 from fabctl.domain.plan import ChangeKind
 from fabctl.domain.transaction import (
     ItemImage,
+    JournaledInputs,
     StepAction,
     Transaction,
     TransactionState,
@@ -327,3 +328,21 @@ def test_a_deployment_journals_the_items_it_planned(world: World) -> None:
     with world.app.uow as uow:
         tx = uow.transactions.get(result.transaction_id)
     assert tx is not None and tx.scope == ("Load Sales.Notebook",) and tx.deletes == ()
+
+
+def test_resume_of_a_deployment_that_allowed_dangling_references_allows_them_again(world: World) -> None:
+    # `--item "Load Sales.Notebook" --allow-dangling` crashed before its first write: the notebook
+    # refers to the lakehouse, neither deployed nor in the target. Resuming plans what it planned.
+    ws = world.app.gateway.create_workspace("Sales (dev)").id
+    tx = Transaction.start("tx-dangling", ws, "dev", world.clock.now(), SOURCE)
+    tx.scope = ("Load Sales.Notebook",)
+    tx.inputs = JournaledInputs(allow_dangling=True)
+    with world.app.uow as uow:
+        uow.transactions.add(tx)
+        uow.commit()
+
+    result = recover(world, "tx-dangling", "resume")
+
+    assert result.deployment.state == "committed"
+    assert set(world.workspace_items("Sales (dev)")) == {"Load Sales.Notebook"}
+    assert result.deployment.plan.warnings  # the dangling reference, said again
