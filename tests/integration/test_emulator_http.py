@@ -1,5 +1,5 @@
 """`fabctl emulator serve` over real sockets: what a Fabric client sees, checked against the shared
-Fabric REST reference (/work/shared/docs/fabric-rest-api.md; section numbers in the comments).
+Fabric REST reference (docs/reference/fabric-rest-api.md; section numbers in the comments).
 
 Most tests share the session's server (`fresh_emulator` resets it); those about the process itself
 (restart, signals, TLS) start their own.

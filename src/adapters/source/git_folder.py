@@ -1,6 +1,6 @@
 """Reads a workspace exported by Fabric git integration from a folder on disk.
 
-Layout (see docs/anchors.md, section 1):
+Layout (see docs/reference/anchors.md, section 1):
 
 - an *item folder* is any directory holding a `.platform` file; every other file below it is a
   definition part, with a "/"-separated path relative to the item folder. A part's bytes are read
