@@ -12,4 +12,6 @@ python="${PYTHON:-python3}"
 echo "== ruff"; .venv/bin/ruff check src tests && .venv/bin/ruff format --check src tests
 echo "== mypy"; .venv/bin/mypy -p fabctl
 echo "== import-linter"; .venv/bin/lint-imports
-echo "== pytest"; .venv/bin/pytest "$@"
+# Four workers on two cores: most of the suite's time is spent waiting on local servers and
+# subprocesses, not computing (docs/adr/0023-tests-on-several-workers.md).
+echo "== pytest"; .venv/bin/pytest -n 4 "$@"  # a later -n N in "$@" wins

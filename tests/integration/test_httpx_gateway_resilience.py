@@ -90,12 +90,13 @@ def test_concurrent_workers_sharing_one_gateway_all_succeed_under_throttling_wit
     fresh_emulator: RunningEmulator,
 ) -> None:
     # The client-side limit (600/min, one request every 0.1 s) is far above the emulator's 4 per
-    # minute, so 429s do happen; the shared gate must then hold every worker for Retry-After.
+    # window (3 s here, a minute on Fabric), so 429s do happen; the shared gate must then hold every
+    # worker for Retry-After.
     configure(fresh_emulator, lro_ms=0)
     with gateway_for(fresh_emulator, rate_limit_rpm=600) as gateway:
         workspace = gateway.create_workspace("Throttled")
         created = gateway.create_item(workspace.id, "Notebook", "Load", definition=notebook("1\n"))
-        configure(fresh_emulator, throttle_rpm=4)
+        configure(fresh_emulator, throttle_rpm=4, throttle_window_s=3)
 
         with ThreadPoolExecutor(max_workers=3) as workers:
             listings = list(workers.map(lambda _: gateway.list_items(workspace.id), range(6)))

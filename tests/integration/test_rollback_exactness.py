@@ -177,7 +177,7 @@ def test_rollback_under_throttling_and_transient_faults_converges(
     """500s and connection resets hit the change and its rollback, and the rollback is throttled
     (429 with Retry-After): retries get every undo through, and the workspace ends as it began.
 
-    The emulator's window is a sliding minute, so the one throttling costs close to a minute.
+    The emulator's window is shortened from Fabric's minute to 3 s, which is all the one throttling costs.
     """
     baseline, changed = sources
     emulator = emulator_for_rollback
@@ -185,7 +185,7 @@ def test_rollback_under_throttling_and_transient_faults_converges(
     def throttle_from_now_on() -> None:
         # The window counts from now: the first undo calls are admitted, then the minute's budget is
         # spent and the rest wait once for Retry-After (the rollback makes fewer than 2 x 5 calls).
-        configure(emulator, throttle_rpm=5)
+        configure(emulator, throttle_rpm=5, throttle_window_s=3)
 
     with http_gateway(emulator) as inner:
         assert deploy(application(emulator, tmp_path, inner), baseline).state == "committed"

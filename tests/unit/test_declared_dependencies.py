@@ -26,6 +26,7 @@ TOOLS = {
     "mypy": "`mypy -p fabctl`",
     "import-linter": "`lint-imports`, the dependency rule",
     "types-PyYAML": "the stubs mypy reads for `yaml`",
+    "pytest-xdist": "`pytest -n`, the suite on several workers (scripts/test.sh, ADR 23)",
 }
 
 
