@@ -7,14 +7,13 @@ Time is injected where the code waits; the HTTP checks talk to a scripted server
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from azure.core.credentials import AccessToken
+from scripted_server import Answer, ScriptedServer, scripted_servers
 
 from fabctl.adapters.fabric.http.auth import TokenProvider
 from fabctl.adapters.fabric.http.concurrency import AdaptiveConcurrency
@@ -24,8 +23,6 @@ from fabctl.adapters.fabric.http.throttle import ThrottleGate
 from fabctl.adapters.fabric.http.transport import FabricHttpClient
 from fabctl.adapters.fabric.http.urls import fabric_api_base
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
-
-Answer = tuple[int, dict[str, str], Any]
 
 
 class SteppingClock:
@@ -41,52 +38,9 @@ class SteppingClock:
         self.now += seconds
 
 
-class ScriptedServer:
-    """Answers from a script, in order, and notes each request with the fake time it arrived at."""
-
-    def __init__(self, script: list[Answer], clock: Callable[[], float]) -> None:
-        self.script = list(script)
-        self.seen: list[tuple[str, str, float]] = []  # method, path, clock() on arrival
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                server.seen.append((self.command, self.path, clock()))
-                status, headers, body = server.script.pop(0)
-                payload = b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}/v1"
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-
-
 @pytest.fixture
-def scripted() -> Iterator[Callable[[list[Answer], Callable[[], float]], ScriptedServer]]:
-    servers: list[ScriptedServer] = []
-
-    def start(script: list[Answer], clock: Callable[[], float]) -> ScriptedServer:
-        servers.append(ScriptedServer(script, clock))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
+def scripted() -> Iterator[Callable[..., ScriptedServer]]:
+    yield from scripted_servers()
 
 
 # --- the adaptive width -----------------------------------------------------------------------------
@@ -164,7 +118,7 @@ def test_a_429_read_while_a_worker_is_sending_headers_closes_the_gate_only_once_
 
 
 def test_the_gate_is_checked_again_on_the_wire_after_the_token_and_the_connection(
-    scripted: Callable[[list[Answer], Callable[[], float]], ScriptedServer],
+    scripted: Callable[..., ScriptedServer],
 ) -> None:
     # While this worker fetched its token, another read a 429 asking for 5 s: the request waits on the
     # wire for the rest of that block, though it had passed the gate's first check.
@@ -185,8 +139,8 @@ def test_the_gate_is_checked_again_on_the_wire_after_the_token_and_the_connectio
     client.request("GET", "workspaces")
     client.close()
 
-    assert [(method, path) for method, path, _ in server.seen] == [("GET", "/v1/workspaces")]
-    assert server.seen[0][2] >= started + 5
+    assert [(seen["method"], seen["path"]) for seen in server.seen] == [("GET", "/v1/workspaces")]
+    assert server.seen[0]["at"] >= started + 5
 
 
 # --- operations that failed in a way that may pass --------------------------------------------------
@@ -218,7 +172,7 @@ def gateway(server: ScriptedServer, clock: SteppingClock, **options: Any) -> Htt
     "failure", [failed("UnknownError"), failed("SomethingNew", retriable=True)], ids=["transient code", "isRetriable"]
 )
 def test_a_create_whose_operation_failed_in_a_way_that_may_pass_looks_then_creates_once_more(
-    scripted: Callable[[list[Answer], Callable[[], float]], ScriptedServer], failure: dict[str, Any]
+    scripted: Callable[..., ScriptedServer], failure: dict[str, Any]
 ) -> None:
     clock = SteppingClock()
     server = scripted([], clock)
@@ -230,7 +184,7 @@ def test_a_create_whose_operation_failed_in_a_way_that_may_pass_looks_then_creat
         created = fabric.create_item("w-1", "Notebook", "Load", definition=NOTEBOOK)
 
     assert (created.id, created.name) == ("i-1", "Load")
-    assert [(method, path) for method, path, _ in server.seen] == [
+    assert [(seen["method"], seen["path"]) for seen in server.seen] == [
         ("POST", "/v1/workspaces/w-1/items"),
         ("GET", "/v1/operations/op-1"),
         ("GET", "/v1/workspaces/w-1/items?type=Notebook"),
@@ -241,7 +195,7 @@ def test_a_create_whose_operation_failed_in_a_way_that_may_pass_looks_then_creat
 
 
 def test_a_refusal_for_cause_is_not_repeated_and_passing_failures_stop_at_the_bound(
-    scripted: Callable[[list[Answer], Callable[[], float]], ScriptedServer],
+    scripted: Callable[..., ScriptedServer],
 ) -> None:
     clock = SteppingClock()
     server = scripted([], clock)

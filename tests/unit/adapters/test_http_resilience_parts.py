@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from azure.core.credentials import AccessToken
+from scripted_server import Answer, ScriptedServer, scripted_servers
 
 from fabctl.adapters.fabric.http.auth import FABRIC_SCOPE, TokenProvider, is_loopback
 from fabctl.adapters.fabric.http.circuit import CircuitBreaker, CircuitState
@@ -292,57 +292,9 @@ def test_the_trace_never_writes_the_authorization_header_or_a_configured_secret(
 # --- the transport over a real socket -------------------------------------------------------------
 
 
-Answer = tuple[int, dict[str, str], Any]  # status, headers, JSON body (None: no body)
-
-
-class ScriptedServer:
-    """A 127.0.0.1 HTTP server answering from a script: (status, headers, body) per request, in order."""
-
-    def __init__(self, script: list[tuple[int, dict[str, str], Any]]) -> None:
-        self.script = list(script)
-        self.seen: list[dict[str, Any]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                server.seen.append({"method": self.command, "path": self.path, "headers": dict(self.headers)})
-                self.rfile.read(length)
-                status, headers, body = server.script.pop(0)
-                payload = b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = _answer
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-
-
 @pytest.fixture
-def scripted() -> Iterator[Callable[[list[tuple[int, dict[str, str], Any]]], ScriptedServer]]:
-    servers: list[ScriptedServer] = []
-
-    def start(script: list[tuple[int, dict[str, str], Any]]) -> ScriptedServer:
-        servers.append(ScriptedServer(script))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
+def scripted() -> Iterator[Callable[..., ScriptedServer]]:
+    yield from scripted_servers()
 
 
 TOKEN_EXPIRED = (
