@@ -316,14 +316,17 @@ class FabricTenant(PoolsAndConnections):
             db.execute("DELETE FROM definition_parts WHERE item_id = ?", (item_id,))
             rows.insert_parts(db, item_id, checked)
 
-    def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> SqlEndpointRecord:
-        """The SQL endpoint of a Lakehouse: "InProgress" until `sql_endpoint_seconds` have passed."""
+    def _provisioned_item(self, workspace_id: str, item_id: str, item_type: str) -> bool:
+        """Whether what Fabric provisions after creating the `item_type` item is there yet (404 for another type)."""
         with self._transaction() as db:
             rows.get_workspace(db, workspace_id)
-            item = rows.get_item(db, workspace_id, lakehouse_id)
-            if item.type != "Lakehouse":
-                raise errors.not_found("Item", lakehouse_id)
-            ready = self._provisioned(db, lakehouse_id)
+            if rows.get_item(db, workspace_id, item_id).type != item_type:
+                raise errors.not_found("Item", item_id)
+            return self._provisioned(db, item_id)
+
+    def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> SqlEndpointRecord:
+        """The SQL endpoint of a Lakehouse: "InProgress" until `sql_endpoint_seconds` have passed."""
+        ready = self._provisioned_item(workspace_id, lakehouse_id, "Lakehouse")
         # Derived from the Lakehouse id, so it is stable without taking an id from `new_id`.
         endpoint_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"fabric-sql-endpoint:{lakehouse_id}"))
         return SqlEndpointRecord(endpoint_id, f"{endpoint_id.replace('-', '')}.datawarehouse.fabric.local", ready)
@@ -331,12 +334,7 @@ class FabricTenant(PoolsAndConnections):
     def get_query_service(self, workspace_id: str, eventhouse_id: str) -> QueryServiceRecord:
         """An Eventhouse's query and ingestion URIs: not there until `sql_endpoint_seconds` have passed
         (Fabric provisions them after creating the item, as it does a Lakehouse's SQL endpoint)."""
-        with self._transaction() as db:
-            rows.get_workspace(db, workspace_id)
-            item = rows.get_item(db, workspace_id, eventhouse_id)
-            if item.type != "Eventhouse":
-                raise errors.not_found("Item", eventhouse_id)
-            ready = self._provisioned(db, eventhouse_id)
+        ready = self._provisioned_item(workspace_id, eventhouse_id, "Eventhouse")
         cluster = f"trd-{uuid.uuid5(uuid.NAMESPACE_URL, f'fabric-eventhouse:{eventhouse_id}').hex[:18]}"
         return QueryServiceRecord(
             f"https://{cluster}.z0.kusto.fabric.local", f"https://ingest-{cluster}.z0.kusto.fabric.local", ready
