@@ -216,6 +216,11 @@ def _ensure_same_workspace(request: PromotionRequest, workspace_id: str) -> None
         )
 
 
+def settle_interrupted(uow: UnitOfWork, clock: Clock, request_id: str, error: str, state: str) -> PromotionRequest:
+    """End a request whose deploying process died, as its recovered transaction `state` ended."""
+    return _close(uow, clock, request_id, error, state)
+
+
 def _close(uow: UnitOfWork, clock: Clock, request_id: str, error: str, state: str) -> PromotionRequest:
     with uow:
         request = _load(uow, request_id)

@@ -15,6 +15,11 @@ workspace (a recorded hash is not trusted: the crash left the records behind the
 each planned step is either found done or redone. The interrupted transaction is committed only if
 that plan has nothing left to do; otherwise it ends failed, and a new transaction that references
 it (`resumes`) completes the deployment.
+
+A transaction that was a promotion's deployment settles its request, which nothing else can once
+the deploying process is gone: a rollback ends it failed (and rolled back), a resume ends it as the
+completing deployment ends. A resume re-reads the source, so it proceeds only while the request's
+approval still covers what it would deploy (`ensure_covered`), as the approval's own deployment does.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.handlers.deployment import prepare_deployment, select
 from fabctl.application.handlers.journaled_target import journaled_inputs, require_journaled_fabric, retargeted
+from fabctl.application.handlers.promotion import settle_interrupted, terms_now
 from fabctl.application.ports import (
     Clock,
     DeploymentProgress,
@@ -50,6 +56,7 @@ from fabctl.domain.commands import RecoverTransaction
 from fabctl.domain.errors import IllegalTransition, NotFound
 from fabctl.domain.item_types import DATA_HOLDING_TYPES
 from fabctl.domain.items import ItemKey
+from fabctl.domain.promotion import PromotionRequest, PromotionState
 from fabctl.domain.transaction import (
     ItemImage,
     StepAction,
@@ -100,6 +107,9 @@ def recover_transaction(
 ) -> RecoveryResult:
     if cmd.mode not in MODES:
         raise IllegalTransition(f"unknown recovery mode '{cmd.mode}'", subject=f"transaction {cmd.transaction_id}")
+    promotion = _promotion_deployed_by(uow, cmd.transaction_id)
+    if promotion is not None and cmd.mode == "resume":
+        promotion.ensure_covered(terms_now(reader, promotion)[0])
     tx = _claim(cmd, uow, gateway, clock, machine)
     result = RecoveryResult(tx.id, cmd.mode)
     if tx.state is TransactionState.STARTED:
@@ -114,7 +124,21 @@ def recover_transaction(
         deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
         result.deployment = _resume(tx, cmd, reader, deps, progress)
     result.state = tx.state.value
+    if promotion is not None:
+        outcome = result.deployment.state if result.deployment is not None else tx.state.value
+        error = result.deployment.error if result.deployment is not None else tx.reason
+        settle_interrupted(uow, clock, promotion.id, error, outcome)
     return result
+
+
+def _promotion_deployed_by(uow: UnitOfWork, transaction_id: str) -> PromotionRequest | None:
+    """The request still `deploying` through this transaction, if it was a promotion's deployment."""
+    with uow:
+        deploying = [
+            r for r in uow.promotions.list()
+            if r.transaction_id == transaction_id and r.state is PromotionState.DEPLOYING
+        ]  # fmt: skip
+    return deploying[0] if deploying else None
 
 
 def _resume(
