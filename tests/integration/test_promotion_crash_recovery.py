@@ -100,9 +100,7 @@ def test_a_resume_of_a_killed_promotion_completes_it(fresh_emulator: RunningEmul
     assert content(workspace(fresh_emulator, "Promoted (dev)"))["items"] == promoted["items"]
 
 
-def test_a_resume_is_refused_once_the_approved_content_changed(
-    fresh_emulator: RunningEmulator, tmp_path: Path
-) -> None:
+def test_a_resume_is_refused_once_the_approved_content_changed(fresh_emulator: RunningEmulator, tmp_path: Path) -> None:
     request_id = _requested(tmp_path, fresh_emulator)
     crashed = _approve_and_kill(tmp_path, fresh_emulator, request_id)
     edited = tmp_path / "src" / "Jobs" / "Job 3.Notebook" / "notebook-content.py"
