@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fabctl.entrypoints.emulator import connection_routes as connections
 from fabctl.entrypoints.emulator import item_routes as items
+from fabctl.entrypoints.emulator import kql_database_routes as kql
 from fabctl.entrypoints.emulator import typed_routes as typed
 from fabctl.entrypoints.emulator.messages import Response, bad_request, empty_response, json_response
 from fabctl.entrypoints.emulator.operations import result_response, state_response
@@ -139,6 +140,8 @@ ROUTES = (
     Route("GET", "/v1/capacities", list_capacities),
     Route("GET", "/v1/operations/{operationId}", get_operation),
     Route("GET", "/v1/operations/{operationId}/result", get_operation_result),
+    Route("GET", WS + "/kqlDatabases", kql.list_kql_databases),
+    Route("GET", WS + "/kqlDatabases/{itemId}", kql.get_kql_database),
 )
 
 
