@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli import run
+from cli import run, run_json
 from emulator_process import running_emulator, snapshot
 from every_type_workspace import ITEM_TYPES, ITEMS, TARGET_ENVIRONMENT, ZERO_GUID, write_every_type_workspace
 from fabric_cicd_run import DEFAULT_TOKEN, describe, publish_with_fabric_cicd
@@ -46,6 +46,7 @@ ZERO_GUID_ELSEWHERE = {("GraphQLApi", "graphql-definition.json"), ("GraphModel",
 class Deployed:
     by_fabric_cicd: dict[str, dict[str, Any]]  # "Type/Name" -> item, ids symbolic
     by_fabctl: dict[str, dict[str, Any]]
+    fabctl_again: dict[str, Any]  # fabctl's JSON report of the same deploy run a second time
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +73,11 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         result = run(cwd, "deploy", str(source), "--workspace-id", b, "--env", TARGET_ENVIRONMENT,
                      "--fabric-url", emulator.url)  # fmt: skip
         assert result.returncode == 0, f"fabctl exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        again = run_json(cwd, "deploy", str(source), "--workspace-id", b, "--env", TARGET_ENVIRONMENT,
+                         "--fabric-url", emulator.url)  # fmt: skip
 
         workspaces = {w["id"]: w for w in snapshot(emulator)["workspaces"]}
-        yield Deployed(_symbolic(client, workspaces[a]), _symbolic(client, workspaces[b]))
+        yield Deployed(_symbolic(client, workspaces[a]), _symbolic(client, workspaces[b]), again)
 
 
 def _symbolic(client: httpx.Client, workspace: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -150,6 +153,13 @@ def _check_platforms(key: str, theirs: str, ours: str) -> None:
     uploaded = source.type not in SHELL_ONLY  # both tools create a shell-only item from its name alone
     assert their_platform["config"]["logicalId"] == (source.logical_id if uploaded else ZERO_GUID), key
     assert our_platform["config"]["logicalId"] == ZERO_GUID, key
+
+
+def test_a_second_fabctl_deploy_of_the_same_folder_writes_nothing(deployed: Deployed) -> None:
+    """The filled clusterUris, the creation payloads and the rebound report are stable: every item is a no-op."""
+    kinds = {change["key"]: change["kind"] for change in deployed.fabctl_again["plan"]["changes"]}
+    assert len(kinds) == len(ITEMS)
+    assert {key: kind for key, kind in kinds.items() if kind != "no-op"} == {}
 
 
 def test_the_folder_exercises_each_deliberate_difference(deployed: Deployed) -> None:

@@ -129,6 +129,13 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
         )
 
         assert result.returncode == 0, describe(result)
+        # Again, unchanged: every item is updated in place (updateDefinition?updateMetadata=True, or a
+        # PATCH of a shell), no orphan is left to remove, and the result is the same.
+        again = publish_with_fabric_cicd(
+            emulator.url, repository, workspace_id, ITEM_TYPES, environment=TARGET_ENVIRONMENT, unpublish=True
+        )
+        assert again.returncode == 0, describe(again)
+        assert deployed_ids(again) == deployed_ids(result)
         yield _published(emulator, client, workspace_id, deployed_ids(result), orphans)
 
 

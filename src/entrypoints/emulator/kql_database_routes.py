@@ -1,4 +1,6 @@
-"""`GET /workspaces/{id}/kqlDatabases[/{id}]`: a KQL database with the `properties` clients read.
+"""`GET /workspaces/{id}/kqlDatabases[/{id}]`: a KQL database with the `properties` clients read, the
+recorded keys (docs/reference/fabric-recorded-behaviour.md): `databaseType`, `parentEventhouseItemId`,
+`queryServiceUri`, `ingestionServiceUri`.
 
 fabric-cicd reads `properties.queryServiceUri` to fill the empty `clusterUri` of KQL querysets and
 Real-Time dashboards. A KQL database lives in an Eventhouse and answers with its parent's query and
@@ -45,8 +47,6 @@ def _kql_database(call: Call, item: ItemRecord) -> dict[str, Any]:
         "parentEventhouseItemId": parent if isinstance(parent, str) else None,
         **uris,
         "databaseType": declared.get("databaseType", "ReadWrite"),
-        "oneLakeCachingPeriod": declared.get("oneLakeCachingPeriod", "P36500D"),
-        "oneLakeStandardStoragePeriod": declared.get("oneLakeStandardStoragePeriod", "P36500D"),
     }
     return body
 
