@@ -30,6 +30,7 @@ from fabctl.domain.parameters import (
     resolve_value,
 )
 from fabctl.domain.references import REPORT_BINDING_PART, model_key_from_path, report_model_path
+from fabctl.domain.shortcuts import SHORTCUT_HOLDER, SHORTCUTS_PART
 from fabctl.domain.workspace import Workspace
 
 
@@ -73,6 +74,8 @@ def _bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDef
         text = _bind_spark_pool(item, part, text, rules, context)
         text = _apply_parameters(item, part_path, text, rules, context)
         text = _replace_logical_ids(item, part_path, text, context)
+        if item.type == SHORTCUT_HOLDER and part.path == SHORTCUTS_PART:
+            return text  # its zero GUIDs mean this workspace *or* this lakehouse: see shortcuts.resolve_defaults
         return text.replace(ZERO_GUID, context.workspace_id)
 
     bound = item.definition.without_platform().map_text(rewrite)

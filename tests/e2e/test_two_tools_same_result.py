@@ -34,6 +34,7 @@ from every_type_workspace import ITEM_TYPES, ITEMS, TARGET_ENVIRONMENT, ZERO_GUI
 from fabric_cicd_run import DEFAULT_TOKEN, describe, publish_with_fabric_cicd
 
 EMULATOR_ARGS = ("--lro-ms", "20", "--sql-endpoint-ms", "50", "--latency-ms", "0")
+SHORTCUTS_ON = ("enable_shortcut_publish",)  # fabric-cicd's switch; fabctl deploys shortcuts.metadata.json always
 # Parts a key_value_replace rule of the folder's parameter.yml applies to (fabric-cicd writes them on one line).
 KEY_VALUE_EDITED = {("ApacheAirflowJob", "apacheairflowjob-content.json")}
 # Where the folder has the zero GUID outside the keys fabric-cicd replaces it in.
@@ -66,7 +67,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
             for name in ("By fabric-cicd", "By fabctl")
         )
 
-        published = publish_with_fabric_cicd(emulator.url, source, a, ITEM_TYPES, environment=TARGET_ENVIRONMENT)
+        published = publish_with_fabric_cicd(
+            emulator.url, source, a, ITEM_TYPES, environment=TARGET_ENVIRONMENT, feature_flags=SHORTCUTS_ON
+        )
         assert published.returncode == 0, describe(published)
         cwd = workdir / "fabctl"
         cwd.mkdir()
@@ -103,6 +106,7 @@ def _symbolic(client: httpx.Client, workspace: dict[str, Any]) -> dict[str, dict
             "folder": item.get("folder", ""),
             "description": item["description"],
             "creationPayload": item.get("creationPayload"),
+            "shortcuts": json.loads(symbolic(json.dumps(item.get("shortcuts", [])))),
             "parts": parts,
         }
     return items
@@ -124,7 +128,7 @@ def test_fabctl_deploys_the_type_as_fabric_cicd_does(deployed: Deployed, item_ty
     assert sorted(ours) == sorted(theirs)
     for key, their_item in theirs.items():
         our_item = ours[key]
-        for field in ("folder", "description", "creationPayload"):
+        for field in ("folder", "description", "creationPayload", "shortcuts"):
             assert our_item[field] == their_item[field], f"{key}: {field}"
         their_parts, our_parts = their_item["parts"], our_item["parts"]
         their_parts, our_parts = (None if p is None else dict(p) for p in (their_parts, our_parts))
@@ -153,6 +157,15 @@ def _check_platforms(key: str, theirs: str, ours: str) -> None:
     uploaded = source.type not in SHELL_ONLY  # both tools create a shell-only item from its name alone
     assert their_platform["config"]["logicalId"] == (source.logical_id if uploaded else ZERO_GUID), key
     assert our_platform["config"]["logicalId"] == ZERO_GUID, key
+
+
+def test_both_tools_published_the_lakehouse_shortcut_with_the_target_ids(deployed: Deployed) -> None:
+    """Compared with the other fields above; here, that there is one to compare and what it points at."""
+    for items in (deployed.by_fabric_cicd, deployed.by_fabctl):
+        shortcuts = items["Lakehouse/Sales Lake"]["shortcuts"]
+        assert [s["target"]["oneLake"] for s in shortcuts] == [
+            {"path": "Files/landing", "itemId": "<Lakehouse/Sales Lake>", "workspaceId": "<workspace>"}
+        ]
 
 
 def test_a_second_fabctl_deploy_of_the_same_folder_writes_nothing(deployed: Deployed) -> None:

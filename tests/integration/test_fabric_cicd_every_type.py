@@ -6,8 +6,8 @@ id fabric-cicd reports, in its workspace folder, and with its definition: the so
 leaves out: `.pbi/`, an Eventhouse's `.children/`) with the logical ids replaced by the deployed ids, the
 workspace's zero GUID by the workspace id and the parameter.yml values for the `test` environment applied.
 
-The workspace is tests/support/every_type_workspace.py. Shortcut publishing (`enable_shortcut_publish`) stays
-off: this emulator has no OneLake shortcut routes yet (docs/emulator.md, "Not modelled").
+The workspace is tests/support/every_type_workspace.py; shortcut publishing (`enable_shortcut_publish`) is on, so
+the Lakehouse's `shortcuts.metadata.json` is published too.
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ from fabric_cicd_run import DEFAULT_TOKEN, deployed_ids, describe, publish_with_
 
 # fabric-cicd polls with no delay in tests (fabric_cicd_run.py): short operations keep the run to seconds.
 EMULATOR_ARGS = ("--lro-ms", "20", "--sql-endpoint-ms", "50", "--latency-ms", "0")
-# Data items are unpublished only behind these flags (fabric_cicd.constants.UNPUBLISH_FLAG_MAPPING).
-UNPUBLISH_FLAGS = (
+# Data items are unpublished only behind these flags (fabric_cicd.constants.UNPUBLISH_FLAG_MAPPING);
+# shortcuts are published only behind the first.
+FLAGS = (
+    "enable_shortcut_publish",
     "enable_lakehouse_unpublish",
     "enable_warehouse_unpublish",
     "enable_eventhouse_unpublish",
@@ -125,14 +127,20 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
             ITEM_TYPES,
             environment=TARGET_ENVIRONMENT,
             unpublish=True,
-            feature_flags=UNPUBLISH_FLAGS,
+            feature_flags=FLAGS,
         )
 
         assert result.returncode == 0, describe(result)
         # Again, unchanged: every item is updated in place (updateDefinition?updateMetadata=True, or a
         # PATCH of a shell), no orphan is left to remove, and the result is the same.
         again = publish_with_fabric_cicd(
-            emulator.url, repository, workspace_id, ITEM_TYPES, environment=TARGET_ENVIRONMENT, unpublish=True
+            emulator.url,
+            repository,
+            workspace_id,
+            ITEM_TYPES,
+            environment=TARGET_ENVIRONMENT,
+            unpublish=True,
+            feature_flags=FLAGS,
         )
         assert again.returncode == 0, describe(again)
         assert deployed_ids(again) == deployed_ids(result)
@@ -280,3 +288,14 @@ def test_a_kql_database_kept_under_its_eventhouse_refers_to_the_deployed_eventho
 
 def test_a_schema_enabled_lakehouse_is_created_with_schemas(published: Published) -> None:
     assert published.items[("Lakehouse", "Sales Lake")].get("creationPayload") == {"enableSchemas": True}
+
+
+def test_the_lakehouse_shortcut_is_published_with_the_deployed_ids(published: Published) -> None:
+    lakehouse = published.items[("Lakehouse", "Sales Lake")]
+    shortcuts = lakehouse.get("shortcuts")
+    assert shortcuts is not None, "no shortcut was published"
+    # The file says "/Files"; Fabric lists a shortcut's path without the leading slash.
+    assert [(s["path"].lstrip("/"), s["name"]) for s in shortcuts] == [("Files", "raw_orders")]
+    # The zero GUIDs of the file: this workspace, and this lakehouse.
+    onelake = shortcuts[0]["target"]["oneLake"]
+    assert onelake == {"path": "Files/landing", "itemId": lakehouse["id"], "workspaceId": published.workspace_id}

@@ -49,7 +49,7 @@ try:
     # Bypass of the https/host-name check only: the check ran at import on the (valid) defaults.
     constants.DEFAULT_API_ROOT_URL = config["api_url"]
     constants.FABRIC_API_ROOT_URL = config["api_url"]
-    for flag in config.get("feature_flags", []):
+    for flag in config.get("feature_flags", []):  # e.g. enable_shortcut_publish, fabric-cicd's own switch
         fabric_cicd.append_feature_flag(flag)
 
     workspace = fabric_cicd.FabricWorkspace(
@@ -106,9 +106,9 @@ def publish_with_fabric_cicd(
     """Publish `repository_dir` into `workspace_id` at `api_url` with fabric-cicd; never raises on its failure.
 
     `api_url` is the API root (scheme://host:port, no path; a trailing `/v1` is dropped). Pass `ca_file` when it is
-    https with a certificate from a throwaway CA. The result's returncode is 0 only if fabric-cicd succeeded; its
-    stderr then holds fabric-cicd's log and, on failure, its error. `feature_flags` go to
-    `fabric_cicd.append_feature_flag` before the workspace is built (e.g. "enable_shortcut_publish").
+    https with a certificate from a throwaway CA. `feature_flags` are passed to `fabric_cicd.append_feature_flag`
+    before publishing. The result's returncode is 0 only if fabric-cicd succeeded; its
+    stderr then holds fabric-cicd's log and, on failure, its error.
     """
     config = {
         "api_url": _api_root(api_url),

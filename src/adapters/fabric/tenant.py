@@ -40,6 +40,7 @@ from fabctl.adapters.fabric.tenant_records import (
     WorkspaceRecord,
 )
 from fabctl.adapters.fabric.tenant_schema import connect
+from fabctl.adapters.fabric.tenant_shortcuts import Shortcuts
 from fabctl.adapters.fabric.tenant_snapshot import build_snapshot
 from fabctl.domain.definition import PLATFORM_FILE, DefinitionPart, ItemDefinition
 from fabctl.domain.errors import UnusableStateFile
@@ -66,9 +67,10 @@ def _opened(target: str) -> sqlite3.Connection:
         ) from e
 
 
-class FabricTenant(PoolsAndConnections, ItemProperties):
+class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts):
     """One Fabric tenant: capacities, workspaces, role assignments, folders, items, definitions,
-    Spark pools, connections and semantic model bindings (see `tenant_connections`).
+    Spark pools, connections and semantic model bindings (see `tenant_connections`), and lakehouses'
+    OneLake shortcuts (see `tenant_shortcuts`).
 
     Display names are unique case-insensitively: workspaces in the tenant, items per
     (workspace, type), folders per parent folder.

@@ -95,6 +95,15 @@ _STATEMENTS = (
         path TEXT NOT NULL,
         connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
         PRIMARY KEY (item_id, connection_type, path))""",
+    # OneLake shortcuts of lakehouses (tenant_shortcuts.py), added after version 1 shipped: CREATE IF
+    # NOT EXISTS upgrades older files, whose lakehouses simply have none. `target` is the JSON object
+    # of one target kind, e.g. {"oneLake": {...}}.
+    """CREATE TABLE IF NOT EXISTS shortcuts (
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        name TEXT NOT NULL,
+        target TEXT NOT NULL,
+        PRIMARY KEY (item_id, path, name))""",
 )
 
 

@@ -23,9 +23,16 @@ class Route:
 
     def match(self, method: str, segments: Sequence[str]) -> dict[str, str] | None:
         expected = self.template.strip("/").split("/")
-        if method != self.method or len(segments) != len(expected):
+        if method != self.method:
             return None
         params: dict[str, str] = {}
+        if expected[-1].endswith("*}"):  # `{name*}` takes the rest of the path, slashes and case kept
+            if len(segments) < len(expected):
+                return None
+            params[expected[-1][1:-2]] = "/".join(segments[len(expected) - 1 :])
+            expected, segments = expected[:-1], segments[: len(expected) - 1]
+        if len(segments) != len(expected):
+            return None
         for want, got in zip(expected, segments, strict=True):
             if want.startswith("{"):
                 params[want[1:-1]] = got.lower()  # ids are lower-case GUIDs

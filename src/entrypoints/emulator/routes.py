@@ -9,6 +9,7 @@ from __future__ import annotations
 from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_REGION, ONELAKE_BLOB_ENDPOINT, ONELAKE_DFS_ENDPOINT
 from fabctl.entrypoints.emulator import connection_routes as connections
 from fabctl.entrypoints.emulator import item_routes as items
+from fabctl.entrypoints.emulator import shortcut_routes as shortcuts
 from fabctl.entrypoints.emulator import typed_routes as typed
 from fabctl.entrypoints.emulator.messages import Response, bad_request, empty_response, json_response
 from fabctl.entrypoints.emulator.operations import result_response, state_response
@@ -140,6 +141,10 @@ ROUTES = (
     Route("GET", ITEM + "/connections", connections.list_item_connections),
     Route("POST", WS + "/semanticModels/{itemId}/bindConnection", connections.bind_connection),
     Route("GET", "/v1/connections", connections.list_connections),
+    Route("GET", ITEM + "/shortcuts", shortcuts.list_shortcuts),
+    Route("POST", ITEM + "/shortcuts", shortcuts.create_shortcut),
+    Route("GET", ITEM + "/shortcuts/{shortcutPath*}", shortcuts.get_shortcut),
+    Route("DELETE", ITEM + "/shortcuts/{shortcutPath*}", shortcuts.delete_shortcut),
     Route("GET", "/v1/capacities", list_capacities),
     Route("GET", "/v1/operations/{operationId}", get_operation),
     Route("GET", "/v1/operations/{operationId}/result", get_operation_result),
