@@ -35,6 +35,10 @@ find_replace:
   - find_value: "Files/landing-dev"
     replace_value: {dev: "Files/landing-prod"}
     file_path: "**/shortcuts.metadata.json"
+key_value_replace:
+  - find_key: "$[0].target.oneLake.path"
+    replace_value: {dev: "Tables/sales_dev"}
+    item_type: Lakehouse
 """
 
 
@@ -111,8 +115,8 @@ def test_shortcuts_are_planned_created_with_ids_and_parameters_then_left_alone(
     deploy(tmp_path, emulator)
     ws, held = _ws(emulator), items(emulator)
     assert _live(emulator, "Silver") == {
-        "Tables/sales": (ws, held["Bronze.Lakehouse"]["id"], "Tables/sales"),
-        "Files/raw/landing": (ws, held["Silver.Lakehouse"]["id"], "Files/landing-prod"),
+        "Tables/sales": (ws, held["Bronze.Lakehouse"]["id"], "Tables/sales_dev"),  # key_value_replace
+        "Files/raw/landing": (ws, held["Silver.Lakehouse"]["id"], "Files/landing-prod"),  # find_replace
     }
 
     again = plan(tmp_path, emulator)

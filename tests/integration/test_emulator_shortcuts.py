@@ -105,6 +105,7 @@ def test_an_unreachable_onelake_target_is_the_recorded_400(api: httpx.Client, la
     assert sorted(body) == sorted(row["keys"])
     assert body["isRetriable"] is False
     assert [sorted(d) for d in body["moreDetails"]] == [sorted(row["detail_keys"])]
+    assert body["moreDetails"][0]["errorCode"] == "ShortcutTargetNotFound"
     assert missing in body["moreDetails"][0]["message"]
     assert api.get(_shortcuts(api, ws, bronze)).json()["value"] == []
 

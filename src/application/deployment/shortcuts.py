@@ -65,8 +65,10 @@ def with_shortcuts(
     declared = declared_shortcuts(item, desired, inputs.source_dir)
     if declared is None:
         return change
-    if change.kind is ChangeKind.CREATE or gateway is None or not change.item_id:
+    if change.kind is ChangeKind.CREATE:
         writes = tuple(ShortcutChange(ShortcutChangeKind.CREATE, s.address, s, None).describe() for s in declared)
+    elif gateway is None or not change.item_id:
+        return change  # no Fabric to read the live shortcuts from: nothing to compare with
     else:
         writes = tuple(c.describe() for c in live_changes(gateway, workspace_id, change.item_id, declared))
     if not writes:
