@@ -1,6 +1,6 @@
 """fabctl vs fabric-cicd 1.4.0: wall time, API calls and peak memory of a deployment, against the emulator.
 
-    python benchmarks/deploy_benchmark.py [--items 200] [--latency-ms 50] [--lro-ms 2000]
+    python benchmarks/deploy_benchmark.py [--items 200] [--latency-ms 50] [--lro-ms 2000] [--profile fast|recorded]
 
 One emulator (`fabctl emulator serve`) is started with a per-request latency and a long-running-operation
 duration; a synthetic workspace is generated (benchmarks/generate_workspace.py); then, each in a fresh
@@ -283,7 +283,10 @@ def report(
 ) -> None:
     kib = 1024
     print(f"fabctl vs fabric-cicd 1.4.0 against the emulator: {len(main.items)} items {main.counts()}")
-    knobs = f"--latency-ms {args.latency_ms} --lro-ms {args.lro_ms} --sql-endpoint-ms {args.sql_endpoint_ms}"
+    knobs = (
+        f"--profile {args.profile} --latency-ms {args.latency_ms} --lro-ms {args.lro_ms} "
+        f"--sql-endpoint-ms {args.sql_endpoint_ms}"
+    )
     sizes = f"{main.total_definition_bytes / kib:.0f} KiB, largest {main.largest_definition_bytes / kib:.0f} KiB"
     print(f"emulator: {knobs}; definitions {sizes}; seed {args.seed}")
     system = f"{platform.system()} {platform.machine()}"
@@ -346,6 +349,13 @@ def main(argv: list[str] | None = None) -> int:
         "--sql-endpoint-ms", type=int, default=1000, help="how long a new Lakehouse's SQL endpoint provisions [1000]"
     )
     parser.add_argument(
+        "--profile",
+        choices=("fast", "recorded"),
+        default="fast",
+        help="the emulator's profile: fast (every Retry-After follows the operation) or recorded (Fabric's "
+        "recorded Retry-After: 20 s on a create, 120 s on an environment publish) [fast]",
+    )
+    parser.add_argument(
         "--memory-scale", type=int, default=4, help="definition size factor of the memory check's variants [4]"
     )
     parser.add_argument(
@@ -388,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
             else []
         )
         emulator_args = (
+            "--profile",
+            args.profile,
             "--latency-ms",
             str(args.latency_ms),
             "--lro-ms",

@@ -19,6 +19,7 @@ from fabctl.domain.items import ItemKey
 from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.plan import DeploymentPlan
 from fabctl.domain.promotion import PromotionRequest
+from fabctl.domain.shortcuts import Shortcut
 from fabctl.domain.transaction import UNFINISHED_STATES, Transaction, TransactionState
 from fabctl.domain.workspace import Workspace
 
@@ -137,6 +138,19 @@ class FabricGateway(Protocol):
     def list_item_connections(self, workspace_id: str, item_id: str) -> list[ConnectionInfo]:
         """The connections the item's data sources are bound to (`GET .../items/{id}/connections`);
         a data source bound to no shareable connection has an empty id."""
+        ...
+
+    def list_shortcuts(self, workspace_id: str, item_id: str) -> list[Shortcut]:
+        """The lakehouse's OneLake shortcuts (`GET .../items/{id}/shortcuts`, every page)."""
+        ...
+
+    def put_shortcut(self, workspace_id: str, item_id: str, shortcut: Shortcut) -> Shortcut:
+        """Create the shortcut, or overwrite the one at its path and name (`shortcutConflictPolicy=
+        CreateOrOverwrite`); what the service stored. A target it cannot reach is a `GatewayError` (400)."""
+        ...
+
+    def delete_shortcut(self, workspace_id: str, item_id: str, path: str, name: str) -> None:
+        """Delete the shortcut `name` at `path`; one already gone counts as deleted."""
         ...
 
 

@@ -17,6 +17,7 @@ from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.dynamic_values import is_dynamic, parse_dynamic_value
 from fabctl.domain.errors import DomainError, InvalidConfiguration, InvalidSource
 from fabctl.domain.items import ZERO_GUID, Item, ItemKey
+from fabctl.domain.kql_cluster_uri import fill_cluster_uris
 from fabctl.domain.parameters import (
     ALL_ENVIRONMENTS,
     FindReplace,
@@ -29,6 +30,8 @@ from fabctl.domain.parameters import (
     resolve_value,
 )
 from fabctl.domain.references import REPORT_BINDING_PART, model_key_from_path, report_model_path
+from fabctl.domain.shortcuts import SHORTCUT_HOLDER, SHORTCUTS_PART
+from fabctl.domain.workspace import Workspace
 
 
 @dataclass
@@ -48,6 +51,8 @@ class BindingContext:
     logical_ids: Mapping[str, ItemKey] = field(default_factory=dict)
     # When set, `bind` notes here, per item, what it refers to (a plan checks that none dangles).
     references: dict[ItemKey, set[Reference]] | None = None
+    # The source being deployed: an empty KQL `clusterUri` is filled from the KQL database it holds.
+    source: Workspace | None = None
 
 
 def bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDefinition:
@@ -64,10 +69,13 @@ def _bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDef
 
     def rewrite(part: DefinitionPart, text: str) -> str:
         part_path = f"{item.source_path}/{part.path}" if item.source_path else part.path
-        # fabric-cicd order: the Environment's pool first, then the parameters.
+        # fabric-cicd order: a KQL data source's cluster, the Environment's pool, then the parameters.
+        text = _fill_cluster_uris(item, part, part_path, text, context)
         text = _bind_spark_pool(item, part, text, rules, context)
         text = _apply_parameters(item, part_path, text, rules, context)
         text = _replace_logical_ids(item, part_path, text, context)
+        if item.type == SHORTCUT_HOLDER and part.path == SHORTCUTS_PART:
+            return text  # its zero GUIDs mean this workspace *or* this lakehouse: see shortcuts.resolve_defaults
         return text.replace(ZERO_GUID, context.workspace_id)
 
     bound = item.definition.without_platform().map_text(rewrite)
@@ -79,6 +87,17 @@ def _bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDef
 def _note(context: BindingContext, item: Item, reference: Reference) -> None:
     if context.references is not None and reference.target != item.key:
         context.references.setdefault(item.key, set()).add(reference)
+
+
+def _fill_cluster_uris(item: Item, part: DefinitionPart, part_path: str, text: str, context: BindingContext) -> str:
+    if context.source is None:
+        return text
+
+    def resolve(value: str) -> str:
+        _note_value(context, item, part_path, value)
+        return _resolve(value, part_path, context)
+
+    return fill_cluster_uris(item, part.path, text, context.source, resolve)
 
 
 SPARK_COMPUTE_PART = "Setting/Sparkcompute.yml"
@@ -240,6 +259,11 @@ def _replace_logical_ids(item: Item, part_path: str, text: str, context: Binding
     return _GUID.sub(swap, text)
 
 
+REPORT_DEFINITION_SCHEMA = (
+    "https://developer.microsoft.com/json-schemas/fabric/item/report/definitionProperties/1.0.0/schema.json"
+)
+
+
 def _bind_report_to_model(item: Item, definition: ItemDefinition, context: BindingContext) -> ItemDefinition:
     """A report bound `byPath` in git must be bound `byConnection` to the deployed model."""
     path = report_model_path(definition)
@@ -251,8 +275,10 @@ def _bind_report_to_model(item: Item, definition: ItemDefinition, context: Bindi
     part_path = f"{item.source_path}/{part.path}" if item.source_path else part.path
     _note(context, item, Reference(part_path, model, f"byPath '{path}'"))
     pbir = json.loads(part.text)
+    # As fabric-cicd 1.4.0 writes it (so both tools deploy the same part): the definitionProperties
+    # schema, `byConnection` alone, four-space indentation.
+    pbir["$schema"] = REPORT_DEFINITION_SCHEMA
     pbir["datasetReference"] = {
-        "byPath": None,
         "byConnection": {
             "connectionString": None,
             "pbiServiceModelId": None,
@@ -262,7 +288,7 @@ def _bind_report_to_model(item: Item, definition: ItemDefinition, context: Bindi
             "connectionType": "pbiServiceXmlaStyleLive",
         },
     }
-    rebound = DefinitionPart.from_text(REPORT_BINDING_PART, json.dumps(pbir, indent=2) + "\n")
+    rebound = DefinitionPart.from_text(REPORT_BINDING_PART, json.dumps(pbir, indent=4))
     return ItemDefinition.of([rebound if p.path == REPORT_BINDING_PART else p for p in definition.parts])
 
 

@@ -25,6 +25,7 @@ class PlannedChange:
     changed_parts: tuple[str, ...] = ()
     folder: str | None = None  # the folder path ("" = root) to move the item to, when it differs
     drift: bool = False  # changed in the workspace since fabctl deployed it
+    shortcuts: tuple[str, ...] = ()  # a lakehouse's shortcut writes, e.g. "create shortcut Files/raw"
 
     @property
     def writes(self) -> bool:

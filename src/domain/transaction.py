@@ -10,6 +10,7 @@ from fabctl.domain import events
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import DomainError, IllegalTransition
+from fabctl.domain.shortcuts import ShortcutWrite
 
 
 class TransactionState(StrEnum):
@@ -27,6 +28,7 @@ class StepAction(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     MOVE = "move"  # into another folder; the before-image's folder is where it was
+    SHORTCUT = "shortcut"  # a lakehouse's OneLake shortcut set, changed or deleted (`TransactionStep.shortcut`)
 
 
 class StepOutcome(StrEnum):
@@ -89,6 +91,7 @@ class TransactionStep:
     before: ItemImage | None
     outcome: StepOutcome = StepOutcome.PENDING
     error: str = ""
+    shortcut: ShortcutWrite | None = None  # a SHORTCUT step's before and after
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,17 @@ class Transaction(Aggregate):
         return self.state in UNFINISHED_STATES
 
     def record_intent(
-        self, action: StepAction, item: str, item_id: str | None, before: ItemImage | None
+        self,
+        action: StepAction,
+        item: str,
+        item_id: str | None,
+        before: ItemImage | None,
+        *,
+        shortcut: ShortcutWrite | None = None,
     ) -> TransactionStep:
         """Journal a write before it is made (write-ahead)."""
         self._require_state(TransactionState.STARTED, "record a step in")
-        step = TransactionStep(len(self.steps) + 1, action, item, item_id, before)
+        step = TransactionStep(len(self.steps) + 1, action, item, item_id, before, shortcut=shortcut)
         self.steps.append(step)
         return step
 

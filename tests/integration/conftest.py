@@ -24,6 +24,9 @@ DEFAULT_KNOBS = {
     "page_size": 0,
     "seed": 0,
     "reserved_name_status": 409,
+    # The fast profile's (emulator_process starts the server with it): Retry-After follows the operation.
+    "create_retry_after_s": 0,
+    "publish_retry_after_s": 0,
 }
 
 

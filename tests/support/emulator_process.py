@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import IO, Any
 
 COMMAND = [sys.executable, "-m", "fabctl.entrypoints.cli.main", "emulator", "serve", "--port", "0"]
+# The server's defaults are Fabric's recorded waits (Retry-After 20 s on a create): tests and benchmarks
+# start it with the fast profile, where every Retry-After follows the operation, unless they name one.
+DEFAULT_PROFILE = ("--profile", "fast")
 START_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 10
 
@@ -70,7 +73,9 @@ def stop(process: subprocess.Popen[str]) -> int:
 
 def start(*args: str, tmp_path: Path | None = None) -> RunningEmulator:
     """A started emulator; the caller must `stop(emulator.process)`. `tmp_path` is its working
-    directory (so nothing it might write lands in the repository)."""
+    directory (so nothing it might write lands in the repository). `--profile fast` unless `args` name one."""
+    if "--profile" not in args:
+        args = (*DEFAULT_PROFILE, *args)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FABCTL_")}
     env["PYTHONUNBUFFERED"] = "1"
     stderr_file = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 - outlives this call
@@ -113,7 +118,8 @@ def reset(emulator: RunningEmulator) -> None:
 
 def configure(emulator: RunningEmulator, **knobs: Any) -> dict[str, Any]:
     """Change runtime knobs (fault_rate, fault_kinds, throttle_rpm, latency_ms, lro_ms, lro_share,
-    page_size, seed, reserved_name_status); returns every runtime knob's value now."""
+    page_size, seed, reserved_name_status, create_retry_after_s, publish_retry_after_s); returns every
+    runtime knob's value now."""
     result: dict[str, Any] = _admin(emulator, "POST", "config", knobs)
     return result
 

@@ -49,6 +49,8 @@ try:
     # Bypass of the https/host-name check only: the check ran at import on the (valid) defaults.
     constants.DEFAULT_API_ROOT_URL = config["api_url"]
     constants.FABRIC_API_ROOT_URL = config["api_url"]
+    for flag in config.get("feature_flags", []):  # e.g. enable_shortcut_publish, fabric-cicd's own switch
+        fabric_cicd.append_feature_flag(flag)
 
     workspace = fabric_cicd.FabricWorkspace(
         workspace_id=config["workspace_id"],
@@ -99,11 +101,13 @@ def publish_with_fabric_cicd(
     environment: str = "N/A",
     token: str = DEFAULT_TOKEN,
     timeout_seconds: float = 180,
+    feature_flags: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Publish `repository_dir` into `workspace_id` at `api_url` with fabric-cicd; never raises on its failure.
 
     `api_url` is the API root (scheme://host:port, no path; a trailing `/v1` is dropped). Pass `ca_file` when it is
-    https with a certificate from a throwaway CA. The result's returncode is 0 only if fabric-cicd succeeded; its
+    https with a certificate from a throwaway CA. `feature_flags` are passed to `fabric_cicd.append_feature_flag`
+    before publishing. The result's returncode is 0 only if fabric-cicd succeeded; its
     stderr then holds fabric-cicd's log and, on failure, its error.
     """
     config = {
@@ -114,6 +118,7 @@ def publish_with_fabric_cicd(
         "environment": environment,
         "token": token,
         "unpublish": unpublish,
+        "feature_flags": list(feature_flags),
     }
     try:
         return subprocess.run(

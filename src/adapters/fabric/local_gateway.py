@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
 from fabctl.adapters.fabric.tenant_records import ConnectionRecord, FolderRecord, ItemRecord, WorkspaceRecord
 from fabctl.application.errors import GatewayError, ItemConflict, ItemNotFound
 from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
 from fabctl.domain.definition import ItemDefinition
+from fabctl.domain.shortcuts import Shortcut
 
 _METHOD = "local"
 _ERRORS: dict[int, Callable[..., GatewayError]] = {404: ItemNotFound, 409: ItemConflict}
@@ -145,6 +146,19 @@ class LocalFabricGateway:
     def list_item_connections(self, workspace_id: str, item_id: str) -> list[ConnectionInfo]:
         with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/connections"):
             return [_connection(c) for c in self._tenant.list_item_connections(workspace_id, item_id)]
+
+    def list_shortcuts(self, workspace_id: str, item_id: str) -> list[Shortcut]:
+        with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/shortcuts"):
+            return [Shortcut.from_fabric(s.to_fabric()) for s in self._tenant.list_shortcuts(workspace_id, item_id)]
+
+    def put_shortcut(self, workspace_id: str, item_id: str, shortcut: Shortcut) -> Shortcut:
+        with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/shortcuts"):
+            stored = self._tenant.create_shortcut(workspace_id, item_id, shortcut.to_fabric(), "CreateOrOverwrite")
+        return Shortcut.from_fabric(stored.to_fabric())
+
+    def delete_shortcut(self, workspace_id: str, item_id: str, path: str, name: str) -> None:
+        with suppress(ItemNotFound), _translated(f"local://workspaces/{workspace_id}/items/{item_id}/shortcuts"):
+            self._tenant.delete_shortcut(workspace_id, item_id, path, name)
 
 
 def _workspace(record: WorkspaceRecord) -> WorkspaceInfo:

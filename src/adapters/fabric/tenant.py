@@ -25,6 +25,7 @@ from fabctl.adapters.fabric import tenant_rows as rows
 from fabctl.adapters.fabric import tenant_rules as rules
 from fabctl.adapters.fabric.tenant_connections import PoolsAndConnections
 from fabctl.adapters.fabric.tenant_errors import TenantError
+from fabctl.adapters.fabric.tenant_properties import ItemProperties, query_service, sql_endpoint
 from fabctl.adapters.fabric.tenant_records import (
     DEFAULT_CAPACITY_ID,
     DEFINITIONLESS_TYPES,
@@ -39,15 +40,16 @@ from fabctl.adapters.fabric.tenant_records import (
     WorkspaceRecord,
 )
 from fabctl.adapters.fabric.tenant_schema import connect
+from fabctl.adapters.fabric.tenant_shortcuts import Shortcuts
 from fabctl.adapters.fabric.tenant_snapshot import build_snapshot
 from fabctl.domain.definition import PLATFORM_FILE, DefinitionPart, ItemDefinition
 from fabctl.domain.errors import UnusableStateFile
 
 __all__ = ["FabricTenant", "TenantError"]
 
-# Items whose service addresses Fabric provisions a while after creating them (a Lakehouse's SQL
-# endpoint, an Eventhouse's query service); when each is ready is kept in `sql_endpoints`.
-PROVISIONED_LATER = ("Lakehouse", "Eventhouse")
+# Items whose service addresses Fabric provisions a while after creating them (a Lakehouse's or a
+# Mirrored Database's SQL endpoint, an Eventhouse's query service); when each is ready is kept in `sql_endpoints`.
+PROVISIONED_LATER = ("Lakehouse", "MirroredDatabase", "Eventhouse")
 
 
 def _opened(target: str) -> sqlite3.Connection:
@@ -65,9 +67,10 @@ def _opened(target: str) -> sqlite3.Connection:
         ) from e
 
 
-class FabricTenant(PoolsAndConnections):
+class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts):
     """One Fabric tenant: capacities, workspaces, role assignments, folders, items, definitions,
-    Spark pools, connections and semantic model bindings (see `tenant_connections`).
+    Spark pools, connections and semantic model bindings (see `tenant_connections`), and lakehouses'
+    OneLake shortcuts (see `tenant_shortcuts`).
 
     Display names are unique case-insensitively: workspaces in the tenant, items per
     (workspace, type), folders per parent folder.
@@ -233,8 +236,10 @@ class FabricTenant(PoolsAndConnections):
             payload = None if creation_payload is None else json.dumps(creation_payload)
             rows.insert_item(db, item, payload)
             rows.insert_parts(db, item.id, parts)
+            now = self._clock()
+            db.execute("INSERT INTO item_times VALUES (?, ?, ?)", (item.id, now.isoformat(), now.isoformat()))
             if item_type in PROVISIONED_LATER:
-                ready_at = self._clock() + self._sql_endpoint_delay
+                ready_at = now + self._sql_endpoint_delay
                 db.execute("INSERT INTO sql_endpoints VALUES (?, ?)", (item.id, ready_at.isoformat()))
             return item
 
@@ -315,6 +320,7 @@ class FabricTenant(PoolsAndConnections):
                 self._update_metadata(db, workspace_id, item_id, name, description)
             db.execute("DELETE FROM definition_parts WHERE item_id = ?", (item_id,))
             rows.insert_parts(db, item_id, checked)
+            self._touched(db, item_id)
 
     def _provisioned_item(self, workspace_id: str, item_id: str, item_type: str) -> bool:
         """Whether what Fabric provisions after creating the `item_type` item is there yet (404 for another type)."""
@@ -326,19 +332,12 @@ class FabricTenant(PoolsAndConnections):
 
     def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> SqlEndpointRecord:
         """The SQL endpoint of a Lakehouse: "InProgress" until `sql_endpoint_seconds` have passed."""
-        ready = self._provisioned_item(workspace_id, lakehouse_id, "Lakehouse")
-        # Derived from the Lakehouse id, so it is stable without taking an id from `new_id`.
-        endpoint_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"fabric-sql-endpoint:{lakehouse_id}"))
-        return SqlEndpointRecord(endpoint_id, f"{endpoint_id.replace('-', '')}.datawarehouse.fabric.local", ready)
+        return sql_endpoint(lakehouse_id, self._provisioned_item(workspace_id, lakehouse_id, "Lakehouse"))
 
     def get_query_service(self, workspace_id: str, eventhouse_id: str) -> QueryServiceRecord:
         """An Eventhouse's query and ingestion URIs: not there until `sql_endpoint_seconds` have passed
         (Fabric provisions them after creating the item, as it does a Lakehouse's SQL endpoint)."""
-        ready = self._provisioned_item(workspace_id, eventhouse_id, "Eventhouse")
-        cluster = f"trd-{uuid.uuid5(uuid.NAMESPACE_URL, f'fabric-eventhouse:{eventhouse_id}').hex[:18]}"
-        return QueryServiceRecord(
-            f"https://{cluster}.z0.kusto.fabric.local", f"https://ingest-{cluster}.z0.kusto.fabric.local", ready
-        )
+        return query_service(eventhouse_id, self._provisioned_item(workspace_id, eventhouse_id, "Eventhouse"))
 
     def _provisioned(self, db: sqlite3.Connection, item_id: str) -> bool:
         # No row: an item of an older file, provisioned long ago.
@@ -454,4 +453,8 @@ class FabricTenant(PoolsAndConnections):
             rules.item_name_free(db, workspace_id, item.type, name, self._clock(), item_id)
         text = item.description if description is None else description
         rows.set_item_metadata(db, item_id, name, text)
+        self._touched(db, item_id)
         return rows.get_item(db, workspace_id, item_id)
+
+    def _touched(self, db: sqlite3.Connection, item_id: str) -> None:
+        db.execute("UPDATE item_times SET updated_at = ? WHERE item_id = ?", (self._clock().isoformat(), item_id))

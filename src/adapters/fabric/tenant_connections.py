@@ -20,6 +20,7 @@ from fabctl.adapters.fabric.tenant_records import (
     POOL_TYPES,
     STARTER_POOL_NAME,
     ConnectionRecord,
+    ConnectionSettings,
     SparkPoolRecord,
 )
 
@@ -30,8 +31,9 @@ def starter_pool_id(workspace_id: str) -> str:
 
 
 def _connection(row: sqlite3.Row) -> ConnectionRecord:
+    settings = ConnectionSettings.from_json(row["settings"])
     return ConnectionRecord(
-        row["id"], row["display_name"], row["connectivity_type"], row["connection_type"], row["path"]
+        row["id"], row["display_name"], row["connectivity_type"], row["connection_type"], row["path"], settings
     )
 
 
@@ -91,6 +93,7 @@ class PoolsAndConnections:
         path: str,
         connectivity_type: str = "ShareableCloud",
         connection_id: str | None = None,
+        settings: ConnectionSettings | None = None,
     ) -> ConnectionRecord:
         """A tenant connection; `connection_id` lets a test give it a known id."""
         kind = rules.canonical(connectivity_type, CONNECTIVITY_TYPES, "connectivity type")
@@ -103,10 +106,21 @@ class PoolsAndConnections:
             new_id = (connection_id or self._new_id()).lower()
             if db.execute("SELECT 1 FROM connections WHERE id = ?", (new_id,)).fetchone():
                 raise errors.invalid_input(f"A connection with id '{new_id}' already exists")
-            record = ConnectionRecord(new_id, display_name, kind, connection_type, path)
+            record = ConnectionRecord(
+                new_id, display_name, kind, connection_type, path, settings or ConnectionSettings()
+            )
             db.execute(
-                "INSERT INTO connections VALUES (?, ?, ?, ?, ?, ?)",
-                (record.id, display_name, display_name.casefold(), kind, connection_type, path),
+                "INSERT INTO connections (id, display_name, name_key, connectivity_type, connection_type, path, "
+                "settings) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    display_name,
+                    display_name.casefold(),
+                    kind,
+                    connection_type,
+                    path,
+                    record.settings.to_json(),
+                ),
             )
             return record
 

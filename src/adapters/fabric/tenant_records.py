@@ -20,9 +20,17 @@ PLATFORM_SCHEMA = (
 # A real-looking, fixed GUID: tests and snapshots can name the default capacity.
 DEFAULT_CAPACITY_ID = "7d3e2b91-4f6a-4c58-9a0e-1b5c8d2f6e34"
 DEFAULT_CAPACITY_NAME = "Local capacity"
+DEFAULT_CAPACITY_REGION = "West Europe"  # a real region's name: clients show and compare it
+# OneLake's global endpoints, which every workspace answers with (`oneLakeEndpoints`).
+ONELAKE_BLOB_ENDPOINT = "https://onelake.blob.fabric.microsoft.com"
+ONELAKE_DFS_ENDPOINT = "https://onelake.dfs.fabric.microsoft.com"
 
 ROLES = ("Admin", "Member", "Contributor", "Viewer")
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ServicePrincipalProfile")
+
+# The label Fabric shows on every item of a tenant whose default label policy applies one (the
+# recorded lists carry `sensitivityLabel.id` on every item); a fixed, real-looking GUID.
+DEFAULT_SENSITIVITY_LABEL_ID = "9fbde396-1a24-4c79-8edf-9254a0f35055"
 
 # Types the service offers no definition APIs for (creationPayload or nothing at all).
 DEFINITIONLESS_TYPES: frozenset[str] = frozenset({"Warehouse", "MLExperiment", "MLModel"})
@@ -33,7 +41,7 @@ class CapacityRecord:
     id: str
     display_name: str
     sku: str = "F2"
-    region: str = "Local"
+    region: str = DEFAULT_CAPACITY_REGION
     state: str = "Active"
 
     def to_fabric(self) -> dict[str, Any]:
@@ -74,7 +82,8 @@ class ItemRecord:
     description: str = ""
     folder_id: str | None = None
 
-    def to_fabric(self) -> dict[str, Any]:
+    def to_fabric(self, *, label: bool = False) -> dict[str, Any]:
+        """`label`: with the `sensitivityLabel` the HTTP answers carry (snapshots leave it out)."""
         # `description` is always present: fabric-cicd indexes it directly.
         body: dict[str, Any] = {
             "id": self.id,
@@ -85,6 +94,8 @@ class ItemRecord:
         }
         if self.folder_id is not None:  # present only when not at the workspace root
             body["folderId"] = self.folder_id
+        if label:
+            body["sensitivityLabel"] = {"id": DEFAULT_SENSITIVITY_LABEL_ID}
         return body
 
 
@@ -185,6 +196,39 @@ class SparkPoolRecord:
         }
 
 
+PRIVACY_LEVELS = ("None", "Private", "Organizational", "Public")
+CREDENTIAL_TYPES = (
+    "Anonymous", "Basic", "Key", "OAuth2", "ServicePrincipal", "SharedAccessSignature", "Windows",
+    "WindowsWithoutImpersonation", "WorkspaceIdentity",
+)  # fmt: skip
+ENCRYPTIONS = ("Any", "Encrypted", "NotEncrypted")
+SINGLE_SIGN_ON_TYPES = ("None", "Kerberos", "MicrosoftEntraID", "SAML", "KerberosDirectQueryAndRefresh")
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """What a connection holds besides its name, kind and data source; the defaults are a plain cloud
+    connection as the recorded ones were. Seeded through `/_emulator/connections`."""
+
+    gateway_id: str | None = None  # only gateway connections have one
+    privacy_level: str = "Organizational"
+    allow_connection_usage_in_gateway: bool = False
+    allow_usage_in_user_controlled_code: bool = False
+    credential_type: str = "Anonymous"
+    connection_encryption: str = "NotEncrypted"
+    single_sign_on_type: str = "None"
+    skip_test_connection: bool = False
+    last_used: str | None = None  # ISO moment the connection was last used; null when never
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> ConnectionSettings:
+        # No text: a connection of an older file, stored before these settings were.
+        return cls() if not text else cls(**json.loads(text))
+
+
 @dataclass(frozen=True)
 class ConnectionRecord:
     id: str
@@ -192,15 +236,26 @@ class ConnectionRecord:
     connectivity_type: str
     connection_type: str  # connectionDetails.type, e.g. "SQL"
     path: str  # connectionDetails.path
+    settings: ConnectionSettings = ConnectionSettings()
 
     def to_fabric(self) -> dict[str, Any]:
+        s = self.settings
         return {
             "id": self.id,
             "displayName": self.display_name,
             "connectivityType": self.connectivity_type,
+            "gatewayId": s.gateway_id,
+            "privacyLevel": s.privacy_level,
+            "allowConnectionUsageInGateway": s.allow_connection_usage_in_gateway,
+            "allowUsageInUserControlledCode": s.allow_usage_in_user_controlled_code,
             "connectionDetails": {"type": self.connection_type, "path": self.path},
-            "privacyLevel": "Organizational",
-            "credentialDetails": {"credentialType": "Anonymous", "singleSignOnType": "None"},
+            "credentialDetails": {
+                "credentialType": s.credential_type,
+                "connectionEncryption": s.connection_encryption,
+                "singleSignOnType": s.single_sign_on_type,
+                "skipTestConnection": s.skip_test_connection,
+            },
+            "connectionRecency": {"lastUsedDateTime": s.last_used},
         }
 
 

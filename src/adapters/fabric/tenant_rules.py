@@ -16,6 +16,8 @@ from fabctl.adapters.fabric.tenant_records import DEFINITIONLESS_TYPES
 from fabctl.domain.definition import PLATFORM_FILE, DefinitionPart
 from fabctl.domain.item_types import DEFINITION_REQUIRED_TYPES, KNOWN_ITEM_TYPES
 
+PAYLOAD_INSTEAD_OF_DEFINITION = frozenset({"KQLDatabase"})
+
 
 def require_name(name: str, what: str) -> str:
     if not name.strip():
@@ -59,8 +61,10 @@ def check_new_item(
         raise errors.definition_and_creation_payload()
     if parts and item_type in DEFINITIONLESS_TYPES:
         raise errors.no_definition_support(item_type)
-    # A `.platform` alone is metadata, not a definition.
-    if item_type in DEFINITION_REQUIRED_TYPES and all(p.path == PLATFORM_FILE for p in parts):
+    # A `.platform` alone is metadata, not a definition. A KQL database may instead be created from a
+    # creationPayload naming its eventhouse (Fabric's documented alternative).
+    from_payload = item_type in PAYLOAD_INSTEAD_OF_DEFINITION and bool(creation_payload)
+    if item_type in DEFINITION_REQUIRED_TYPES and not from_payload and all(p.path == PLATFORM_FILE for p in parts):
         raise errors.missing_definition(item_type)
     return parts
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_ID, DEFAULT_CAPACITY_NAME
+from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_ID, DEFAULT_CAPACITY_NAME, DEFAULT_CAPACITY_REGION
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
@@ -65,6 +65,12 @@ _STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS sql_endpoints (
         item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
         ready_at TEXT NOT NULL)""",
+    # When each item was created and last changed (a Warehouse's createdDate/lastUpdatedTime). Added
+    # after version 1 shipped: items of older files have no row.
+    """CREATE TABLE IF NOT EXISTS item_times (
+        item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)""",
     # Spark pools and connections, added after version 1 shipped (CREATE IF NOT EXISTS upgrades older
     # files, which simply have none). A pool belongs to a workspace or to a capacity (`scope_id`);
     # the Starter Pool is not stored: every workspace has one.
@@ -89,7 +95,27 @@ _STATEMENTS = (
         path TEXT NOT NULL,
         connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
         PRIMARY KEY (item_id, connection_type, path))""",
+    # OneLake shortcuts of lakehouses (tenant_shortcuts.py), added after version 1 shipped: CREATE IF
+    # NOT EXISTS upgrades older files, whose lakehouses simply have none. `target` is the JSON object
+    # of one target kind, e.g. {"oneLake": {...}}.
+    """CREATE TABLE IF NOT EXISTS shortcuts (
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        name TEXT NOT NULL,
+        target TEXT NOT NULL,
+        PRIMARY KEY (item_id, path, name))""",
 )
+
+
+# Columns added to tables after version 1 shipped: CREATE IF NOT EXISTS cannot add them to older files.
+_ADDED_COLUMNS = (("connections", "settings", "TEXT"),)  # ConnectionSettings as JSON; NULL = defaults
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    for table, column, kind in _ADDED_COLUMNS:
+        present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def connect(target: str) -> sqlite3.Connection:
@@ -115,9 +141,10 @@ def connect(target: str) -> sqlite3.Connection:
         for statement in _STATEMENTS:
             connection.execute(statement)
         connection.execute(
-            "INSERT OR IGNORE INTO capacities VALUES (?, ?, 'F2', 'Local', 'Active')",
-            (DEFAULT_CAPACITY_ID, DEFAULT_CAPACITY_NAME),
+            "INSERT OR IGNORE INTO capacities VALUES (?, ?, 'F2', ?, 'Active')",
+            (DEFAULT_CAPACITY_ID, DEFAULT_CAPACITY_NAME, DEFAULT_CAPACITY_REGION),
         )
+        _add_missing_columns(connection)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         connection.execute("ROLLBACK")

@@ -13,6 +13,7 @@ from fabctl.adapters.fabric.tenant_records import (
     ItemRecord,
     part_to_json,
 )
+from fabctl.adapters.fabric.tenant_shortcuts import snapshot_shortcuts
 
 
 def build_snapshot(db: sqlite3.Connection, *, ids: bool) -> dict[str, Any]:
@@ -90,4 +91,7 @@ def _item(db: sqlite3.Connection, item: ItemRecord, folders: dict[str, FolderRec
     else:
         definition = rows.observable_definition(db, item)
         body["definition"] = {"parts": [part_to_json(p) for p in definition.parts]}
+    shortcuts = snapshot_shortcuts(db, item.id, ids=ids)
+    if shortcuts:  # only items that have some: snapshots of tenants without shortcuts keep their shape
+        body["shortcuts"] = shortcuts
     return body

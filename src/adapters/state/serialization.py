@@ -23,6 +23,7 @@ from fabctl.domain.promotion import (
     PromotionRequest,
     PromotionState,
 )
+from fabctl.domain.shortcuts import ShortcutWrite
 from fabctl.domain.transaction import (
     ItemImage,
     JournaledInputs,
@@ -171,6 +172,7 @@ def step_to_dict(step: TransactionStep, blobs: BlobStore | None) -> Document:
         "before": None if step.before is None else _image_to_dict(step.before, blobs),
         "outcome": step.outcome.value,
         "error": step.error,
+        "shortcut": None if step.shortcut is None else step.shortcut.to_json(),
     }
 
 
@@ -184,6 +186,8 @@ def _step_from_dict(doc: Document, blobs: BlobStore | None) -> TransactionStep:
         before=None if before is None else _image_from_dict(before, blobs),
         outcome=StepOutcome(doc["outcome"]),
         error=doc["error"],
+        # Journals written before shortcut steps existed have no "shortcut" key.
+        shortcut=ShortcutWrite.from_json(doc["shortcut"]) if doc.get("shortcut") else None,
     )
 
 

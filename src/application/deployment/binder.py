@@ -72,6 +72,7 @@ def binding_context(
         resolve=resolver.resolve,
         resolve_pool=resolver.pool_id,
         logical_ids=known,
+        source=inputs.source,
     )
 
 

@@ -19,6 +19,7 @@ from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
 from fabctl.application.deployment.rollback import roll_back
 from fabctl.application.deployment.run import DeploymentRun, Deps, StepFailed, save, stop_here
 from fabctl.application.deployment.scheduler import run_when_ready
+from fabctl.application.deployment.shortcut_writes import deploy_shortcuts
 from fabctl.application.deployment.tasks import Task, plan_tasks
 from fabctl.application.deployment.writes import create, create_folders, delete, fill, reserve, update
 from fabctl.application.errors import GatewayError
@@ -28,6 +29,7 @@ from fabctl.domain.commands import DEFAULT_WORKERS
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, PlannedChange
+from fabctl.domain.shortcuts import SHORTCUT_HOLDER
 from fabctl.domain.transaction import JournaledInputs, StepAction, StepOutcome, Transaction
 
 
@@ -200,6 +202,8 @@ def _apply(run: DeploymentRun, change: PlannedChange, deps: Deps) -> None:
     except StepFailed:
         return
     bind_error = _bind_connections(run, item, item_id, deps) if item.type == "SemanticModel" else None
+    # A lakehouse's shortcuts, after the lakehouse itself; a refused one is reported (and failed) there.
+    shortcut_error = deploy_shortcuts(run, item, item_id, desired, deps) if item.type == SHORTCUT_HOLDER else None
     with run.lock:
         run.ids_by_key[item.key] = item_id
         if bind_error is not None:
@@ -208,6 +212,8 @@ def _apply(run: DeploymentRun, change: PlannedChange, deps: Deps) -> None:
             run.report(ItemOutcome(str(item.key), "bind_connection", "failed", item_id, bind_error))
             run.result.error = run.result.error or f"{item.key}: {bind_error}"
             return  # not recorded as deployed: the next deployment writes it again, and binds it
+        if shortcut_error is not None:
+            return  # not recorded as deployed either: the next deployment compares its shortcuts again
         run.records.append(replace(record, item_id=item_id))
         run.report(ItemOutcome(str(item.key), change.kind.value, "done", item_id))
 

@@ -10,6 +10,7 @@ from fabctl.application.deployment.binder import binding_context
 from fabctl.application.deployment.connections import SEMANTIC_MODEL, check_connections, unbound_connections
 from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.application.deployment.plan_checks import check_data_items, check_references
+from fabctl.application.deployment.shortcuts import with_shortcuts
 from fabctl.application.deployment.target import TargetView
 from fabctl.application.ports import DeployedItem
 from fabctl.domain.binding import bind, check_all_rules_matched
@@ -20,6 +21,7 @@ from fabctl.domain.item_types import DATA_HOLDING_TYPES, SHELL_ONLY_TYPES
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, DeploymentPlan, PlannedChange
 from fabctl.domain.references import dependency_order, references_by_key
+from fabctl.domain.shortcuts import SHORTCUT_HOLDER
 
 
 class DesiredDefinitions(Mapping[ItemKey, ItemDefinition]):
@@ -174,6 +176,12 @@ def _prepare(
     check_connections(view.gateway, inputs)
     order = dependency_order(inputs.source, only, refs)  # with the parameters' references: a cycle fails here
     planned_changes = [_with_binding(changes[k], inputs, view) for k in order]
+    planned_changes = [
+        with_shortcuts(c, inputs, desired_of(c.key), view.workspace_id, view.gateway)
+        if c.key.type == SHORTCUT_HOLDER
+        else c
+        for c in planned_changes
+    ]
     mine = {k: r for k, r in owned.items() if k not in deployed_elsewhere}
     check_data_items(delete_data_items, delete_orphans, inputs, view, mine, workspace_name)
     if delete_orphans:

@@ -6,6 +6,7 @@ from contextlib import suppress
 from dataclasses import replace
 
 from fabctl.application.deployment.leases import holds_lease, renew_lease
+from fabctl.application.deployment.shortcuts import undo_shortcut
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import Clock, FabricGateway, UnitOfWork
@@ -22,7 +23,8 @@ def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: C
     # it since (its definition sent after a reservation, a move) would only be calls before a delete.
     created = {s.item_id for s in steps if s.action is StepAction.CREATE and s.item_id}
     for step in steps:
-        if step.action in (StepAction.UPDATE, StepAction.MOVE) and step.item_id in created:
+        # (A shortcut goes with the lakehouse it was made in.)
+        if step.action in (StepAction.UPDATE, StepAction.MOVE, StepAction.SHORTCUT) and step.item_id in created:
             tx.record_undone(step.number)
             _save(uow, tx, clock, keep)
             continue
@@ -69,6 +71,8 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
         if not before.definition.is_empty:
             gateway.update_definition(workspace_id, step.item_id, before.definition)
         gateway.update_item(workspace_id, step.item_id, name=before.name, description=before.description)
+    elif step.action is StepAction.SHORTCUT and step.shortcut and step.item_id:
+        undo_shortcut(gateway, workspace_id, step.item_id, step.shortcut)
     elif step.action is StepAction.MOVE and step.before and step.item_id:
         folder = step.before.folder
         # Folders created by this transaction are undone after this step, so the old one still exists.

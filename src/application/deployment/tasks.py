@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from fabctl.domain.creation import creation_payload_of
 from fabctl.domain.item_types import can_be_created_empty
 from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, PlannedChange
@@ -45,7 +46,7 @@ def plan_tasks(
         for key in referenced
         if writes[key].kind is ChangeKind.CREATE
         and can_be_created_empty(key.type)
-        and items[key].creation_payload is None
+        and creation_payload_of(items[key]) is None
         and not items[key].definition.is_empty
     )
 

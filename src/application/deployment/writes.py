@@ -18,6 +18,7 @@ from fabctl.application.deployment.run import (
 from fabctl.application.deployment.scheduler import run_when_ready
 from fabctl.application.deployment.target import TargetView
 from fabctl.application.errors import GatewayError
+from fabctl.domain.creation import creation_payload_of
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.item_types import SHELL_ONLY_TYPES
 from fabctl.domain.items import Item
@@ -82,7 +83,7 @@ def create(run: DeploymentRun, item: Item, desired: ItemDefinition, deps: Deps) 
     def write() -> str:
         return deps.gateway.create_item(
             view.workspace_id, item.type, item.name, description=item.description, definition=definition,
-            folder_id=folder_id(view, item.folder), creation_payload=item.creation_payload,
+            folder_id=folder_id(view, item.folder), creation_payload=creation_payload_of(item),
         ).id  # fmt: skip
 
     return step(run, deps, StepAction.CREATE, item.key, None, None, write)

@@ -238,6 +238,9 @@ def _landed(
     step: TransactionStep, ws: str, items: list[RemoteItem], folders: dict[str, str], gateway: FabricGateway
 ) -> tuple[bool, str, str]:
     """(did the write happen, the item id to journal, why we think so)."""
+    if step.action is StepAction.SHORTCUT:
+        # Counted as done either way: undoing it puts its before-image back, which holds if it never landed.
+        return True, step.item_id or "", "a shortcut write is undone by restoring the shortcut it replaced"
     if step.action is StepAction.CREATE_FOLDER:
         found = folders.get(step.item)
         return (True, found, "the folder exists") if found else (False, "", "the folder does not exist")

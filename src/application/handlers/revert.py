@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from fabctl.application.deployment.leases import claim_workspace, renew_lease
 from fabctl.application.deployment.results import ItemOutcome
 from fabctl.application.deployment.rollback import roll_back
+from fabctl.application.deployment.shortcuts import current_shortcut, set_shortcut
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.handlers.journaled_target import require_journaled_fabric
@@ -32,6 +33,7 @@ from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import DomainError, IllegalTransition, NotFound
 from fabctl.domain.item_types import SHELL_ONLY_TYPES
 from fabctl.domain.items import ItemKey
+from fabctl.domain.shortcuts import ShortcutWrite
 from fabctl.domain.transaction import ItemImage, StepAction, StepOutcome, Transaction, TransactionState
 
 
@@ -47,6 +49,7 @@ class _Write:
     before: ItemImage | None  # what this write replaces: the revert can itself be rolled back
     call: Callable[[], str]
     record: Callable[[str], DeployedItem | None]  # the deployment record after it, None to drop it
+    shortcut: ShortcutWrite | None = None  # a SHORTCUT write's before and after
 
 
 @dataclass
@@ -179,7 +182,15 @@ def _plan(original: Transaction, target: _Target) -> tuple[list[_Write], list[st
         if step.outcome is not StepOutcome.SUCCEEDED or step.action is StepAction.CREATE_FOLDER:
             continue  # folders the transaction created are left in place (there is no journaled folder delete)
         item = target.items.get(step.item_id or "")
-        if step.action is StepAction.CREATE:
+        if step.action is StepAction.SHORTCUT and step.shortcut is not None:
+            if item is None:
+                conflicts.append(f"{step.item} was deleted from the workspace since")
+                continue
+            write, changed = _shortcut_back(target, item, step.shortcut)
+            if changed:
+                conflicts.append(f"shortcut {step.shortcut.address} of {step.item} changed in the workspace since")
+            writes.append(write)
+        elif step.action is StepAction.CREATE:
             if item is None:
                 continue  # already gone: the revert's goal holds
             if target.changed_since(item):
@@ -254,6 +265,22 @@ def _restore(target: _Target, item: RemoteItem, before: ItemImage) -> _Write:
     return _Write(StepAction.UPDATE, item.key, item.id, target.image(item, with_definition=rewrite), call, record)
 
 
+def _shortcut_back(target: _Target, item: RemoteItem, done: ShortcutWrite) -> tuple[_Write, bool]:
+    """The write putting a lakehouse's shortcut back as it was before `done`; and whether it changed since."""
+    now = current_shortcut(target.gateway, target.workspace_id, item.id, done.address)
+    changed = (now is None) != (done.after is None) or (
+        now is not None and done.after is not None and not done.after.targets_like(now)
+    )
+    back = ShortcutWrite(done.path, done.name, now, done.before)
+
+    def call() -> str:
+        set_shortcut(target.gateway, target.workspace_id, item.id, done.path, done.name, done.before)
+        return item.id
+
+    record = lambda _id: target.records.get(item.key)  # noqa: E731 - the lakehouse's record is unchanged
+    return _Write(StepAction.SHORTCUT, item.key, item.id, None, call, record, back), changed
+
+
 def _move(target: _Target, item: RemoteItem, folder: str) -> _Write:
     def call() -> str:
         target.gateway.move_item(target.workspace_id, item.id, target.folders.get(folder) if folder else None)
@@ -281,7 +308,7 @@ def _run(
             _save(uow, tx, clock)
             _undo(tx, result, uow, gateway, clock)
             return
-        step = tx.record_intent(write.action, str(write.key), write.item_id, write.before)
+        step = tx.record_intent(write.action, str(write.key), write.item_id, write.before, shortcut=write.shortcut)
         _save(uow, tx, clock)  # write-ahead: the intent is durable before the write is attempted
         try:
             written = write.call()

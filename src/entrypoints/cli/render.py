@@ -148,6 +148,8 @@ def transaction(t: Transaction) -> None:
     table = _table("#", "action", "item", "outcome", "item id", "before", "error")
     for s in t.steps:
         before = f"{len(s.before.definition.parts)} parts" if s.before else ""
+        if s.shortcut is not None:  # which shortcut, and whether there was one before
+            before = f"shortcut {s.shortcut.address}: " + ("absent" if s.shortcut.before is None else "existed")
         table.add_row(str(s.number), s.action.value, s.item, _styled(s.outcome.value), s.item_id or "", before, s.error)
     console.print(table)
 

@@ -10,7 +10,7 @@ import click
 
 from fabctl.entrypoints.cli.exit_codes import USER_ERROR
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
-from fabctl.entrypoints.emulator.options import FAULT_KINDS, EmulatorOptions, parse_fault_kinds
+from fabctl.entrypoints.emulator.options import FAULT_KINDS, PROFILES, EmulatorOptions, parse_fault_kinds, profile_knobs
 
 DEFAULTS = EmulatorOptions()
 
@@ -128,8 +128,9 @@ def emulator() -> None:
     type=click.FloatRange(0, 1),
     default=DEFAULTS.lro_share,
     show_default=True,
-    help="Share (0..1) of eligible requests (create with a definition, getDefinition, "
-    "updateDefinition) answered 202 with a long-running operation instead of at once.",
+    help="Share (0..1) of the requests Fabric may answer 202 (creates of the types recorded as "
+    "long-running, getDefinition, updateDefinition) that are answered 202 with a long-running operation "
+    "instead of at once; 1 = as recorded, 0 = everything at once.",
 )
 @click.option(
     "--name-reservation-seconds",
@@ -152,6 +153,27 @@ def emulator() -> None:
     show_default=True,
     help="How long a new Lakehouse's SQL endpoint reports provisioningStatus InProgress.",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    default="recorded",
+    show_default=True,
+    help="Starting values of the Retry-After knobs below: recorded (what Fabric sent: 20 s on a create, "
+    "120 s on an environment publish) or fast (every Retry-After follows the operation's own duration).",
+)
+@click.option(
+    "--create-retry-after-s",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Retry-After of a create's 202 and of its polls while it runs: at least this many seconds, never "
+    "less than the operation's remaining time [default: from --profile, recorded 20].",
+)
+@click.option(
+    "--publish-retry-after-s",
+    type=click.IntRange(min=0),
+    default=None,
+    help="The same for an environment publish (staging/publish) [default: from --profile, recorded 120].",
+)
 def serve(
     host: str,
     port: int,
@@ -170,19 +192,29 @@ def serve(
     name_reservation_seconds: float,
     reserved_name_status: str,
     sql_endpoint_ms: int,
+    profile: str,
+    create_retry_after_s: int | None,
+    publish_retry_after_s: int | None,
 ) -> None:
     """Serve the Fabric REST API v1 until SIGTERM or Ctrl-C (then exit 0).
 
     \b
     Routes: workspaces (+ assignToCapacity, roleAssignments), items (+ getDefinition,
-    updateDefinition, move), folders, lakehouses/{id}, capacities, operations/{id}[/result].
+    updateDefinition, move), folders, typed items (lakehouses, warehouses, sqldatabases,
+    mirroreddatabases, eventhouses, kqlDatabases, ...), connections, capacities, operations/{id}[/result].
     Admin (no auth, faults or latency): POST /_emulator/reset, GET /_emulator/snapshot[?ids=false],
     GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds,
-    throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status live).
+    throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status,
+    create_retry_after_s, publish_retry_after_s live).
     Tokens are not verified; they only tell principals apart.
     """
     from fabctl.entrypoints.emulator.server import serve as run
 
+    waits = profile_knobs(profile)  # explicit flags win over the profile
+    if create_retry_after_s is not None:
+        waits["create_retry_after_s"] = create_retry_after_s
+    if publish_retry_after_s is not None:
+        waits["publish_retry_after_s"] = publish_retry_after_s
     try:
         options = EmulatorOptions(
             host=host, port=port, state_dir=state_dir, tls_cert=tls_cert, tls_key=tls_key,
@@ -190,7 +222,7 @@ def serve(
             fault_rate=fault_rate, fault_kinds=fault_kinds, seed=seed, latency_ms=latency_ms, lro_ms=lro_ms,
             lro_share=lro_share,
             name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
-            sql_endpoint_ms=sql_endpoint_ms,
+            sql_endpoint_ms=sql_endpoint_ms, **waits,
         )  # fmt: skip
     except ValueError as e:
         raise click.UsageError(str(e)) from e

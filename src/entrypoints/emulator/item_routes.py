@@ -1,4 +1,9 @@
-"""Handlers for items, their definitions, folders and the Lakehouse properties alias (§8 of the notes)."""
+"""Handlers for items, their definitions and folders (§8 of the notes).
+
+Reads (list, GET, PATCH, move) show every item's `sensitivityLabel`, as the recorded lists do; a
+create's answer (its 201 body or its operation's `/result`) shows it only for the types the
+recording shows it for (`create_semantics.LABELLED_ON_CREATE`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Any
 
 from fabctl.domain.definition import DefinitionPart
 from fabctl.domain.errors import InvalidSource
+from fabctl.entrypoints.emulator.create_semantics import LABELLED_ON_CREATE, create_is_long_running
 from fabctl.entrypoints.emulator.messages import ApiError, Response, bad_request, empty_response, json_response
 from fabctl.entrypoints.emulator.paging import paged
 from fabctl.entrypoints.emulator.router import Call, flag, optional_id, optional_text, required_text
@@ -36,7 +42,7 @@ def _parts(definition: Any) -> list[DefinitionPart]:
 
 def list_items(call: Call) -> Response:
     items = call.tenant.list_items(call["workspaceId"], call.request.query.get("type") or None)
-    return paged(call, [i.to_fabric() for i in items])
+    return paged(call, [i.to_fabric(label=True) for i in items])
 
 
 def create_item(call: Call) -> Response:
@@ -57,14 +63,19 @@ def create_item(call: Call) -> Response:
             folder_id=optional_id(body, "folderId"),
             creation_payload=payload,
         )
-        return item.to_fabric()
+        return item.to_fabric(label=item.type in LABELLED_ON_CREATE)
 
-    # Only creates that carry a definition may become long-running, as in Fabric.
-    return call.eventually(work, lambda item: json_response(201, item, {"ETag": '""'}), eligible=parts is not None)
+    # Whether Fabric answers 201 or 202 depends on the type alone, as recorded (create_semantics.py).
+    return call.eventually(
+        work,
+        lambda item: json_response(201, item, {"ETag": '""'}),
+        eligible=create_is_long_running(item_type, bare=parts is None and payload is None),
+        retry_after_s=call.options.create_retry_after_s,
+    )
 
 
 def get_item(call: Call) -> Response:
-    return json_response(200, call.tenant.get_item(call["workspaceId"], call["itemId"]).to_fabric())
+    return json_response(200, call.tenant.get_item(call["workspaceId"], call["itemId"]).to_fabric(label=True))
 
 
 def update_item(call: Call) -> Response:
@@ -75,7 +86,7 @@ def update_item(call: Call) -> Response:
         display_name=optional_text(body, "displayName"),
         description=optional_text(body, "description"),
     )
-    return json_response(200, item.to_fabric())
+    return json_response(200, item.to_fabric(label=True))
 
 
 def delete_item(call: Call) -> Response:
@@ -110,7 +121,7 @@ def update_definition(call: Call) -> Response:
 def move_item(call: Call) -> Response:
     body = call.body(required=False)
     item = call.tenant.move_item(call["workspaceId"], call["itemId"], optional_id(body, "targetFolderId"))
-    return json_response(200, {"value": [item.to_fabric()]})
+    return json_response(200, {"value": [item.to_fabric(label=True)]})
 
 
 # --- folders -----------------------------------------------------------------------------------
@@ -122,10 +133,11 @@ def list_folders(call: Call) -> Response:
 
 def create_folder(call: Call) -> Response:
     body = call.body()
-    folder = call.tenant.create_folder(
-        call["workspaceId"], required_text(body, "displayName"), optional_id(body, "parentFolderId")
-    )
-    return json_response(201, folder.to_fabric())
+    workspace_id = call["workspaceId"]
+    name, parent_id = required_text(body, "displayName"), optional_id(body, "parentFolderId")
+    folder = call.tenant.create_folder(workspace_id, name, parent_id)
+    location = f"{call.request.base_url}/v1/workspaces/{workspace_id}/folders/{folder.id}"
+    return json_response(201, folder.to_fabric(), {"Location": location})
 
 
 def get_folder(call: Call) -> Response:

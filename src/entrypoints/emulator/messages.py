@@ -51,8 +51,10 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def json_response(status: int, data: Any, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(status, json.dumps(data).encode("utf-8"), JSON_TYPE, dict(headers or {}))
+def json_response(
+    status: int, data: Any, headers: Mapping[str, str] | None = None, *, content_type: str = JSON_TYPE
+) -> Response:
+    return Response(status, json.dumps(data).encode("utf-8"), content_type, dict(headers or {}))
 
 
 def empty_response(status: int, headers: Mapping[str, str] | None = None) -> Response:

@@ -4,6 +4,10 @@ An operation's outcome is decided when it is accepted (the change is already app
 injected failure, never will be); only its visible state moves with the clock:
 NotStarted for the first fifth of `--lro-ms`, Running until it has passed, then Succeeded or Failed.
 Operations live in memory only: a restarted emulator knows none of them (404 OperationNotFound).
+
+`Retry-After` (on the 202 and on every poll while the operation runs) is the operation's floor (the
+recorded 20 s of a create, 120 s of a publish; 0 in the fast profile) or its remaining time rounded
+up, whichever is longer: a client that honours it never polls before the operation can be done.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fabctl.entrypoints.emulator.messages import ApiError, Response, json_response
+from fabctl.entrypoints.emulator.messages import ApiError, Response, empty_response, json_response
 
 NOT_STARTED_SHARE = 0.2
+RESULT_TYPE = "application/json"  # as recorded: `/result` is the one JSON answer without a charset
 MAX_KEPT = 10_000  # a long benchmark must not grow the process without bound
 
 FAILED_ERROR = {
@@ -38,6 +43,7 @@ class Operation:
     duration: float  # seconds
     result: Any  # JSON-able; None when the operation has no result
     error: dict[str, Any] | None  # set: the operation ends Failed
+    retry_floor: int = 0  # seconds: the least Retry-After this operation asks for
 
     def status(self, now: float) -> str:
         elapsed = now - self.started
@@ -47,6 +53,9 @@ class Operation:
 
     def remaining(self, now: float) -> float:
         return max(0.0, self.started + self.duration - now)
+
+    def retry_after(self, now: float) -> str:
+        return str(max(self.retry_floor, math.ceil(self.remaining(now))))
 
     def state(self, now: float) -> dict[str, Any]:
         status = self.status(now)
@@ -80,8 +89,10 @@ class OperationStore:
     def now(self) -> float:
         return self._monotonic()
 
-    def start(self, duration: float, result: Any = None, error: dict[str, Any] | None = None) -> Operation:
-        operation = Operation(str(uuid.uuid4()), self._wall(), self._monotonic(), duration, result, error)
+    def start(
+        self, duration: float, result: Any = None, error: dict[str, Any] | None = None, retry_floor: int = 0
+    ) -> Operation:
+        operation = Operation(str(uuid.uuid4()), self._wall(), self._monotonic(), duration, result, error, retry_floor)
         with self._lock:
             self._operations[operation.id] = operation
             while len(self._operations) > MAX_KEPT:
@@ -109,18 +120,14 @@ def _url(base_url: str, operation: Operation) -> str:
     return f"{base_url}/v1/operations/{operation.id}"
 
 
-def _retry_after(seconds: float) -> str:
-    return str(math.ceil(seconds))
-
-
 def accepted(operation: Operation, base_url: str) -> Response:
-    """The 202 that starts polling: body `null`, three headers, as the real service sends."""
+    """The 202 that starts polling: an empty body and three headers, as recorded."""
     headers = {
         "Location": _url(base_url, operation),
         "x-ms-operation-id": operation.id,
-        "Retry-After": _retry_after(operation.duration),
+        "Retry-After": operation.retry_after(operation.started),
     }
-    return json_response(202, None, headers)
+    return empty_response(202, headers)
 
 
 def state_response(operation: Operation, base_url: str, now: float) -> Response:
@@ -128,7 +135,7 @@ def state_response(operation: Operation, base_url: str, now: float) -> Response:
     headers = {"x-ms-operation-id": operation.id}
     if status in ("NotStarted", "Running"):
         headers["Location"] = _url(base_url, operation)
-        headers["Retry-After"] = _retry_after(operation.remaining(now))
+        headers["Retry-After"] = operation.retry_after(now)
     elif status == "Succeeded" and operation.result is not None:
         # Only then: a client that follows Location must not be sent to a result that is not there.
         headers["Location"] = _url(base_url, operation) + "/result"
@@ -138,4 +145,4 @@ def state_response(operation: Operation, base_url: str, now: float) -> Response:
 def result_response(operation: Operation, now: float) -> Response:
     if operation.status(now) != "Succeeded" or operation.result is None:
         raise ApiError(400, "OperationHasNoResult", "The operation has no result")
-    return json_response(200, operation.result)
+    return json_response(200, operation.result, content_type=RESULT_TYPE)

@@ -27,8 +27,24 @@ RUNTIME_KNOBS = frozenset(
         "page_size",
         "seed",
         "reserved_name_status",
+        "create_retry_after_s",
+        "publish_retry_after_s",
     }
 )
+
+# Named sets of the knobs whose recorded values make a client wait: `recorded` is what Fabric sent
+# (and the defaults), `fast` lets every Retry-After follow the operation's own duration (tests).
+PROFILES: dict[str, dict[str, int]] = {
+    "recorded": {"create_retry_after_s": 20, "publish_retry_after_s": 120},
+    "fast": {"create_retry_after_s": 0, "publish_retry_after_s": 0},
+}
+
+
+def profile_knobs(name: str) -> dict[str, int]:
+    """The knob values of profile `name`; ValueError names the known profiles."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}")
+    return dict(PROFILES[name])
 
 
 def parse_fault_kinds(kinds: str | Iterable[str]) -> tuple[str, ...]:
@@ -43,7 +59,8 @@ def parse_fault_kinds(kinds: str | Iterable[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class EmulatorOptions:
-    """How the emulator listens, stores and misbehaves. Defaults give a fast, faultless Fabric."""
+    """How the emulator listens, stores and misbehaves. Defaults give a faultless Fabric that asks
+    clients to wait as long as the recorded one did (profile `recorded`)."""
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -62,9 +79,14 @@ class EmulatorOptions:
     name_reservation_seconds: float = 0.0
     reserved_name_status: int = 409
     sql_endpoint_ms: int = 1000
+    # Retry-After of a create's 202 (and of its polls while it runs), and of an environment publish:
+    # at least this many seconds, never less than the operation's remaining time (ADR 0024).
+    create_retry_after_s: int = PROFILES["recorded"]["create_retry_after_s"]
+    publish_retry_after_s: int = PROFILES["recorded"]["publish_retry_after_s"]
 
     def __post_init__(self) -> None:
-        for name in ("port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms"):
+        knobs = ("port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms")
+        for name in (*knobs, "create_retry_after_s", "publish_retry_after_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if not 0 <= self.port <= 65535:

@@ -23,9 +23,16 @@ class Route:
 
     def match(self, method: str, segments: Sequence[str]) -> dict[str, str] | None:
         expected = self.template.strip("/").split("/")
-        if method != self.method or len(segments) != len(expected):
+        if method != self.method:
             return None
         params: dict[str, str] = {}
+        if expected[-1].endswith("*}"):  # `{name*}` takes the rest of the path, slashes and case kept
+            if len(segments) < len(expected):
+                return None
+            params[expected[-1][1:-2]] = "/".join(segments[len(expected) - 1 :])
+            expected, segments = expected[:-1], segments[: len(expected) - 1]
+        if len(segments) != len(expected):
+            return None
         for want, got in zip(expected, segments, strict=True):
             if want.startswith("{"):
                 params[want[1:-1]] = got.lower()  # ids are lower-case GUIDs
@@ -88,22 +95,33 @@ class Call:
             raise bad_request("The request body must be a JSON object")
         return {}
 
-    def eventually(self, work: Callable[[], Any], now: Callable[[Any], Response], *, eligible: bool = True) -> Response:
+    def eventually(
+        self,
+        work: Callable[[], Any],
+        now: Callable[[Any], Response],
+        *,
+        eligible: bool = True,
+        retry_after_s: int = 0,
+    ) -> Response:
         """Answer at once with `now(result)`, or 202 and a long-running operation.
 
+        `eligible`: Fabric may answer this request 202; `--lro-share` of the eligible ones are.
         `work` runs before the 202 (so refusals stay synchronous and the change is durable at once);
         the operation's result is what `work` returned (None: the operation has no result). An
         injected failed-operation fault skips `work`: a failed operation changed nothing.
+        `retry_after_s` is the least Retry-After the operation asks for (see operations.py).
         """
         lro = eligible and self._chance(self.options.lro_share)
         duration = self.options.lro_ms / 1000
         if lro and self._fail_operation:
             self.failed_operation_applied = True
-            return accepted(self.operations.start(duration, error=FAILED_ERROR), self.request.base_url)
+            failed = self.operations.start(duration, error=FAILED_ERROR, retry_floor=retry_after_s)
+            return accepted(failed, self.request.base_url)
         result = work()
         if not lro:
             return now(result)
-        return accepted(self.operations.start(duration, result=result), self.request.base_url)
+        operation = self.operations.start(duration, result=result, retry_floor=retry_after_s)
+        return accepted(operation, self.request.base_url)
 
 
 def required_text(body: Mapping[str, Any], name: str) -> str:

@@ -6,13 +6,16 @@ the tenant's calls.
 
 from __future__ import annotations
 
+from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_REGION, ONELAKE_BLOB_ENDPOINT, ONELAKE_DFS_ENDPOINT
 from fabctl.entrypoints.emulator import connection_routes as connections
 from fabctl.entrypoints.emulator import item_routes as items
+from fabctl.entrypoints.emulator import shortcut_routes as shortcuts
 from fabctl.entrypoints.emulator import typed_routes as typed
 from fabctl.entrypoints.emulator.messages import Response, bad_request, empty_response, json_response
 from fabctl.entrypoints.emulator.operations import result_response, state_response
 from fabctl.entrypoints.emulator.paging import paged
 from fabctl.entrypoints.emulator.router import Call, Route, Router, optional_id, optional_text, required_text
+from fabctl.entrypoints.emulator.typed_items import typed_item_routes
 
 # --- workspaces and role assignments (§7) ------------------------------------------------------
 
@@ -33,9 +36,13 @@ def create_workspace(call: Call) -> Response:
 
 
 def get_workspace(call: Call) -> Response:
-    body = call.tenant.get_workspace(call["workspaceId"]).to_fabric()
-    if "capacityId" in body:  # assignment is instantaneous here (WorkspaceInfo adds the progress)
+    workspace = call.tenant.get_workspace(call["workspaceId"])
+    body = workspace.to_fabric()
+    if workspace.capacity_id is not None:  # assignment is instantaneous here (WorkspaceInfo adds the progress)
         body["capacityAssignmentProgress"] = "Completed"
+        regions = {c.id: c.region for c in call.tenant.list_capacities()}
+        body["capacityRegion"] = regions.get(workspace.capacity_id, DEFAULT_CAPACITY_REGION)
+    body["oneLakeEndpoints"] = {"blobEndpoint": ONELAKE_BLOB_ENDPOINT, "dfsEndpoint": ONELAKE_DFS_ENDPOINT}
     return json_response(200, body)
 
 
@@ -127,8 +134,6 @@ ROUTES = (
     Route("PATCH", FOLDER, items.update_folder),
     Route("DELETE", FOLDER, items.delete_folder),
     Route("POST", FOLDER + "/move", items.move_folder),
-    Route("GET", WS + "/lakehouses/{itemId}", typed.get_lakehouse),
-    Route("GET", WS + "/eventhouses/{itemId}", typed.get_eventhouse),
     Route("GET", WS + "/environments", typed.list_environments),
     Route("POST", WS + "/environments/{itemId}/staging/publish", typed.publish_environment),
     Route("PATCH", WS + "/VariableLibraries/{itemId}", typed.update_variable_library),
@@ -136,9 +141,14 @@ ROUTES = (
     Route("GET", ITEM + "/connections", connections.list_item_connections),
     Route("POST", WS + "/semanticModels/{itemId}/bindConnection", connections.bind_connection),
     Route("GET", "/v1/connections", connections.list_connections),
+    Route("GET", ITEM + "/shortcuts", shortcuts.list_shortcuts),
+    Route("POST", ITEM + "/shortcuts", shortcuts.create_shortcut),
+    Route("GET", ITEM + "/shortcuts/{shortcutPath*}", shortcuts.get_shortcut),
+    Route("DELETE", ITEM + "/shortcuts/{shortcutPath*}", shortcuts.delete_shortcut),
     Route("GET", "/v1/capacities", list_capacities),
     Route("GET", "/v1/operations/{operationId}", get_operation),
     Route("GET", "/v1/operations/{operationId}/result", get_operation_result),
+    *typed_item_routes(WS),
 )
 
 

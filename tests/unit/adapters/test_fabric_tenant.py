@@ -608,7 +608,7 @@ def test_the_snapshot_holds_everything_decoded() -> None:
                 "id": DEFAULT_CAPACITY_ID,
                 "displayName": "Local capacity",
                 "sku": "F2",
-                "region": "Local",
+                "region": "West Europe",
                 "state": "Active",
             }
         ],

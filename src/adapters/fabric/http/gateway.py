@@ -20,6 +20,7 @@ from fabctl.adapters.fabric.http.base import named
 from fabctl.adapters.fabric.http.circuit import CircuitBreaker
 from fabctl.adapters.fabric.http.operations import OperationPoller
 from fabctl.adapters.fabric.http.paging import iterate_pages
+from fabctl.adapters.fabric.http.shortcuts import OneLakeShortcuts
 from fabctl.adapters.fabric.http.throttle import RateLimiter, ThrottleGate
 from fabctl.adapters.fabric.http.trace import HttpTrace
 from fabctl.adapters.fabric.http.transport import DEFAULT_BASE_URL, FabricHttpClient, RetryPolicy
@@ -29,7 +30,7 @@ from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, S
 from fabctl.domain.definition import ItemDefinition
 
 
-class HttpxFabricGateway(WorkspaceAdministration):
+class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
     """Fabric over HTTP. One `httpx.Client` (and one throttle gate) shared by all threads; `close()` it.
 
     `credential` is an azure-core `TokenCredential`; it may be None only for a loopback URL.
