@@ -139,6 +139,17 @@ class FabricGateway(Protocol):
         a data source bound to no shareable connection has an empty id."""
         ...
 
+    def publish_environment(self, workspace_id: str, environment_id: str) -> None:
+        """Publish an Environment's staged settings and libraries (`.../staging/publish`) and wait until
+        the publish has ended; a publish that fails raises `GatewayError`, leaving the published
+        definition as it was."""
+        ...
+
+    def get_environment_publish_state(self, workspace_id: str, environment_id: str) -> str:
+        """The state of an Environment's latest publish (`properties.publishDetails.state`: "Running",
+        "Success", "Failed", "Cancelled"), or "" when the service reports none."""
+        ...
+
 
 # --- Source -----------------------------------------------------------------------------------
 

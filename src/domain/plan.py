@@ -25,6 +25,7 @@ class PlannedChange:
     changed_parts: tuple[str, ...] = ()
     folder: str | None = None  # the folder path ("" = root) to move the item to, when it differs
     drift: bool = False  # changed in the workspace since fabctl deployed it
+    publish: bool = False  # an Environment whose definition is written: published after the write
 
     @property
     def writes(self) -> bool:

@@ -27,6 +27,7 @@ class StepAction(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     MOVE = "move"  # into another folder; the before-image's folder is where it was
+    PUBLISH = "publish"  # an Environment's staged definition made the published one; no before-image
 
 
 class StepOutcome(StrEnum):

@@ -24,6 +24,9 @@ DEFAULT_KNOBS = {
     "page_size": 0,
     "seed": 0,
     "reserved_name_status": 409,
+    "publish_ms": 0,
+    "publish_retry_after_s": 0,
+    "failing_publishes": [],
 }
 
 

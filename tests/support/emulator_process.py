@@ -20,7 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-COMMAND = [sys.executable, "-m", "fabctl.entrypoints.cli.main", "emulator", "serve", "--port", "0"]
+# Environment publishes end at once and ask for no wait (the defaults follow Fabric's recorded 120 s): a test that
+# wants to see one running passes its own `--publish-ms` / `--publish-retry-after-s` (the last flag wins) or sets
+# the knobs live.
+FAST_PUBLISH = ("--publish-ms", "0", "--publish-retry-after-s", "0")
+COMMAND = [sys.executable, "-m", "fabctl.entrypoints.cli.main", "emulator", "serve", "--port", "0", *FAST_PUBLISH]
 START_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 10
 

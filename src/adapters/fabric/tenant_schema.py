@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from fabctl.adapters.fabric.tenant_environments import SCHEMA as ENVIRONMENT_PUBLISHES
 from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_ID, DEFAULT_CAPACITY_NAME
 
 SCHEMA_VERSION = 1
@@ -89,6 +90,8 @@ _STATEMENTS = (
         path TEXT NOT NULL,
         connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
         PRIMARY KEY (item_id, connection_type, path))""",
+    # Each environment's latest publish (tenant_environments), added after version 1 shipped.
+    ENVIRONMENT_PUBLISHES,
 )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from fabctl.adapters.fabric import tenant_rows as rows
+from fabctl.adapters.fabric.tenant_environments import ENVIRONMENT, publish_details
 from fabctl.adapters.fabric.tenant_records import (
     DEFINITIONLESS_TYPES,
     FolderRecord,
@@ -15,7 +17,7 @@ from fabctl.adapters.fabric.tenant_records import (
 )
 
 
-def build_snapshot(db: sqlite3.Connection, *, ids: bool) -> dict[str, Any]:
+def build_snapshot(db: sqlite3.Connection, *, ids: bool, now: datetime) -> dict[str, Any]:
     capacities = [c.to_fabric() for c in map(rows.capacity, db.execute("SELECT * FROM capacities ORDER BY id"))]
     workspaces = []
     # Sorted by names (unique per scope) before ids, so order never depends on generated ids.
@@ -43,7 +45,7 @@ def build_snapshot(db: sqlite3.Connection, *, ids: bool) -> dict[str, Any]:
             key=lambda f: (f["path"].casefold(), f["path"]),
         )
         workspace["items"] = [
-            _item(db, rows.item(r), folders, ids)
+            _item(db, rows.item(r), folders, ids, now)
             for r in db.execute(
                 "SELECT * FROM items WHERE workspace_id = ? ORDER BY type, name_key, display_name, id",
                 (row["id"],),
@@ -72,7 +74,9 @@ def _folder(folder: FolderRecord, folders: dict[str, FolderRecord], ids: bool) -
     return body
 
 
-def _item(db: sqlite3.Connection, item: ItemRecord, folders: dict[str, FolderRecord], ids: bool) -> dict[str, Any]:
+def _item(
+    db: sqlite3.Connection, item: ItemRecord, folders: dict[str, FolderRecord], ids: bool, now: datetime
+) -> dict[str, Any]:
     body: dict[str, Any] = item.to_fabric()
     body.pop("workspaceId")
     if not ids:
@@ -90,4 +94,7 @@ def _item(db: sqlite3.Connection, item: ItemRecord, folders: dict[str, FolderRec
     else:
         definition = rows.observable_definition(db, item)
         body["definition"] = {"parts": [part_to_json(p) for p in definition.parts]}
+    if item.type == ENVIRONMENT:  # what is published, not when: equal tenants stay equal
+        details = publish_details(db, item.id, now)
+        body["publish"] = {"state": details.state, "stagedChanged": details.staged_changed}
     return body

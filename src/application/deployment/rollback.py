@@ -21,8 +21,13 @@ def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: C
     # An item this transaction created is deleted by undoing its creation: undoing the writes made to
     # it since (its definition sent after a reservation, a move) would only be calls before a delete.
     created = {s.item_id for s in steps if s.action is StepAction.CREATE and s.item_id}
+    # A publish is undone by publishing again what its item's restored definition stages, so publishes come
+    # last, once every definition is back (ADR 0025).
+    steps = [s for s in steps if s.action is not StepAction.PUBLISH] + [
+        s for s in steps if s.action is StepAction.PUBLISH
+    ]
     for step in steps:
-        if step.action in (StepAction.UPDATE, StepAction.MOVE) and step.item_id in created:
+        if step.action in (StepAction.UPDATE, StepAction.MOVE, StepAction.PUBLISH) and step.item_id in created:
             tx.record_undone(step.number)
             _save(uow, tx, clock, keep)
             continue
@@ -74,6 +79,9 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
         # Folders created by this transaction are undone after this step, so the old one still exists.
         folder_id = folder_paths(gateway.list_folders(workspace_id)).get(folder) if folder else None
         gateway.move_item(workspace_id, step.item_id, folder_id)
+    elif step.action is StepAction.PUBLISH and step.item_id:
+        with suppress(ItemNotFound):  # gone since: nothing of it is published any more
+            gateway.publish_environment(workspace_id, step.item_id)
     elif step.action is StepAction.DELETE and step.before:
         before = step.before
         if any(i.type == before.item_type and i.name == before.name for i in gateway.list_items(workspace_id)):

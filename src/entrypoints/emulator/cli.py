@@ -152,6 +152,20 @@ def emulator() -> None:
     show_default=True,
     help="How long a new Lakehouse's SQL endpoint reports provisioningStatus InProgress.",
 )
+@click.option(
+    "--publish-ms",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.publish_ms,
+    show_default=True,
+    help="How long an Environment's staging/publish runs (publishDetails.state Running) before it ends.",
+)
+@click.option(
+    "--publish-retry-after-s",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.publish_retry_after_s,
+    show_default=True,
+    help="Retry-After of the 202 answering staging/publish (Fabric sent 120).",
+)
 def serve(
     host: str,
     port: int,
@@ -170,6 +184,8 @@ def serve(
     name_reservation_seconds: float,
     reserved_name_status: str,
     sql_endpoint_ms: int,
+    publish_ms: int,
+    publish_retry_after_s: int,
 ) -> None:
     """Serve the Fabric REST API v1 until SIGTERM or Ctrl-C (then exit 0).
 
@@ -178,7 +194,8 @@ def serve(
     updateDefinition, move), folders, lakehouses/{id}, capacities, operations/{id}[/result].
     Admin (no auth, faults or latency): POST /_emulator/reset, GET /_emulator/snapshot[?ids=false],
     GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds,
-    throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status live).
+    throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status,
+    publish_ms, publish_retry_after_s, failing_publishes live).
     Tokens are not verified; they only tell principals apart.
     """
     from fabctl.entrypoints.emulator.server import serve as run
@@ -190,7 +207,7 @@ def serve(
             fault_rate=fault_rate, fault_kinds=fault_kinds, seed=seed, latency_ms=latency_ms, lro_ms=lro_ms,
             lro_share=lro_share,
             name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
-            sql_endpoint_ms=sql_endpoint_ms,
+            sql_endpoint_ms=sql_endpoint_ms, publish_ms=publish_ms, publish_retry_after_s=publish_retry_after_s,
         )  # fmt: skip
     except ValueError as e:
         raise click.UsageError(str(e)) from e

@@ -27,6 +27,9 @@ RUNTIME_KNOBS = frozenset(
         "page_size",
         "seed",
         "reserved_name_status",
+        "publish_ms",
+        "publish_retry_after_s",
+        "failing_publishes",
     }
 )
 
@@ -62,9 +65,17 @@ class EmulatorOptions:
     name_reservation_seconds: float = 0.0
     reserved_name_status: int = 409
     sql_endpoint_ms: int = 1000
+    # Environment publishing (environment_routes): how long it runs, the Retry-After its 202 sends
+    # (Fabric's recorded 120 s; tests shorten both) and the environments (display names) whose publish fails.
+    publish_ms: int = 1000
+    publish_retry_after_s: int = 120
+    failing_publishes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms"):
+        for name in (
+            "port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms", "publish_ms",
+            "publish_retry_after_s",
+        ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if not 0 <= self.port <= 65535:
@@ -81,6 +92,7 @@ class EmulatorOptions:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key must be given together")
         object.__setattr__(self, "fault_kinds", parse_fault_kinds(self.fault_kinds))
+        object.__setattr__(self, "failing_publishes", tuple(self.failing_publishes))
 
     @property
     def tls(self) -> bool:
@@ -90,6 +102,7 @@ class EmulatorOptions:
         """The knobs `POST /_emulator/config` accepts, with their current values."""
         view = {f.name: getattr(self, f.name) for f in fields(self) if f.name in RUNTIME_KNOBS}
         view["fault_kinds"] = list(self.fault_kinds)
+        view["failing_publishes"] = list(self.failing_publishes)
         return view
 
     def with_changes(self, changes: Mapping[str, Any]) -> EmulatorOptions:
@@ -111,6 +124,10 @@ def _typed(name: str, value: Any) -> Any:
         if not strings:
             raise ValueError("fault_kinds must be a list of strings or a comma-separated string")
         return parse_fault_kinds(value)
+    if name == "failing_publishes":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("failing_publishes must be a list of environment display names")
+        return tuple(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} must be a number")
     if name in ("fault_rate", "lro_share", "throttle_window_s"):

@@ -7,6 +7,7 @@ the tenant's calls.
 from __future__ import annotations
 
 from fabctl.entrypoints.emulator import connection_routes as connections
+from fabctl.entrypoints.emulator import environment_routes as environments
 from fabctl.entrypoints.emulator import item_routes as items
 from fabctl.entrypoints.emulator import typed_routes as typed
 from fabctl.entrypoints.emulator.messages import Response, bad_request, empty_response, json_response
@@ -129,8 +130,9 @@ ROUTES = (
     Route("POST", FOLDER + "/move", items.move_folder),
     Route("GET", WS + "/lakehouses/{itemId}", typed.get_lakehouse),
     Route("GET", WS + "/eventhouses/{itemId}", typed.get_eventhouse),
-    Route("GET", WS + "/environments", typed.list_environments),
-    Route("POST", WS + "/environments/{itemId}/staging/publish", typed.publish_environment),
+    Route("GET", WS + "/environments", environments.list_environments),
+    Route("GET", WS + "/environments/{itemId}", environments.get_environment),
+    Route("POST", WS + "/environments/{itemId}/staging/publish", environments.publish_environment),
     Route("PATCH", WS + "/VariableLibraries/{itemId}", typed.update_variable_library),
     Route("GET", WS + "/spark/pools", connections.list_spark_pools),
     Route("GET", ITEM + "/connections", connections.list_item_connections),

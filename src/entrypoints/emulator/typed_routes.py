@@ -1,19 +1,16 @@
-"""Typed item aliases (`/lakehouses`, `/eventhouses`, `/environments`, `/VariableLibraries`) that
-fabric-cicd calls (§8.2 of the notes). They are views over the same tenant items, plus the `properties` a client reads.
+"""Typed item aliases (`/lakehouses`, `/eventhouses`, `/VariableLibraries`) that fabric-cicd calls
+(§8.2 of the notes). They are views over the same tenant items, plus the `properties` a client reads.
+Environments have their own module (`environment_routes`).
 
-Only what fabric-cicd needs is modelled: an Environment's publish is done at once ("Success"), and a
-Variable Library's active value set is validated and echoed but not stored.
+Only what fabric-cicd needs is modelled: a Variable Library's active value set is validated and echoed
+but not stored.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from fabctl.adapters.fabric.tenant_errors import not_found
 from fabctl.adapters.fabric.tenant_records import ItemRecord
 from fabctl.entrypoints.emulator.messages import Response, bad_request, json_response
-from fabctl.entrypoints.emulator.paging import paged
 from fabctl.entrypoints.emulator.router import Call, required_text
 
 ONELAKE = "https://onelake.dfs.fabric.microsoft.com"
@@ -44,26 +41,6 @@ def get_eventhouse(call: Call) -> Response:
     body = call.tenant.get_item(workspace_id, eventhouse_id).to_fabric()
     body["properties"] = {**service.to_fabric(), "databasesItemIds": [], "minimumConsumptionUnits": 0}
     return json_response(200, body)
-
-
-def _published(now: datetime) -> dict[str, Any]:
-    moment = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"state": "Success", "startTime": moment, "endTime": moment}
-
-
-def list_environments(call: Call) -> Response:
-    details = _published(datetime.now(UTC))
-    environments = [
-        {**item.to_fabric(), "properties": {"publishDetails": details}}
-        for item in call.tenant.list_items(call["workspaceId"], "Environment")
-    ]
-    return paged(call, environments)
-
-
-def publish_environment(call: Call) -> Response:
-    call.body(required=False)
-    _typed_item(call, "Environment")
-    return json_response(200, {"publishDetails": _published(datetime.now(UTC))})
 
 
 def update_variable_library(call: Call) -> Response:
