@@ -157,3 +157,21 @@ def test_an_environment_left_unpublished_by_a_failed_deploy_is_published_by_the_
     assert published(emulator, "Spark.Environment") == {"state": "Success", "stagedChanged": False}
     again = deploy(tmp_path, emulator)
     assert outcomes(again) == {("Spark.Environment", "no-op"): "unchanged"}
+
+
+def test_a_reverted_deployment_publishes_the_environment_it_restores(tmp_path: Path, emulator: RunningEmulator) -> None:
+    root = new_source(tmp_path)
+    spark = write_item(root, "Environment", "Spark", environment())
+    deploy(tmp_path, emulator)
+    first = items(emulator)["Spark.Environment"]
+    write_item(root, "Environment", "Spark", environment(cores=8), logical_id=spark)
+    second = deploy(tmp_path, emulator)
+    published_before = calls(emulator)[PUBLISH]
+
+    reverted = fabctl_json(tmp_path, emulator, "tx", "revert", second["transaction_id"])
+
+    assert reverted["state"] == "committed", reverted
+    assert outcomes(reverted)[("Spark.Environment", "publish")] == "done"
+    assert calls(emulator)[PUBLISH] - published_before == 1
+    assert part(items(emulator)["Spark.Environment"], SETTINGS) == part(first, SETTINGS)
+    assert published(emulator, "Spark.Environment") == {"state": "Success", "stagedChanged": False}

@@ -9,6 +9,7 @@ from fabctl.application.deployment.leases import holds_lease, renew_lease
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import Clock, FabricGateway, UnitOfWork
+from fabctl.domain.item_types import PUBLISHED_TYPES
 from fabctl.domain.transaction import StepAction, StepOutcome, Transaction, TransactionState, TransactionStep
 
 
@@ -87,7 +88,7 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
         if any(i.type == before.item_type and i.name == before.name for i in gateway.list_items(workspace_id)):
             return  # re-created already (an undo a crash interrupted): never a duplicate
         folder_id = folder_paths(gateway.list_folders(workspace_id)).get(before.folder) if before.folder else None
-        gateway.create_item(
+        created = gateway.create_item(
             workspace_id,
             before.item_type,
             before.name,
@@ -95,6 +96,8 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
             definition=None if before.definition.is_empty else before.definition,
             folder_id=folder_id,  # back where it was
         )
+        if before.item_type in PUBLISHED_TYPES and not before.definition.is_empty:
+            gateway.publish_environment(workspace_id, created.id)  # re-created staged only: as it was, published
 
 
 def _save(uow: UnitOfWork, tx: Transaction, clock: Clock, keep_lease: bool) -> None:
