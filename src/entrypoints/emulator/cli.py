@@ -191,7 +191,8 @@ def serve(
 
     \b
     Routes: workspaces (+ assignToCapacity, roleAssignments), items (+ getDefinition,
-    updateDefinition, move), folders, lakehouses/{id}, capacities, operations/{id}[/result].
+    updateDefinition, move), folders, lakehouses/{id}, environments[/{id}] (+ staging/publish),
+    capacities, operations/{id}[/result].
     Admin (no auth, faults or latency): POST /_emulator/reset, GET /_emulator/snapshot[?ids=false],
     GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds,
     throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status,
