@@ -23,6 +23,9 @@ DATA_HOLDING_TYPES: frozenset[str] = frozenset(
 # Items deployed as shells: metadata only, their definition is not sent.
 SHELL_ONLY_TYPES: frozenset[str] = frozenset({"Lakehouse", "Warehouse", "SQLDatabase", "MLExperiment"})
 
+# Items whose definition is only staged when written: it takes effect once published (`staging/publish`).
+PUBLISHED_TYPES: frozenset[str] = frozenset({"Environment"})
+
 # Items the service refuses to create without a definition (a KQLDatabase needs at least a
 # creation payload naming its Eventhouse).
 DEFINITION_REQUIRED_TYPES: frozenset[str] = frozenset(

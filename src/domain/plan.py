@@ -26,6 +26,7 @@ class PlannedChange:
     folder: str | None = None  # the folder path ("" = root) to move the item to, when it differs
     drift: bool = False  # changed in the workspace since fabctl deployed it
     shortcuts: tuple[str, ...] = ()  # a lakehouse's shortcut writes, e.g. "create shortcut Files/raw"
+    publish: bool = False  # an Environment whose definition is written: published after the write
 
     @property
     def writes(self) -> bool:

@@ -29,6 +29,7 @@ class StepAction(StrEnum):
     DELETE = "delete"
     MOVE = "move"  # into another folder; the before-image's folder is where it was
     SHORTCUT = "shortcut"  # a lakehouse's OneLake shortcut set, changed or deleted (`TransactionStep.shortcut`)
+    PUBLISH = "publish"  # an Environment's staged definition made the published one; no before-image
 
 
 class StepOutcome(StrEnum):

@@ -22,6 +22,12 @@ UNKNOWN_ID = "0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b"
 NOTEBOOK = ItemDefinition.of(
     [DefinitionPart.from_text("notebook-content.py", "# Fabric notebook source\nprint('hi')\n")]
 )
+ENVIRONMENT = ItemDefinition.of(
+    [
+        DefinitionPart.from_text("Setting/Sparkcompute.yml", "enable_native_execution_engine: false\n"),
+        DefinitionPart.from_text("Libraries/PublicLibraries/environment.yml", "dependencies: []\n"),
+    ]
+)
 # Every byte value, NULs and invalid UTF-8 included: nothing may decode or re-encode it.
 BINARY = bytes(range(256)) + b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
 REPORT = ItemDefinition.of(
@@ -371,6 +377,29 @@ class FabricGatewayContract:
             gateway.get_sql_endpoint_id(workspace.id, notebook.id)
         with pytest.raises(ItemNotFound):
             gateway.get_query_service_uri(workspace.id, notebook.id)
+
+    # --- environments ----------------------------------------------------------------------------
+
+    def test_an_environment_is_published_and_can_be_published_again_once_that_ended(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo
+    ) -> None:
+        environment = gateway.create_item(workspace.id, "Environment", "Spark", definition=ENVIRONMENT)
+
+        gateway.publish_environment(workspace.id, environment.id)
+        gateway.publish_environment(workspace.id, environment.id)  # the first has ended: not refused
+
+        assert gateway.get_environment_publish_state(workspace.id, environment.id) == "Success"
+        assert gateway.get_definition(workspace.id, environment.id).without_platform() == ENVIRONMENT
+
+    def test_only_an_environment_is_published(self, gateway: FabricGateway, workspace: WorkspaceInfo) -> None:
+        notebook = gateway.create_item(workspace.id, "Notebook", "Plain", definition=NOTEBOOK)
+
+        with pytest.raises(ItemNotFound):
+            gateway.publish_environment(workspace.id, notebook.id)
+        with pytest.raises(ItemNotFound):
+            gateway.publish_environment(workspace.id, UNKNOWN_ID)
+        with pytest.raises(ItemNotFound):
+            gateway.get_environment_publish_state(workspace.id, notebook.id)
 
 
 def _once_provisioned(read: Callable[[], str | None], timeout_s: float = 10) -> str:

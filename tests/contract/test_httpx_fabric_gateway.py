@@ -18,10 +18,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from emulator_process import RunningEmulator, configure, requests_log, reset, running_emulator
-from fabric_gateway_contract import NOTEBOOK, UNKNOWN_ID, FabricGatewayContract
+from fabric_gateway_contract import ENVIRONMENT, NOTEBOOK, UNKNOWN_ID, FabricGatewayContract
 from pools_and_connections_contract import MODEL, PoolsAndConnectionsContract
 
-from fabctl.adapters.fabric.http.errors import FabricNotFound
+from fabctl.adapters.fabric.http.errors import FabricNotFound, FabricOperationFailed
 from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
 from fabctl.application.ports import FabricGateway, RemoteItem
 
@@ -245,3 +245,33 @@ def test_bind_connection_refuses_details_that_are_not_the_connections(
     assert response.status_code == 400
     assert response.json()["errorCode"] == "BindConnectionDetailNotFound"
     assert seeder.bound_connections(workspace.id, model.id) == []
+
+
+def test_a_publish_waits_what_retry_after_asks_and_a_failed_one_raises(emulator: RunningEmulator) -> None:
+    configure(emulator, lro_share=0, publish_ms=50, publish_retry_after_s=3, failing_publishes=["Broken"])
+    reset(emulator)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # records what is asked, waits only long enough for the publish to end
+        waits.append(seconds)
+        time.sleep(0.06)
+
+    try:
+        with HttpxFabricGateway(emulator.url, max_retries=0, sleep=sleep) as gateway:
+            workspace = gateway.create_workspace("Publishing")
+            spark = gateway.create_item(workspace.id, "Environment", "Spark", definition=ENVIRONMENT)
+            broken = gateway.create_item(workspace.id, "Environment", "Broken", definition=ENVIRONMENT)
+
+            gateway.publish_environment(workspace.id, spark.id)
+            first_wait = waits[0]
+            with pytest.raises(FabricOperationFailed) as failed:
+                gateway.publish_environment(workspace.id, broken.id)
+            broken_state = gateway.get_environment_publish_state(workspace.id, broken.id)
+    finally:
+        configure(emulator, publish_ms=0, publish_retry_after_s=0, failing_publishes=[])
+
+    assert first_wait == 3.0  # the 202's Retry-After, before the first poll
+    assert failed.value.error_code == "EnvironmentPublishFailed"
+    assert broken_state == "Failed"
+    calls = requests_log(emulator)["byRoute"]
+    assert calls["POST /v1/workspaces/{workspaceId}/environments/{itemId}/staging/publish"] == 2

@@ -39,6 +39,9 @@ DEFAULT_KNOBS: dict[str, Any] = {
     "throttle_rpm": 0,
     "throttle_window_s": 60.0,
     "seed": 0,
+    "publish_ms": 0,
+    "publish_retry_after_s": 0,
+    "failing_publishes": [],
 }
 
 

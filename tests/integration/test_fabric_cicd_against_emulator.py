@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_process import RunningEmulator, snapshot
+from emulator_process import RunningEmulator, configure, requests_log, snapshot
 from fabric_cicd_repository import (
     EXPLORE_NOTEBOOK,
     ITEM_TYPES,
@@ -130,7 +130,9 @@ def test_fabric_cicd_publishes_the_sales_example_for_the_test_environment(
     fresh_emulator: RunningEmulator, client: httpx.Client, tmp_path: Path
 ) -> None:
     """The project's own example: 7 item types (Environment and VariableLibrary too), nested workspace folders,
-    a binary report resource and parameter.yml replacements for the `test` environment."""
+    a binary report resource and parameter.yml replacements for the `test` environment. The Environment's publish
+    runs a while, so fabric-cicd's wait (it lists environments until none is Running) is exercised."""
+    configure(fresh_emulator, publish_ms=300)
     repository = tmp_path / "sales-workspace"
     shutil.copytree(SALES_EXAMPLE, repository)
     platforms = {path.parent: json.loads(path.read_text(encoding="utf-8")) for path in repository.rglob(".platform")}
@@ -167,6 +169,19 @@ def test_fabric_cicd_publishes_the_sales_example_for_the_test_environment(
     settings_folder = _folder_id(client, workspace_id, "Settings")
     listed = {item["id"]: item for item in client.get(f"/v1/workspaces/{workspace_id}/items").json()["value"]}
     assert listed[deployed[("VariableLibrary", "Sales Settings")]["id"]].get("folderId") == settings_folder
+    # Published, not only staged: what fabric-cicd waited for.
+    assert deployed[("Environment", "SalesSpark")]["publish"] == {"state": "Success", "stagedChanged": False}
+    calls = requests_log(fresh_emulator)["byRoute"]
+    assert calls["POST /v1/workspaces/{workspaceId}/environments/{itemId}/staging/publish"] == 1
+    environments = _listed_environments(client, workspace_id)
+    assert [e["properties"]["publishDetails"]["state"] for e in environments] == ["Success"]
+
+
+def _listed_environments(client: httpx.Client, workspace_id: str) -> list[dict[str, Any]]:
+    listed = client.get(f"/v1/workspaces/{workspace_id}/environments/")
+    assert listed.status_code == 200, listed.text
+    environments: list[dict[str, Any]] = listed.json()["value"]
+    return environments
 
 
 def _create_workspace_on_a_capacity(client: httpx.Client, name: str) -> str:

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import IO, Any
 
 COMMAND = [sys.executable, "-m", "fabctl.entrypoints.cli.main", "emulator", "serve", "--port", "0"]
-# The server's defaults are Fabric's recorded waits (Retry-After 20 s on a create): tests and benchmarks
-# start it with the fast profile, where every Retry-After follows the operation, unless they name one.
-DEFAULT_PROFILE = ("--profile", "fast")
+# The server's defaults are Fabric's recorded waits (Retry-After 20 s on a create, 120 s and a publish that
+# runs a second on an environment): tests and benchmarks start it with the fast profile, where every
+# Retry-After follows the operation, and with publishes that end at once, unless they name their own
+# (the last flag wins) or set the knobs live.
+DEFAULT_PROFILE = ("--profile", "fast", "--publish-ms", "0")
 START_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 10
 

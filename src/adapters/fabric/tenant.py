@@ -24,6 +24,7 @@ from fabctl.adapters.fabric import tenant_errors as errors
 from fabctl.adapters.fabric import tenant_rows as rows
 from fabctl.adapters.fabric import tenant_rules as rules
 from fabctl.adapters.fabric.tenant_connections import PoolsAndConnections
+from fabctl.adapters.fabric.tenant_environments import ENVIRONMENT, EnvironmentPublishing, initial_publish
 from fabctl.adapters.fabric.tenant_errors import TenantError
 from fabctl.adapters.fabric.tenant_properties import ItemProperties, query_service, sql_endpoint
 from fabctl.adapters.fabric.tenant_records import (
@@ -67,10 +68,10 @@ def _opened(target: str) -> sqlite3.Connection:
         ) from e
 
 
-class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts):
+class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts, EnvironmentPublishing):
     """One Fabric tenant: capacities, workspaces, role assignments, folders, items, definitions,
-    Spark pools, connections and semantic model bindings (see `tenant_connections`), and lakehouses'
-    OneLake shortcuts (see `tenant_shortcuts`).
+    Spark pools, connections and semantic model bindings (see `tenant_connections`), lakehouses'
+    OneLake shortcuts (see `tenant_shortcuts`) and environment publishes (see `tenant_environments`).
 
     Display names are unique case-insensitively: workspaces in the tenant, items per
     (workspace, type), folders per parent folder.
@@ -241,6 +242,8 @@ class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts):
             if item_type in PROVISIONED_LATER:
                 ready_at = now + self._sql_endpoint_delay
                 db.execute("INSERT INTO sql_endpoints VALUES (?, ?)", (item.id, ready_at.isoformat()))
+            if item_type == ENVIRONMENT:
+                initial_publish(db, item.id, self._clock())
             return item
 
     def get_item(self, workspace_id: str, item_id: str) -> ItemRecord:
@@ -434,7 +437,7 @@ class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts):
         tenant whose items were re-created with new ids, e.g. by a rollback, compares equal.
         """
         with self._transaction() as db:
-            snapshot: dict[str, Any] = build_snapshot(db, ids=ids)
+            snapshot: dict[str, Any] = build_snapshot(db, ids=ids, now=self._clock())
             return snapshot
 
     # --- shared by update_item and update_definition ----------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from fabctl.adapters.fabric.tenant_environments import SCHEMA as ENVIRONMENT_PUBLISHES
 from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_ID, DEFAULT_CAPACITY_NAME, DEFAULT_CAPACITY_REGION
 
 SCHEMA_VERSION = 1
@@ -104,6 +105,8 @@ _STATEMENTS = (
         name TEXT NOT NULL,
         target TEXT NOT NULL,
         PRIMARY KEY (item_id, path, name))""",
+    # Each environment's latest publish (tenant_environments), added after version 1 shipped.
+    ENVIRONMENT_PUBLISHES,
 )
 
 

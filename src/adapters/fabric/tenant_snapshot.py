@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from fabctl.adapters.fabric import tenant_rows as rows
+from fabctl.adapters.fabric.tenant_environments import ENVIRONMENT, publish_details
 from fabctl.adapters.fabric.tenant_records import (
     DEFINITIONLESS_TYPES,
     FolderRecord,
@@ -16,7 +18,7 @@ from fabctl.adapters.fabric.tenant_records import (
 from fabctl.adapters.fabric.tenant_shortcuts import snapshot_shortcuts
 
 
-def build_snapshot(db: sqlite3.Connection, *, ids: bool) -> dict[str, Any]:
+def build_snapshot(db: sqlite3.Connection, *, ids: bool, now: datetime) -> dict[str, Any]:
     capacities = [c.to_fabric() for c in map(rows.capacity, db.execute("SELECT * FROM capacities ORDER BY id"))]
     workspaces = []
     # Sorted by names (unique per scope) before ids, so order never depends on generated ids.
@@ -44,7 +46,7 @@ def build_snapshot(db: sqlite3.Connection, *, ids: bool) -> dict[str, Any]:
             key=lambda f: (f["path"].casefold(), f["path"]),
         )
         workspace["items"] = [
-            _item(db, rows.item(r), folders, ids)
+            _item(db, rows.item(r), folders, ids, now)
             for r in db.execute(
                 "SELECT * FROM items WHERE workspace_id = ? ORDER BY type, name_key, display_name, id",
                 (row["id"],),
@@ -73,7 +75,9 @@ def _folder(folder: FolderRecord, folders: dict[str, FolderRecord], ids: bool) -
     return body
 
 
-def _item(db: sqlite3.Connection, item: ItemRecord, folders: dict[str, FolderRecord], ids: bool) -> dict[str, Any]:
+def _item(
+    db: sqlite3.Connection, item: ItemRecord, folders: dict[str, FolderRecord], ids: bool, now: datetime
+) -> dict[str, Any]:
     body: dict[str, Any] = item.to_fabric()
     body.pop("workspaceId")
     if not ids:
@@ -94,4 +98,7 @@ def _item(db: sqlite3.Connection, item: ItemRecord, folders: dict[str, FolderRec
     shortcuts = snapshot_shortcuts(db, item.id, ids=ids)
     if shortcuts:  # only items that have some: snapshots of tenants without shortcuts keep their shape
         body["shortcuts"] = shortcuts
+    if item.type == ENVIRONMENT:  # what is published, not when: equal tenants stay equal
+        details = publish_details(db, item.id, now)
+        body["publish"] = {"state": details.state, "stagedChanged": details.staged_changed}
     return body

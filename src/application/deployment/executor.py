@@ -15,6 +15,7 @@ from fabctl.application.deployment.connections import bind_model_connections
 from fabctl.application.deployment.journal import JournalWriter
 from fabctl.application.deployment.leases import claim_workspace
 from fabctl.application.deployment.planner import PreparedDeployment
+from fabctl.application.deployment.publishing import publish
 from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
 from fabctl.application.deployment.rollback import roll_back
 from fabctl.application.deployment.run import DeploymentRun, Deps, StepFailed, save, stop_here
@@ -200,6 +201,13 @@ def _apply(run: DeploymentRun, change: PlannedChange, deps: Deps) -> None:
         else:
             item_id = update(run, change, item, desired, deps)
     except StepFailed:
+        return
+    try:
+        if change.publish:
+            publish(run, item, item_id, deps)
+    except StepFailed:  # written but not published: not recorded, so the next deployment writes and publishes it
+        with run.lock:
+            run.ids_by_key[item.key] = item_id
         return
     bind_error = _bind_connections(run, item, item_id, deps) if item.type == "SemanticModel" else None
     # A lakehouse's shortcuts, after the lakehouse itself; a refused one is reported (and failed) there.

@@ -11,6 +11,7 @@ from fabctl.application.deployment.connections import SEMANTIC_MODEL, check_conn
 from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.application.deployment.plan_checks import check_data_items, check_references
 from fabctl.application.deployment.shortcuts import with_shortcuts
+from fabctl.application.deployment.publish_plan import with_publish
 from fabctl.application.deployment.target import TargetView
 from fabctl.application.ports import DeployedItem
 from fabctl.domain.binding import bind, check_all_rules_matched
@@ -148,12 +149,16 @@ def _prepare(
 
     changes: dict[ItemKey, PlannedChange] = {}
     compare_live: list[ItemKey] = []
+    unrecorded: set[ItemKey] = set()  # in the target, but not as fabctl last deployed this content there
     for key in dependency_order(inputs.source, only, refs):
         asked.clear()
         item, desired = inputs.source.get(key), desired_of(key)
         assert item is not None
         # An item also depends on the items whose ids or endpoints its parameters put in it.
         refs[key] = refs[key] | frozenset(k for k in asked if k != key and k in inputs.source)
+        remote = view.items.get(key)
+        if remote is not None and not _as_recorded(desired, remote.id, owned.get(key)):
+            unrecorded.add(key)
         if _needs_live_definition(item, desired, view, owned.get(key), refresh):
             compare_live.append(key)  # after the loop, with the live definitions read ahead in parallel
         else:
@@ -175,7 +180,13 @@ def _prepare(
     check_all_rules_matched(inputs.rules, context)
     check_connections(view.gateway, inputs)
     order = dependency_order(inputs.source, only, refs)  # with the parameters' references: a cycle fails here
-    planned_changes = [_with_binding(changes[k], inputs, view) for k in order]
+    planned_changes = [
+        with_publish(
+            _with_binding(changes[k], inputs, view), inputs.source.get(k), recorded=k not in unrecorded,
+            gateway=view.gateway, workspace_id=view.workspace_id,
+        )
+        for k in order
+    ]  # fmt: skip
     planned_changes = [
         with_shortcuts(c, inputs, desired_of(c.key), view.workspace_id, view.gateway)
         if c.key.type == SHORTCUT_HOLDER

@@ -10,8 +10,11 @@ from fabctl.application.deployment.shortcuts import undo_shortcut
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import Clock, FabricGateway, UnitOfWork
+from fabctl.domain.item_types import PUBLISHED_TYPES
 from fabctl.domain.transaction import StepAction, StepOutcome, Transaction, TransactionState, TransactionStep
 
+# Steps that change an item after it was written: undone by deleting the item when this transaction created it.
+_GO_WITH_THEIR_ITEM = frozenset({StepAction.UPDATE, StepAction.MOVE, StepAction.SHORTCUT, StepAction.PUBLISH})
 
 def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: Clock) -> None:
     """Undo `tx`'s completed steps; a lease `tx` holds on the workspace is renewed as steps are undone."""
@@ -22,9 +25,14 @@ def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: C
     # An item this transaction created is deleted by undoing its creation: undoing the writes made to
     # it since (its definition sent after a reservation, a move) would only be calls before a delete.
     created = {s.item_id for s in steps if s.action is StepAction.CREATE and s.item_id}
+    # A publish is undone by publishing again what its item's restored definition stages, so publishes come
+    # last, once every definition is back (ADR 0025).
+    steps = [s for s in steps if s.action is not StepAction.PUBLISH] + [
+        s for s in steps if s.action is StepAction.PUBLISH
+    ]
     for step in steps:
-        # (A shortcut goes with the lakehouse it was made in.)
-        if step.action in (StepAction.UPDATE, StepAction.MOVE, StepAction.SHORTCUT) and step.item_id in created:
+        # (A shortcut or a publish goes with the item it was made in.)
+        if step.action in _GO_WITH_THEIR_ITEM and step.item_id in created:
             tx.record_undone(step.number)
             _save(uow, tx, clock, keep)
             continue
@@ -78,12 +86,15 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
         # Folders created by this transaction are undone after this step, so the old one still exists.
         folder_id = folder_paths(gateway.list_folders(workspace_id)).get(folder) if folder else None
         gateway.move_item(workspace_id, step.item_id, folder_id)
+    elif step.action is StepAction.PUBLISH and step.item_id:
+        with suppress(ItemNotFound):  # gone since: nothing of it is published any more
+            gateway.publish_environment(workspace_id, step.item_id)
     elif step.action is StepAction.DELETE and step.before:
         before = step.before
         if any(i.type == before.item_type and i.name == before.name for i in gateway.list_items(workspace_id)):
             return  # re-created already (an undo a crash interrupted): never a duplicate
         folder_id = folder_paths(gateway.list_folders(workspace_id)).get(before.folder) if before.folder else None
-        gateway.create_item(
+        created = gateway.create_item(
             workspace_id,
             before.item_type,
             before.name,
@@ -91,6 +102,8 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
             definition=None if before.definition.is_empty else before.definition,
             folder_id=folder_id,  # back where it was
         )
+        if before.item_type in PUBLISHED_TYPES and not before.definition.is_empty:
+            gateway.publish_environment(workspace_id, created.id)  # re-created staged only: as it was, published
 
 
 def _save(uow: UnitOfWork, tx: Transaction, clock: Clock, keep_lease: bool) -> None:

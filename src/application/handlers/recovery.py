@@ -248,6 +248,10 @@ def _landed(
         key = ItemKey.parse(step.item)
         match = next((i for i in items if i.key == key), None)
         return (True, match.id, "the item exists: adopted") if match else (False, "", "the item does not exist")
+    if step.action is StepAction.PUBLISH:
+        # What a publish did is not read back; counted as not done, its item is not recorded as deployed,
+        # so the next deployment writes and publishes it again.
+        return False, "", "a publish is not read back from the workspace"
     current = next((i for i in items if i.id == step.item_id), None)
     if step.action is StepAction.DELETE:
         return (False, "", "the item is still there") if current else (True, step.item_id or "", "the item is gone")

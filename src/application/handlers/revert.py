@@ -31,7 +31,7 @@ from fabctl.application.ports import (
 )
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import DomainError, IllegalTransition, NotFound
-from fabctl.domain.item_types import SHELL_ONLY_TYPES
+from fabctl.domain.item_types import PUBLISHED_TYPES, SHELL_ONLY_TYPES
 from fabctl.domain.items import ItemKey
 from fabctl.domain.shortcuts import ShortcutWrite
 from fabctl.domain.transaction import ItemImage, StepAction, StepOutcome, Transaction, TransactionState
@@ -205,6 +205,7 @@ def _plan(original: Transaction, target: _Target) -> tuple[list[_Write], list[st
             else:
                 conflicts.append(f"{step.item} exists again in the workspace")
                 writes.append(_restore(target, existing, before))
+            writes.extend(_published(target, key, before, writes.pop()))
         elif step.before is not None:
             if item is None:
                 conflicts.append(f"{step.item} was deleted from the workspace since")
@@ -218,6 +219,7 @@ def _plan(original: Transaction, target: _Target) -> tuple[list[_Write], list[st
                 if not step.before.definition.is_empty and target.changed_since(item):
                     conflicts.append(f"{step.item} changed in the workspace since")
                 writes.append(_restore(target, item, step.before))
+                writes.extend(_published(target, item.key, step.before, writes.pop()))
     return writes, conflicts
 
 
@@ -279,6 +281,23 @@ def _shortcut_back(target: _Target, item: RemoteItem, done: ShortcutWrite) -> tu
 
     record = lambda _id: target.records.get(item.key)  # noqa: E731 - the lakehouse's record is unchanged
     return _Write(StepAction.SHORTCUT, item.key, item.id, None, call, record, back), changed
+def _published(target: _Target, key: ItemKey, before: ItemImage, written: _Write) -> list[_Write]:
+    """`written`, then, when it puts an Environment's definition back, the write that publishes it (ADR 0025)."""
+    if key.type not in PUBLISHED_TYPES or before.definition.is_empty:
+        return [written]
+    item_id = [written.item_id or ""]  # a re-created item's id is known once its write ran
+
+    def write_and_note() -> str:
+        item_id[0] = written.call()
+        return item_id[0]
+
+    def publish() -> str:
+        target.gateway.publish_environment(target.workspace_id, item_id[0])
+        return item_id[0]
+
+    # None: the publish leaves the deployment record as the restore or re-creation made it.
+    publishing = _Write(StepAction.PUBLISH, key, written.item_id, None, publish, lambda _id: None)
+    return [replace(written, call=write_and_note), publishing]
 
 
 def _move(target: _Target, item: RemoteItem, folder: str) -> _Write:

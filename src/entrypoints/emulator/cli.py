@@ -169,6 +169,13 @@ def emulator() -> None:
     "less than the operation's remaining time [default: from --profile, recorded 20].",
 )
 @click.option(
+    "--publish-ms",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.publish_ms,
+    show_default=True,
+    help="How long an Environment's staging/publish runs (publishDetails.state Running) before it ends.",
+)
+@click.option(
     "--publish-retry-after-s",
     type=click.IntRange(min=0),
     default=None,
@@ -194,6 +201,7 @@ def serve(
     sql_endpoint_ms: int,
     profile: str,
     create_retry_after_s: int | None,
+    publish_ms: int,
     publish_retry_after_s: int | None,
 ) -> None:
     """Serve the Fabric REST API v1 until SIGTERM or Ctrl-C (then exit 0).
@@ -201,11 +209,12 @@ def serve(
     \b
     Routes: workspaces (+ assignToCapacity, roleAssignments), items (+ getDefinition,
     updateDefinition, move), folders, typed items (lakehouses, warehouses, sqldatabases,
-    mirroreddatabases, eventhouses, kqlDatabases, ...), connections, capacities, operations/{id}[/result].
+    mirroreddatabases, eventhouses, kqlDatabases, ...), environments[/{id}] (+ staging/publish),
+    shortcuts, connections, capacities, operations/{id}[/result].
     Admin (no auth, faults or latency): POST /_emulator/reset, GET /_emulator/snapshot[?ids=false],
     GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds,
     throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status,
-    create_retry_after_s, publish_retry_after_s live).
+    create_retry_after_s, publish_ms, publish_retry_after_s, failing_publishes live).
     Tokens are not verified; they only tell principals apart.
     """
     from fabctl.entrypoints.emulator.server import serve as run
@@ -222,7 +231,7 @@ def serve(
             fault_rate=fault_rate, fault_kinds=fault_kinds, seed=seed, latency_ms=latency_ms, lro_ms=lro_ms,
             lro_share=lro_share,
             name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
-            sql_endpoint_ms=sql_endpoint_ms, **waits,
+            sql_endpoint_ms=sql_endpoint_ms, publish_ms=publish_ms, **waits,
         )  # fmt: skip
     except ValueError as e:
         raise click.UsageError(str(e)) from e

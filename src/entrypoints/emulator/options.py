@@ -28,7 +28,9 @@ RUNTIME_KNOBS = frozenset(
         "seed",
         "reserved_name_status",
         "create_retry_after_s",
+        "publish_ms",
         "publish_retry_after_s",
+        "failing_publishes",
     }
 )
 
@@ -83,9 +85,13 @@ class EmulatorOptions:
     # at least this many seconds, never less than the operation's remaining time (ADR 0024).
     create_retry_after_s: int = PROFILES["recorded"]["create_retry_after_s"]
     publish_retry_after_s: int = PROFILES["recorded"]["publish_retry_after_s"]
+    # Environment publishing (environment_routes): how long it runs, and the environments (display
+    # names) whose publish fails.
+    publish_ms: int = 1000
+    failing_publishes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        knobs = ("port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms")
+        knobs = ("port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms", "publish_ms")
         for name in (*knobs, "create_retry_after_s", "publish_retry_after_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
@@ -103,6 +109,7 @@ class EmulatorOptions:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key must be given together")
         object.__setattr__(self, "fault_kinds", parse_fault_kinds(self.fault_kinds))
+        object.__setattr__(self, "failing_publishes", tuple(self.failing_publishes))
 
     @property
     def tls(self) -> bool:
@@ -112,6 +119,7 @@ class EmulatorOptions:
         """The knobs `POST /_emulator/config` accepts, with their current values."""
         view = {f.name: getattr(self, f.name) for f in fields(self) if f.name in RUNTIME_KNOBS}
         view["fault_kinds"] = list(self.fault_kinds)
+        view["failing_publishes"] = list(self.failing_publishes)
         return view
 
     def with_changes(self, changes: Mapping[str, Any]) -> EmulatorOptions:
@@ -133,6 +141,10 @@ def _typed(name: str, value: Any) -> Any:
         if not strings:
             raise ValueError("fault_kinds must be a list of strings or a comma-separated string")
         return parse_fault_kinds(value)
+    if name == "failing_publishes":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("failing_publishes must be a list of environment display names")
+        return tuple(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} must be a number")
     if name in ("fault_rate", "lro_share", "throttle_window_s"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_REGION, ONELAKE_BLOB_ENDPOINT, ONELAKE_DFS_ENDPOINT
 from fabctl.entrypoints.emulator import connection_routes as connections
+from fabctl.entrypoints.emulator import environment_routes as environments
 from fabctl.entrypoints.emulator import item_routes as items
 from fabctl.entrypoints.emulator import shortcut_routes as shortcuts
 from fabctl.entrypoints.emulator import typed_routes as typed
@@ -134,8 +135,9 @@ ROUTES = (
     Route("PATCH", FOLDER, items.update_folder),
     Route("DELETE", FOLDER, items.delete_folder),
     Route("POST", FOLDER + "/move", items.move_folder),
-    Route("GET", WS + "/environments", typed.list_environments),
-    Route("POST", WS + "/environments/{itemId}/staging/publish", typed.publish_environment),
+    Route("GET", WS + "/environments", environments.list_environments),
+    Route("GET", WS + "/environments/{itemId}", environments.get_environment),
+    Route("POST", WS + "/environments/{itemId}/staging/publish", environments.publish_environment),
     Route("PATCH", WS + "/VariableLibraries/{itemId}", typed.update_variable_library),
     Route("GET", WS + "/spark/pools", connections.list_spark_pools),
     Route("GET", ITEM + "/connections", connections.list_item_connections),

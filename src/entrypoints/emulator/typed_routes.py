@@ -1,19 +1,16 @@
-"""Typed item aliases (`/environments`, `/VariableLibraries`) that fabric-cicd calls (§8.2 of the notes;
-the typed reads with `properties` are in `typed_items`). They are views over the same tenant items.
+"""Typed item aliases (`/VariableLibraries`) that fabric-cicd calls (§8.2 of the notes; the typed reads
+with `properties` are in `typed_items`, environments in `environment_routes`). They are views over the
+same tenant items.
 
-Only what fabric-cicd needs is modelled: an Environment's publish is done at once ("Success"), and a
-Variable Library's active value set is validated and echoed but not stored.
+Only what fabric-cicd needs is modelled: a Variable Library's active value set is validated and echoed
+but not stored.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from fabctl.adapters.fabric.tenant_errors import not_found
 from fabctl.adapters.fabric.tenant_records import ItemRecord
 from fabctl.entrypoints.emulator.messages import Response, bad_request, json_response
-from fabctl.entrypoints.emulator.paging import paged
 from fabctl.entrypoints.emulator.router import Call, required_text
 
 
@@ -22,26 +19,6 @@ def _typed_item(call: Call, item_type: str) -> ItemRecord:
     if item.type != item_type:  # the alias only sees items of its own type
         raise not_found("Item", item.id)
     return item
-
-
-def _published(now: datetime) -> dict[str, Any]:
-    moment = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"state": "Success", "startTime": moment, "endTime": moment}
-
-
-def list_environments(call: Call) -> Response:
-    details = _published(datetime.now(UTC))
-    environments = [
-        {**item.to_fabric(), "properties": {"publishDetails": details}}
-        for item in call.tenant.list_items(call["workspaceId"], "Environment")
-    ]
-    return paged(call, environments)
-
-
-def publish_environment(call: Call) -> Response:
-    call.body(required=False)
-    _typed_item(call, "Environment")
-    return json_response(200, {"publishDetails": _published(datetime.now(UTC))})
 
 
 VARIABLE_LIBRARY_PROPERTIES = "VariableLibraryProperties"  # the recorded answer names its properties' type

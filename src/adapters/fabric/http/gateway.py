@@ -232,3 +232,16 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
     def list_item_connections(self, workspace_id: str, item_id: str) -> list[ConnectionInfo]:
         url = f"workspaces/{workspace_id}/items/{item_id}/connections"
         return self._list(iterate_pages(self._client, url), shapes.item_connection)
+
+    # --- environments ----------------------------------------------------------------------------
+
+    def publish_environment(self, workspace_id: str, environment_id: str) -> None:
+        # A long-running operation (202, Retry-After 120 as recorded); its Failed end is the publish failing.
+        # Not repeated after a failed operation, unlike definitions: a failed publish is an answer, not a hiccup.
+        url = f"workspaces/{workspace_id}/environments/{environment_id}/staging/publish"
+        response = self._client.request("POST", url, params={"beta": "False"})
+        self._operations.finish(response, has_result=False)
+
+    def get_environment_publish_state(self, workspace_id: str, environment_id: str) -> str:
+        response = self._client.request("GET", f"workspaces/{workspace_id}/environments/{environment_id}")
+        return self._read(response, shapes.publish_state)

@@ -105,6 +105,13 @@ def query_service_uri(body: dict[str, Any]) -> str | None:
     return uri if isinstance(uri, str) and uri else None
 
 
+def publish_state(body: dict[str, Any]) -> str:
+    """From an environment's `properties.publishDetails.state` ("" when it reports none)."""
+    details = (body.get("properties") or {}).get("publishDetails") or {}
+    state = details.get("state") if isinstance(details, dict) else None
+    return state if isinstance(state, str) else ""
+
+
 def spark_pool(body: dict[str, Any]) -> SparkPoolInfo:
     return SparkPoolInfo(_text(body, "id"), _text(body, "name"), _text(body, "type"))
 
