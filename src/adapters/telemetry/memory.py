@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ KEPT_SPANS = 256
 class InMemoryTelemetry:
     spans: deque[RecordedSpan] = field(default_factory=lambda: deque(maxlen=KEPT_SPANS))
     counters: Counter[str] = field(default_factory=Counter)
+    # `counters[name] += value` is a read and a write: two threads may both read the old count.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @contextmanager
     def span(self, name: str, **attributes: str | int) -> Iterator[None]:
@@ -36,4 +39,5 @@ class InMemoryTelemetry:
             raise
 
     def count(self, name: str, value: int = 1, **attributes: str | int) -> None:
-        self.counters[name] += value
+        with self._lock:
+            self.counters[name] += value
