@@ -151,6 +151,7 @@ class FabricGateway(Protocol):
 
     def delete_shortcut(self, workspace_id: str, item_id: str, path: str, name: str) -> None:
         """Delete the shortcut `name` at `path`; one already gone counts as deleted."""
+
     def publish_environment(self, workspace_id: str, environment_id: str) -> None:
         """Publish an Environment's staged settings and libraries (`.../staging/publish`) and wait until
         the publish has ended; a publish that fails raises `GatewayError`, leaving the published

@@ -13,6 +13,7 @@ the recorded status, key paths and headers. Key paths (`key_paths`):
 - `k.*`      `k` is an object, whatever its keys.
 A key that is present with the value null counts as present: Fabric sends nulls (`error`, `gatewayId`).
 Headers: name -> expected value, or `PRESENT` when any value will do; `Content-Type` is always checked.
+No key paths (`""`): the body is empty.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ FABRIC_CICD_GET_BODY = "{}"  # fabric-cicd sends the JSON string "{}" with every
 # What the suite's tenant provides for a path's placeholders.
 PLACEHOLDERS = (
     "workspaceId", "lakehouseId", "warehouseId", "sqlDatabaseId", "mirroredDatabaseId", "eventhouseId",
-    "kqlDatabaseId", "variableLibraryId", "runningOperationId", "finishedOperationId",
+    "kqlDatabaseId", "variableLibraryId", "environmentId", "runningOperationId", "finishedOperationId",
+    "elsewhereId",
 )  # fmt: skip
 
 ITEM_KEYS = "id, type, displayName, description, workspaceId"
@@ -133,6 +135,43 @@ RECORDED_ROUTES: tuple[RecordedRoute, ...] = (
         200,
         f"{ITEM_KEYS}, sensitivityLabel.id, properties.{{$type, activeValueSetName}}",
         body={"properties": {"activeValueSetName": "prod"}},
+    ),
+    RecordedRoute(
+        "GET /v1/workspaces/{id}/environments/",
+        "GET",
+        "/v1/workspaces/{workspaceId}/environments/",
+        200,
+        f"value[].{{{ITEM_KEYS}, properties.publishDetails.{{state, targetVersion, startTime, endTime, "
+        "componentPublishInfo.{sparkLibraries.state, sparkSettings.state}}}",
+    ),
+    RecordedRoute(
+        "POST /v1/workspaces/{id}/environments/{id}/staging/publish?beta=...",
+        "POST",
+        "/v1/workspaces/{workspaceId}/environments/{environmentId}/staging/publish?beta=False",
+        202,
+        "",
+        headers={"Location": PRESENT, "Retry-After": "120", "x-ms-operation-id": PRESENT},
+        content_type="application/octet-stream",
+    ),
+    RecordedRoute(
+        "GET /v1/workspaces/{id}/items/{id}/shortcuts",
+        "GET",
+        "/v1/workspaces/{workspaceId}/items/{lakehouseId}/shortcuts",
+        200,
+        "value[]",
+        content_type="application/json",
+    ),
+    RecordedRoute(
+        "POST /v1/workspaces/{id}/items/{id}/shortcuts?shortcutConflictPolicy=...",
+        "POST",
+        "/v1/workspaces/{workspaceId}/items/{lakehouseId}/shortcuts?shortcutConflictPolicy=CreateOrOverwrite",
+        400,  # the recording's: a target the tenant could not reach (here: a workspace that does not exist)
+        "errorCode, message, requestId, isRetriable, moreDetails[].{errorCode, message}",
+        body={
+            "path": "Tables",
+            "name": "Unreachable",
+            "target": {"oneLake": {"workspaceId": "{elsewhereId}", "itemId": "{elsewhereId}", "path": "Tables/x"}},
+        },
     ),
     RecordedRoute(
         "GET /v1/connections",

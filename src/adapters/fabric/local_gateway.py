@@ -159,6 +159,7 @@ class LocalFabricGateway:
     def delete_shortcut(self, workspace_id: str, item_id: str, path: str, name: str) -> None:
         with suppress(ItemNotFound), _translated(f"local://workspaces/{workspace_id}/items/{item_id}/shortcuts"):
             self._tenant.delete_shortcut(workspace_id, item_id, path, name)
+
     def publish_environment(self, workspace_id: str, environment_id: str) -> None:
         # In process a publish ends at once (it never fails: faults are the emulator's business).
         url = f"local://workspaces/{workspace_id}/environments/{environment_id}/staging/publish"

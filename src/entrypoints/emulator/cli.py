@@ -231,7 +231,8 @@ def serve(
             fault_rate=fault_rate, fault_kinds=fault_kinds, seed=seed, latency_ms=latency_ms, lro_ms=lro_ms,
             lro_share=lro_share,
             name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
-            sql_endpoint_ms=sql_endpoint_ms, publish_ms=publish_ms, **waits,
+            sql_endpoint_ms=sql_endpoint_ms, publish_ms=publish_ms,
+            create_retry_after_s=waits["create_retry_after_s"], publish_retry_after_s=waits["publish_retry_after_s"],
         )  # fmt: skip
     except ValueError as e:
         raise click.UsageError(str(e)) from e
