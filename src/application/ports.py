@@ -110,17 +110,9 @@ class FabricGateway(Protocol):
         """Move an item into `folder_id`, or to the workspace root when it is None."""
         ...
 
-    def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> str | None:
-        """A Lakehouse's SQL endpoint connection string, or None while it is still provisioning."""
-        ...
-
-    def get_sql_endpoint_id(self, workspace_id: str, lakehouse_id: str) -> str | None:
-        """The id of a Lakehouse's SQL endpoint, or None while it is still provisioning."""
-        ...
-
-    def get_query_service_uri(self, workspace_id: str, eventhouse_id: str) -> str | None:
-        """An Eventhouse's query service URI (`properties.queryServiceUri`), or None while it is
-        still provisioning."""
+    def get_item_attribute(self, workspace_id: str, item_type: str, item_id: str, attribute: str) -> str | None:
+        """An item's `sqlendpoint`, `sqlendpointid` or `queryserviceuri` (see `domain/dynamic_values.py`),
+        read from its type's typed route; None while Fabric is still provisioning it."""
         ...
 
     def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
@@ -151,6 +143,7 @@ class FabricGateway(Protocol):
 
     def delete_shortcut(self, workspace_id: str, item_id: str, path: str, name: str) -> None:
         """Delete the shortcut `name` at `path`; one already gone counts as deleted."""
+
     def publish_environment(self, workspace_id: str, environment_id: str) -> None:
         """Publish an Environment's staged settings and libraries (`.../staging/publish`) and wait until
         the publish has ended; a publish that fails raises `GatewayError`, leaving the published

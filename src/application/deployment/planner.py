@@ -10,8 +10,8 @@ from fabctl.application.deployment.binder import binding_context
 from fabctl.application.deployment.connections import SEMANTIC_MODEL, check_connections, unbound_connections
 from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.application.deployment.plan_checks import check_data_items, check_references
-from fabctl.application.deployment.shortcuts import with_shortcuts
 from fabctl.application.deployment.publish_plan import with_publish
+from fabctl.application.deployment.shortcuts import with_shortcuts
 from fabctl.application.deployment.target import TargetView
 from fabctl.application.ports import DeployedItem
 from fabctl.domain.binding import bind, check_all_rules_matched

@@ -16,6 +16,7 @@ from fabctl.domain.transaction import StepAction, StepOutcome, Transaction, Tran
 # Steps that change an item after it was written: undone by deleting the item when this transaction created it.
 _GO_WITH_THEIR_ITEM = frozenset({StepAction.UPDATE, StepAction.MOVE, StepAction.SHORTCUT, StepAction.PUBLISH})
 
+
 def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: Clock) -> None:
     """Undo `tx`'s completed steps; a lease `tx` holds on the workspace is renewed as steps are undone."""
     keep = holds_lease(uow, tx)

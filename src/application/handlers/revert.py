@@ -281,6 +281,8 @@ def _shortcut_back(target: _Target, item: RemoteItem, done: ShortcutWrite) -> tu
 
     record = lambda _id: target.records.get(item.key)  # noqa: E731 - the lakehouse's record is unchanged
     return _Write(StepAction.SHORTCUT, item.key, item.id, None, call, record, back), changed
+
+
 def _published(target: _Target, key: ItemKey, before: ItemImage, written: _Write) -> list[_Write]:
     """`written`, then, when it puts an Environment's definition back, the write that publishes it (ADR 0025)."""
     if key.type not in PUBLISHED_TYPES or before.definition.is_empty:
