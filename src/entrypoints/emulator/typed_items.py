@@ -25,6 +25,7 @@ TYPED_SEGMENTS = {
     "mirroredDatabases": "MirroredDatabase",
     "eventhouses": "Eventhouse",
     "kqlDatabases": "KQLDatabase",
+    "variableLibraries": "VariableLibrary",
 }
 
 
