@@ -115,6 +115,14 @@ class FabricGateway(Protocol):
         read from its type's typed route; None while Fabric is still provisioning it."""
         ...
 
+    def get_active_value_set(self, workspace_id: str, library_id: str) -> str:
+        """A Variable Library's active value set (`GET .../variableLibraries/{id}`, `properties.activeValueSetName`)."""
+        ...
+
+    def set_active_value_set(self, workspace_id: str, library_id: str, name: str) -> None:
+        """Activate the library's value set `name` (`PATCH .../VariableLibraries/{id}`)."""
+        ...
+
     def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
         """The Spark pools the workspace can use (`GET /v1/workspaces/{ws}/spark/pools`)."""
         ...

@@ -116,6 +116,15 @@ class LocalFabricGateway:
             _, properties = self._tenant.typed_item(workspace_id, item_id, item_type)
         return attribute_of(properties, item_type, attribute)
 
+    def get_active_value_set(self, workspace_id: str, library_id: str) -> str:
+        with _translated(f"local://workspaces/{workspace_id}/variableLibraries/{library_id}"):
+            _, properties = self._tenant.typed_item(workspace_id, library_id, "VariableLibrary")
+        return str(properties["activeValueSetName"])
+
+    def set_active_value_set(self, workspace_id: str, library_id: str, name: str) -> None:
+        with _translated(f"local://workspaces/{workspace_id}/VariableLibraries/{library_id}"):
+            self._tenant.set_active_value_set(workspace_id, library_id, name)
+
     def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
         with _translated(f"local://workspaces/{workspace_id}/spark/pools"):
             return [SparkPoolInfo(p.id, p.name, p.type) for p in self._tenant.list_spark_pools(workspace_id)]

@@ -210,6 +210,17 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
         response = self._client.request("GET", f"workspaces/{workspace_id}/{segment}/{item_id}")
         return self._read(response, lambda body: attribute_of(body.get("properties"), item_type, attribute))
 
+    # --- variable libraries --------------------------------------------------------------------
+
+    def get_active_value_set(self, workspace_id: str, library_id: str) -> str:
+        response = self._client.request("GET", f"workspaces/{workspace_id}/variableLibraries/{library_id}")
+        return self._read(response, shapes.active_value_set)
+
+    def set_active_value_set(self, workspace_id: str, library_id: str, name: str) -> None:
+        # Setting the same set twice leaves it set: safe to retry, unlike a create.
+        body = {"properties": {"activeValueSetName": name}}
+        self._client.request("PATCH", f"workspaces/{workspace_id}/VariableLibraries/{library_id}", json=body)
+
     # --- spark pools, connections, semantic model bindings --------------------------------------
 
     def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
