@@ -23,6 +23,13 @@ NOTEBOOK = ItemDefinition.of(
     [DefinitionPart.from_text("notebook-content.py", "# Fabric notebook source\nprint('hi')\n")]
 )
 MIRRORING = ItemDefinition.of([DefinitionPart.from_text("mirroring.json", '{"properties": {}}\n')])
+VARIABLE_LIBRARY = ItemDefinition.of(
+    [
+        DefinitionPart.from_text("variables.json", '{"variables": [{"name": "stage", "value": "dev"}]}'),
+        DefinitionPart.from_text("settings.json", '{"valueSetsOrder": ["prod"]}'),
+        DefinitionPart.from_text("valueSets/prod.json", '{"name": "prod", "variableOverrides": []}'),
+    ]
+)
 ENVIRONMENT = ItemDefinition.of(
     [
         DefinitionPart.from_text("Setting/Sparkcompute.yml", "enable_native_execution_engine: false\n"),
@@ -397,6 +404,22 @@ class FabricGatewayContract:
             gateway.get_item_attribute(workspace.id, "Lakehouse", notebook.id, "sqlendpointid")
         with pytest.raises(ItemNotFound):
             gateway.get_item_attribute(workspace.id, "Eventhouse", notebook.id, "queryserviceuri")
+
+    # --- variable libraries ----------------------------------------------------------------------
+
+    def test_a_variable_library_keeps_the_value_set_it_was_given(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo
+    ) -> None:
+        library = gateway.create_item(workspace.id, "VariableLibrary", "Vars", definition=VARIABLE_LIBRARY)
+        first = gateway.get_active_value_set(workspace.id, library.id)
+
+        gateway.set_active_value_set(workspace.id, library.id, "prod")
+
+        assert first == "Default value set"
+        assert gateway.get_active_value_set(workspace.id, library.id) == "prod"
+        with pytest.raises(GatewayError):  # not a set of the library
+            gateway.set_active_value_set(workspace.id, library.id, "staging")
+        assert gateway.get_active_value_set(workspace.id, library.id) == "prod"
 
     # --- environments ----------------------------------------------------------------------------
 
