@@ -110,17 +110,17 @@ class FabricGateway(Protocol):
         """Move an item into `folder_id`, or to the workspace root when it is None."""
         ...
 
-    def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> str | None:
-        """A Lakehouse's SQL endpoint connection string, or None while it is still provisioning."""
+    def get_item_attribute(self, workspace_id: str, item_type: str, item_id: str, attribute: str) -> str | None:
+        """An item's `sqlendpoint`, `sqlendpointid` or `queryserviceuri` (see `domain/dynamic_values.py`),
+        read from its type's typed route; None while Fabric is still provisioning it."""
         ...
 
-    def get_sql_endpoint_id(self, workspace_id: str, lakehouse_id: str) -> str | None:
-        """The id of a Lakehouse's SQL endpoint, or None while it is still provisioning."""
+    def get_active_value_set(self, workspace_id: str, library_id: str) -> str:
+        """A Variable Library's active value set (`GET .../variableLibraries/{id}`, `properties.activeValueSetName`)."""
         ...
 
-    def get_query_service_uri(self, workspace_id: str, eventhouse_id: str) -> str | None:
-        """An Eventhouse's query service URI (`properties.queryServiceUri`), or None while it is
-        still provisioning."""
+    def set_active_value_set(self, workspace_id: str, library_id: str, name: str) -> None:
+        """Activate the library's value set `name` (`PATCH .../VariableLibraries/{id}`)."""
         ...
 
     def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:

@@ -6,8 +6,10 @@ Every form fabric-cicd 1.4.0 documents:
 - `$workspace.<name>` or `$workspace.<name>.$id`: the id of another workspace, by name;
 - `$items.<Type>.<Name>.$<attribute>`, or the older `$items.<Type>.<Name>.<attribute>`;
 - `$workspace.<name>.$items.<Type>.<Name>.$<attribute>`: an item of another workspace;
-with `<attribute>` one of `id`, `sqlendpoint`, `sqlendpointid` (a Lakehouse's) and `queryserviceuri`
-(an Eventhouse's), in any case. A name may hold dots (`$items.Notebook.My.Book.$id`); the type may not.
+with `<attribute>` one of `id` (any item's), `sqlendpoint` (a Lakehouse's, Mirrored Database's,
+Warehouse's or SQL Database's), `sqlendpointid` (a Lakehouse's or Mirrored Database's) and
+`queryserviceuri` (an Eventhouse's), in any case: the types fabric-cicd 1.4.0 reads each of (ADR 0028).
+A name may hold dots (`$items.Notebook.My.Book.$id`); the type may not.
 Anything else that starts with `$` is an error naming the value and every form above.
 """
 
@@ -23,8 +25,13 @@ ITEMS = "$items."
 WORKSPACE = "$workspace."
 CROSS_WORKSPACE = ".$items."
 ITEM_ATTRIBUTES = ("id", "sqlendpoint", "sqlendpointid", "queryserviceuri")
-# The item types fabctl reads each provisioned attribute of (Fabric fills it in after creating the item).
-ATTRIBUTE_TYPES = {"sqlendpoint": "Lakehouse", "sqlendpointid": "Lakehouse", "queryserviceuri": "Eventhouse"}
+# The item types each attribute beyond `id` is read of, as fabric-cicd reads them (the gateway knows where
+# in each type's properties). Fabric may fill one in a while after creating the item.
+ATTRIBUTE_TYPES: dict[str, tuple[str, ...]] = {
+    "sqlendpoint": ("Lakehouse", "MirroredDatabase", "Warehouse", "SQLDatabase"),
+    "sqlendpointid": ("Lakehouse", "MirroredDatabase"),
+    "queryserviceuri": ("Eventhouse",),
+}
 _WORKSPACE_ATTRIBUTES = {
     "$workspace.$id": "id",
     "$workspace.id": "id",
@@ -33,8 +40,9 @@ _WORKSPACE_ATTRIBUTES = {
 }
 KNOWN_FORMS = (
     "$workspace.$id, $workspace.id, $workspace.$name, $workspace.$name_encoded, $workspace.<name>, "
-    "$workspace.<name>.$id, $items.<Type>.<Name>.$id, $items.<Type>.<Name>.$sqlendpoint (or $sqlendpointid, "
-    "of a Lakehouse), $items.<Type>.<Name>.$queryserviceuri (of an Eventhouse), the same without the '$' "
+    "$workspace.<name>.$id, $items.<Type>.<Name>.$id, $items.<Type>.<Name>.$sqlendpoint (of a Lakehouse, "
+    "MirroredDatabase, Warehouse or SQLDatabase), $items.<Type>.<Name>.$sqlendpointid (of a Lakehouse or "
+    "MirroredDatabase), $items.<Type>.<Name>.$queryserviceuri (of an Eventhouse), the same without the '$' "
     "before the attribute, and $workspace.<name>.$items.<Type>.<Name>.$<attribute>"
 )
 
@@ -107,9 +115,11 @@ def _item(text: str, rest: str, *, legacy: bool) -> tuple[ItemKey, str]:
         raise _unknown(text, f"'{item_type}' is not an item type")
     if attribute not in ITEM_ATTRIBUTES:
         raise _unknown(text, f"an item's attribute is one of {', '.join('$' + a for a in ITEM_ATTRIBUTES)}")
-    needed = ATTRIBUTE_TYPES.get(attribute)
-    if needed is not None and item_type != needed:
-        raise InvalidConfiguration(f"'{text}': ${attribute} is read from a {needed} only, not a {item_type}")
+    having = ATTRIBUTE_TYPES.get(attribute)
+    if having is not None and item_type not in having:
+        raise InvalidConfiguration(
+            f"'{text}': a {item_type} has no ${attribute}; it is read of {', '.join(having)} items only"
+        )
     return ItemKey(item_type, name), attribute
 
 

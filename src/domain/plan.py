@@ -27,6 +27,7 @@ class PlannedChange:
     drift: bool = False  # changed in the workspace since fabctl deployed it
     shortcuts: tuple[str, ...] = ()  # a lakehouse's shortcut writes, e.g. "create shortcut Files/raw"
     publish: bool = False  # an Environment whose definition is written: published after the write
+    value_set: str | None = None  # a Variable Library's value set to activate after the write; None: left as is
 
     @property
     def writes(self) -> bool:

@@ -11,6 +11,7 @@ from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import DomainError, IllegalTransition
 from fabctl.domain.shortcuts import ShortcutWrite
+from fabctl.domain.value_sets import ValueSetWrite
 
 
 class TransactionState(StrEnum):
@@ -30,6 +31,7 @@ class StepAction(StrEnum):
     MOVE = "move"  # into another folder; the before-image's folder is where it was
     SHORTCUT = "shortcut"  # a lakehouse's OneLake shortcut set, changed or deleted (`TransactionStep.shortcut`)
     PUBLISH = "publish"  # an Environment's staged definition made the published one; no before-image
+    ACTIVATE_VALUE_SET = "activate_value_set"  # a Variable Library's active value set (`TransactionStep.value_set`)
 
 
 class StepOutcome(StrEnum):
@@ -93,6 +95,7 @@ class TransactionStep:
     outcome: StepOutcome = StepOutcome.PENDING
     error: str = ""
     shortcut: ShortcutWrite | None = None  # a SHORTCUT step's before and after
+    value_set: ValueSetWrite | None = None  # an ACTIVATE_VALUE_SET step's before and after
 
 
 @dataclass(frozen=True)
@@ -166,10 +169,13 @@ class Transaction(Aggregate):
         before: ItemImage | None,
         *,
         shortcut: ShortcutWrite | None = None,
+        value_set: ValueSetWrite | None = None,
     ) -> TransactionStep:
         """Journal a write before it is made (write-ahead)."""
         self._require_state(TransactionState.STARTED, "record a step in")
-        step = TransactionStep(len(self.steps) + 1, action, item, item_id, before, shortcut=shortcut)
+        step = TransactionStep(
+            len(self.steps) + 1, action, item, item_id, before, shortcut=shortcut, value_set=value_set
+        )
         self.steps.append(step)
         return step
 

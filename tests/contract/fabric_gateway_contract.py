@@ -22,6 +22,14 @@ UNKNOWN_ID = "0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b"
 NOTEBOOK = ItemDefinition.of(
     [DefinitionPart.from_text("notebook-content.py", "# Fabric notebook source\nprint('hi')\n")]
 )
+MIRRORING = ItemDefinition.of([DefinitionPart.from_text("mirroring.json", '{"properties": {}}\n')])
+VARIABLE_LIBRARY = ItemDefinition.of(
+    [
+        DefinitionPart.from_text("variables.json", '{"variables": [{"name": "stage", "value": "dev"}]}'),
+        DefinitionPart.from_text("settings.json", '{"valueSetsOrder": ["prod"]}'),
+        DefinitionPart.from_text("valueSets/prod.json", '{"name": "prod", "variableOverrides": []}'),
+    ]
+)
 ENVIRONMENT = ItemDefinition.of(
     [
         DefinitionPart.from_text("Setting/Sparkcompute.yml", "enable_native_execution_engine: false\n"),
@@ -341,10 +349,10 @@ class FabricGatewayContract:
         lakehouse = gateway.create_item(workspace.id, "Lakehouse", "Endpointed")
 
         deadline = time.monotonic() + 10
-        endpoint = gateway.get_sql_endpoint(workspace.id, lakehouse.id)
+        endpoint = gateway.get_item_attribute(workspace.id, "Lakehouse", lakehouse.id, "sqlendpoint")
         while endpoint is None and time.monotonic() < deadline:
             time.sleep(0.1)
-            endpoint = gateway.get_sql_endpoint(workspace.id, lakehouse.id)
+            endpoint = gateway.get_item_attribute(workspace.id, "Lakehouse", lakehouse.id, "sqlendpoint")
 
         assert endpoint is not None and endpoint.strip() != ""
 
@@ -353,20 +361,39 @@ class FabricGatewayContract:
     ) -> None:
         lakehouse = gateway.create_item(workspace.id, "Lakehouse", "Endpointed")
 
-        endpoint_id = _once_provisioned(lambda: gateway.get_sql_endpoint_id(workspace.id, lakehouse.id))
+        endpoint_id = _once_provisioned(
+            lambda: gateway.get_item_attribute(workspace.id, "Lakehouse", lakehouse.id, "sqlendpointid")
+        )
 
         assert uuid.UUID(endpoint_id) and endpoint_id not in (lakehouse.id, workspace.id)
-        assert gateway.get_sql_endpoint_id(workspace.id, lakehouse.id) == endpoint_id
+        assert gateway.get_item_attribute(workspace.id, "Lakehouse", lakehouse.id, "sqlendpointid") == endpoint_id
 
     def test_an_eventhouse_query_service_uri_is_an_https_url_once_provisioned(
         self, gateway: FabricGateway, workspace: WorkspaceInfo
     ) -> None:
         eventhouse = gateway.create_item(workspace.id, "Eventhouse", "Events")
 
-        uri = _once_provisioned(lambda: gateway.get_query_service_uri(workspace.id, eventhouse.id))
+        uri = _once_provisioned(
+            lambda: gateway.get_item_attribute(workspace.id, "Eventhouse", eventhouse.id, "queryserviceuri")
+        )
 
         assert uri.startswith("https://") and len(uri) > len("https://")
-        assert gateway.get_query_service_uri(workspace.id, eventhouse.id) == uri
+        assert gateway.get_item_attribute(workspace.id, "Eventhouse", eventhouse.id, "queryserviceuri") == uri
+
+    @pytest.mark.parametrize(
+        ("item_type", "attribute"),
+        [("Warehouse", "sqlendpoint"), ("SQLDatabase", "sqlendpoint"), ("MirroredDatabase", "sqlendpointid")],
+    )
+    def test_the_sql_endpoint_of_every_type_that_has_one_is_read_from_its_typed_route(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo, item_type: str, attribute: str
+    ) -> None:
+        definition = MIRRORING if item_type == "MirroredDatabase" else None  # Fabric requires one of a mirror
+        item = gateway.create_item(workspace.id, item_type, "Served", definition=definition)
+
+        value = _once_provisioned(lambda: gateway.get_item_attribute(workspace.id, item_type, item.id, attribute))
+
+        assert value.strip() and item.id != value
+        assert gateway.get_item_attribute(workspace.id, item_type, item.id, attribute) == value
 
     def test_provisioned_values_of_an_item_of_another_type_are_not_found(
         self, gateway: FabricGateway, workspace: WorkspaceInfo
@@ -374,9 +401,25 @@ class FabricGatewayContract:
         notebook = gateway.create_item(workspace.id, "Notebook", "Plain")
 
         with pytest.raises(ItemNotFound):
-            gateway.get_sql_endpoint_id(workspace.id, notebook.id)
+            gateway.get_item_attribute(workspace.id, "Lakehouse", notebook.id, "sqlendpointid")
         with pytest.raises(ItemNotFound):
-            gateway.get_query_service_uri(workspace.id, notebook.id)
+            gateway.get_item_attribute(workspace.id, "Eventhouse", notebook.id, "queryserviceuri")
+
+    # --- variable libraries ----------------------------------------------------------------------
+
+    def test_a_variable_library_keeps_the_value_set_it_was_given(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo
+    ) -> None:
+        library = gateway.create_item(workspace.id, "VariableLibrary", "Vars", definition=VARIABLE_LIBRARY)
+        first = gateway.get_active_value_set(workspace.id, library.id)
+
+        gateway.set_active_value_set(workspace.id, library.id, "prod")
+
+        assert first == "Default value set"
+        assert gateway.get_active_value_set(workspace.id, library.id) == "prod"
+        with pytest.raises(GatewayError):  # not a set of the library
+            gateway.set_active_value_set(workspace.id, library.id, "staging")
+        assert gateway.get_active_value_set(workspace.id, library.id) == "prod"
 
     # --- environments ----------------------------------------------------------------------------
 

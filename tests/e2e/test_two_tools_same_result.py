@@ -107,6 +107,7 @@ def _symbolic(client: httpx.Client, workspace: dict[str, Any]) -> dict[str, dict
             "description": item["description"],
             "creationPayload": item.get("creationPayload"),
             "shortcuts": json.loads(symbolic(json.dumps(item.get("shortcuts", [])))),
+            "activeValueSetName": item.get("activeValueSetName"),  # a Variable Library's only
             "parts": parts,
         }
     return items
@@ -128,7 +129,7 @@ def test_fabctl_deploys_the_type_as_fabric_cicd_does(deployed: Deployed, item_ty
     assert sorted(ours) == sorted(theirs)
     for key, their_item in theirs.items():
         our_item = ours[key]
-        for field in ("folder", "description", "creationPayload", "shortcuts"):
+        for field in ("folder", "description", "creationPayload", "shortcuts", "activeValueSetName"):
             assert our_item[field] == their_item[field], f"{key}: {field}"
         their_parts, our_parts = their_item["parts"], our_item["parts"]
         their_parts, our_parts = (None if p is None else dict(p) for p in (their_parts, our_parts))
@@ -166,6 +167,12 @@ def test_both_tools_published_the_lakehouse_shortcut_with_the_target_ids(deploye
         assert [s["target"]["oneLake"] for s in shortcuts] == [
             {"path": "Files/landing", "itemId": "<Lakehouse/Sales Lake>", "workspaceId": "<workspace>"}
         ]
+
+
+def test_both_tools_activated_the_value_set_of_the_target_environment(deployed: Deployed) -> None:
+    for items in (deployed.by_fabric_cicd, deployed.by_fabctl):
+        libraries = _of_type(items, "VariableLibrary")
+        assert libraries and {i["activeValueSetName"] for i in libraries.values()} == {TARGET_ENVIRONMENT}
 
 
 def test_a_second_fabctl_deploy_of_the_same_folder_writes_nothing(deployed: Deployed) -> None:

@@ -253,14 +253,14 @@ def test_typed_aliases_that_fabric_cicd_calls(api: httpx.Client) -> None:
 
     environments = api.get(f"/v1/workspaces/{ws}/environments/").json()["value"]
     published = api.post(f"/v1/workspaces/{ws}/environments/{items['id']}/staging/publish?beta=False", json="{}")
-    body = {"properties": {"activeValueSetName": "test"}}
+    body = {"properties": {"activeValueSetName": "Default value set"}}  # the only set of a library without any
     activated = api.patch(f"/v1/workspaces/{ws}/VariableLibraries/{library['id']}", json=body)
     wrong_type = api.patch(f"/v1/workspaces/{ws}/VariableLibraries/{notebook['id']}", json=body)
     not_a_lakehouse = api.get(f"/v1/workspaces/{ws}/lakehouses/{notebook['id']}")
 
     assert [(e["id"], e["properties"]["publishDetails"]["state"]) for e in environments] == [(items["id"], "Success")]
     assert published.status_code == 202  # a long-running publish: test_emulator_environment_publish.py
-    expected = {"$type": "VariableLibraryProperties", "activeValueSetName": "test"}
+    expected = {"$type": "VariableLibraryProperties", "activeValueSetName": "Default value set"}
     assert unlabelled(activated.json()) == {**library, "properties": expected}
     assert (wrong_type.status_code, wrong_type.json()["errorCode"]) == (404, "ItemNotFound")
     assert (not_a_lakehouse.status_code, not_a_lakehouse.json()["errorCode"]) == (404, "ItemNotFound")

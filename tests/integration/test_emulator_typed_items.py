@@ -193,3 +193,58 @@ def test_the_fast_profile_lets_retry_after_follow_the_operation_and_a_flag_wins(
 
     assert (config["create_retry_after_s"], config["publish_retry_after_s"]) == (0, 7)
     assert created.headers["Retry-After"] == "3"
+
+
+def _library(api: httpx.Client, ws: str, *value_sets: str) -> dict[str, Any]:
+    parts = [_part("variables.json", {"variables": [{"name": "stage", "type": "String", "value": "dev"}]})]
+    parts.append(_part("settings.json", {"valueSetsOrder": list(value_sets)}))
+    # The file name and the set's name differ: a set is known by the name it gives itself.
+    parts += [
+        _part(f"valueSets/set{n}.json", {"name": name, "variableOverrides": []}) for n, name in enumerate(value_sets)
+    ]
+    return _create(api, ws, "VariableLibrary", "Vars", definition={"parts": parts})
+
+
+def test_a_variable_library_keeps_its_active_value_set(
+    api: httpx.Client, at_once: None, fresh_emulator: RunningEmulator
+) -> None:
+    ws = _workspace(api)
+    library = _library(api, ws, "test", "prod")
+    typed = f"/workspaces/{ws}/variableLibraries/{library['id']}"
+
+    before = api.get(typed).json()["properties"]
+    patched = api.patch(
+        f"/workspaces/{ws}/VariableLibraries/{library['id']}", json={"properties": {"activeValueSetName": "prod"}}
+    )
+    after = api.get(typed).json()["properties"]
+    listed = api.get(f"/workspaces/{ws}/variableLibraries").json()["value"]
+    snapshot = httpx.get(f"{fresh_emulator.admin}/snapshot", timeout=10).json()
+
+    assert before == {"activeValueSetName": "Default value set"}  # a new library applies its default values
+    assert patched.status_code == 200, patched.text
+    assert after == {"activeValueSetName": "prod"}
+    assert [(i["id"], i["properties"]["activeValueSetName"]) for i in listed] == [(library["id"], "prod")]
+    [held] = [i for w in snapshot["workspaces"] for i in w["items"] if i["type"] == "VariableLibrary"]
+    assert held["activeValueSetName"] == "prod"
+
+
+@pytest.mark.parametrize("name", ["staging", "set0", "PROD"], ids=["unknown", "file-name", "other-case"])
+def test_a_value_set_the_library_does_not_have_is_refused_and_changes_nothing(
+    api: httpx.Client, at_once: None, name: str
+) -> None:
+    ws = _workspace(api)
+    library = _library(api, ws, "prod")
+    api.patch(
+        f"/workspaces/{ws}/VariableLibraries/{library['id']}", json={"properties": {"activeValueSetName": "prod"}}
+    )
+
+    refused = api.patch(
+        f"/workspaces/{ws}/VariableLibraries/{library['id']}", json={"properties": {"activeValueSetName": name}}
+    )
+
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["errorCode"] == "InvalidValueSetName"
+    assert name in refused.json()["message"] and "Default value set, prod" in refused.json()["message"]
+    assert api.get(f"/workspaces/{ws}/variableLibraries/{library['id']}").json()["properties"] == {
+        "activeValueSetName": "prod"
+    }

@@ -81,9 +81,9 @@ def test_typed_routes_give_the_sql_endpoint_and_the_query_service(
         workspace = gateway.create_workspace("Recorded typed")
         lakehouse = gateway.create_item(workspace.id, "Lakehouse", "Bronze", creation_payload={"enableSchemas": True})
         eventhouse = gateway.create_item(workspace.id, "Eventhouse", "Events")
-        endpoint = gateway.get_sql_endpoint(workspace.id, lakehouse.id)
-        endpoint_id = gateway.get_sql_endpoint_id(workspace.id, lakehouse.id)
-        uri = gateway.get_query_service_uri(workspace.id, eventhouse.id)
+        endpoint = gateway.get_item_attribute(workspace.id, "Lakehouse", lakehouse.id, "sqlendpoint")
+        endpoint_id = gateway.get_item_attribute(workspace.id, "Lakehouse", lakehouse.id, "sqlendpointid")
+        uri = gateway.get_item_attribute(workspace.id, "Eventhouse", eventhouse.id, "queryserviceuri")
     finally:
         gateway.close()
 

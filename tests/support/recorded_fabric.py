@@ -261,6 +261,7 @@ DEFINITION_PARTS: dict[str, dict[str, str]] = {
     },
     "VariableLibrary": {
         "variables.json": '{"variables": [{"name": "stage", "type": "String", "value": "dev"}]}',
-        "settings.json": '{"valueSetsOrder": []}',
+        "settings.json": '{"valueSetsOrder": ["prod"]}',
+        "valueSets/prod.json": '{"name": "prod", "variableOverrides": [{"name": "stage", "value": "prod"}]}',
     },
 }

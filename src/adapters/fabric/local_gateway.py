@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
+from fabctl.adapters.fabric.item_attributes import attribute_of, typed_segment
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
 from fabctl.adapters.fabric.tenant_records import ConnectionRecord, FolderRecord, ItemRecord, WorkspaceRecord
 from fabctl.application.errors import GatewayError, ItemConflict, ItemNotFound
@@ -109,20 +110,20 @@ class LocalFabricGateway:
         with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/move"):
             return _item(self._tenant.move_item(workspace_id, item_id, folder_id))
 
-    def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> str | None:
-        with _translated(f"local://workspaces/{workspace_id}/lakehouses/{lakehouse_id}"):
-            endpoint = self._tenant.get_sql_endpoint(workspace_id, lakehouse_id)
-        return endpoint.connection_string if endpoint.ready else None
+    def get_item_attribute(self, workspace_id: str, item_type: str, item_id: str, attribute: str) -> str | None:
+        segment = typed_segment(item_type, attribute)
+        with _translated(f"local://workspaces/{workspace_id}/{segment}/{item_id}"):
+            _, properties = self._tenant.typed_item(workspace_id, item_id, item_type)
+        return attribute_of(properties, item_type, attribute)
 
-    def get_sql_endpoint_id(self, workspace_id: str, lakehouse_id: str) -> str | None:
-        with _translated(f"local://workspaces/{workspace_id}/lakehouses/{lakehouse_id}"):
-            endpoint = self._tenant.get_sql_endpoint(workspace_id, lakehouse_id)
-        return endpoint.id if endpoint.ready else None
+    def get_active_value_set(self, workspace_id: str, library_id: str) -> str:
+        with _translated(f"local://workspaces/{workspace_id}/variableLibraries/{library_id}"):
+            _, properties = self._tenant.typed_item(workspace_id, library_id, "VariableLibrary")
+        return str(properties["activeValueSetName"])
 
-    def get_query_service_uri(self, workspace_id: str, eventhouse_id: str) -> str | None:
-        with _translated(f"local://workspaces/{workspace_id}/eventhouses/{eventhouse_id}"):
-            service = self._tenant.get_query_service(workspace_id, eventhouse_id)
-        return service.query_service_uri if service.ready else None
+    def set_active_value_set(self, workspace_id: str, library_id: str, name: str) -> None:
+        with _translated(f"local://workspaces/{workspace_id}/VariableLibraries/{library_id}"):
+            self._tenant.set_active_value_set(workspace_id, library_id, name)
 
     def list_spark_pools(self, workspace_id: str) -> list[SparkPoolInfo]:
         with _translated(f"local://workspaces/{workspace_id}/spark/pools"):

@@ -43,6 +43,7 @@ from fabctl.adapters.fabric.tenant_records import (
 from fabctl.adapters.fabric.tenant_schema import connect
 from fabctl.adapters.fabric.tenant_shortcuts import Shortcuts
 from fabctl.adapters.fabric.tenant_snapshot import build_snapshot
+from fabctl.adapters.fabric.tenant_variable_libraries import VariableLibraries
 from fabctl.domain.definition import PLATFORM_FILE, DefinitionPart, ItemDefinition
 from fabctl.domain.errors import UnusableStateFile
 
@@ -68,7 +69,7 @@ def _opened(target: str) -> sqlite3.Connection:
         ) from e
 
 
-class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts, EnvironmentPublishing):
+class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts, EnvironmentPublishing, VariableLibraries):
     """One Fabric tenant: capacities, workspaces, role assignments, folders, items, definitions,
     Spark pools, connections and semantic model bindings (see `tenant_connections`), lakehouses'
     OneLake shortcuts (see `tenant_shortcuts`) and environment publishes (see `tenant_environments`).

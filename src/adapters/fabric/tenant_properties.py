@@ -24,9 +24,18 @@ from fabctl.adapters.fabric.tenant_records import (
     QueryServiceRecord,
     SqlEndpointRecord,
 )
+from fabctl.adapters.fabric.tenant_variable_libraries import active_value_set
 
 # Types with a typed route whose body carries `properties`.
-TYPED_PROPERTIES = ("Lakehouse", "Warehouse", "SQLDatabase", "MirroredDatabase", "Eventhouse", "KQLDatabase")
+TYPED_PROPERTIES = (
+    "Lakehouse",
+    "Warehouse",
+    "SQLDatabase",
+    "MirroredDatabase",
+    "Eventhouse",
+    "KQLDatabase",
+    "VariableLibrary",
+)
 # Where a KQL database names its eventhouse when created with a definition (fabric-cicd sends one).
 KQL_DATABASE_PROPERTIES = "DatabaseProperties.json"
 WAREHOUSE_COLLATION = "Latin1_General_100_BIN2_UTF8"  # Fabric's default for a new warehouse
@@ -89,6 +98,7 @@ class ItemProperties:
             "MirroredDatabase": self._mirrored_database,
             "Eventhouse": self._eventhouse,
             "KQLDatabase": self._kql_database,
+            "VariableLibrary": _variable_library,
         }.get(item.type)
         return {} if build is None else build(db, item)
 
@@ -155,6 +165,10 @@ class ItemProperties:
         row = db.execute("SELECT created_at, updated_at FROM item_times WHERE item_id = ?", (item_id,)).fetchone()
         now = self._clock()  # no row: an item of an older file, whose times were not kept
         return _moment(row and row["created_at"], now), _moment(row and row["updated_at"], now)
+
+
+def _variable_library(db: sqlite3.Connection, item: ItemRecord) -> dict[str, Any]:
+    return {"activeValueSetName": active_value_set(db, item.id)}
 
 
 def _creation_payload(db: sqlite3.Connection, item_id: str) -> dict[str, Any]:

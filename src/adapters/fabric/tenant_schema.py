@@ -6,6 +6,7 @@ import sqlite3
 
 from fabctl.adapters.fabric.tenant_environments import SCHEMA as ENVIRONMENT_PUBLISHES
 from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_ID, DEFAULT_CAPACITY_NAME, DEFAULT_CAPACITY_REGION
+from fabctl.adapters.fabric.tenant_variable_libraries import SCHEMA as ACTIVE_VALUE_SETS
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
@@ -107,6 +108,8 @@ _STATEMENTS = (
         PRIMARY KEY (item_id, path, name))""",
     # Each environment's latest publish (tenant_environments), added after version 1 shipped.
     ENVIRONMENT_PUBLISHES,
+    # Each variable library's active value set (tenant_variable_libraries), added after version 1 shipped.
+    ACTIVE_VALUE_SETS,
 )
 
 

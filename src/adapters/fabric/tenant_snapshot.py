@@ -16,6 +16,7 @@ from fabctl.adapters.fabric.tenant_records import (
     part_to_json,
 )
 from fabctl.adapters.fabric.tenant_shortcuts import snapshot_shortcuts
+from fabctl.adapters.fabric.tenant_variable_libraries import VARIABLE_LIBRARY, active_value_set
 
 
 def build_snapshot(db: sqlite3.Connection, *, ids: bool, now: datetime) -> dict[str, Any]:
@@ -101,4 +102,6 @@ def _item(
     if item.type == ENVIRONMENT:  # what is published, not when: equal tenants stay equal
         details = publish_details(db, item.id, now)
         body["publish"] = {"state": details.state, "stagedChanged": details.staged_changed}
+    if item.type == VARIABLE_LIBRARY:
+        body["activeValueSetName"] = active_value_set(db, item.id)
     return body

@@ -33,6 +33,7 @@ from fabctl.domain.transaction import (
     TransactionState,
     TransactionStep,
 )
+from fabctl.domain.value_sets import ValueSetWrite
 
 Document = dict[str, Any]
 
@@ -173,6 +174,7 @@ def step_to_dict(step: TransactionStep, blobs: BlobStore | None) -> Document:
         "outcome": step.outcome.value,
         "error": step.error,
         "shortcut": None if step.shortcut is None else step.shortcut.to_json(),
+        "value_set": None if step.value_set is None else step.value_set.to_json(),
     }
 
 
@@ -188,6 +190,8 @@ def _step_from_dict(doc: Document, blobs: BlobStore | None) -> TransactionStep:
         error=doc["error"],
         # Journals written before shortcut steps existed have no "shortcut" key.
         shortcut=ShortcutWrite.from_json(doc["shortcut"]) if doc.get("shortcut") else None,
+        # Nor those written before value set activations existed a "value_set" key.
+        value_set=ValueSetWrite.from_json(doc["value_set"]) if doc.get("value_set") else None,
     )
 
 

@@ -2,10 +2,11 @@
 
 Dynamic values are every form fabric-cicd documents (see `domain/dynamic_values.py`): the target
 workspace's id, name and URL-encoded name; another workspace's id; an item's id, its SQL endpoint
-(`$sqlendpoint`, `$sqlendpointid`, of a Lakehouse) or its query service URI (`$queryserviceuri`, of an
-Eventhouse), in the target or in another workspace. Without a gateway, or while an item is not yet
-created (a plan), gateway-backed values are placeholders; content to be written (`final`) never gets
-one: a value Fabric provisions after creating the item is waited for (up to `PROVISIONING_WAIT_S`).
+(`$sqlendpoint`, `$sqlendpointid`) or its query service URI (`$queryserviceuri`), of the types
+fabric-cicd reads each of (the gateway reads them from the item's typed route), in the target or in
+another workspace. Without a gateway, or while an item is not yet created (a plan), gateway-backed
+values are placeholders; content to be written (`final`) never gets one: a value Fabric provisions
+after creating the item is waited for (up to `PROVISIONING_WAIT_S`).
 Unknown items or workspaces raise `InvalidConfiguration` before anything is written. `$ENV:NAME`
 never reaches here: the source reader substitutes it when it reads the file.
 
@@ -35,8 +36,8 @@ from fabctl.domain.parameters import SparkPool, SparkPoolTarget
 from fabctl.domain.workspace import Workspace
 
 _LOGICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# Fabric provisions a new lakehouse's SQL endpoint (and an eventhouse's query service) a while after
-# creating the item (seconds to minutes).
+# Fabric provisions a new lakehouse's or mirrored database's SQL endpoint (and an eventhouse's query
+# service) a while after creating the item (seconds to minutes).
 PROVISIONING_WAIT_S = 300.0
 PROVISIONING_POLL_S = 2.0
 # What each provisioned attribute is called in messages.
@@ -213,13 +214,9 @@ class _Resolver:
     def _provisioned(self, value: DynamicValue, workspace_id: str, key: ItemKey, item_id: str) -> str:
         """An attribute Fabric fills in a while after creating the item; waited for when `final`."""
         assert self.gateway is not None
-        read: Callable[[str, str], str | None] = {
-            "sqlendpoint": self.gateway.get_sql_endpoint,
-            "sqlendpointid": self.gateway.get_sql_endpoint_id,
-            "queryserviceuri": self.gateway.get_query_service_uri,
-        }[value.attribute]
+        gateway, attribute = self.gateway, value.attribute
         waited = 0.0
-        while (found := read(workspace_id, item_id)) is None:
+        while (found := gateway.get_item_attribute(workspace_id, key.type, item_id, attribute)) is None:
             if not self.final or waited >= PROVISIONING_WAIT_S:
                 still = f" after {waited:g}s" if waited else ""
                 what = _ATTRIBUTE_NAMES[value.attribute]

@@ -22,6 +22,7 @@ from fabctl.application.deployment.run import DeploymentRun, Deps, StepFailed, s
 from fabctl.application.deployment.scheduler import run_when_ready
 from fabctl.application.deployment.shortcut_writes import deploy_shortcuts
 from fabctl.application.deployment.tasks import Task, plan_tasks
+from fabctl.application.deployment.value_set_writes import activate
 from fabctl.application.deployment.writes import create, create_folders, delete, fill, reserve, update
 from fabctl.application.errors import GatewayError
 from fabctl.application.ports import DeployedItem, WorkspaceInfo
@@ -207,6 +208,10 @@ def _apply(run: DeploymentRun, change: PlannedChange, deps: Deps) -> None:
             publish(run, item, item_id, deps)
     except StepFailed:  # written but not published: not recorded, so the next deployment writes and publishes it
         with run.lock:
+            run.ids_by_key[item.key] = item_id
+        return
+    if change.value_set is not None and activate(run, change, item, item_id, deps) is not None:
+        with run.lock:  # written but its value set not active: not recorded, so the next deployment activates it
             run.ids_by_key[item.key] = item_id
         return
     bind_error = _bind_connections(run, item, item_id, deps) if item.type == "SemanticModel" else None

@@ -13,6 +13,7 @@ from fabctl.application.deployment.plan_checks import check_data_items, check_re
 from fabctl.application.deployment.publish_plan import with_publish
 from fabctl.application.deployment.shortcuts import with_shortcuts
 from fabctl.application.deployment.target import TargetView
+from fabctl.application.deployment.value_set_plan import with_value_set
 from fabctl.application.ports import DeployedItem
 from fabctl.domain.binding import bind, check_all_rules_matched
 from fabctl.domain.dangling import Reference
@@ -23,6 +24,7 @@ from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, DeploymentPlan, PlannedChange
 from fabctl.domain.references import dependency_order, references_by_key
 from fabctl.domain.shortcuts import SHORTCUT_HOLDER
+from fabctl.domain.value_sets import VALUE_SET_HOLDER
 
 
 class DesiredDefinitions(Mapping[ItemKey, ItemDefinition]):
@@ -186,6 +188,15 @@ def _prepare(
             gateway=view.gateway, workspace_id=view.workspace_id,
         )
         for k in order
+    ]  # fmt: skip
+    planned_changes = [
+        with_value_set(
+            c, inputs.source.get(c.key), inputs.environment.name, inputs.source_dir,
+            gateway=view.gateway, workspace_id=view.workspace_id,
+        )
+        if c.key.type == VALUE_SET_HOLDER
+        else c
+        for c in planned_changes
     ]  # fmt: skip
     planned_changes = [
         with_shortcuts(c, inputs, desired_of(c.key), view.workspace_id, view.gateway)

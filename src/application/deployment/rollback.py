@@ -8,13 +8,20 @@ from dataclasses import replace
 from fabctl.application.deployment.leases import holds_lease, renew_lease
 from fabctl.application.deployment.shortcuts import undo_shortcut
 from fabctl.application.deployment.target import folder_paths
+from fabctl.application.deployment.value_set_plan import undo_activation
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import Clock, FabricGateway, UnitOfWork
 from fabctl.domain.item_types import PUBLISHED_TYPES
 from fabctl.domain.transaction import StepAction, StepOutcome, Transaction, TransactionState, TransactionStep
 
 # Steps that change an item after it was written: undone by deleting the item when this transaction created it.
-_GO_WITH_THEIR_ITEM = frozenset({StepAction.UPDATE, StepAction.MOVE, StepAction.SHORTCUT, StepAction.PUBLISH})
+_GO_WITH_THEIR_ITEM = frozenset(
+    {StepAction.UPDATE, StepAction.MOVE, StepAction.SHORTCUT, StepAction.PUBLISH, StepAction.ACTIVATE_VALUE_SET}
+)
+# Undone once every definition is back: a publish publishes the restored definition (ADR 0025), and a
+# previous value set may be one only the restored definition has (ADR 0028).
+_LAST = frozenset({StepAction.PUBLISH, StepAction.ACTIVATE_VALUE_SET})
+
 
 
 def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: Clock) -> None:
@@ -28,9 +35,7 @@ def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: C
     created = {s.item_id for s in steps if s.action is StepAction.CREATE and s.item_id}
     # A publish is undone by publishing again what its item's restored definition stages, so publishes come
     # last, once every definition is back (ADR 0025).
-    steps = [s for s in steps if s.action is not StepAction.PUBLISH] + [
-        s for s in steps if s.action is StepAction.PUBLISH
-    ]
+    steps = [s for s in steps if s.action not in _LAST] + [s for s in steps if s.action in _LAST]
     for step in steps:
         # (A shortcut or a publish goes with the item it was made in.)
         if step.action in _GO_WITH_THEIR_ITEM and step.item_id in created:
@@ -90,6 +95,8 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
     elif step.action is StepAction.PUBLISH and step.item_id:
         with suppress(ItemNotFound):  # gone since: nothing of it is published any more
             gateway.publish_environment(workspace_id, step.item_id)
+    elif step.action is StepAction.ACTIVATE_VALUE_SET and step.value_set and step.item_id:
+        undo_activation(gateway, workspace_id, step.item_id, step.value_set)
     elif step.action is StepAction.DELETE and step.before:
         before = step.before
         if any(i.type == before.item_type and i.name == before.name for i in gateway.list_items(workspace_id)):

@@ -241,6 +241,9 @@ def _landed(
     if step.action is StepAction.SHORTCUT:
         # Counted as done either way: undoing it puts its before-image back, which holds if it never landed.
         return True, step.item_id or "", "a shortcut write is undone by restoring the shortcut it replaced"
+    if step.action is StepAction.ACTIVATE_VALUE_SET:
+        # Counted as done either way, like a shortcut: undoing it activates the set it replaced.
+        return True, step.item_id or "", "an activation is undone by activating the value set it replaced"
     if step.action is StepAction.CREATE_FOLDER:
         found = folders.get(step.item)
         return (True, found, "the folder exists") if found else (False, "", "the folder does not exist")

@@ -35,6 +35,7 @@ from fabctl.domain.item_types import PUBLISHED_TYPES, SHELL_ONLY_TYPES
 from fabctl.domain.items import ItemKey
 from fabctl.domain.shortcuts import ShortcutWrite
 from fabctl.domain.transaction import ItemImage, StepAction, StepOutcome, Transaction, TransactionState
+from fabctl.domain.value_sets import ValueSetWrite
 
 
 class RevertRefused(DomainError):
@@ -50,6 +51,7 @@ class _Write:
     call: Callable[[], str]
     record: Callable[[str], DeployedItem | None]  # the deployment record after it, None to drop it
     shortcut: ShortcutWrite | None = None  # a SHORTCUT write's before and after
+    value_set: ValueSetWrite | None = None  # an ACTIVATE_VALUE_SET write's before and after
 
 
 @dataclass
@@ -178,11 +180,20 @@ def _plan(original: Transaction, target: _Target) -> tuple[list[_Write], list[st
     """The writes that undo the transaction, most recent step first, and the conflicts found."""
     writes: list[_Write] = []
     conflicts: list[str] = []
+    activations: list[_Write] = []  # last: a previous value set may be one only the restored definition has
     for step in reversed(original.steps):
         if step.outcome is not StepOutcome.SUCCEEDED or step.action is StepAction.CREATE_FOLDER:
             continue  # folders the transaction created are left in place (there is no journaled folder delete)
         item = target.items.get(step.item_id or "")
-        if step.action is StepAction.SHORTCUT and step.shortcut is not None:
+        if step.action is StepAction.ACTIVATE_VALUE_SET and step.value_set is not None:
+            if item is None:
+                conflicts.append(f"{step.item} was deleted from the workspace since")
+                continue
+            write, changed = _value_set_back(target, item, step.value_set)
+            if changed:
+                conflicts.append(f"the active value set of {step.item} changed in the workspace since")
+            activations.append(write)
+        elif step.action is StepAction.SHORTCUT and step.shortcut is not None:
             if item is None:
                 conflicts.append(f"{step.item} was deleted from the workspace since")
                 continue
@@ -220,7 +231,7 @@ def _plan(original: Transaction, target: _Target) -> tuple[list[_Write], list[st
                     conflicts.append(f"{step.item} changed in the workspace since")
                 writes.append(_restore(target, item, step.before))
                 writes.extend(_published(target, item.key, step.before, writes.pop()))
-    return writes, conflicts
+    return writes + activations, conflicts
 
 
 def _delete(target: _Target, item: RemoteItem) -> _Write:
@@ -283,6 +294,21 @@ def _shortcut_back(target: _Target, item: RemoteItem, done: ShortcutWrite) -> tu
     return _Write(StepAction.SHORTCUT, item.key, item.id, None, call, record, back), changed
 
 
+def _value_set_back(target: _Target, item: RemoteItem, done: ValueSetWrite) -> tuple[_Write, bool]:
+    """The write making the library's value set the one active before `done`; and whether it changed since."""
+    now = target.gateway.get_active_value_set(target.workspace_id, item.id)
+
+    def call() -> str:
+        target.gateway.set_active_value_set(target.workspace_id, item.id, done.before)
+        return item.id
+
+    record = lambda _id: target.records.get(item.key)  # noqa: E731 - the library's record is unchanged
+    back = ValueSetWrite(now, done.before)
+    return _Write(
+        StepAction.ACTIVATE_VALUE_SET, item.key, item.id, None, call, record, value_set=back
+    ), now != done.after
+
+
 def _published(target: _Target, key: ItemKey, before: ItemImage, written: _Write) -> list[_Write]:
     """`written`, then, when it puts an Environment's definition back, the write that publishes it (ADR 0025)."""
     if key.type not in PUBLISHED_TYPES or before.definition.is_empty:
@@ -329,7 +355,14 @@ def _run(
             _save(uow, tx, clock)
             _undo(tx, result, uow, gateway, clock)
             return
-        step = tx.record_intent(write.action, str(write.key), write.item_id, write.before, shortcut=write.shortcut)
+        step = tx.record_intent(
+            write.action,
+            str(write.key),
+            write.item_id,
+            write.before,
+            shortcut=write.shortcut,
+            value_set=write.value_set,
+        )
         _save(uow, tx, clock)  # write-ahead: the intent is durable before the write is attempted
         try:
             written = write.call()

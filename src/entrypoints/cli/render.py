@@ -150,6 +150,8 @@ def transaction(t: Transaction) -> None:
         before = f"{len(s.before.definition.parts)} parts" if s.before else ""
         if s.shortcut is not None:  # which shortcut, and whether there was one before
             before = f"shortcut {s.shortcut.address}: " + ("absent" if s.shortcut.before is None else "existed")
+        if s.value_set is not None:  # which value set was active, and which one the step activates
+            before = f"value set '{s.value_set.before}' -> '{s.value_set.after}'"
         table.add_row(str(s.number), s.action.value, s.item, _styled(s.outcome.value), s.item_id or "", before, s.error)
     console.print(table)
 

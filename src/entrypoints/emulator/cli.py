@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -219,7 +220,8 @@ def serve(
     """
     from fabctl.entrypoints.emulator.server import serve as run
 
-    waits = profile_knobs(profile)  # explicit flags win over the profile
+    # Explicit flags win over the profile. Any: mypy cannot match a dict of ints to each keyword it fills.
+    waits: dict[str, Any] = dict(profile_knobs(profile))
     if create_retry_after_s is not None:
         waits["create_retry_after_s"] = create_retry_after_s
     if publish_retry_after_s is not None:

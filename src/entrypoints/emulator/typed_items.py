@@ -2,7 +2,7 @@
 list forms, ...): what clients read connection strings, SQL endpoints and query services from.
 
 fabric-cicd reads `{type.lower()}s/{id}` for the types of its `$items` attributes and `kqlDatabases/{id}`
-for KQL querysets and dashboards; fabctl reads `lakehouses/{id}` and `eventhouses/{id}`. A typed route
+for KQL querysets and dashboards; fabctl reads the same attributes of the same types. A typed route
 sees only items of its own type (any other id is 404 ItemNotFound), as Fabric's do. The properties
 themselves are the tenant's (`tenant_properties.py`).
 """
@@ -25,6 +25,7 @@ TYPED_SEGMENTS = {
     "mirroredDatabases": "MirroredDatabase",
     "eventhouses": "Eventhouse",
     "kqlDatabases": "KQLDatabase",
+    "variableLibraries": "VariableLibrary",
 }
 
 

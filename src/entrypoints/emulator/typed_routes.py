@@ -2,8 +2,8 @@
 with `properties` are in `typed_items`, environments in `environment_routes`). They are views over the
 same tenant items.
 
-Only what fabric-cicd needs is modelled: a Variable Library's active value set is validated and echoed
-but not stored.
+A Variable Library's active value set is stored by the tenant (`tenant_variable_libraries`) and shown on
+`GET .../variableLibraries/{id}` (`typed_items`) and in the snapshot.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def update_variable_library(call: Call) -> Response:
     if properties is not None:
         if not isinstance(properties, dict):
             raise bad_request("The properties field must be an object.")
-        active = required_text(properties, "activeValueSetName")
+        active = call.tenant.set_active_value_set(
+            item.workspace_id, item.id, required_text(properties, "activeValueSetName")
+        )
         response["properties"] = {"$type": VARIABLE_LIBRARY_PROPERTIES, "activeValueSetName": active}
     return json_response(200, response)

@@ -17,6 +17,7 @@ from fabctl.adapters.fabric.tenant import FabricTenant
 from fabctl.adapters.source.parameter_file import read_parameter_file
 from fabctl.application.deployment.binder import PROVISIONING_WAIT_S, binding_context
 from fabctl.application.deployment.inputs import DeploymentInputs
+from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.environments import Environment, ReleaseConfig
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import Item, ItemKey
@@ -66,7 +67,7 @@ def test_a_new_lakehouses_sql_endpoint_is_waited_for_when_binding_for_a_write(
 
     endpoint = context.resolve(SQL_ENDPOINT)
 
-    assert endpoint == gateway.get_sql_endpoint(workspace.id, lake.id)
+    assert endpoint == gateway.get_item_attribute(workspace.id, "Lakehouse", lake.id, "sqlendpoint")
     assert endpoint  # provisioned by now
     assert 5 <= sum(clock.slept) < 5 + 2 * max(clock.slept), clock.slept  # polled until it was there
 
@@ -74,16 +75,20 @@ def test_a_new_lakehouses_sql_endpoint_is_waited_for_when_binding_for_a_write(
 @pytest.mark.parametrize(
     ("item_type", "value", "read"),
     [
-        ("Lakehouse", "$items.Lakehouse.Late.$sqlendpointid", "get_sql_endpoint_id"),
-        ("Eventhouse", "$items.Eventhouse.Late.$queryserviceuri", "get_query_service_uri"),
-        ("Eventhouse", "$items.Eventhouse.Late.queryserviceuri", "get_query_service_uri"),  # the legacy form
+        ("Lakehouse", "$items.Lakehouse.Late.$sqlendpointid", "sqlendpointid"),
+        ("MirroredDatabase", "$items.MirroredDatabase.Late.$sqlendpoint", "sqlendpoint"),
+        ("Eventhouse", "$items.Eventhouse.Late.$queryserviceuri", "queryserviceuri"),
+        ("Eventhouse", "$items.Eventhouse.Late.queryserviceuri", "queryserviceuri"),  # the legacy form
     ],
 )
 def test_every_provisioned_value_is_waited_for_when_binding_for_a_write(
     tmp_path: Path, gateway: LocalFabricGateway, clock: Clock, item_type: str, value: str, read: str
 ) -> None:
     workspace = gateway.create_workspace("Sales DEV")
-    late = gateway.create_item(workspace.id, item_type, "Late")
+    # Fabric requires a definition of a mirrored database.
+    mirroring = ItemDefinition.of([DefinitionPart.from_text("mirroring.json", "{}")])
+    definition = mirroring if item_type == "MirroredDatabase" else None
+    late = gateway.create_item(workspace.id, item_type, "Late", definition=definition)
     ids = {ItemKey(item_type, "Late"): late.id}
     context = binding_context(
         inputs(tmp_path), workspace.id, workspace.name, ids, gateway=gateway, final=True, sleep=clock.sleep
@@ -91,7 +96,7 @@ def test_every_provisioned_value_is_waited_for_when_binding_for_a_write(
 
     resolved = context.resolve(value)
 
-    assert resolved and resolved == getattr(gateway, read)(workspace.id, late.id)
+    assert resolved and resolved == gateway.get_item_attribute(workspace.id, item_type, late.id, read)
     assert 5 <= sum(clock.slept) < 5 + 2 * max(clock.slept), clock.slept
 
 

@@ -464,10 +464,10 @@ def test_a_fabric_failure_while_binding_an_item_fails_the_item_and_the_deploymen
     )
     world.reader.parameters[PARAMETERS] = ParameterRules((rule,), source=PARAMETERS)
 
-    def unavailable(workspace_id: str, lakehouse_id: str) -> str:
+    def unavailable(workspace_id: str, item_type: str, item_id: str, attribute: str) -> str:
         raise GatewayError("The service is unavailable", error_code="ServiceUnavailable", status=503)
 
-    world.gateway.get_sql_endpoint = unavailable  # type: ignore[method-assign]
+    world.gateway.get_item_attribute = unavailable  # type: ignore[method-assign]
 
     result = deploy(world)
 

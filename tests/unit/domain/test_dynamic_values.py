@@ -65,14 +65,29 @@ def test_anything_else_is_an_error_naming_it_and_the_forms_fabctl_knows(text: st
 @pytest.mark.parametrize(
     ("text", "needed"),
     [
-        ("$items.Notebook.Load.$sqlendpoint", "Lakehouse"),
-        ("$items.Warehouse.Store.$sqlendpointid", "Lakehouse"),
-        ("$items.Lakehouse.Lake.$queryserviceuri", "Eventhouse"),
+        ("$items.Notebook.Load.$sqlendpoint", "Lakehouse, MirroredDatabase, Warehouse, SQLDatabase items only"),
+        ("$items.Warehouse.Store.$sqlendpointid", "Lakehouse, MirroredDatabase items only"),
+        ("$items.Lakehouse.Lake.$queryserviceuri", "Eventhouse items only"),
+        ("$items.KQLDatabase.Db.$queryserviceuri", "Eventhouse items only"),  # fabric-cicd reads none of a KQLDatabase
     ],
 )
-def test_a_provisioned_attribute_of_another_item_type_names_the_type_it_needs(text: str, needed: str) -> None:
-    with pytest.raises(InvalidConfiguration, match=f"read from a {needed} only"):
+def test_a_provisioned_attribute_of_another_item_type_names_the_types_that_have_it(text: str, needed: str) -> None:
+    with pytest.raises(InvalidConfiguration) as raised:
         parse_dynamic_value(text)
+    assert f"'{text}'" in raised.value.message and needed in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$items.Warehouse.Store.$sqlendpoint",
+        "$items.SQLDatabase.Db.$sqlendpoint",
+        "$items.MirroredDatabase.Mirror.$sqlendpoint",
+        "$items.MirroredDatabase.Mirror.sqlendpointid",
+    ],
+)
+def test_the_sql_endpoint_of_every_type_fabric_cicd_reads_it_of(text: str) -> None:
+    assert parse_dynamic_value(text).attribute in ("sqlendpoint", "sqlendpointid")
 
 
 def test_only_a_value_naming_an_item_of_the_target_needs_the_deployment_to_hold_it() -> None:

@@ -280,8 +280,8 @@ def test_gateway_backed_values_come_from_fabric() -> None:
     assert shared is not None
     (common,) = gateway.list_items(shared.id)
 
-    assert ctx.resolve("$items.Lakehouse.Sales.Bronze.$sqlendpoint") == gateway.get_sql_endpoint(
-        target_id, lakehouse_id
+    assert ctx.resolve("$items.Lakehouse.Sales.Bronze.$sqlendpoint") == gateway.get_item_attribute(
+        target_id, "Lakehouse", lakehouse_id, "sqlendpoint"
     )
     assert ctx.resolve("$workspace.Shared") == shared.id
     assert ctx.resolve("$workspace.Shared.$id") == shared.id

@@ -25,6 +25,7 @@ from fabctl.adapters.fabric.http.throttle import RateLimiter, ThrottleGate
 from fabctl.adapters.fabric.http.trace import HttpTrace
 from fabctl.adapters.fabric.http.transport import DEFAULT_BASE_URL, FabricHttpClient, RetryPolicy
 from fabctl.adapters.fabric.http.uploads import DEFAULT_UPLOAD_WINDOW_BYTES, DefinitionUpload, UploadWindow
+from fabctl.adapters.fabric.item_attributes import attribute_of, typed_segment
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
 from fabctl.domain.definition import ItemDefinition
@@ -204,17 +205,21 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
 
         self._delete_once(f"workspaces/{workspace_id}/folders/{folder_id}", still_there)
 
-    def get_sql_endpoint(self, workspace_id: str, lakehouse_id: str) -> str | None:
-        endpoint = self.get_lakehouse_sql_endpoint(workspace_id, lakehouse_id)
-        return endpoint.connection_string or None if endpoint else None
+    def get_item_attribute(self, workspace_id: str, item_type: str, item_id: str, attribute: str) -> str | None:
+        segment = typed_segment(item_type, attribute)
+        response = self._client.request("GET", f"workspaces/{workspace_id}/{segment}/{item_id}")
+        return self._read(response, lambda body: attribute_of(body.get("properties"), item_type, attribute))
 
-    def get_sql_endpoint_id(self, workspace_id: str, lakehouse_id: str) -> str | None:
-        endpoint = self.get_lakehouse_sql_endpoint(workspace_id, lakehouse_id)
-        return endpoint.id or None if endpoint else None
+    # --- variable libraries --------------------------------------------------------------------
 
-    def get_query_service_uri(self, workspace_id: str, eventhouse_id: str) -> str | None:
-        response = self._client.request("GET", f"workspaces/{workspace_id}/eventhouses/{eventhouse_id}")
-        return self._read(response, shapes.query_service_uri)
+    def get_active_value_set(self, workspace_id: str, library_id: str) -> str:
+        response = self._client.request("GET", f"workspaces/{workspace_id}/variableLibraries/{library_id}")
+        return self._read(response, shapes.active_value_set)
+
+    def set_active_value_set(self, workspace_id: str, library_id: str, name: str) -> None:
+        # Setting the same set twice leaves it set: safe to retry, unlike a create.
+        body = {"properties": {"activeValueSetName": name}}
+        self._client.request("PATCH", f"workspaces/{workspace_id}/VariableLibraries/{library_id}", json=body)
 
     # --- spark pools, connections, semantic model bindings --------------------------------------
 

@@ -112,6 +112,11 @@ def publish_state(body: dict[str, Any]) -> str:
     return state if isinstance(state, str) else ""
 
 
+def active_value_set(body: dict[str, Any]) -> str:
+    """From a variable library's `properties.activeValueSetName`."""
+    return _text(body["properties"], "activeValueSetName")
+
+
 def spark_pool(body: dict[str, Any]) -> SparkPoolInfo:
     return SparkPoolInfo(_text(body, "id"), _text(body, "name"), _text(body, "type"))
 
