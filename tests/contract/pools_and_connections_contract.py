@@ -24,10 +24,25 @@ MODEL = ItemDefinition.of(
 )
 
 
+# A model with one data source in its M: Fabric lists it among the model's connections, bound or not.
+SQL_MODEL = ItemDefinition.of(
+    [
+        DefinitionPart.from_text("definition.pbism", '{"version": "4.2"}\n'),
+        DefinitionPart.from_text("definition/model.tmdl", "model Model\n"),
+        DefinitionPart.from_text(
+            "definition/tables/Orders.tmdl",
+            'table Orders\n\tpartition Orders = m\n\t\tmode: import\n\t\tsource = Sql.Database("srv", "sales")\n',
+        ),
+    ]
+)
+
+
 class Seeder(Protocol):
     def add_pool(self, workspace_id: str, name: str, pool_type: str) -> str: ...
     def add_connection(self, name: str, kind: str, path: str, connectivity: str = "ShareableCloud") -> str: ...
-    def bound_connections(self, workspace_id: str, model_id: str) -> list[str]: ...
+    def bound_connections(self, workspace_id: str, model_id: str) -> list[str]:
+        """The ids of the connections the model's data sources are bound to (unbound ones left out)."""
+        ...
 
 
 class PoolsAndConnectionsContract:
@@ -118,6 +133,21 @@ class PoolsAndConnectionsContract:
 
         listed = gateway.list_item_connections(workspace.id, model.id)
         assert [(c.id, c.connection_type, c.path) for c in listed] == [(connection_id, "SQL", "srv;sales")]
+
+    def test_a_model_lists_its_unbound_data_source_until_a_connection_replaces_it(
+        self, gateway: FabricGateway, seeder: Seeder, workspace: WorkspaceInfo
+    ) -> None:
+        connection_id = seeder.add_connection("Sales SQL", "SQL", "srv;sales")
+        model = gateway.create_item(workspace.id, "SemanticModel", "Sales", definition=SQL_MODEL)
+        unbound = gateway.list_item_connections(workspace.id, model.id)
+        connection = next(c for c in gateway.list_connections() if c.id == connection_id)
+
+        gateway.bind_semantic_model_connection(workspace.id, model.id, connection)
+
+        assert unbound == [ConnectionInfo("", "", "None", "SQL", "srv;sales")]
+        assert gateway.list_item_connections(workspace.id, model.id) == [
+            ConnectionInfo(connection_id, "Sales SQL", "ShareableCloud", "SQL", "srv;sales")
+        ]
 
     def test_binding_the_same_data_source_again_replaces_the_connection(
         self, gateway: FabricGateway, seeder: Seeder, workspace: WorkspaceInfo

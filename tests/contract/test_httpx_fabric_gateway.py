@@ -176,7 +176,7 @@ class _EmulatorSeeder:
     def bound_connections(self, workspace_id: str, model_id: str) -> list[str]:
         response = httpx.get(f"{self.emulator.url}/workspaces/{workspace_id}/items/{model_id}/connections", timeout=30)
         assert response.status_code == 200, response.text
-        return [c["id"] for c in response.json()["value"]]
+        return [c["id"] for c in response.json()["value"] if c["id"] is not None]
 
 
 class TestHttpxPoolsAndConnectionsAgainstTheEmulator(PoolsAndConnectionsContract):

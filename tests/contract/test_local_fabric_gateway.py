@@ -59,7 +59,7 @@ class _TenantSeeder:
         return self.tenant.create_connection(name, kind, path, connectivity).id
 
     def bound_connections(self, workspace_id: str, model_id: str) -> list[str]:
-        return [c.id for c in self.tenant.list_item_connections(workspace_id, model_id)]
+        return [c.id for c in self.tenant.list_item_connections(workspace_id, model_id) if c.id is not None]
 
 
 class TestLocalPoolsAndConnections(PoolsAndConnectionsContract):

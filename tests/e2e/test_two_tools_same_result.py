@@ -30,7 +30,14 @@ import httpx
 import pytest
 from cli import run, run_json
 from emulator_process import running_emulator, snapshot
-from every_type_workspace import ITEM_TYPES, ITEMS, TARGET_ENVIRONMENT, ZERO_GUID, write_every_type_workspace
+from every_type_workspace import (
+    ITEM_TYPES,
+    ITEMS,
+    SALES_SQL_CONNECTION,
+    TARGET_ENVIRONMENT,
+    ZERO_GUID,
+    write_every_type_workspace,
+)
 from fabric_cicd_run import DEFAULT_TOKEN, describe, publish_with_fabric_cicd
 
 EMULATOR_ARGS = ("--lro-ms", "20", "--sql-endpoint-ms", "50", "--latency-ms", "0")
@@ -48,6 +55,7 @@ class Deployed:
     by_fabric_cicd: dict[str, dict[str, Any]]  # "Type/Name" -> item, ids symbolic
     by_fabctl: dict[str, dict[str, Any]]
     fabctl_again: dict[str, Any]  # fabctl's JSON report of the same deploy run a second time
+    model_connections: tuple[list[dict[str, Any]], list[dict[str, Any]]]  # Sales Model's, (fabric-cicd, fabctl)
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +74,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
             client.post("/v1/workspaces", json={"displayName": name, "capacityId": capacity}).json()["id"]
             for name in ("By fabric-cicd", "By fabctl")
         )
+        seeded = client.post(f"{emulator.admin}/connections", json=SALES_SQL_CONNECTION)  # before either tool
+        assert seeded.status_code == 201, seeded.text
 
         published = publish_with_fabric_cicd(
             emulator.url, source, a, ITEM_TYPES, environment=TARGET_ENVIRONMENT, feature_flags=SHORTCUTS_ON
@@ -80,7 +90,16 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
                          "--fabric-url", emulator.url)  # fmt: skip
 
         workspaces = {w["id"]: w for w in snapshot(emulator)["workspaces"]}
-        yield Deployed(_symbolic(client, workspaces[a]), _symbolic(client, workspaces[b]), again)
+        connections = tuple(_model_connections(client, workspaces[w]) for w in (a, b))
+        yield Deployed(_symbolic(client, workspaces[a]), _symbolic(client, workspaces[b]), again, connections)
+
+
+def _model_connections(client: httpx.Client, workspace: dict[str, Any]) -> list[dict[str, Any]]:
+    [model] = [i for i in workspace["items"] if (i["type"], i["displayName"]) == ("SemanticModel", "Sales Model")]
+    response = client.get(f"/v1/workspaces/{workspace['id']}/items/{model['id']}/connections")
+    assert response.status_code == 200, response.text
+    listed: list[dict[str, Any]] = response.json()["value"]
+    return listed
 
 
 def _symbolic(client: httpx.Client, workspace: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -173,6 +192,13 @@ def test_both_tools_activated_the_value_set_of_the_target_environment(deployed: 
     for items in (deployed.by_fabric_cicd, deployed.by_fabctl):
         libraries = _of_type(items, "VariableLibrary")
         assert libraries and {i["activeValueSetName"] for i in libraries.values()} == {TARGET_ENVIRONMENT}
+
+
+def test_both_tools_bound_the_model_to_the_connection_of_its_binding_rule(deployed: Deployed) -> None:
+    """A binding is not in the definition compared above: each model's connections, as Fabric lists them."""
+    by_fabric_cicd, by_fabctl = deployed.model_connections
+    assert [c["id"] for c in by_fabric_cicd if c["connectionDetails"]["type"] == "SQL"] == [SALES_SQL_CONNECTION["id"]]
+    assert by_fabctl == by_fabric_cicd
 
 
 def test_a_second_fabctl_deploy_of_the_same_folder_writes_nothing(deployed: Deployed) -> None:

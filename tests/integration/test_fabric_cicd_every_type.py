@@ -25,6 +25,7 @@ from every_type_workspace import (
     DEV_STORAGE,
     ITEM_TYPES,
     ITEMS,
+    SALES_SQL_CONNECTION,
     TARGET_ENVIRONMENT,
     TEST_STORAGE,
     ZERO_GUID,
@@ -60,6 +61,7 @@ class Published:
     folders: dict[str, str]  # folder id -> path
     query_service_uris: dict[str, str]  # Eventhouse name -> its queryServiceUri
     orphans: list[tuple[str, str]]
+    model_connections: list[dict[str, Any]]  # GET .../items/{Sales Model}/connections after the runs
 
 
 def _b64(text: str) -> str:
@@ -116,6 +118,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
         created = client.post("/v1/workspaces", json={"displayName": "Every type", "capacityId": capacity})
         assert created.status_code == 201, created.text
         workspace_id = created.json()["id"]
+        seeded = client.post(f"{emulator.admin}/connections", json=SALES_SQL_CONNECTION)
+        assert seeded.status_code == 201, seeded.text
         configure(emulator, lro_share=0.0)  # seeded synchronously; fabric-cicd then meets operations
         orphans = _seed_orphans(client, workspace_id)
         configure(emulator, lro_share=1.0)
@@ -166,7 +170,10 @@ def _published(
         if item_type == "Eventhouse":
             body = client.get(f"/v1/workspaces/{workspace_id}/eventhouses/{item['id']}").json()
             uris[name] = body["properties"]["queryServiceUri"]
-    return Published(workspace_id, result_ids, items, folders, uris, orphans)
+    model = items[("SemanticModel", "Sales Model")]["id"]
+    connections = client.get(f"/v1/workspaces/{workspace_id}/items/{model}/connections")
+    assert connections.status_code == 200, connections.text
+    return Published(workspace_id, result_ids, items, folders, uris, orphans, connections.json()["value"])
 
 
 def _parts(item: dict[str, Any]) -> dict[str, str]:
@@ -299,3 +306,13 @@ def test_the_lakehouse_shortcut_is_published_with_the_deployed_ids(published: Pu
     # The zero GUIDs of the file: this workspace, and this lakehouse.
     onelake = shortcuts[0]["target"]["oneLake"]
     assert onelake == {"path": "Files/landing", "itemId": lakehouse["id"], "workspaceId": published.workspace_id}
+
+
+def test_fabric_cicd_bound_the_model_to_the_connection_of_its_binding_rule(published: Published) -> None:
+    """Its SQL source uses the seeded connection; its lake source (no rule) stays unbound."""
+    sql = [c for c in published.model_connections if c["connectionDetails"]["type"] == "SQL"]
+    assert [(c["id"], c["connectionDetails"]) for c in sql] == [
+        (SALES_SQL_CONNECTION["id"], SALES_SQL_CONNECTION["connectionDetails"])
+    ]
+    lake = [c for c in published.model_connections if c["connectionDetails"]["type"] == "AzureDataLakeStorage"]
+    assert [(c["id"], c["connectivityType"]) for c in lake] == [(None, "None")]

@@ -27,6 +27,16 @@ TARGET_ENVIRONMENT = "test"
 # parameter.yml replaces the dev storage account by the test one in every item that names it.
 DEV_STORAGE = "contosodevlake.dfs.core.windows.net"
 TEST_STORAGE = "contosotestlake.dfs.core.windows.net"
+# The model's SQL source, and the tenant connection parameter.yml binds it to: the tests seed it
+# (POST /_emulator/connections with this body) before a tool runs, as a Fabric admin would create it.
+SALES_SQL_SERVER = "contoso-sql.database.windows.net"
+SALES_SQL_DATABASE = "sales"
+SALES_SQL_CONNECTION = {
+    "id": "5b0e7c1d-3a2f-4e6b-8c9d-c0000000a001",
+    "displayName": "Sales SQL (test)",
+    "connectivityType": "ShareableCloud",
+    "connectionDetails": {"type": "SQL", "path": f"{SALES_SQL_SERVER};{SALES_SQL_DATABASE}"},
+}
 WAREHOUSE_COLLATION = "Latin1_General_100_CI_AS_KS_WS_SC_UTF8"
 SQL_PROJECT = (
     '<Project DefaultTargets="Build">\n  <Sdk Name="Microsoft.Build.Sql" Version="0.1.19-preview" />\n</Project>\n'
@@ -291,6 +301,13 @@ SEMANTIC_MODEL = SourceItem(
             "\tpartition Orders = m\n\t\tmode: import\n\t\tsource =\n\t\t\t\tlet\n"
             f'\t\t\t\t\tSource = AzureStorage.DataLake("https://{DEV_STORAGE}/landing")\n'
             "\t\t\t\tin\n\t\t\t\t\tSource\n"
+        ),
+        "definition/tables/Customers.tmdl": (
+            "table Customers\n\n\tcolumn CustomerId\n\t\tdataType: int64\n\t\tsourceColumn: CustomerId\n\n"
+            "\tpartition Customers = m\n\t\tmode: import\n\t\tsource =\n\t\t\t\tlet\n"
+            f'\t\t\t\t\tSource = Sql.Database("{SALES_SQL_SERVER}", "{SALES_SQL_DATABASE}"),\n'
+            '\t\t\t\t\tCustomers = Source{[Schema="dbo",Item="Customers"]}[Data]\n'
+            "\t\t\t\tin\n\t\t\t\t\tCustomers\n"
         ),
         # Desktop's local settings: fabric-cicd leaves `.pbi/` out of a semantic model's definition.
         ".pbi/editorSettings.json": _json({"version": "1.0", "autodetectRelationships": True}),
@@ -778,7 +795,8 @@ ITEMS: tuple[SourceItem, ...] = (
 )
 ITEM_TYPES: list[str] = sorted({item.type for item in ITEMS})
 
-# find_replace for a value in several items, key_value_replace for a JSON path: what fabric-cicd users write.
+# find_replace for a value in several items, key_value_replace for a JSON path, the model's binding: what
+# fabric-cicd users write.
 PARAMETER_YML = f"""find_replace:
   - find_value: "{DEV_STORAGE}"
     replace_value:
@@ -788,6 +806,11 @@ key_value_replace:
     replace_value:
       {TARGET_ENVIRONMENT}: "Large"
     item_type: "ApacheAirflowJob"
+semantic_model_binding:
+  models:
+    - semantic_model_name: "Sales Model"
+      connection_id:
+        {TARGET_ENVIRONMENT}: "{SALES_SQL_CONNECTION["id"]}"
 """
 
 

@@ -7,7 +7,13 @@ from contextlib import contextmanager, suppress
 
 from fabctl.adapters.fabric.item_attributes import attribute_of, typed_segment
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
-from fabctl.adapters.fabric.tenant_records import ConnectionRecord, FolderRecord, ItemRecord, WorkspaceRecord
+from fabctl.adapters.fabric.tenant_records import (
+    ConnectionRecord,
+    FolderRecord,
+    ItemConnectionRecord,
+    ItemRecord,
+    WorkspaceRecord,
+)
 from fabctl.application.errors import GatewayError, ItemConflict, ItemNotFound
 from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
 from fabctl.domain.definition import ItemDefinition
@@ -146,7 +152,7 @@ class LocalFabricGateway:
 
     def list_item_connections(self, workspace_id: str, item_id: str) -> list[ConnectionInfo]:
         with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/connections"):
-            return [_connection(c) for c in self._tenant.list_item_connections(workspace_id, item_id)]
+            return [_item_connection(c) for c in self._tenant.list_item_connections(workspace_id, item_id)]
 
     def list_shortcuts(self, workspace_id: str, item_id: str) -> list[Shortcut]:
         with _translated(f"local://workspaces/{workspace_id}/items/{item_id}/shortcuts"):
@@ -190,3 +196,9 @@ def _folder(record: FolderRecord) -> RemoteFolder:
 
 def _connection(record: ConnectionRecord) -> ConnectionInfo:
     return ConnectionInfo(record.id, record.display_name, record.connectivity_type, record.connection_type, record.path)
+
+
+def _item_connection(record: ItemConnectionRecord) -> ConnectionInfo:
+    # As the HTTP gateway reads an unbound data source: an empty id and name.
+    r = record
+    return ConnectionInfo(r.id or "", r.display_name or "", r.connectivity_type, r.connection_type, r.path)

@@ -2,7 +2,8 @@
 
 Pools: every workspace lists the Starter Pool (type Workspace, an id derived from the workspace), its
 own custom pools, and the pools of the capacity it is assigned to. Connections belong to the tenant.
-A model's binding is stored per data source (connection type + path), as `bindConnection` replaces it.
+A model's binding is stored per data source (connection type + path), as `bindConnection` replaces it;
+the data sources themselves are read from the model's definition when its connections are listed.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from contextlib import AbstractContextManager
 from fabctl.adapters.fabric import tenant_errors as errors
 from fabctl.adapters.fabric import tenant_rows as rows
 from fabctl.adapters.fabric import tenant_rules as rules
+from fabctl.adapters.fabric.model_sources import data_sources, is_model_expression_part
 from fabctl.adapters.fabric.tenant_records import (
     CONNECTIVITY_TYPES,
     POOL_TYPES,
     STARTER_POOL_NAME,
+    UNBOUND_CONNECTIVITY,
     ConnectionRecord,
     ConnectionSettings,
+    ItemConnectionRecord,
     SparkPoolRecord,
 )
 
@@ -35,6 +39,10 @@ def _connection(row: sqlite3.Row) -> ConnectionRecord:
     return ConnectionRecord(
         row["id"], row["display_name"], row["connectivity_type"], row["connection_type"], row["path"], settings
     )
+
+
+def _serves(connection: ConnectionRecord, connection_type: str, path: str) -> bool:
+    return connection.connection_type.casefold() == connection_type.casefold() and _same_path(connection.path, path)
 
 
 def _same_path(a: str, b: str) -> bool:
@@ -156,14 +164,27 @@ class PoolsAndConnections:
                 (model_id, connection.connection_type, connection.path.rstrip("/"), connection.id),
             )
 
-    def list_item_connections(self, workspace_id: str, item_id: str) -> list[ConnectionRecord]:
-        """The connections an item is bound to (`GET .../items/{id}/connections`)."""
+    def list_item_connections(self, workspace_id: str, item_id: str) -> list[ItemConnectionRecord]:
+        """`GET .../items/{id}/connections`: each data source of the item's definition (model_sources.py),
+        with the connection bound to it or unbound; then bound connections no data source names."""
         with self._transaction() as db:
             rows.get_workspace(db, workspace_id)
             rows.get_item(db, workspace_id, item_id)
+            parts = [p for p in rows.stored_parts(db, item_id) if is_model_expression_part(p.path)]
             found = db.execute(
                 "SELECT c.* FROM model_connections m JOIN connections c ON c.id = m.connection_id "
                 "WHERE m.item_id = ? ORDER BY m.rowid",
                 (item_id,),
             )
-            return [_connection(r) for r in found]
+            bound = [_connection(r) for r in found]
+        listed = []
+        for source in data_sources(p.text or "" for p in parts):
+            used = next((c for c in bound if _serves(c, source.connection_type, source.path)), None)
+            if used is None:
+                listed.append(
+                    ItemConnectionRecord(None, None, UNBOUND_CONNECTIVITY, source.connection_type, source.path)
+                )
+            else:
+                bound.remove(used)
+                listed.append(ItemConnectionRecord.bound(used))
+        return listed + [ItemConnectionRecord.bound(c) for c in bound]

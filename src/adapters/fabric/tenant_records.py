@@ -259,6 +259,34 @@ class ConnectionRecord:
         }
 
 
+@dataclass(frozen=True)
+class ItemConnectionRecord:
+    """An entry of `GET .../items/{id}/connections`: a data source of the item and the connection it
+    uses; one bound to no connection has no id or name, and connectivity type "None"."""
+
+    id: str | None
+    display_name: str | None
+    connectivity_type: str
+    connection_type: str
+    path: str
+
+    @staticmethod
+    def bound(connection: ConnectionRecord) -> ItemConnectionRecord:
+        c = connection
+        return ItemConnectionRecord(c.id, c.display_name, c.connectivity_type, c.connection_type, c.path)
+
+    def to_fabric(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "displayName": self.display_name,
+            "connectivityType": self.connectivity_type,
+            "connectionDetails": {"type": self.connection_type, "path": self.path},
+        }
+
+
+UNBOUND_CONNECTIVITY = "None"  # what an unbound data source shows (docs/emulator.md, "Choices")
+
+
 def generated_platform(item: ItemRecord) -> DefinitionPart:
     """The `.platform` part the service returns for an item that was never given one."""
     document = {

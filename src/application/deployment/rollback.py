@@ -23,7 +23,6 @@ _GO_WITH_THEIR_ITEM = frozenset(
 _LAST = frozenset({StepAction.PUBLISH, StepAction.ACTIVATE_VALUE_SET})
 
 
-
 def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: Clock) -> None:
     """Undo `tx`'s completed steps; a lease `tx` holds on the workspace is renewed as steps are undone."""
     keep = holds_lease(uow, tx)

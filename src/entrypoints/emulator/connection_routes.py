@@ -32,14 +32,9 @@ def list_connections(call: Call) -> Response:
 
 
 def list_item_connections(call: Call) -> Response:
-    """`GET .../items/{id}/connections`: the connections the item's data sources are bound to."""
-    bound = call.tenant.list_item_connections(call["workspaceId"], call["itemId"])
-    return paged(call, [_item_connection(c.to_fabric()) for c in bound])
-
-
-def _item_connection(connection: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "displayName", "connectivityType", "connectionDetails")
-    return {k: connection[k] for k in keep}
+    """`GET .../items/{id}/connections`: the item's data sources, each with the connection it is bound to."""
+    listed = call.tenant.list_item_connections(call["workspaceId"], call["itemId"])
+    return paged(call, [c.to_fabric() for c in listed])
 
 
 def bind_connection(call: Call) -> Response:
