@@ -54,3 +54,15 @@ class ItemNotFound(GatewayError):
 
 class ItemConflict(GatewayError):
     """The name is taken or not yet available (HTTP 409 / ItemDisplayNameAlreadyInUse)."""
+
+
+class ConcurrencyConflict(ApplicationError):
+    """Another unit of work changed what this one read (or created what it meant to create) before it
+    committed: nothing of this commit was stored. Run the command again from a fresh read.
+
+    `subject` names what conflicted (e.g. "promotion p-1").
+    """
+
+    def __init__(self, message: str, *, subject: str = "") -> None:
+        super().__init__(message)
+        self.subject = subject

@@ -1,7 +1,8 @@
 """Dispatches commands to their one handler and events to their handlers, then relays the outbox.
 
 Command errors propagate to the caller. Event-handler errors are logged and isolated: a
-subscriber failing must not undo a state change that is already committed.
+subscriber failing must not undo a state change that is already committed. A command whose unit of
+work met a concurrent change (`ConcurrencyConflict`) is run again from a fresh read, as `retry` says.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fabctl.application.ports import Clock, EventPublisher, UnitOfWork
+from fabctl.application.errors import ConcurrencyConflict
+from fabctl.application.ports import Clock, ConflictRetry, EventPublisher, UnitOfWork
 from fabctl.domain.commands import Command
 from fabctl.domain.events import Event
 
@@ -22,6 +24,11 @@ CommandHandler = Callable[[Any], Any]
 EventHandler = Callable[[Any], Sequence[Command] | None]
 
 
+def run_once(attempt: Callable[[], Any]) -> Any:
+    """No retry: for stores where one unit of work never conflicts with another (they take turns)."""
+    return attempt()
+
+
 class MessageBus:
     def __init__(
         self,
@@ -30,8 +37,10 @@ class MessageBus:
         event_handlers: dict[type[Event], list[EventHandler]],
         publisher: EventPublisher,
         clock: Clock,
+        retry: ConflictRetry = run_once,
     ) -> None:
         self.uow = uow
+        self._retry = retry
         self._command_handlers = command_handlers
         self._event_handlers = event_handlers
         self._publisher = publisher
@@ -53,11 +62,19 @@ class MessageBus:
                     # command already succeeded and its caller must not see this as its error.
                     logger.exception("follow-up command %s failed", type(message).__name__)
             queue.extend(self.uow.collect_new_events())
-        self.relay_outbox()
+        try:
+            self.relay_outbox()
+        except ConcurrencyConflict as e:
+            # Another relay marked these messages meanwhile; whatever is still pending goes with the next relay.
+            logger.warning("relaying the outbox met a concurrent change (%s); left for the next relay", e)
         return result
 
     def relay_outbox(self) -> int:
         """Publish committed events not yet published; returns how many were sent."""
+        result: int = self._retry(self._relay_once)
+        return result
+
+    def _relay_once(self) -> int:
         sent = 0
         with self.uow:
             for message in self.uow.outbox.pending():
@@ -68,6 +85,9 @@ class MessageBus:
         return sent
 
     def _handle_command(self, command: Command) -> Any:
+        return self._retry(lambda: self._attempt_command(command))
+
+    def _attempt_command(self, command: Command) -> Any:
         with self.uow:
             if self.uow.inbox.contains(command.message_id):
                 logger.info("message %s already handled; ignoring the duplicate", command.message_id)

@@ -5,12 +5,12 @@ Adapters implement these structurally; nothing here imports an adapter, an SDK o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.environments import ReleaseConfig
@@ -340,6 +340,18 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def collect_new_events(self) -> Iterator[Event]: ...
+
+
+T = TypeVar("T")
+
+
+class ConflictRetry(Protocol):
+    """How the message bus runs a command again when its unit of work met a `ConcurrencyConflict`."""
+
+    def __call__(self, attempt: Callable[[], T], /) -> T:
+        """The result of `attempt()`, called again (a bounded number of times, after a short wait) while
+        it raises `ConcurrencyConflict`; the last conflict propagates."""
+        ...
 
 
 # --- Outside services -------------------------------------------------------------------------

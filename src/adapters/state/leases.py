@@ -1,4 +1,4 @@
-"""What both state stores do the same way when a lease is taken or renewed."""
+"""What every state store does the same way when a lease is taken or renewed."""
 
 from __future__ import annotations
 
@@ -22,3 +22,18 @@ def renewed(
         return Lease(workspace_id, holder, until, mine.process, mine.user, mine.since)
     since = mine.since if mine is not None and mine.process == process else now
     return Lease(workspace_id, holder, until, process, user, since)
+
+
+def taken(
+    current: Lease | None,
+    workspace_id: str,
+    holder: str,
+    until: datetime,
+    process: ProcessRef | None,
+    user: str,
+    now: datetime,
+) -> Lease | None:
+    """The lease to store when `holder` acquires it, or None when another holds `current` (unexpired)."""
+    if current is not None and current.holder != holder:
+        return None
+    return renewed(current, workspace_id, holder, until, process, user, now)

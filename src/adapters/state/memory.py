@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.aggregates import write_aggregate
 from fabctl.adapters.state.blobs import BlobStore
 from fabctl.adapters.state.identity_map import IdentityMap
-from fabctl.adapters.state.leases import renewed
+from fabctl.adapters.state.leases import taken
 from fabctl.adapters.state.serialization import (
     datetime_from_str,
     datetime_to_str,
@@ -29,6 +29,7 @@ from fabctl.adapters.state.serialization import (
     outbox_message_to_dict,
     promotion_from_dict,
     promotion_to_dict,
+    to_json,
     transaction_from_dict,
     transaction_to_dict,
 )
@@ -48,14 +49,10 @@ from fabctl.domain.promotion import PromotionRequest
 from fabctl.domain.transaction import Transaction
 
 
-def _dump(document: dict[str, Any]) -> str:
-    # Through JSON, so the fake refuses whatever the SQLite store could not hold either.
-    return json.dumps(document, sort_keys=True)
-
-
 @dataclass
 class _Tables:
-    """Every record as JSON text; dicts keep insertion order, which is creation order."""
+    """Every record as JSON text (`to_json`, so the fake refuses whatever the other stores could not hold
+    either); dicts keep insertion order, which is creation order."""
 
     promotions: dict[str, str] = field(default_factory=dict)
     transactions: dict[str, str] = field(default_factory=dict)
@@ -95,7 +92,7 @@ class InMemoryPromotionRepository:
         return [self._materialize(i, text) for i, text in self._uow.tables().promotions.items()]
 
     def write(self, request: PromotionRequest) -> None:
-        self._uow.tables().promotions[request.id] = _dump(promotion_to_dict(request))
+        self._uow.tables().promotions[request.id] = to_json(promotion_to_dict(request))
 
     def _materialize(self, request_id: str, text: str) -> PromotionRequest:
         return self._map.materialize(request_id, text)
@@ -133,7 +130,7 @@ class InMemoryTransactionRepository:
         return sorted(found, key=lambda t: (t.started_at, t.id))
 
     def write(self, transaction: Transaction) -> None:
-        self._uow.tables().transactions[transaction.id] = _dump(transaction_to_dict(transaction, self._blobs))
+        self._uow.tables().transactions[transaction.id] = to_json(transaction_to_dict(transaction, self._blobs))
 
     def _materialize(self, transaction_id: str, text: str) -> Transaction:
         return self._map.materialize(transaction_id, text)
@@ -150,7 +147,7 @@ class InMemoryDeploymentRecords:
 
     def put(self, workspace_id: str, item: DeployedItem) -> None:
         key = (workspace_id, item.key.type, item.key.name)
-        self._uow.tables().deployments[key] = _dump(deployed_item_to_dict(item))
+        self._uow.tables().deployments[key] = to_json(deployed_item_to_dict(item))
 
     def remove(self, workspace_id: str, key: ItemKey) -> None:
         self._uow.tables().deployments.pop((workspace_id, key.type, key.name), None)
@@ -163,7 +160,7 @@ class InMemoryOutbox:
     def add(self, message: OutboxMessage) -> None:
         if any(m.id == message.id for m in _read_outbox(self._uow)):
             raise StateStoreError(f"the outbox already holds a message with id {message.id}")
-        self._uow.tables().outbox.append(_dump(outbox_message_to_dict(message)))
+        self._uow.tables().outbox.append(to_json(outbox_message_to_dict(message)))
 
     def pending(self) -> list[OutboxMessage]:
         return [m for m in _read_outbox(self._uow) if m.published_at is None]
@@ -174,7 +171,7 @@ class InMemoryOutbox:
             document = json.loads(text)
             if document["id"] == message_id:
                 document["published_at"] = datetime_to_str(at)
-                outbox[index] = _dump(document)
+                outbox[index] = to_json(document)
 
     def list(self, limit: int = 100) -> list[OutboxMessage]:
         messages = _read_outbox(self._uow)
@@ -203,12 +200,11 @@ class InMemoryLeases:
     def acquire(
         self, workspace_id: str, holder: str, until: datetime, *, process: ProcessRef | None = None, user: str = ""
     ) -> bool:
-        current = self.get(workspace_id)
-        if current is not None and current.holder != holder:
+        lease = taken(self.get(workspace_id), workspace_id, holder, until, process, user, self._uow.now())
+        if lease is None:
             return False
-        lease = renewed(current, workspace_id, holder, until, process, user, self._uow.now())
         document = {"holder": holder, "until": datetime_to_str(until), **lease_holder_to_dict(lease)}
-        self._uow.tables().leases[workspace_id] = _dump(document)
+        self._uow.tables().leases[workspace_id] = to_json(document)
         return True
 
     def release(self, workspace_id: str, holder: str) -> None:
@@ -270,12 +266,7 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
         self._install_repositories()
 
     def _save(self, aggregate: Aggregate) -> None:
-        if isinstance(aggregate, PromotionRequest):
-            self.promotions.write(aggregate)
-        elif isinstance(aggregate, Transaction):
-            self.transactions.write(aggregate)
-        else:
-            raise TypeError(f"the state store cannot save a {type(aggregate).__name__}")
+        write_aggregate(aggregate, self.promotions, self.transactions)
 
     def _commit(self) -> None:
         if self._working is not None:

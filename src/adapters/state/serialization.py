@@ -7,7 +7,8 @@ base64. Recorded events are never stored with their aggregate: they leave throug
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from fabctl.adapters.state.blobs import BlobStore
@@ -50,6 +51,16 @@ def datetime_to_str(value: datetime) -> str:
 
 def datetime_from_str(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+def sortable_utc(at: datetime) -> str:
+    """`at` as text that sorts in time order: stores compare these as strings (one offset, one precision)."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def to_json(document: Document) -> str:
+    """The JSON text every store keeps for a document (ASCII only, keys sorted)."""
+    return json.dumps(document, sort_keys=True)
 
 
 def _optional_datetime_to_str(value: datetime | None) -> str | None:

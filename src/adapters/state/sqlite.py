@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.aggregates import write_aggregate
 from fabctl.adapters.state.blobs import BlobStore
 from fabctl.adapters.state.identity_map import IdentityMap
-from fabctl.adapters.state.leases import renewed
+from fabctl.adapters.state.journals import StepMarks, journal_from_document
+from fabctl.adapters.state.leases import taken
+from fabctl.adapters.state.records import StateRecord
 from fabctl.adapters.state.serialization import (
     datetime_from_str,
     datetime_to_str,
@@ -32,10 +35,12 @@ from fabctl.adapters.state.serialization import (
     lease_holder_to_dict,
     promotion_from_dict,
     promotion_to_dict,
+    sortable_utc,
     step_to_dict,
-    transaction_from_dict,
+    to_json,
     transaction_to_dict,
 )
+from fabctl.adapters.state.sqlite_records import export_sqlite, import_sqlite
 from fabctl.adapters.state.sqlite_schema import (
     BUSY_TIMEOUT_MS,
     CREATE_SCHEMA_VERSION,
@@ -83,20 +88,7 @@ from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import PromotionRequest
 from fabctl.domain.transaction import Transaction
 
-
-def _sortable(at: datetime) -> str:
-    # Column values are compared as text: one offset and one precision keep that in time order.
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document, sort_keys=True)
-
-
 # --- repositories -----------------------------------------------------------------------------
-
-
-StepMark = tuple[str, str, str | None]  # a journal step's outcome, error and item id
 
 
 class SqlitePromotionRepository:
@@ -116,8 +108,8 @@ class SqlitePromotionRepository:
         return [self._materialize(i, body) for i, body in self._uow.query(SELECT_PROMOTIONS)]
 
     def write(self, request: PromotionRequest) -> None:
-        created_at = _sortable(self._uow.now())  # kept from the first write by the upsert
-        body = _json(promotion_to_dict(request))
+        created_at = sortable_utc(self._uow.now())  # kept from the first write by the upsert
+        body = to_json(promotion_to_dict(request))
         self._uow.execute(UPSERT_PROMOTION, (request.id, request.state.value, created_at, body))
 
     def _materialize(self, request_id: str, body: str) -> PromotionRequest:
@@ -142,11 +134,10 @@ class SqliteTransactionRepository:
         self._map.remember(transaction.id, transaction)
 
     def _decode(self, doc: dict[str, Any]) -> Transaction:
-        # Steps have rows of their own; a journal written before they had (schema 3 or older) keeps them inline.
-        if "steps" not in doc:
-            rows = self._uow.query(SELECT_TRANSACTION_STEPS, (doc["id"],))
-            doc["steps"] = [json.loads(body) for (body,) in rows]
-        return transaction_from_dict(doc, self._blobs)
+        return journal_from_document(doc, self._read_steps, self._blobs)
+
+    def _read_steps(self, transaction_id: str) -> list[dict[str, Any]]:
+        return [json.loads(body) for (body,) in self._uow.query(SELECT_TRANSACTION_STEPS, (transaction_id,))]
 
     def get(self, transaction_id: str) -> Transaction | None:
         rows = self._uow.query(SELECT_TRANSACTION, (transaction_id,))
@@ -165,16 +156,12 @@ class SqliteTransactionRepository:
 
     def write(self, tx: Transaction) -> None:
         """The header, and the steps that changed since this process last stored them."""
-        body = _json(transaction_to_dict(tx, self._blobs, with_steps=False))
-        params = (tx.id, tx.workspace_id, tx.state.value, _sortable(tx.started_at), body)
+        body = to_json(transaction_to_dict(tx, self._blobs, with_steps=False))
+        params = (tx.id, tx.workspace_id, tx.state.value, sortable_utc(tx.started_at), body)
         self._uow.execute(UPSERT_TRANSACTION, params)
-        for step in tx.steps:
-            # A step changes only in outcome, error and id; its before-image is fixed when journaled.
-            mark = (step.outcome.value, step.error, step.item_id)
-            if self._uow.step_mark(tx.id, step.number) != mark:
-                step_body = _json(step_to_dict(step, self._blobs))
-                self._uow.execute(UPSERT_TRANSACTION_STEP, (tx.id, step.number, step_body))
-                self._uow.stage_step_mark(tx.id, step.number, mark)
+        for step in self._uow.step_marks.changed(tx):
+            step_body = to_json(step_to_dict(step, self._blobs))
+            self._uow.execute(UPSERT_TRANSACTION_STEP, (tx.id, step.number, step_body))
 
     def _materialize(self, transaction_id: str, body: str) -> Transaction:
         return self._map.materialize(transaction_id, body)
@@ -190,7 +177,7 @@ class SqliteDeploymentRecords:
         return {item.key: item for item in items}
 
     def put(self, workspace_id: str, item: DeployedItem) -> None:
-        body = _json(deployed_item_to_dict(item))
+        body = to_json(deployed_item_to_dict(item))
         self._uow.execute(UPSERT_DEPLOYED_ITEM, (workspace_id, item.key.type, item.key.name, body))
 
     def remove(self, workspace_id: str, key: ItemKey) -> None:
@@ -206,7 +193,7 @@ class SqliteOutbox:
         params = (
             message.id,
             message.type,
-            json.dumps(message.payload, sort_keys=True),
+            to_json(message.payload),
             datetime_to_str(message.created_at),
             published_at,
         )
@@ -252,12 +239,11 @@ class SqliteLeases:
     def acquire(
         self, workspace_id: str, holder: str, until: datetime, *, process: ProcessRef | None = None, user: str = ""
     ) -> bool:
-        current = self.get(workspace_id)
-        if current is not None and current.holder != holder:
+        lease = taken(self.get(workspace_id), workspace_id, holder, until, process, user, self._uow.now())
+        if lease is None:
             return False
-        lease = renewed(current, workspace_id, holder, until, process, user, self._uow.now())
-        facts = _json(lease_holder_to_dict(lease))
-        self._uow.execute(UPSERT_LEASE, (workspace_id, holder, _sortable(until), facts))
+        facts = to_json(lease_holder_to_dict(lease))
+        self._uow.execute(UPSERT_LEASE, (workspace_id, holder, sortable_utc(until), facts))
         return True
 
     def release(self, workspace_id: str, holder: str) -> None:
@@ -294,20 +280,10 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         self.path = Path(path)
         self._connection: sqlite3.Connection | None = None
         self._schema_ready = False
-        # What this process has committed of each journal step, so a save skips unchanged steps;
-        # marks staged by a unit of work count only once it commits.
-        self._step_marks: dict[tuple[str, int], StepMark] = {}
-        self._staged_marks: dict[tuple[str, int], StepMark] = {}
+        self.step_marks = StepMarks()
         self._install_repositories()
 
     # -- used by the repositories ----------------------------------------------------------
-    def step_mark(self, transaction_id: str, number: int) -> StepMark | None:
-        key = (transaction_id, number)
-        return self._staged_marks.get(key, self._step_marks.get(key))
-
-    def stage_step_mark(self, transaction_id: str, number: int, mark: StepMark) -> None:
-        self._staged_marks[(transaction_id, number)] = mark
-
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         connection = self._open_connection()
         with self._errors("write"):
@@ -320,6 +296,18 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
 
     def now(self) -> datetime:
         return self._clock.now()
+
+    # -- migrating between stores ----------------------------------------------------------
+    def export_records(self) -> Iterator[StateRecord]:
+        """Everything this store holds, as records (see `records`), in their export order."""
+        with self:
+            return iter(export_sqlite(self.query))
+
+    def import_records(self, records: Iterable[StateRecord]) -> None:
+        """Store `records` (an export) in this store, which must be empty; all of them or none."""
+        with self:
+            import_sqlite(self.query, self.execute, records, str(self.path))
+            self.commit()
 
     # -- unit of work ----------------------------------------------------------------------
     def _install_repositories(self) -> None:
@@ -335,12 +323,7 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         self._open_connection()
 
     def _save(self, aggregate: Aggregate) -> None:
-        if isinstance(aggregate, PromotionRequest):
-            self.promotions.write(aggregate)
-        elif isinstance(aggregate, Transaction):
-            self.transactions.write(aggregate)
-        else:
-            raise TypeError(f"the state store cannot save a {type(aggregate).__name__}")
+        write_aggregate(aggregate, self.promotions, self.transactions)
 
     def _commit(self) -> None:
         if self._connection is None:
@@ -348,9 +331,9 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         try:
             with self._errors("commit"):
                 self._connection.execute("COMMIT")
-            self._step_marks.update(self._staged_marks)
+            self.step_marks.commit()
         finally:
-            self._staged_marks.clear()
+            self.step_marks.discard()
             self._close()
 
     def _rollback(self) -> None:
@@ -361,7 +344,7 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
                 if self._connection.in_transaction:
                     self._connection.execute("ROLLBACK")
         finally:
-            self._staged_marks.clear()
+            self.step_marks.discard()
             self._close()
 
     # -- connections -----------------------------------------------------------------------
