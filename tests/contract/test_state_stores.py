@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from azure_state import azurite, fresh_store  # noqa: F401 (azurite: a fixture)
+from azurite_process import RunningAzurite
 from state_store_contract import (
     BINARY,
     LATER,
@@ -29,6 +31,7 @@ from state_store_contract import (
 )
 
 from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
 from fabctl.adapters.state.memory import InMemoryUnitOfWork
 from fabctl.adapters.state.serialization import (
     deployed_item_from_dict,
@@ -57,6 +60,13 @@ class TestSqliteStateStore(StateStoreContract):
     @pytest.fixture
     def uow(self, tmp_path: Path) -> SqliteUnitOfWork:
         return SqliteUnitOfWork(tmp_path / ".fabctl" / "state.db", FixedClock(), CountingIds())
+
+
+class TestAzureStorageStateStore(StateStoreContract):
+    @pytest.fixture
+    def uow(self, azurite: RunningAzurite) -> AzureStorageUnitOfWork:  # noqa: F811
+        store = fresh_store(azurite)
+        return AzureStorageUnitOfWork(store.tables, store.blobs, FixedClock(), CountingIds())
 
 
 # --- serialization ----------------------------------------------------------------------------

@@ -53,4 +53,6 @@ class RetryOnConflict:
 
 def _log_conflict(state: tenacity.RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome is not None else None
-    logger.info("attempt %d met a concurrent change (%s); running it again from a fresh read", state.attempt_number, error)
+    logger.info(
+        "attempt %d met a concurrent change (%s); running it again from a fresh read", state.attempt_number, error
+    )

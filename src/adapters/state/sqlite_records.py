@@ -22,6 +22,7 @@ from fabctl.adapters.state.serialization import datetime_from_str, sortable_utc,
 
 Query = Callable[[str, Sequence[Any]], list[Any]]
 Execute = Callable[[str, Sequence[Any]], None]
+Row = tuple[Any, ...]
 
 TABLES = ("promotions", "transactions", "transaction_steps", "deployed_items", "outbox", "inbox", "leases", "blobs")
 
@@ -55,7 +56,7 @@ def import_sqlite(query: Query, execute: Execute, records: Iterable[StateRecord]
     grouped = by_kind(records)
     for item in grouped["promotion"]:
         doc = item.fields()
-        params = (item.key, doc["body"]["state"], doc["created_at"], to_json(doc["body"]))
+        params: Row = (item.key, doc["body"]["state"], doc["created_at"], to_json(doc["body"]))
         execute("INSERT INTO promotions (id, state, created_at, body) VALUES (?, ?, ?, ?)", params)
     for item in grouped["transaction"]:
         body = item.fields()["body"]

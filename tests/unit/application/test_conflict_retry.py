@@ -133,7 +133,9 @@ def test_other_errors_are_not_retried() -> None:
         raise ValueError("not a conflict")
 
     uow = store_with_promotion()
-    bus = MessageBus(uow, {Append: broken}, {}, InMemoryEventPublisher(), FixedClock(T0), RetryOnConflict(sleep=Sleeps()))
+    bus = MessageBus(
+        uow, {Append: broken}, {}, InMemoryEventPublisher(), FixedClock(T0), RetryOnConflict(sleep=Sleeps())
+    )
 
     with pytest.raises(ValueError, match="not a conflict"):
         bus.handle(Append("m-1", "+x"))

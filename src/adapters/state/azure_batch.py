@@ -1,0 +1,248 @@
+"""A unit of work's view of the Azure table: reads through its own writes, and one commit of them all.
+
+Writes are buffered in an overlay keyed by RowKey (an entity, or a deletion), so a unit of work sees
+its own uncommitted changes, as a SQLite transaction does; `commit` sends them as one entity group
+transaction. Optimistic concurrency: the ETag of every entity read is kept (also across units of work
+on this object, updated from each commit's response), and a conditional write sends it, so a change
+made by another unit of work since the read fails the whole commit with `ConcurrencyConflict`.
+
+More than 100 operations (or 4 MiB) do not fit one transaction: the unconditional sub-entities
+(journal steps, deployment records) go in earlier transactions and everything else in the last one.
+Readers read steps only up to the journal header's StepCount, so an earlier transaction without its
+last one adds nothing they see; what it rewrote (a step's outcome, a deployment record) is visible,
+which only a second writer of one journal could expose, and the workspace lease rules that out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableTransactionError, UpdateMode
+
+from fabctl.adapters.state import StateStoreError
+from fabctl.adapters.state.azure_entities import PARTITION, Entity, key_parts
+from fabctl.application.errors import ConcurrencyConflict
+
+MAX_OPERATIONS = 100  # per entity group transaction
+MAX_BYTES = 3_500_000  # of entity data per transaction: the request limit is 4 MiB with its framing
+CONFLICTS = {
+    "UpdateConditionNotSatisfied": "was changed by another unit of work since this one read it",
+    "EntityAlreadyExists": "was created by another unit of work meanwhile",
+    "ResourceNotFound": "was deleted by another unit of work meanwhile",
+}
+_UNREAD = object()
+
+
+@dataclass(frozen=True)
+class _Write:
+    entity: Entity | None  # None: delete
+    conditional: bool  # on the ETag read (or on absence); else an unconditional upsert
+    early: bool = False  # may go in an earlier transaction when the commit does not fit in one
+
+
+@dataclass(frozen=True)
+class _Operation:
+    key: str
+    rank: int  # the order within a commit: what may go early first, conditional writes last
+    operation: tuple[Any, ...]
+    size: int
+
+
+def describe(key: str) -> str:
+    """What a RowKey holds, in words, for a message."""
+    kind, *parts = key_parts(key)
+    names = {
+        "promotion": "promotion {0}",
+        "tx": "transaction {0}",
+        "txws": "the workspace index row of transaction {2}",
+        "step": "step {1} of transaction {0}",
+        "item": "the deployment record of {1} {2} in workspace {0}",
+        "outbox": "outbox message {0}",
+        "pending": "the pending marker of outbox message {1}",
+        "inbox": "inbox message {0}",
+        "lease": "the lease on workspace {0}",
+    }
+    return names[kind].format(*parts) if kind in names else key
+
+
+class EntityTable:
+    def __init__(self, tables: TableClient) -> None:
+        self._tables = tables
+        self._etags: dict[str, str | None] = {}  # what this object knows of each entity: its ETag, None if absent
+        self._fixed: set[str] = set()  # read or written in this unit of work: a new read keeps the ETag it has
+        self._writes: dict[str, _Write] = {}
+
+    @property
+    def name(self) -> str:
+        return self._tables.table_name
+
+    def begin(self) -> None:
+        self._writes.clear()
+        self._fixed.clear()
+
+    # -- reads -------------------------------------------------------------------------------
+    def read(self, key: str) -> Entity | None:
+        """The entity as this unit of work sees it; its ETag is kept for a conditional write."""
+        if key in self._writes:
+            return self._overlaid(key)
+        found, etag = self._get(key)
+        self._remember(key, etag)
+        return found
+
+    def peek(self, key: str) -> Entity | None:
+        """As `read`, but the ETag kept (if any) stays: for facts a write copies, not for what it changes."""
+        return self._overlaid(key) if key in self._writes else self._get(key)[0]
+
+    def range(self, start: str, end: str) -> list[Entity]:
+        """Entities with RowKey in [start, end), by RowKey, as this unit of work sees them."""
+        query = "PartitionKey eq @partition and RowKey ge @start and RowKey lt @end"
+        parameters = {"partition": PARTITION, "start": start, "end": end}
+        with self._errors("read"):
+            stored = {e["RowKey"]: e for e in self._tables.query_entities(query, parameters=parameters)}
+        found: dict[str, Entity] = {}
+        for key, item in stored.items():
+            self._remember(key, item.metadata["etag"])
+            found[key] = dict(item)
+        for key in self._writes:
+            if start <= key < end:
+                overlaid = self._overlaid(key)
+                if overlaid is None:
+                    found.pop(key, None)
+                else:
+                    found[key] = overlaid
+        return [found[key] for key in sorted(found)]
+
+    # -- writes ------------------------------------------------------------------------------
+    def put(self, item: Entity) -> None:
+        """Write `item` on the condition that it is as this unit of work read it (or still absent)."""
+        self._know(item["RowKey"])
+        self._writes[item["RowKey"]] = _Write(dict(item), conditional=True)
+
+    def create(self, item: Entity) -> None:
+        """Write a new entity: the commit fails if another unit of work created it meanwhile."""
+        key = item["RowKey"]
+        if key not in self._writes and key not in self._fixed:
+            self._etags[key] = None
+            self._fixed.add(key)
+        self._writes[key] = _Write(dict(item), conditional=True)
+
+    def upsert(self, item: Entity, *, early: bool = False) -> None:
+        """Write `item` whatever is stored; `early`: it may go ahead of the rest (see the module doc)."""
+        self._writes[item["RowKey"]] = _Write(dict(item), conditional=False, early=early)
+
+    def delete(self, key: str) -> None:
+        self._know(key)
+        self._writes[key] = _Write(None, conditional=True)
+
+    # -- commit ------------------------------------------------------------------------------
+    def commit(self) -> None:
+        try:
+            for batch in _batches(self._operations()):
+                self._submit(batch)
+        finally:
+            self._writes.clear()
+
+    def discard(self) -> None:
+        self._writes.clear()
+
+    def _operations(self) -> list[_Operation]:
+        operations = []
+        for key, write in self._writes.items():
+            etag = self._etags.get(key)
+            condition = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
+            if write.entity is None:
+                if etag is None:
+                    continue  # never stored (or already gone when read): nothing to delete
+                keys = {"PartitionKey": PARTITION, "RowKey": key}
+                operations.append(_Operation(key, 2, ("delete", keys, condition), len(key)))
+                continue
+            size = sum(len(str(value)) for value in write.entity.values())
+            if not write.conditional:
+                replace = ("upsert", write.entity, {"mode": UpdateMode.REPLACE})
+                operations.append(_Operation(key, 0 if write.early else 1, replace, size))
+            elif etag is None:
+                operations.append(_Operation(key, 3, ("create", write.entity), size))
+            else:
+                update = ("update", write.entity, {"mode": UpdateMode.REPLACE, **condition})
+                operations.append(_Operation(key, 3, update, size))
+        return sorted(operations, key=lambda o: o.rank)
+
+    def _submit(self, batch: list[_Operation]) -> None:
+        try:
+            responses = self._tables.submit_transaction([o.operation for o in batch])
+        except TableTransactionError as e:
+            failed = batch[e.index] if 0 <= e.index < len(batch) else None
+            for operation in [failed] if failed is not None else batch:
+                self._etags.pop(operation.key, None)  # stale: a retry reads it afresh
+                self._fixed.discard(operation.key)
+            code = str(getattr(e, "error_code", "") or "")
+            if code in CONFLICTS and failed is not None:
+                what = describe(failed.key)
+                raise ConcurrencyConflict(
+                    f"{what} {CONFLICTS[code]}: this commit was not stored; run it again from a fresh read",
+                    subject=what,
+                ) from e
+            raise StateStoreError(f"state store table {self.name}: commit failed: {_first_line(e)}") from e
+        except AzureError as e:
+            raise StateStoreError(f"state store table {self.name}: commit failed: {_first_line(e)}") from e
+        for operation, response in zip(batch, responses, strict=True):
+            deleted = operation.operation[0] == "delete"
+            self._etags[operation.key] = None if deleted else response.get("etag")
+            self._fixed.add(operation.key)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _overlaid(self, key: str) -> Entity | None:
+        entity = self._writes[key].entity
+        return None if entity is None else dict(entity)
+
+    def _get(self, key: str) -> tuple[Entity | None, str | None]:
+        """The stored entity and its ETag; (None, None) when there is none."""
+        with self._errors("read"):
+            try:
+                stored = self._tables.get_entity(PARTITION, key)
+            except ResourceNotFoundError:
+                return None, None
+        return dict(stored), stored.metadata["etag"]
+
+    def _remember(self, key: str, etag: str | None) -> None:
+        if key not in self._fixed:  # the first read in a unit of work fixes what its writes are conditional on
+            self._etags[key] = etag
+            self._fixed.add(key)
+
+    def _know(self, key: str) -> None:
+        """The ETag (or absence) a conditional write of `key` is sent with: read now if not known yet."""
+        if key not in self._etags and key not in self._writes:
+            self.read(key)
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except AzureError as e:
+            raise StateStoreError(f"state store table {self.name}: {action} failed: {_first_line(e)}") from e
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _batches(operations: list[_Operation]) -> list[list[_Operation]]:
+    """`operations` in transactions of at most MAX_OPERATIONS and MAX_BYTES, filled from the end, so the
+    last one holds as many as fit of what must commit together."""
+    batches: list[list[_Operation]] = []
+    current: list[_Operation] = []
+    size = 0
+    for operation in reversed(operations):
+        if current and (len(current) == MAX_OPERATIONS or size + operation.size > MAX_BYTES):
+            batches.append(current[::-1])
+            current, size = [], 0
+        current.append(operation)
+        size += operation.size
+    if current:
+        batches.append(current[::-1])
+    return batches[::-1]
