@@ -65,7 +65,7 @@ def end_of(start: str) -> str:
 
 
 def in_store_order(entities: list[Entity]) -> list[Entity]:
-    """Promotions and outbox messages as they were added: by Position (creation time, then a counter)."""
+    """Promotions and outbox messages in the order they were added: by Position (see `next_position`)."""
     return sorted(entities, key=lambda e: (e["Position"], e["RowKey"]))
 
 
@@ -91,7 +91,7 @@ class AzurePromotionRepository:
         key = promotion_key(request.id)
         stored = self._uow.table().peek(key)  # creation time and position are kept from the first write
         created = stored["CreatedAt"] if stored else sortable_utc(self._uow.now())
-        position = stored["Position"] if stored else self._uow.next_position(self._uow.now())
+        position = stored["Position"] if stored else self._uow.next_position()
         body = to_json(promotion_to_dict(request))
         self._uow.table().put(promotion_entity(request.id, created, position, request.state.value, body))
 
@@ -196,7 +196,7 @@ class AzureOutbox:
         if self._uow.table().peek(outbox_key(message.id)) is not None:
             raise StateStoreError(f"the outbox already holds a message with id {message.id}")
         published = None if message.published_at is None else datetime_to_str(message.published_at)
-        created, position = datetime_to_str(message.created_at), self._uow.next_position(message.created_at)
+        created, position = datetime_to_str(message.created_at), self._uow.next_position()
         stored, marker = outbox_entities(
             message.id, message.type, to_json(message.payload), created, published, position
         )

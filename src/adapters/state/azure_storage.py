@@ -72,10 +72,11 @@ class AzureStorageUnitOfWork(TrackingUnitOfWork):
     def now(self) -> datetime:
         return self._clock.now()
 
-    def next_position(self, at: datetime) -> str:
-        """Where a new promotion or outbox message goes in their order: by time, then in the order added
-        by this object (two added in one microsecond by two processes are in RowKey order)."""
-        return f"{sortable_utc(at)}|{next(self._positions):012d}"
+    def next_position(self) -> str:
+        """Where a promotion or outbox message added now goes in their order, which is the order they were
+        added in (SQLite's rowid order): by the clock, then by a counter of this object. Two added in one
+        microsecond by two processes are in RowKey order."""
+        return f"{sortable_utc(self.now())}|{next(self._positions):012d}"
 
     # -- before-images, outside the table batch ----------------------------------------------
     def _save_blob(self, digest: str, data: bytes) -> None:

@@ -1,0 +1,296 @@
+"""What only the Azure store promises: concurrent units of work on one table lose no update, large
+commits and bodies fit, and any name is a key. Checked against Azurite; what is stored is read with
+the table client itself where the store's own reads could hide a difference."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from azure.data.tables import TableClient
+from azure_state import AzureStateStore, azurite, fresh_store  # noqa: F401 (azurite: a fixture)
+from azurite_process import RunningAzurite
+from state_store_contract import NOW, TERMS, CountingIds, FixedClock, deployed, new_promotion, new_transaction
+
+from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
+from fabctl.application.errors import ConcurrencyConflict
+from fabctl.domain.identity import Identity
+from fabctl.domain.items import ItemKey
+from fabctl.domain.transaction import StepAction
+
+
+@pytest.fixture
+def store(azurite: RunningAzurite) -> AzureStateStore:  # noqa: F811
+    return fresh_store(azurite)
+
+
+def runner(store: AzureStateStore, name: str) -> AzureStorageUnitOfWork:
+    """One runner's unit-of-work object; its message ids start with `name`."""
+    return AzureStorageUnitOfWork(store.tables, store.blobs, FixedClock(), CountingIds(name))
+
+
+def row_keys(tables: TableClient, kind: str) -> list[str]:
+    return sorted(e["RowKey"] for e in tables.list_entities() if e["RowKey"].startswith(f"{kind}|"))
+
+
+# --- no lost update ---------------------------------------------------------------------------
+
+
+def test_of_two_runners_changing_one_promotion_the_second_commit_conflicts_and_the_first_change_stays(
+    store: AzureStateStore,
+) -> None:
+    a, b = runner(store, "a"), runner(store, "b")
+    with a:
+        a.promotions.add(new_promotion("p-1"))
+        a.commit()
+    outbox_before = row_keys(store.tables, "outbox")
+
+    with a, b:
+        mine, theirs = a.promotions.get("p-1"), b.promotions.get("p-1")
+        assert mine is not None and theirs is not None
+        mine.approve(Identity("bob"), NOW, now=TERMS)
+        theirs.approve(Identity("carol"), NOW, now=TERMS)
+        a.commit()
+        with pytest.raises(ConcurrencyConflict, match="promotion p-1 was changed by another unit of work") as caught:
+            b.commit()
+
+    assert caught.value.subject == "promotion p-1"
+    with runner(store, "c") as fresh:
+        stored = fresh.promotions.get("p-1")
+    assert stored is not None
+    assert [str(x.approver) for x in stored.approvals] == ["bob"]
+    # a's ApprovalRecorded is there; nothing b's commit would have added is
+    assert row_keys(store.tables, "outbox") == sorted([*outbox_before, "outbox|a-2"])
+    assert all("b-" not in key for key in row_keys(store.tables, "pending"))
+
+
+def test_reading_again_in_the_same_unit_of_work_does_not_forget_what_the_first_read_saw(
+    store: AzureStateStore,
+) -> None:
+    a, b = runner(store, "a"), runner(store, "b")
+    with a:
+        a.promotions.add(new_promotion("p-1"))
+        a.commit()
+    with a:
+        request = a.promotions.get("p-1")
+        with b:
+            other = b.promotions.get("p-1")
+            assert other is not None
+            other.note = "changed by b"
+            b.commit()
+        again = a.promotions.get("p-1")  # the object already handed out, as SQLite's identity map gives
+        assert again is request and again is not None
+        again.note = "changed by a"
+        with pytest.raises(ConcurrencyConflict):
+            a.commit()
+
+    with runner(store, "c") as fresh:
+        stored = fresh.promotions.get("p-1")
+    assert stored is not None and stored.note == "changed by b"
+
+
+def test_a_journal_saved_again_after_another_runner_changed_it_conflicts(store: AzureStateStore) -> None:
+    a, b = runner(store, "a"), runner(store, "b")
+    tx = new_transaction("tx-1")
+    with a:
+        a.transactions.add(tx)
+        a.commit()
+    with b:
+        theirs = b.transactions.get("tx-1")
+        assert theirs is not None
+        theirs.record_intent(StepAction.CREATE, "B.Notebook", None, None)
+        b.commit()
+
+    tx.record_intent(StepAction.CREATE, "A.Notebook", None, None)
+    with a, pytest.raises(ConcurrencyConflict, match="transaction tx-1"):
+        a.transactions.add(tx)  # a's own copy, saved as the deployment journal saves: no read first
+        a.commit()
+
+    with runner(store, "c") as fresh:
+        stored = fresh.transactions.get("tx-1")
+    assert stored is not None and [s.item for s in stored.steps] == ["B.Notebook"]
+
+
+def test_a_commit_that_conflicts_leaves_none_of_its_entities(store: AzureStateStore) -> None:
+    a, b = runner(store, "a"), runner(store, "b")
+    with a:
+        a.transactions.add(new_transaction("tx-1"))
+        a.commit()
+    outbox_before = row_keys(store.tables, "outbox")
+
+    with a, b:
+        mine, theirs = a.transactions.get("tx-1"), b.transactions.get("tx-1")
+        assert mine is not None and theirs is not None
+        mine.record_intent(StepAction.CREATE, "A.Notebook", None, None)
+        a.commit()
+        theirs.record_intent(StepAction.CREATE, "B.Notebook", None, None)
+        theirs.record_success(1, "item-b")
+        theirs.record_intent(StepAction.CREATE, "B2.Notebook", None, None)
+        b.deployments.put("ws-1", deployed("B", "item-b", "tx-1"))
+        b.inbox.add("in-b")
+        with pytest.raises(ConcurrencyConflict, match="transaction tx-1"):
+            b.commit()
+
+    assert row_keys(store.tables, "step") == ["step|tx-1|000001"]
+    [step] = [e for e in store.tables.list_entities() if e["RowKey"] == "step|tx-1|000001"]
+    assert '"item": "A.Notebook"' in step["Body"]
+    assert row_keys(store.tables, "item") == []
+    assert row_keys(store.tables, "inbox") == []
+    assert row_keys(store.tables, "outbox") == outbox_before  # b's ItemDeployed is not there
+
+
+def test_of_two_runners_taking_one_free_lease_exactly_one_gets_it(store: AzureStateStore) -> None:
+    a, b = runner(store, "a"), runner(store, "b")
+    until = NOW + timedelta(minutes=15)
+    with a, b:
+        took = (a.leases.acquire("ws-1", "tx-a", until), b.leases.acquire("ws-1", "tx-b", until))
+        a.commit()
+        with pytest.raises(ConcurrencyConflict, match="the lease on workspace ws-1") as caught:
+            b.commit()
+    with b:  # b runs again from a fresh read, as the message bus does
+        retaken = b.leases.acquire("ws-1", "tx-b", until)
+        held = b.leases.get("ws-1")
+
+    assert took == (True, True)  # each saw a free lease
+    assert "created by another unit of work" in str(caught.value)
+    assert retaken is False
+    assert held is not None and held.holder == "tx-a"
+
+
+def test_of_two_runners_taking_over_one_expired_lease_exactly_one_gets_it(store: AzureStateStore) -> None:
+    a, b = runner(store, "a"), runner(store, "b")
+    with a:
+        a.leases.acquire("ws-1", "tx-crashed", NOW)  # expired at once: the clock reads NOW
+        a.commit()
+    with a, b:
+        a.leases.acquire("ws-1", "tx-a", NOW + timedelta(minutes=5))
+        b.leases.acquire("ws-1", "tx-b", NOW + timedelta(minutes=5))
+        b.commit()
+        with pytest.raises(ConcurrencyConflict):
+            a.commit()
+    with runner(store, "c") as fresh:
+        held = fresh.leases.get("ws-1")
+    assert held is not None and held.holder == "tx-b"
+
+
+# --- size -------------------------------------------------------------------------------------
+
+
+def test_a_commit_of_more_than_100_operations_is_stored_and_read_back_whole(store: AzureStateStore) -> None:
+    tx = new_transaction("tx-big")
+    for n in range(1, 251):
+        tx.record_intent(StepAction.CREATE, f"N{n}.Notebook", None, None)
+        tx.record_success(n, f"item-{n}")
+    writer = runner(store, "a")
+    with writer:
+        writer.transactions.add(tx)
+        for n in range(1, 151):
+            writer.deployments.put("ws-1", deployed(f"N{n}", f"item-{n}", "tx-big"))
+        writer.commit()
+
+    with runner(store, "b") as reader:
+        stored = reader.transactions.get("tx-big")
+        records = reader.deployments.for_workspace("ws-1")
+        pending = reader.outbox.pending()
+    assert stored == tx
+    assert len(row_keys(store.tables, "step")) == 250
+    assert len(records) == 150
+    assert [m.type for m in pending] == ["DeploymentStarted"] + ["ItemDeployed"] * 250
+    assert [m.payload["item"] for m in pending[1:4]] == ["N1.Notebook", "N2.Notebook", "N3.Notebook"]
+
+    with writer:  # the relay of them all, in one commit too
+        for message in writer.outbox.pending():
+            writer.outbox.mark_published(message.id, NOW)
+        writer.commit()
+    with runner(store, "c") as reader:
+        assert reader.outbox.pending() == []
+        assert len(reader.outbox.list(limit=1000)) == 251
+    assert row_keys(store.tables, "pending") == []
+
+
+def test_a_body_larger_than_64_kib_round_trips(store: AzureStateStore) -> None:
+    request = new_promotion("p-long")
+    request.note = "release notes, line after line; " * 4000 + "ünïcödé 😀"  # 128 KB and more once escaped
+    with runner(store, "a") as writer:
+        writer.promotions.add(request)
+        writer.commit()
+
+    with runner(store, "b") as reader:
+        stored = reader.promotions.get("p-long")
+    assert stored == request
+    [row] = [e for e in store.tables.list_entities() if e["RowKey"] == "promotion|p-long"]
+    assert {"Body", "Body1", "Body2", "Body3"} <= set(row)  # split: one property holds 64 KiB at most
+
+
+# --- names ------------------------------------------------------------------------------------
+
+ODD = "a/b#c?d\\e|f%g ünï 😀\t"
+
+
+def test_names_with_characters_a_row_key_forbids_round_trip(store: AzureStateStore) -> None:
+    item = deployed(ODD, "item-odd")
+    tx = new_transaction(f"tx {ODD}", f"ws {ODD}")
+    tx.record_intent(StepAction.CREATE, f"{ODD}.Notebook", None, None)
+    with runner(store, "a") as writer:
+        writer.promotions.add(new_promotion(f"p {ODD}"))
+        writer.transactions.add(tx)
+        writer.deployments.put(f"ws {ODD}", item)
+        writer.inbox.add(f"in {ODD}")
+        writer.leases.acquire(f"ws {ODD}", f"tx {ODD}", NOW + timedelta(minutes=1))
+        writer.commit()
+
+    with runner(store, "b") as reader:
+        assert reader.promotions.get(f"p {ODD}") == new_promotion(f"p {ODD}")
+        assert reader.transactions.get(f"tx {ODD}") == tx
+        assert [s.id for s in reader.transactions.summaries(f"ws {ODD}")] == [f"tx {ODD}"]
+        assert reader.deployments.for_workspace(f"ws {ODD}") == {ItemKey("Notebook", ODD): item}
+        assert reader.inbox.contains(f"in {ODD}")
+        lease = reader.leases.get(f"ws {ODD}")
+        assert lease is not None and lease.holder == f"tx {ODD}"
+        reader.deployments.remove(f"ws {ODD}", ItemKey("Notebook", ODD))
+        reader.commit()
+    with runner(store, "c") as reader:
+        assert reader.deployments.for_workspace(f"ws {ODD}") == {}
+
+
+def test_workspaces_whose_ids_are_prefixes_of_each_other_are_kept_apart(store: AzureStateStore) -> None:
+    workspaces = ["ws-1", "ws-10", "ws-1|x", "ws-1/x", "ws-1 "]
+    with runner(store, "a") as writer:
+        for n, workspace in enumerate(workspaces):
+            writer.deployments.put(workspace, deployed("Sales", f"item-{n}"))
+            writer.transactions.add(new_transaction(f"tx-{n}", workspace))
+        writer.commit()
+
+    with runner(store, "b") as reader:
+        items = {w: [i.item_id for i in reader.deployments.for_workspace(w).values()] for w in workspaces}
+        journals = {w: [s.id for s in reader.transactions.summaries(w)] for w in workspaces}
+        listed = {w: [t.id for t in reader.transactions.list(w)] for w in workspaces}
+    assert items == {w: [f"item-{n}"] for n, w in enumerate(workspaces)}
+    assert journals == {w: [f"tx-{n}"] for n, w in enumerate(workspaces)}
+    assert listed == journals
+
+
+def test_the_earlier_batches_of_a_large_commit_that_conflicts_add_no_step_a_reader_sees(
+    store: AzureStateStore,
+) -> None:
+    a, b = runner(store, "a"), runner(store, "b")
+    with a:
+        a.transactions.add(new_transaction("tx-1"))
+        a.commit()
+    with a, b:
+        mine, theirs = a.transactions.get("tx-1"), b.transactions.get("tx-1")
+        assert mine is not None and theirs is not None
+        mine.fail("stopped by a", NOW)
+        a.commit()
+        for n in range(1, 151):  # more than one batch: the steps go ahead of the header
+            theirs.record_intent(StepAction.CREATE, f"N{n}.Notebook", None, None)
+        with pytest.raises(ConcurrencyConflict, match="transaction tx-1"):
+            b.commit()
+
+    written_ahead = row_keys(store.tables, "step")
+    with runner(store, "c") as reader:
+        stored = reader.transactions.get("tx-1")
+        exported = [r for r in reader.export_records() if r.kind == "step"]
+    assert 0 < len(written_ahead) < 150  # the earlier batch went in, the last one did not
+    assert stored is not None and stored.steps == [] and stored.reason == "stopped by a"
+    assert exported == []
