@@ -16,7 +16,8 @@ from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
 from fabctl.application.errors import ConcurrencyConflict
 from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
-from fabctl.domain.transaction import StepAction
+from fabctl.domain.promotion import PromotionRequest
+from fabctl.domain.transaction import StepAction, Transaction
 
 
 @pytest.fixture
@@ -24,9 +25,24 @@ def store(azurite: RunningAzurite) -> AzureStateStore:  # noqa: F811
     return fresh_store(azurite)
 
 
-def runner(store: AzureStateStore, name: str) -> AzureStorageUnitOfWork:
+Runner = AzureStorageUnitOfWork
+
+
+def runner(store: AzureStateStore, name: str) -> Runner:
     """One runner's unit-of-work object; its message ids start with `name`."""
     return AzureStorageUnitOfWork(store.tables, store.blobs, FixedClock(), CountingIds(name))
+
+
+def two_runners(store: AzureStateStore, stored: PromotionRequest | Transaction) -> tuple[Runner, Runner]:
+    """Runners "a" and "b" on one table, after a stored `stored`."""
+    a, b = runner(store, "a"), runner(store, "b")
+    with a:
+        if isinstance(stored, PromotionRequest):
+            a.promotions.add(stored)
+        else:
+            a.transactions.add(stored)
+        a.commit()
+    return a, b
 
 
 def row_keys(tables: TableClient, kind: str) -> list[str]:
@@ -39,10 +55,7 @@ def row_keys(tables: TableClient, kind: str) -> list[str]:
 def test_of_two_runners_changing_one_promotion_the_second_commit_conflicts_and_the_first_change_stays(
     store: AzureStateStore,
 ) -> None:
-    a, b = runner(store, "a"), runner(store, "b")
-    with a:
-        a.promotions.add(new_promotion("p-1"))
-        a.commit()
+    a, b = two_runners(store, new_promotion("p-1"))
     outbox_before = row_keys(store.tables, "outbox")
 
     with a, b:
@@ -67,10 +80,7 @@ def test_of_two_runners_changing_one_promotion_the_second_commit_conflicts_and_t
 def test_reading_again_in_the_same_unit_of_work_does_not_forget_what_the_first_read_saw(
     store: AzureStateStore,
 ) -> None:
-    a, b = runner(store, "a"), runner(store, "b")
-    with a:
-        a.promotions.add(new_promotion("p-1"))
-        a.commit()
+    a, b = two_runners(store, new_promotion("p-1"))
     with a:
         request = a.promotions.get("p-1")
         with b:
@@ -112,10 +122,7 @@ def test_a_journal_saved_again_after_another_runner_changed_it_conflicts(store: 
 
 
 def test_a_commit_that_conflicts_leaves_none_of_its_entities(store: AzureStateStore) -> None:
-    a, b = runner(store, "a"), runner(store, "b")
-    with a:
-        a.transactions.add(new_transaction("tx-1"))
-        a.commit()
+    a, b = two_runners(store, new_transaction("tx-1"))
     outbox_before = row_keys(store.tables, "outbox")
 
     with a, b:
@@ -273,10 +280,7 @@ def test_workspaces_whose_ids_are_prefixes_of_each_other_are_kept_apart(store: A
 def test_the_earlier_batches_of_a_large_commit_that_conflicts_add_no_step_a_reader_sees(
     store: AzureStateStore,
 ) -> None:
-    a, b = runner(store, "a"), runner(store, "b")
-    with a:
-        a.transactions.add(new_transaction("tx-1"))
-        a.commit()
+    a, b = two_runners(store, new_transaction("tx-1"))
     with a, b:
         mine, theirs = a.transactions.get("tx-1"), b.transactions.get("tx-1")
         assert mine is not None and theirs is not None

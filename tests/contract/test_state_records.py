@@ -43,10 +43,14 @@ def sqlite(tmp_path: Path) -> SqliteUnitOfWork:
     return SqliteUnitOfWork(tmp_path / "state.db", FixedClock(), CountingIds())
 
 
+def empty_azure_store(running: RunningAzurite) -> AzureStorageUnitOfWork:
+    store: AzureStateStore = fresh_store(running)
+    return AzureStorageUnitOfWork(store.tables, store.blobs, FixedClock(), CountingIds())
+
+
 @pytest.fixture
 def azure(azurite: RunningAzurite) -> AzureStorageUnitOfWork:  # noqa: F811
-    store: AzureStateStore = fresh_store(azurite)
-    return AzureStorageUnitOfWork(store.tables, store.blobs, FixedClock(), CountingIds())
+    return empty_azure_store(azurite)
 
 
 @pytest.fixture
@@ -56,8 +60,7 @@ def other_sqlite(tmp_path: Path) -> SqliteUnitOfWork:
 
 @pytest.fixture
 def other_azure(azurite: RunningAzurite) -> AzureStorageUnitOfWork:  # noqa: F811
-    store: AzureStateStore = fresh_store(azurite)
-    return AzureStorageUnitOfWork(store.tables, store.blobs, FixedClock(), CountingIds())
+    return empty_azure_store(azurite)
 
 
 def build_rich_state(uow: TrackingUnitOfWork) -> None:
@@ -120,28 +123,19 @@ def test_the_same_state_exports_the_same_records_from_sqlite_and_from_azure(
     assert [r.key for r in from_sqlite if r.kind == "promotion"] == ["p-open", "p-rejected", "p-rolled-back"]
 
 
-def test_sqlite_state_imported_into_azure_exports_the_same_records_and_reads_the_same(
-    sqlite: SqliteUnitOfWork, azure: AzureStorageUnitOfWork
+@pytest.mark.parametrize(("source", "target"), [("sqlite", "azure"), ("azure", "sqlite")])
+def test_state_imported_into_the_other_store_exports_the_same_records_and_reads_the_same(
+    source: str, target: str, request: pytest.FixtureRequest
 ) -> None:
-    build_rich_state(sqlite)
-    records = exported(sqlite)
+    exporter: Store = request.getfixturevalue(source)
+    importer: Store = request.getfixturevalue(target)
+    build_rich_state(exporter)
+    records = exported(exporter)
 
-    azure.import_records(records)
+    importer.import_records(records)
 
-    assert exported(azure) == records
-    assert port_view(azure) == port_view(sqlite)
-
-
-def test_azure_state_imported_into_sqlite_exports_the_same_records_and_reads_the_same(
-    azure: AzureStorageUnitOfWork, sqlite: SqliteUnitOfWork
-) -> None:
-    build_rich_state(azure)
-    records = exported(azure)
-
-    sqlite.import_records(records)
-
-    assert exported(sqlite) == records
-    assert port_view(sqlite) == port_view(azure)
+    assert exported(importer) == records
+    assert port_view(importer) == port_view(exporter)
 
 
 def test_a_journal_with_inline_steps_migrates_as_it_is_and_reads_whole(
