@@ -4,16 +4,22 @@ the table client itself where the store's own reads could hide a difference."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from azure.data.tables import TableClient
+from azure.data.tables import TableClient, TableServiceClient
 from azure_state import AzureStateStore, azurite, fresh_store  # noqa: F401 (azurite: a fixture)
 from azurite_process import RunningAzurite
 from state_store_contract import NOW, TERMS, CountingIds, FixedClock, deployed, new_promotion, new_transaction
 
+from fabctl.adapters.events.memory import InMemoryEventPublisher
+from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
+from fabctl.adapters.state.conflict_retry import RetryOnConflict
 from fabctl.application.errors import ConcurrencyConflict
+from fabctl.application.messagebus import MessageBus
+from fabctl.domain.commands import Command
 from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import PromotionRequest
@@ -298,3 +304,52 @@ def test_the_earlier_batches_of_a_large_commit_that_conflicts_add_no_step_a_read
     assert 0 < len(written_ahead) < 150  # the earlier batch went in, the last one did not
     assert stored is not None and stored.steps == [] and stored.reason == "stopped by a"
     assert exported == []
+
+
+# --- the message bus over the Azure store -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Approve(Command):
+    approver: str
+
+
+def test_the_bus_runs_a_command_that_lost_a_race_again_and_both_changes_are_kept(store: AzureStateStore) -> None:
+    a, b = two_runners(store, new_promotion("p-1"))
+    attempts: list[str] = []
+
+    def approve(cmd: Approve) -> None:
+        with a:
+            request = a.promotions.get("p-1")
+            assert request is not None
+            request.approve(Identity(cmd.approver), NOW, now=TERMS)
+            if not attempts:  # another runner approves in between, the first time only
+                with b:
+                    theirs = b.promotions.get("p-1")
+                    assert theirs is not None
+                    theirs.approve(Identity("carol"), NOW, now=TERMS)
+                    b.commit()
+            attempts.append(cmd.approver)
+            a.commit()
+
+    bus = MessageBus(a, {Approve: approve}, {}, InMemoryEventPublisher(), FixedClock(), RetryOnConflict(sleep=no_sleep))
+    bus.handle(Approve("m-1", "bob"))
+
+    with runner(store, "c") as fresh:
+        stored = fresh.promotions.get("p-1")
+    assert attempts == ["bob", "bob"]
+    assert stored is not None and [str(x.approver) for x in stored.approvals] == ["carol", "bob"]
+
+
+def no_sleep(seconds: float) -> None:
+    """The retry's waits are not slept here: the conflict is decided by the commits, not by time."""
+
+
+def test_a_table_that_does_not_exist_is_a_state_store_error_naming_it(azurite: RunningAzurite) -> None:  # noqa: F811
+    store = fresh_store(azurite)
+    missing = TableServiceClient.from_connection_string(azurite.connection_string).get_table_client("nosuchtable")
+    uow = AzureStorageUnitOfWork(missing, store.blobs, FixedClock(), CountingIds())
+
+    with pytest.raises(StateStoreError, match="state store table nosuchtable: read failed") as caught, uow:
+        uow.promotions.get("p-1")
+    assert "AccountKey" not in str(caught.value)

@@ -1,8 +1,9 @@
 """The state store: promotion requests, the deployment journal, deployment records, outbox, inbox.
 
-Two adapters implement the `UnitOfWork` port: `InMemoryUnitOfWork` (tests and throwaway runs)
-and `SqliteUnitOfWork` (the embedded default, one file shared safely by several processes).
-Both keep aggregates as the JSON documents `serialization` produces.
+Three adapters implement the `UnitOfWork` port: `InMemoryUnitOfWork` (tests and throwaway runs),
+`SqliteUnitOfWork` (the embedded default, one file shared safely by several processes) and
+`AzureStorageUnitOfWork` (one table and blob container shared by runners on many machines).
+All keep aggregates as the JSON documents `serialization` produces.
 """
 
 from __future__ import annotations

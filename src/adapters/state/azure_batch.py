@@ -166,10 +166,10 @@ class EntityTable:
                 replace = ("upsert", write.entity, {"mode": UpdateMode.REPLACE})
                 operations.append(_Operation(key, 0 if write.early else 1, replace, size))
             elif etag is None:
-                operations.append(_Operation(key, 3, ("create", write.entity), size))
+                operations.append(_Operation(key, _conditional_rank(key), ("create", write.entity), size))
             else:
                 update = ("update", write.entity, {"mode": UpdateMode.REPLACE, **condition})
-                operations.append(_Operation(key, 3, update, size))
+                operations.append(_Operation(key, _conditional_rank(key), update, size))
         return sorted(operations, key=lambda o: o.rank)
 
     def _submit(self, batch: list[_Operation]) -> None:
@@ -180,16 +180,16 @@ class EntityTable:
             for operation in [failed] if failed is not None else batch:
                 self._etags.pop(operation.key, None)  # stale: a retry reads it afresh
                 self._fixed.discard(operation.key)
-            code = str(getattr(e, "error_code", "") or "")
+            code = error_code(e)
             if code in CONFLICTS and failed is not None:
                 what = describe(failed.key)
                 raise ConcurrencyConflict(
                     f"{what} {CONFLICTS[code]}: this commit was not stored; run it again from a fresh read",
                     subject=what,
                 ) from e
-            raise StateStoreError(f"state store table {self.name}: commit failed: {_first_line(e)}") from e
+            raise StateStoreError(f"state store table {self.name}: commit failed: {first_line(e)}") from e
         except AzureError as e:
-            raise StateStoreError(f"state store table {self.name}: commit failed: {_first_line(e)}") from e
+            raise StateStoreError(f"state store table {self.name}: commit failed: {first_line(e)}") from e
         for operation, response in zip(batch, responses, strict=True):
             deleted = operation.operation[0] == "delete"
             self._etags[operation.key] = None if deleted else response.get("etag")
@@ -205,7 +205,9 @@ class EntityTable:
         with self._errors("read"):
             try:
                 stored = self._tables.get_entity(PARTITION, key)
-            except ResourceNotFoundError:
+            except ResourceNotFoundError as e:
+                if error_code(e) == "TableNotFound":
+                    raise  # not an absent entity: the store itself is missing (a StateStoreError below)
                 return None, None
         return dict(stored), stored.metadata["etag"]
 
@@ -224,10 +226,23 @@ class EntityTable:
         try:
             yield
         except AzureError as e:
-            raise StateStoreError(f"state store table {self.name}: {action} failed: {_first_line(e)}") from e
+            raise StateStoreError(f"state store table {self.name}: {action} failed: {first_line(e)}") from e
 
 
-def _first_line(error: Exception) -> str:
+def _conditional_rank(key: str) -> int:
+    # Last of all what guards the aggregates (promotion, journal header, lease, inbox): should a commit's
+    # other rows not fit one batch with them, outbox rows go ahead, not these.
+    return 3 if key.startswith(("outbox|", "pending|")) else 4
+
+
+def error_code(error: AzureError) -> str:
+    """The service's error code: the SDK gives a `TableErrorCode` member, a plain string, or nothing."""
+    code = getattr(error, "error_code", None)
+    return str(getattr(code, "value", code or ""))
+
+
+def first_line(error: Exception) -> str:
+    """An SDK error's first line: its message, without the response dump that follows."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 

@@ -12,7 +12,7 @@ from azure.data.tables import TableClient
 from azure.storage.blob import ContainerClient
 
 from fabctl.adapters.state import StateStoreError
-from fabctl.adapters.state.azure_batch import EntityTable
+from fabctl.adapters.state.azure_batch import EntityTable, first_line
 from fabctl.adapters.state.azure_entities import (
     PARTITION,
     Entity,
@@ -56,7 +56,7 @@ def export_azure(tables: TableClient, container: ContainerClient) -> list[StateR
             kinds.setdefault(stored["Kind"], []).append(dict(stored))
         blobs = [(b.name, container.download_blob(b.name).readall()) for b in container.list_blobs()]
     except AzureError as error:
-        raise StateStoreError(f"state store {_name(tables, container)}: export failed: {error}") from error
+        raise StateStoreError(f"state store {_name(tables, container)}: export failed: {first_line(error)}") from error
     found = [
         record("promotion", key_parts(e["RowKey"])[1], {"created_at": e["CreatedAt"], "body": _body(e)})
         for e in _in_store_order(kinds.get("promotion", []))
@@ -121,7 +121,7 @@ def import_azure(tables: TableClient, container: ContainerClient, records: Itera
             with suppress(ResourceExistsError):  # content-addressed: the same bytes
                 container.upload_blob(blob.key, blob_data(blob), overwrite=False)
     except AzureError as error:
-        raise StateStoreError(f"state store {name}: import failed: {error}") from error
+        raise StateStoreError(f"state store {name}: import failed: {first_line(error)}") from error
     table = EntityTable(tables)
     table.begin()
     for stored in _entities(grouped):

@@ -19,7 +19,7 @@ from azure.storage.blob import ContainerClient
 
 from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.aggregates import write_aggregate
-from fabctl.adapters.state.azure_batch import EntityTable
+from fabctl.adapters.state.azure_batch import EntityTable, first_line
 from fabctl.adapters.state.azure_records import export_azure, import_azure
 from fabctl.adapters.state.azure_repositories import (
     AzureDeploymentRecords,
@@ -89,7 +89,9 @@ class AzureStorageUnitOfWork(TrackingUnitOfWork):
         except ResourceExistsError:
             pass  # content-addressed: what is there is these very bytes
         except AzureError as e:
-            raise StateStoreError(f"state store container {self._container.container_name}: upload failed: {e}") from e
+            raise StateStoreError(
+                f"state store container {self._container.container_name}: upload failed: {first_line(e)}"
+            ) from e
         self._uploaded.add(digest)
 
     def _load_blob(self, digest: str) -> bytes | None:
@@ -99,7 +101,7 @@ class AzureStorageUnitOfWork(TrackingUnitOfWork):
             return None
         except AzureError as e:
             raise StateStoreError(
-                f"state store container {self._container.container_name}: download failed: {e}"
+                f"state store container {self._container.container_name}: download failed: {first_line(e)}"
             ) from e
 
     # -- migrating between stores ----------------------------------------------------------
