@@ -88,7 +88,9 @@ def start(workdir: Path) -> RunningAzurite:
     ]
     log = workdir / "azurite.log"  # a file, not a pipe: a pipe nobody drains would block Azurite
     with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=workdir, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, cwd=workdir, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     endpoints = _read_endpoints(log, process, START_TIMEOUT_SECONDS)
     if set(endpoints) != {"Blob", "Table"}:
         stop(process)
