@@ -55,7 +55,10 @@ def _http_gateway(settings: Settings) -> FabricGateway:
 
 
 def _credential(url: str) -> object | None:
-    """No credential for a loopback emulator; otherwise azure-identity's default chain."""
+    """No credential for a loopback emulator; otherwise azure-identity's default chain.
+
+    The one choice of identity for every Azure service fabctl calls: Fabric, and the state store's account.
+    """
     from urllib.parse import urlsplit
 
     if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"):
@@ -63,6 +66,18 @@ def _credential(url: str) -> object | None:
     from azure.identity import DefaultAzureCredential
 
     return DefaultAzureCredential()
+
+
+def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> UnitOfWork:
+    # Imported here: the Azure SDKs cost start-up time, and only this store needs them. The clients are
+    # checked (an identity that may only read is refused) before the unit of work is built.
+    from fabctl.entrypoints.state_storage import open_state_storage
+
+    tables, blobs = open_state_storage(settings, _credential)
+    from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
+
+    unit_of_work: UnitOfWork = AzureStorageUnitOfWork(tables=tables, blobs=blobs, clock=clock, ids=ids)
+    return unit_of_work
 
 
 class Container(containers.DeclarativeContainer):
@@ -76,6 +91,7 @@ class Container(containers.DeclarativeContainer):
             SqliteUnitOfWork, path=providers.Callable(_in_state_dir, settings, "state.db"), clock=clock, ids=ids
         ),
         memory=providers.Singleton(InMemoryUnitOfWork, clock=clock, ids=ids),
+        azure=providers.Singleton(_azure_unit_of_work, settings, clock=clock, ids=ids),
     )
     gateway = providers.Selector(
         settings.provided.fabric,

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -23,11 +23,14 @@ from pydantic_settings import (
 
 from fabctl.adapters.fabric.http.urls import fabric_api_base
 from fabctl.adapters.source.documents import shown
+from fabctl.adapters.state.azure_account import account_endpoints, container_name_problem, table_name_problem
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.entrypoints.settings_file import CONFIG_FILE_ENV, ENV_PREFIX, SettingsFile, read_settings_file
 from fabctl.entrypoints.state_folder import state_folder_problem
 
-__all__ = ["CONFIG_FILE_ENV", "Settings", "load_settings"]
+__all__ = [
+    "CONFIG_FILE_ENV", "Settings", "check_storage_account", "connection_string", "load_settings", "setting_origin",
+]  # fmt: skip
 SUBJECT = "fabctl settings"
 
 
@@ -42,7 +45,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FABCTL_", extra="forbid")
 
     state_dir: Path = Field(Path(".fabctl"), description="Where local state and the local Fabric live.")
-    state_store: Literal["sqlite", "memory"] = "sqlite"
+    state_store: Literal["sqlite", "memory", "azure"] = "sqlite"
+    # The azure store's (docs/state.md): where the account is, and the names it keeps state under.
+    storage_account_url: str = Field("", description="The account: its name, or its blob or table URL.")
+    storage_connection_string: SecretStr | None = Field(
+        None, description="A connection string (account key, SAS, or Azurite's); never shown."
+    )
+    state_table: str = Field("fabctlstate", description="The table the azure store keeps its entities in.")
+    state_container: str = Field("fabctl-state", description="The container it keeps before-images in.")
+    state_create: bool = Field(True, description="Create the table and the container when they are missing.")
     fabric: Literal["local", "memory", "http"] = "local"
     fabric_url: str = Field("", description="Fabric REST base URL; setting it selects the http gateway.")
     fabric_trace: Path | None = Field(None, description="Write an HTTP trace (JSON lines, secrets redacted).")
@@ -54,6 +65,23 @@ class Settings(BaseSettings):
     def _fabric_api_base(cls, url: str) -> str:
         # The root (fabric-cicd's convention) or the REST base; never credentials (urls.py).
         return fabric_api_base(url) if url.strip() else ""
+
+    @field_validator("storage_account_url")
+    @classmethod
+    def _an_account(cls, given: str) -> str:
+        if given.strip():
+            account_endpoints(given)  # raises ValueError naming what to give instead
+        return given.strip()
+
+    @field_validator("state_table")
+    @classmethod
+    def _a_table_name(cls, name: str) -> str:
+        return _named(name, table_name_problem(name))
+
+    @field_validator("state_container")
+    @classmethod
+    def _a_container_name(cls, name: str) -> str:
+        return _named(name, container_name_problem(name))
 
     @model_validator(mode="after")
     def _url_selects_http(self) -> Settings:
@@ -76,6 +104,12 @@ class Settings(BaseSettings):
         return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=from_file)
 
 
+def _named(name: str, problem: str) -> str:
+    if problem:
+        raise ValueError(f"'{shown(name, 70)}': {problem}")
+    return name
+
+
 def load_settings(**overrides: object) -> Settings:
     """The settings (command-line `overrides` first), or one error naming every setting at fault.
 
@@ -92,6 +126,8 @@ def load_settings(**overrides: object) -> Settings:
         (key, message), *others = problems
         raise InvalidConfiguration(message, subject=SUBJECT, field=key, also=others) from e
     _check_text(settings, overrides)
+    if settings.state_store == "azure":
+        check_storage_account(settings, overrides)
     if settings.state_store == "sqlite" or settings.fabric == "local":
         unusable = state_folder_problem(settings.state_dir)
         if unusable:
@@ -105,17 +141,51 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
+def check_storage_account(settings: Settings, overrides: dict[str, Any] | None = None) -> None:
+    """The azure store needs its account named once: by URL (signing in) or by connection string."""
+    given = overrides or {}
+    url, secret = settings.storage_account_url, connection_string(settings)
+    if url and secret:
+        raise InvalidConfiguration(
+            "storage_account_url and storage_connection_string are both set: keep one "
+            f"(storage_account_url {setting_origin('storage_account_url', given)}; "
+            f"storage_connection_string {setting_origin('storage_connection_string', given)})",
+            subject=SUBJECT,
+            field="storage_connection_string",
+        )
+    if not url and not secret:
+        raise InvalidConfiguration(
+            f"the azure state store needs its storage account ({setting_origin('state_store', given)}): set "
+            f"{ENV_PREFIX}STORAGE_ACCOUNT_URL (its name or URL; fabctl signs in with azure-identity) or "
+            f"{ENV_PREFIX}STORAGE_CONNECTION_STRING (with an account key or a SAS, or Azurite's)",
+            subject=SUBJECT,
+            field="storage_account_url",
+        )
+
+
+def connection_string(settings: Settings) -> str:
+    """The connection string's text ('' when none is set): for the adapter only, never for a message."""
+    secret = settings.storage_connection_string
+    return secret.get_secret_value().strip() if secret is not None else ""
+
+
 def _check_text(settings: Settings, overrides: dict[str, Any]) -> None:
     """An undecodable byte in a variable (a lone surrogate) would break the first write of it."""
     for key in Settings.model_fields:
-        value = str(getattr(settings, key) or "")
+        raw = getattr(settings, key)
+        secret = isinstance(raw, SecretStr)
+        value = raw.get_secret_value() if secret else str(raw or "")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             origin = _origin(key, overrides, read_settings_file(Settings.model_fields))
-            raise InvalidConfiguration(
-                f"'{shown(value)}' is not UTF-8 text ({origin})", subject=SUBJECT, field=key
-            ) from None
+            text = "the value" if secret else f"'{shown(value)}'"  # a secret is never shown
+            raise InvalidConfiguration(f"{text} is not UTF-8 text ({origin})", subject=SUBJECT, field=key) from None
+
+
+def setting_origin(key: str, overrides: dict[str, Any] | None = None) -> str:
+    """Where the setting `key` was given (`overrides`: the command-line flags), for a message."""
+    return _origin(key, overrides or {}, read_settings_file(Settings.model_fields))
 
 
 def _origin(key: str, overrides: dict[str, Any], file: SettingsFile) -> str:

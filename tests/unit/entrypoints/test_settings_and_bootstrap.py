@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,8 @@ from fabctl.entrypoints.settings import load_settings
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("FABCTL_STATE_DIR", "FABCTL_STATE_STORE", "FABCTL_FABRIC", "FABCTL_USER", "FABCTL_CONFIG_FILE"):
-        monkeypatch.delenv(name, raising=False)
+    for name in [name for name in os.environ if name.startswith("FABCTL_")]:
+        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
 
@@ -91,3 +92,35 @@ def test_the_http_gateway_needs_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
     assert "fabric_url" in caught.value.message
+
+
+def test_the_storage_connection_string_is_kept_out_of_every_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fabctl.entrypoints.settings import connection_string
+
+    monkeypatch.setenv("FABCTL_STORAGE_CONNECTION_STRING", "AccountName=a;AccountKey=TOPSECRET")
+
+    settings = load_settings()
+
+    assert connection_string(settings) == "AccountName=a;AccountKey=TOPSECRET"
+    for rendering in (repr(settings), str(settings), settings.model_dump_json(), str(settings.model_dump())):
+        assert "TOPSECRET" not in rendering
+
+
+def test_an_undecodable_connection_string_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FABCTL_STORAGE_CONNECTION_STRING", "AccountKey=TOPSECRET\udc80")
+
+    with pytest.raises(InvalidConfiguration) as caught:
+        load_settings()
+
+    assert caught.value.field == "storage_connection_string"
+    assert "not UTF-8" in caught.value.message and "TOPSECRET" not in str(caught.value)
+
+
+def test_the_azure_store_is_chosen_only_by_state_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Naming an account does not switch stores: that would start on an empty journal."""
+    monkeypatch.setenv("FABCTL_STORAGE_ACCOUNT_URL", "https://contoso.table.core.windows.net")
+
+    settings = load_settings()
+
+    assert settings.state_store == "sqlite"
+    assert settings.storage_account_url == "https://contoso.table.core.windows.net"
