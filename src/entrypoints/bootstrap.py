@@ -162,3 +162,10 @@ def _inject(handler: Callable[..., Any], deps: dict[str, Any]) -> Callable[..., 
     bound = partial(handler, **wanted)
     bound.__name__ = handler.__name__  # type: ignore[attr-defined]
     return bound
+
+
+def state_store(settings: Settings, kind: str) -> UnitOfWork:
+    """The state store `kind` ("sqlite", "azure", ...) as `settings` configure it, whichever store they select:
+    `fabctl state migrate` opens the two it copies between."""
+    store: UnitOfWork = Container(settings=settings.model_copy(update={"state_store": kind})).uow()
+    return store

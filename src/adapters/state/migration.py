@@ -10,6 +10,7 @@ from typing import Protocol
 
 from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.records import KINDS, StateRecord
+from fabctl.domain.errors import InvalidConfiguration
 
 
 class RecordStore(Protocol):
@@ -39,6 +40,13 @@ def tally(records: Iterable[StateRecord]) -> list[KindTally]:
 def migrate(source: RecordStore, target: RecordStore, *, source_name: str, target_name: str) -> list[KindTally]:
     """Copy `source` into the empty `target` and verify it; the tallies, or StateStoreError naming
     each kind that did not arrive whole (the source is never changed)."""
+    if next(iter(target.export_records()), None) is not None:
+        raise InvalidConfiguration(
+            f"{target_name} is not empty: migrate into an empty store (a new table and container, or a state "
+            "folder without state.db); nothing was copied",
+            subject=target_name,
+            field="state",
+        )
     records = list(source.export_records())
     target.import_records(records)
     copied, stored = tally(records), tally(target.export_records())

@@ -17,6 +17,7 @@ from fabctl.entrypoints.cli.events import events
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
 from fabctl.entrypoints.cli.promote import promote
 from fabctl.entrypoints.cli.runtime import fail, log_unexpected
+from fabctl.entrypoints.cli.state import state
 from fabctl.entrypoints.cli.tx import tx
 from fabctl.entrypoints.emulator.cli import emulator
 
@@ -90,6 +91,7 @@ cli.add_command(plan)
 cli.add_command(deploy)
 cli.add_command(promote)
 cli.add_command(tx)
+cli.add_command(state)
 cli.add_command(events)
 cli.add_command(emulator)
 cli.add_command(completion)
