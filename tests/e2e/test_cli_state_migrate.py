@@ -102,7 +102,9 @@ def test_migrating_into_a_store_that_holds_state_is_refused_and_changes_nothing(
     assert state_file.read_bytes() == before
 
 
-def test_migrating_without_local_state_is_refused_naming_the_state_folder(tmp_path: Path, azure: dict[str, str]) -> None:
+def test_migrating_without_local_state_is_refused_naming_the_state_folder(
+    tmp_path: Path, azure: dict[str, str]
+) -> None:
     line = assert_user_error(run(tmp_path, "state", "migrate", "--to", "azure", **azure), "no local state")
 
     assert "state.db" in line
