@@ -105,6 +105,28 @@ def test_reading_again_in_the_same_unit_of_work_does_not_forget_what_the_first_r
     assert stored is not None and stored.note == "changed by b"
 
 
+def test_a_promotion_read_but_left_unchanged_does_not_conflict_with_another_runners_change(
+    store: AzureStateStore,
+) -> None:
+    a, b = two_runners(store, new_promotion("p-1"))
+    with a:
+        looked_at = a.promotions.get("p-1")  # read, not changed: saved on commit, as every touched aggregate
+        with b:
+            theirs = b.promotions.get("p-1")
+            assert theirs is not None
+            theirs.note = "changed by b"
+            b.commit()
+        a.inbox.add("in-a")
+        a.commit()
+
+    with runner(store, "c") as fresh:
+        stored = fresh.promotions.get("p-1")
+        handled = fresh.inbox.contains("in-a")
+    assert looked_at is not None
+    assert stored is not None and stored.note == "changed by b"
+    assert handled
+
+
 def test_a_journal_saved_again_after_another_runner_changed_it_conflicts(store: AzureStateStore) -> None:
     a, b = runner(store, "a"), runner(store, "b")
     tx = new_transaction("tx-1")
@@ -184,6 +206,20 @@ def test_of_two_runners_taking_over_one_expired_lease_exactly_one_gets_it(store:
     with runner(store, "c") as fresh:
         held = fresh.leases.get("ws-1")
     assert held is not None and held.holder == "tx-b"
+
+
+def test_a_record_another_runner_stored_is_removed_even_when_put_first_in_the_same_unit_of_work(
+    store: AzureStateStore,
+) -> None:
+    with runner(store, "a") as a:
+        a.deployments.put("ws-1", deployed("Sales", "item-1"))
+        a.commit()
+    with runner(store, "b") as b:  # b never read it: it writes it blind, then removes it
+        b.deployments.put("ws-1", deployed("Sales", "item-1", "tx-2"))
+        b.deployments.remove("ws-1", ItemKey("Notebook", "Sales"))
+        b.commit()
+
+    assert row_keys(store.tables, "item") == []
 
 
 # --- size -------------------------------------------------------------------------------------
@@ -353,3 +389,23 @@ def test_a_table_that_does_not_exist_is_a_state_store_error_naming_it(azurite: R
     with pytest.raises(StateStoreError, match="state store table nosuchtable: read failed") as caught, uow:
         uow.promotions.get("p-1")
     assert "AccountKey" not in str(caught.value)
+
+
+def test_two_relays_racing_publish_each_message_at_least_once_and_leave_none_pending(store: AzureStateStore) -> None:
+    a, b = two_runners(store, new_promotion("p-1"))  # its PromotionRequested is pending
+    published_by_b = InMemoryEventPublisher()
+    relay_b = MessageBus(b, {}, {}, published_by_b, FixedClock())
+    published_by_a = InMemoryEventPublisher()
+    relay_a = MessageBus(a, {}, {}, published_by_a, FixedClock(), RetryOnConflict(sleep=no_sleep))
+    published_by_a.subscribe(lambda message: relay_b.relay_outbox() if not published_by_b.published else None)
+
+    sent = relay_a.relay_outbox()  # b relays the same message while a publishes it
+
+    with runner(store, "c") as fresh:
+        pending = fresh.outbox.pending()
+        [stored] = fresh.outbox.list()
+    assert sent == 1  # a marks it published again, as SQLite would: no conflict, nothing lost
+    assert [m.type for m in published_by_a.published] == ["PromotionRequested"]
+    assert [m.type for m in published_by_b.published] == ["PromotionRequested"]
+    assert pending == []
+    assert stored.published_at is not None

@@ -4,7 +4,8 @@ Writes are buffered in an overlay keyed by RowKey (an entity, or a deletion), so
 its own uncommitted changes, as a SQLite transaction does; `commit` sends them as one entity group
 transaction. Optimistic concurrency: the ETag of every entity read is kept (also across units of work
 on this object, updated from each commit's response), and a conditional write sends it, so a change
-made by another unit of work since the read fails the whole commit with `ConcurrencyConflict`.
+made by another unit of work since the read fails the whole commit with `ConcurrencyConflict`;
+an entity put back as it was read is not written at all.
 
 More than 100 operations (or 4 MiB) do not fit one transaction: the unconditional sub-entities
 (journal steps, deployment records) go in earlier transactions and everything else in the last one.
@@ -74,6 +75,7 @@ class EntityTable:
     def __init__(self, tables: TableClient) -> None:
         self._tables = tables
         self._etags: dict[str, str | None] = {}  # what this object knows of each entity: its ETag, None if absent
+        self._stored: dict[str, Entity] = {}  # and the entity that ETag belongs to
         self._fixed: set[str] = set()  # read or written in this unit of work: a new read keeps the ETag it has
         self._writes: dict[str, _Write] = {}
 
@@ -91,7 +93,7 @@ class EntityTable:
         if key in self._writes:
             return self._overlaid(key)
         found, etag = self._get(key)
-        self._remember(key, etag)
+        self._remember(key, etag, found)
         return found
 
     def peek(self, key: str) -> Entity | None:
@@ -106,8 +108,8 @@ class EntityTable:
             stored = {e["RowKey"]: e for e in self._tables.query_entities(query, parameters=parameters)}
         found: dict[str, Entity] = {}
         for key, item in stored.items():
-            self._remember(key, item.metadata["etag"])
             found[key] = dict(item)
+            self._remember(key, item.metadata["etag"], found[key])
         for key in self._writes:
             if start <= key < end:
                 overlaid = self._overlaid(key)
@@ -119,9 +121,14 @@ class EntityTable:
 
     # -- writes ------------------------------------------------------------------------------
     def put(self, item: Entity) -> None:
-        """Write `item` on the condition that it is as this unit of work read it (or still absent)."""
-        self._know(item["RowKey"])
-        self._writes[item["RowKey"]] = _Write(dict(item), conditional=True)
+        """Write `item` on the condition that it is as this unit of work read it (or still absent).
+        An aggregate saved unchanged is not written: no request, and no conflict with another's change."""
+        key = item["RowKey"]
+        self._know(key)
+        if self._stored.get(key) == item:
+            self._writes.pop(key, None)
+            return
+        self._writes[key] = _Write(dict(item), conditional=True)
 
     def create(self, item: Entity) -> None:
         """Write a new entity: the commit fails if another unit of work created it meanwhile."""
@@ -179,6 +186,7 @@ class EntityTable:
             failed = batch[e.index] if 0 <= e.index < len(batch) else None
             for operation in [failed] if failed is not None else batch:
                 self._etags.pop(operation.key, None)  # stale: a retry reads it afresh
+                self._stored.pop(operation.key, None)
                 self._fixed.discard(operation.key)
             code = error_code(e)
             if code in CONFLICTS and failed is not None:
@@ -191,8 +199,11 @@ class EntityTable:
         except AzureError as e:
             raise StateStoreError(f"state store table {self.name}: commit failed: {first_line(e)}") from e
         for operation, response in zip(batch, responses, strict=True):
-            deleted = operation.operation[0] == "delete"
-            self._etags[operation.key] = None if deleted else response.get("etag")
+            written = None if operation.operation[0] == "delete" else operation.operation[1]
+            self._etags[operation.key] = None if written is None else response.get("etag")
+            self._stored.pop(operation.key, None)
+            if written is not None:
+                self._stored[operation.key] = written
             self._fixed.add(operation.key)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -211,15 +222,20 @@ class EntityTable:
                 return None, None
         return dict(stored), stored.metadata["etag"]
 
-    def _remember(self, key: str, etag: str | None) -> None:
+    def _remember(self, key: str, etag: str | None, found: Entity | None) -> None:
         if key not in self._fixed:  # the first read in a unit of work fixes what its writes are conditional on
             self._etags[key] = etag
+            self._stored.pop(key, None)
+            if found is not None:
+                self._stored[key] = dict(found)
             self._fixed.add(key)
 
     def _know(self, key: str) -> None:
-        """The ETag (or absence) a conditional write of `key` is sent with: read now if not known yet."""
-        if key not in self._etags and key not in self._writes:
-            self.read(key)
+        """The ETag (or absence) a conditional write of `key` is sent with: read now if not known yet
+        (from the table: an unconditional write buffered for it says nothing of what is stored)."""
+        if key not in self._etags:
+            found, etag = self._get(key)
+            self._remember(key, etag, found)
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
