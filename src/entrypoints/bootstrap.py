@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from dependency_injector import containers, providers
 
@@ -76,8 +76,8 @@ def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> U
     tables, blobs = open_state_storage(settings, _credential)
     from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
 
-    unit_of_work: UnitOfWork = AzureStorageUnitOfWork(tables=tables, blobs=blobs, clock=clock, ids=ids)
-    return unit_of_work
+    # cast: the port's repositories are plain attributes, which mypy holds invariant (AzureInbox is not Inbox).
+    return cast(UnitOfWork, AzureStorageUnitOfWork(tables=tables, blobs=blobs, clock=clock, ids=ids))
 
 
 class Container(containers.DeclarativeContainer):
