@@ -21,7 +21,9 @@ check: fabctl's first deploy of the workspace and of its variants, nothing else.
 Every tool runs in its own subprocess. Wall time is measured around the subprocess; API calls come from the
 emulator's request log (GET /_emulator/requests, diffed around the run; the admin surface is not counted):
 polls are GET /v1/operations/{id}[/result], writes are POST/PATCH/PUT/DELETE except getDefinition (a POST that
-changes nothing), reads are everything else. Peak memory is the subprocess's own ru_maxrss (os.wait4).
+changes nothing), reads are everything else; `early` counts the polls (among `polls`) the emulator refused
+with a 429 for coming sooner than their operation's Retry-After (the recorded profile's `refuse_early_polls`,
+ADR 0029). Peak memory is the subprocess's own ru_maxrss (os.wait4).
 Figures go to stdout; progress to stderr. Speed and memory are targets to read, not assertions: nothing here
 fails on a slow figure.
 
@@ -82,6 +84,7 @@ class Calls:
     writes: int
     polls: int
     by_route: dict[str, int]
+    early_polls: int = 0  # polls refused for coming sooner than their operation asked (the recorded profile)
 
     @classmethod
     def between(cls, before: dict[str, Any], after: dict[str, Any]) -> Calls:
@@ -96,7 +99,8 @@ class Calls:
             if r.split(" ", 1)[0] in WRITE_METHODS and not r.endswith(READ_ROUTES_SENT_AS_POST)
         )  # fmt: skip
         total = sum(routes.values())
-        return cls(total, total - writes - polls, writes, polls, routes)
+        early = after.get("earlyPolls", 0) - before.get("earlyPolls", 0)
+        return cls(total, total - writes - polls, writes, polls, routes, early)
 
 
 @dataclass(frozen=True)
@@ -292,14 +296,15 @@ def report(
     system = f"{platform.system()} {platform.machine()}"
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {system}")
     print()
-    columns = f"{'wall s':>8} {'calls':>6} {'reads':>6} {'writes':>6} {'polls':>6} {'peak RSS MiB':>13}"
+    columns = f"{'wall s':>8} {'calls':>6} {'reads':>6} {'writes':>6} {'polls':>6} {'early':>6} {'peak RSS MiB':>13}"
     header = f"{'run':<42} {columns}  result"
     print(header)
     print("-" * len(header))
     for run in runs:
         c = run.calls
         figures = (
-            f"{run.seconds:>8.1f} {c.total:>6} {c.reads:>6} {c.writes:>6} {c.polls:>6} {run.peak_rss_kib / kib:>13.1f}"
+            f"{run.seconds:>8.1f} {c.total:>6} {c.reads:>6} {c.writes:>6} {c.polls:>6} {c.early_polls:>6} "
+            f"{run.peak_rss_kib / kib:>13.1f}"
         )
         print(f"{run.label:<42} {figures}  {run.detail}")
     print()

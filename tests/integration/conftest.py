@@ -27,6 +27,7 @@ DEFAULT_KNOBS = {
     # The fast profile's (emulator_process starts the server with it): Retry-After follows the operation.
     "create_retry_after_s": 0,
     "publish_retry_after_s": 0,
+    "refuse_early_polls": False,
     "publish_ms": 0,
     "failing_publishes": [],
 }

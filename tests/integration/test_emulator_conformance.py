@@ -4,7 +4,8 @@ as data in tests/support/recorded_fabric.py): every recorded route, called as fa
 and headers; every item type is created with the recorded 201 or 202.
 
 The emulator here runs with its defaults (the recorded profile: Retry-After 20 on creates): nothing in
-this module honours a Retry-After, it only reads it.
+this module honours a Retry-After, it only reads it. So the route tests turn off the recorded profile's
+refusal of early polls, and the last tests of this module turn it back on and show it (ADR 0029).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_process import RunningEmulator, configure, reset, running_emulator
+from emulator_process import RunningEmulator, configure, requests_log, reset, running_emulator
 from key_paths import every_missing
 from recorded_fabric import (
     CREATE_201_HEADERS,
@@ -58,6 +59,7 @@ def _client(emulator: RunningEmulator) -> httpx.Client:
 def ids(recorded: RunningEmulator) -> dict[str, str]:
     """The module's tenant, built once: the route tests only read it (or add to it)."""
     reset(recorded)
+    configure(recorded, refuse_early_polls=False)  # it polls at once
     with _client(recorded) as api:
         return tenant(api, recorded)
 
@@ -65,7 +67,9 @@ def ids(recorded: RunningEmulator) -> dict[str, str]:
 @pytest.fixture
 def client(recorded: RunningEmulator) -> Iterator[httpx.Client]:
     # A publish ends at once (its Retry-After stays the recorded 120): the list always shows an ended one.
-    configure(recorded, lro_ms=200, lro_share=1.0, create_retry_after_s=20, publish_ms=0, publish_retry_after_s=120)
+    # Polls come at once, sooner than the recorded Retry-After: allowed here, refused in the last tests.
+    knobs = {"create_retry_after_s": 20, "publish_ms": 0, "publish_retry_after_s": 120, "refuse_early_polls": False}
+    configure(recorded, lro_ms=200, lro_share=1.0, **knobs)
     with _client(recorded) as api:
         yield api
 
@@ -283,3 +287,41 @@ def _workspace_for(api: httpx.Client, item_type: str) -> dict[str, str]:
     if item_type == "KQLDatabase":
         ids["eventhouseId"] = create(api, ids["workspaceId"], "Eventhouse", "Parent", ids)
     return ids
+
+
+# --- polling sooner than the Retry-After: throttled (ADR 0029) ------------------------------------------
+
+
+@pytest.fixture
+def refusing(client: httpx.Client, recorded: RunningEmulator) -> httpx.Client:
+    """The recorded profile as `fabctl emulator serve` starts it: an early poll is refused."""
+    configure(recorded, refuse_early_polls=True)
+    return client
+
+
+def test_a_poll_sooner_than_the_recorded_retry_after_is_throttled_with_the_wait_left(
+    recorded: RunningEmulator, ids: dict[str, str], refusing: httpx.Client
+) -> None:
+    before = requests_log(recorded)
+    body = create_body("Notebook", "Polled early", ids)
+    accepted = _send(refusing, "POST", f"/v1/workspaces/{ids['workspaceId']}/items", body)
+    early = _send(refusing, "GET", accepted.headers["Location"], {})
+    early_result = _send(refusing, "GET", accepted.headers["Location"] + "/result", {})
+    # The same principal on the same connection at once: an early poll's 429 holds back only its operation.
+    listed = _send(refusing, "GET", f"/v1/workspaces/{ids['workspaceId']}/items", {})
+    after = requests_log(recorded)
+
+    assert (accepted.status_code, accepted.headers["Retry-After"]) == (202, "20")
+    for refused in (early, early_result):
+        assert refused.status_code == 429, refused.text
+        assert refused.headers["Content-Type"] == "application/json; charset=utf-8"
+        assert refused.headers["x-ms-public-api-error-code"] == "RequestBlocked"
+        assert refused.headers.get("RequestId")
+        assert 1 <= int(refused.headers["Retry-After"]) <= 20  # what is left of the 202's 20 s
+        assert every_missing(refused.json(), "requestId, errorCode, message") == []
+        assert refused.json()["errorCode"] == "RequestBlocked"
+        assert refused.json()["message"].startswith("Request is blocked by the upstream service until: ")
+    assert listed.status_code == 200, listed.text
+    assert after["earlyPolls"] - before["earlyPolls"] == 2
+    assert after["throttled"] - before["throttled"] == 2
+    assert after["earlyRetries"] == before["earlyRetries"]

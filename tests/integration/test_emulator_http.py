@@ -644,7 +644,7 @@ def test_reset_empties_the_tenant_and_the_log_but_keeps_the_knobs(
     assert snapshot(fresh_emulator)["workspaces"] == []
     assert requests_log(fresh_emulator) == {
         "total": 0, "byRoute": {}, "statuses": {}, "earlyRetries": 0, "earlyRetriesByPrincipal": {},
-        "blockedArrivals": 0, "throttled": 0, "faults": {},
+        "blockedArrivals": 0, "throttled": 0, "earlyPolls": 0, "faults": {},
     }  # fmt: skip
     assert httpx.get(fresh_emulator.admin + "/config", trust_env=False).json() == knobs
     assert (knobs["page_size"], knobs["throttle_rpm"]) == (3, 100)

@@ -168,31 +168,39 @@ def test_a_bare_create_of_a_definition_type_is_at_once_and_of_a_shell_type_long_
 
 
 def test_the_default_profile_asks_for_the_recorded_20_seconds_and_the_knob_shortens_it(tmp_path: Path) -> None:
-    with running_emulator("--profile", "recorded", "--lro-ms", "100", tmp_path=tmp_path) as emulator:
+    # 10 s: the operation is still running at every poll below, however slow the machine.
+    with running_emulator("--profile", "recorded", "--lro-ms", "10000", tmp_path=tmp_path) as emulator:
         config = httpx.get(f"{emulator.admin}/config").json()
         with httpx.Client(base_url=emulator.url, timeout=10) as api:
             ws = _workspace(api)
             recorded = api.post(f"/workspaces/{ws}/items", json={"displayName": "A", "type": "Warehouse"})
+            early = api.get(recorded.headers["Location"])  # sooner than the 20 s: refused (ADR 0029)
+            configure(emulator, refuse_early_polls=False)
             polled = api.get(recorded.headers["Location"])
-            configure(emulator, create_retry_after_s=0)
+            configure(emulator, create_retry_after_s=0, lro_ms=100)
             fast = api.post(f"/workspaces/{ws}/items", json={"displayName": "B", "type": "Warehouse"})
 
     assert (config["create_retry_after_s"], config["publish_retry_after_s"]) == (20, 120)
+    assert config["refuse_early_polls"] is True
     assert recorded.headers["Retry-After"] == "20"
+    assert (early.status_code, early.headers["x-ms-public-api-error-code"]) == (429, "RequestBlocked")
     assert polled.json()["status"] in ("NotStarted", "Running") and polled.headers["Retry-After"] == "20"
     assert fast.headers["Retry-After"] == "1"  # the operation's 100 ms, rounded up
 
 
 def test_the_fast_profile_lets_retry_after_follow_the_operation_and_a_flag_wins(tmp_path: Path) -> None:
-    args = ("--profile", "fast", "--publish-retry-after-s", "7", "--lro-ms", "3000")
+    args = ("--profile", "fast", "--publish-retry-after-s", "7", "--lro-ms", "3000", "--refuse-early-polls")
     with running_emulator(*args, tmp_path=tmp_path) as emulator:
         config = httpx.get(f"{emulator.admin}/config").json()
         with httpx.Client(base_url=emulator.url, timeout=10) as api:
             ws = _workspace(api)
             created = api.post(f"/workspaces/{ws}/items", json={"displayName": "A", "type": "Warehouse"})
+            polled = api.get(created.headers["Location"])  # at once: a create without a floor asks no wait of it
 
     assert (config["create_retry_after_s"], config["publish_retry_after_s"]) == (0, 7)
+    assert config["refuse_early_polls"] is True  # the flag wins over the profile's off
     assert created.headers["Retry-After"] == "3"
+    assert polled.status_code == 200, polled.text
 
 
 def _library(api: httpx.Client, ws: str, *value_sets: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_process import RunningEmulator, configure, requests_log, snapshot
+from emulator_process import RunningEmulator, configure, requests_log, running_emulator, snapshot
 from fabric_cicd_repository import (
     EXPLORE_NOTEBOOK,
     ITEM_TYPES,
@@ -33,6 +33,7 @@ from fabric_cicd_repository import (
 from fabric_cicd_run import DEFAULT_TOKEN, deployed_ids, describe, publish_with_fabric_cicd
 
 FALLBACK_CAPACITY_ID = "0c7b5a2e-4d1f-4a8b-9c3e-2f6d8e1a7b90"
+NOTEBOOKS = (LOAD_NOTEBOOK, EXPLORE_NOTEBOOK)
 SALES_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sales-workspace"
 
 
@@ -175,6 +176,33 @@ def test_fabric_cicd_publishes_the_sales_example_for_the_test_environment(
     assert calls["POST /v1/workspaces/{workspaceId}/environments/{itemId}/staging/publish"] == 1
     environments = _listed_environments(client, workspace_id)
     assert [e["properties"]["publishDetails"]["state"] for e in environments] == ["Success"]
+
+
+def test_fabric_cicd_obeys_the_429_of_a_poll_sooner_than_the_recorded_retry_after(tmp_path: Path) -> None:
+    # The recorded profile refuses early polls (ADR 0029); fabric-cicd polls 1 s after a 202 whatever its
+    # Retry-After says, and sleeps min(Retry-After, 10 s * 2^attempt) after a 429. Its own delays, not the
+    # harness's 0 s: what it does on the 429 is what is shown. A 3 s floor instead of 20 keeps the run short
+    # and still leaves fabric-cicd 2 s to send its first poll early; that it completes is what is asserted,
+    # not how long it took.
+    write_repository(tmp_path / "repo")
+    args = ("--profile", "recorded", "--lro-ms", "200", "--publish-ms", "0", "--sql-endpoint-ms", "0")
+    with running_emulator(*args, tmp_path=tmp_path) as emulator:
+        knobs = configure(emulator, create_retry_after_s=3)
+        headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        with httpx.Client(base_url=emulator.root, headers=headers, timeout=30) as client:
+            workspace_id = _create_workspace_on_a_capacity(client, "fabric-cicd early polls")
+        result = publish_with_fabric_cicd(
+            emulator.url, tmp_path / "repo", workspace_id, ["Lakehouse", "Notebook"], own_delays=True
+        )
+        log = requests_log(emulator)
+        deployed = _items_by_key(_snapshot_workspace(emulator, workspace_id))
+
+    assert knobs["refuse_early_polls"] is True
+    assert result.returncode == 0, describe(result)
+    assert {(LAKEHOUSE.type, LAKEHOUSE.display_name), *((n.type, n.display_name) for n in NOTEBOOKS)} == set(deployed)
+    assert log["earlyPolls"] >= len(NOTEBOOKS), log  # each notebook's create (a 202) was polled after 1 s
+    assert log["statuses"]["429"] == log["earlyPolls"], log  # no other 429
+    assert log["earlyRetries"] == 0, log
 
 
 def _listed_environments(client: httpx.Client, workspace_id: str) -> list[dict[str, Any]]:

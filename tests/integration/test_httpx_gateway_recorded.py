@@ -2,7 +2,8 @@
 create is read from its body, a 202 create is polled after the Retry-After Fabric asked for and read
 from `/result` (sent without a charset), and the typed routes give the SQL endpoint and query service.
 
-The gateway's `sleep` is a recorder: it shows what the gateway would have waited without waiting.
+The gateway's `sleep` is a recorder: it shows what the gateway would have waited without waiting, so
+its polls come early and the emulator is told to allow them (`--allow-early-polls`; ADR 0029).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ OPERATIONS = ("GET /v1/operations/{operationId}", "GET /v1/operations/{operation
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     # Operations take no time, provisioning is instant: only the Retry-After values are Fabric's.
     workdir: Path = tmp_path_factory.mktemp("recorded-gateway")
-    args = ("--profile", "recorded", "--lro-ms", "0", "--sql-endpoint-ms", "0")
+    args = ("--profile", "recorded", "--allow-early-polls", "--lro-ms", "0", "--sql-endpoint-ms", "0")
     with running_emulator(*args, tmp_path=workdir) as emulator:
         yield emulator
 

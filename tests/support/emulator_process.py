@@ -22,9 +22,9 @@ from typing import IO, Any
 
 COMMAND = [sys.executable, "-m", "fabctl.entrypoints.cli.main", "emulator", "serve", "--port", "0"]
 # The server's defaults are Fabric's recorded waits (Retry-After 20 s on a create, 120 s and a publish that
-# runs a second on an environment): tests and benchmarks start it with the fast profile, where every
-# Retry-After follows the operation, and with publishes that end at once, unless they name their own
-# (the last flag wins) or set the knobs live.
+# runs a second on an environment; a poll sooner than asked is refused): tests and benchmarks start it with
+# the fast profile, where every Retry-After follows the operation and no poll is refused, and with
+# publishes that end at once, unless they name their own (the last flag wins) or set the knobs live.
 DEFAULT_PROFILE = ("--profile", "fast", "--publish-ms", "0")
 START_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 10
@@ -120,8 +120,8 @@ def reset(emulator: RunningEmulator) -> None:
 
 def configure(emulator: RunningEmulator, **knobs: Any) -> dict[str, Any]:
     """Change runtime knobs (fault_rate, fault_kinds, throttle_rpm, latency_ms, lro_ms, lro_share,
-    page_size, seed, reserved_name_status, create_retry_after_s, publish_retry_after_s); returns every
-    runtime knob's value now."""
+    page_size, seed, reserved_name_status, create_retry_after_s, publish_retry_after_s, refuse_early_polls,
+    ...); returns every runtime knob's value now."""
     result: dict[str, Any] = _admin(emulator, "POST", "config", knobs)
     return result
 

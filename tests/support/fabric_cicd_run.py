@@ -102,13 +102,15 @@ def publish_with_fabric_cicd(
     token: str = DEFAULT_TOKEN,
     timeout_seconds: float = 180,
     feature_flags: tuple[str, ...] = (),
+    own_delays: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Publish `repository_dir` into `workspace_id` at `api_url` with fabric-cicd; never raises on its failure.
 
     `api_url` is the API root (scheme://host:port, no path; a trailing `/v1` is dropped). Pass `ca_file` when it is
     https with a certificate from a throwaway CA. `feature_flags` are passed to `fabric_cicd.append_feature_flag`
-    before publishing. The result's returncode is 0 only if fabric-cicd succeeded; its
-    stderr then holds fabric-cicd's log and, on failure, its error.
+    before publishing. `own_delays` keeps fabric-cicd's own poll and retry delays (it sleeps as it would
+    against Fabric) instead of making each of them 0 s. The result's returncode is 0 only if fabric-cicd
+    succeeded; its stderr then holds fabric-cicd's log and, on failure, its error.
     """
     config = {
         "api_url": _api_root(api_url),
@@ -123,7 +125,7 @@ def publish_with_fabric_cicd(
     try:
         return subprocess.run(
             [sys.executable, "-c", _CHILD_SCRIPT, json.dumps(config)],
-            env=_child_environment(ca_file),
+            env=_child_environment(ca_file, own_delays=own_delays),
             capture_output=True,
             text=True,
             timeout=timeout_seconds,
@@ -155,10 +157,12 @@ def _api_root(api_url: str) -> str:
     return root.removesuffix("/v1")
 
 
-def _child_environment(ca_file: Path | None) -> dict[str, str]:
+def _child_environment(ca_file: Path | None, *, own_delays: bool = False) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in _ENV_VARS_CLEARED}
-    # Every sleep (LRO polling, 429/500 retries) becomes 0 s; bound each call's retry/poll loop.
-    env["FABRIC_CICD_RETRY_DELAY_OVERRIDE_SECONDS"] = "0"
+    env.pop("FABRIC_CICD_RETRY_DELAY_OVERRIDE_SECONDS", None)
+    if not own_delays:  # every sleep (LRO polling, 429/500 retries) becomes 0 s
+        env["FABRIC_CICD_RETRY_DELAY_OVERRIDE_SECONDS"] = "0"
+    # Bound each call's retry/poll loop.
     env["FABRIC_CICD_RETRY_API_MAX_DURATION_SECONDS"] = "60"
     env["FABRIC_CICD_RETRY_MAX_DURATION_SECONDS"] = "30"
     # requests honours proxy variables; a local emulator must be reached directly.

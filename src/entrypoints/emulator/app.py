@@ -1,10 +1,11 @@
 """`EmulatorApp`: one request in, one response out (or a dropped connection), socket-free.
 
 The order of what happens to an API request, which the docs and tests rely on:
-throttle verdict (on arrival) -> latency -> 429 if throttled -> injected fault -> route -> handler.
+throttle verdict and early-poll verdict (on arrival) -> latency -> 429 if throttled -> 429 if an early
+poll -> injected fault -> route -> handler.
 Admin requests (`/_emulator/*`) skip all of it: no throttling, faults, latency or logging.
-Once a 429 is written, the server says so (`delivered`): what it told the client is what
-`earlyRetries` holds the client to (early.py).
+Once a throttle's 429 is written, the server says so (`delivered`): what it told the client is what
+`earlyRetries` holds the client to (early.py). An early poll's 429 concerns its operation only.
 """
 
 from __future__ import annotations
@@ -32,12 +33,18 @@ RESERVED_NAME_CODE = "ItemDisplayNameNotAvailableYet"
 
 
 class EmulatorApp:
-    def __init__(self, tenant: FabricTenant, options: EmulatorOptions, router: Router | None = None) -> None:
+    def __init__(
+        self,
+        tenant: FabricTenant,
+        options: EmulatorOptions,
+        router: Router | None = None,
+        operations: OperationStore | None = None,
+    ) -> None:
         self.tenant = tenant
         self._options = options
         self._options_lock = threading.Lock()
         self._router = router or fabric_router()
-        self.operations = OperationStore()
+        self.operations = operations or OperationStore()
         self.throttle = Throttle()
         self.early = EarlyRequests()
         self.tokens = TokenAges()
@@ -92,18 +99,20 @@ class EmulatorApp:
         fresh_token = self.tokens.is_fresh(request.header("Authorization"))
         found = self._router.find(request.method, request.path)
         route_key = f"{request.method} {found[0].template if found else '(no route)'}"
+        early_poll = None
+        if options.refuse_early_polls and found is not None and found[0].polls_operation:
+            early_poll = self.operations.early_poll_wait(found[1]["operationId"])
         if options.latency_ms:
             time.sleep(options.latency_ms / 1000)
 
         fault: str | None = None
         response: Response | None
         if verdict.retry_after is not None:
-            response = ApiError(
-                429,
-                "RequestBlocked",
-                blocked_message(verdict.retry_after),
-                headers={"Retry-After": str(verdict.retry_after)},
-            ).response(request_id)
+            response = _blocked(verdict.retry_after, request_id)
+            early_poll = None  # refused for its principal's quota: that is what it counts as
+        elif early_poll is not None:
+            response = _blocked(early_poll, request_id)
+            response.operation_wait = True
         else:
             may_fail_operation = found is not None and found[0].may_be_lro
             kinds = [
@@ -116,14 +125,19 @@ class EmulatorApp:
 
         status = None if response is None else response.status
         self.log.record(
-            route_key, status, fault=fault, early_retry_by=principal if early else None, blocked=verdict.blocked
+            route_key,
+            status,
+            fault=fault,
+            early_retry_by=principal if early else None,
+            blocked=verdict.blocked,
+            early_poll=early_poll is not None,
         )
         return response
 
     def delivered(self, request: Request, response: Response, written_at: float) -> None:
         """`response` to `request` was written, starting at `written_at` (monotonic): a 429's wait starts
         then, as no client can have read it earlier."""
-        if response.status != 429 or request.path.startswith(admin.PREFIX):
+        if response.status != 429 or response.operation_wait or request.path.startswith(admin.PREFIX):
             return
         try:
             wait = float(response.headers.get("Retry-After", ""))
@@ -168,3 +182,9 @@ class EmulatorApp:
             response = e.response(request_id)
         # A failed-operation pick on a request that stayed synchronous did nothing: not a fault.
         return response, fault if fault != "failed-operation" or call.failed_operation_applied else None
+
+
+def _blocked(retry_after: int, request_id: str) -> Response:
+    """The throttle's 429: a principal over its quota, or a poll sooner than its operation asked (ADR 0029)."""
+    headers = {"Retry-After": str(retry_after)}
+    return ApiError(429, "RequestBlocked", blocked_message(retry_after), headers=headers).response(request_id)

@@ -160,7 +160,8 @@ def emulator() -> None:
     default="recorded",
     show_default=True,
     help="Starting values of the Retry-After knobs below: recorded (what Fabric sent: 20 s on a create, "
-    "120 s on an environment publish) or fast (every Retry-After follows the operation's own duration).",
+    "120 s on an environment publish; an early poll is refused) or fast (every Retry-After follows the "
+    "operation's own duration; no poll is refused).",
 )
 @click.option(
     "--create-retry-after-s",
@@ -181,6 +182,13 @@ def emulator() -> None:
     type=click.IntRange(min=0),
     default=None,
     help="The same for an environment publish (staging/publish) [default: from --profile, recorded 120].",
+)
+@click.option(
+    "--refuse-early-polls/--allow-early-polls",
+    default=None,
+    help="Answer a poll of an operation (or of its /result) that comes sooner than the floor of the "
+    "Retry-After its last answer gave (the two knobs above) with 429 RequestBlocked and the seconds left, "
+    "as Fabric throttles such a client [default: from --profile, recorded refuses, fast allows].",
 )
 def serve(
     host: str,
@@ -204,6 +212,7 @@ def serve(
     create_retry_after_s: int | None,
     publish_ms: int,
     publish_retry_after_s: int | None,
+    refuse_early_polls: bool | None,
 ) -> None:
     """Serve the Fabric REST API v1 until SIGTERM or Ctrl-C (then exit 0).
 
@@ -215,7 +224,7 @@ def serve(
     Admin (no auth, faults or latency): POST /_emulator/reset, GET /_emulator/snapshot[?ids=false],
     GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds,
     throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status,
-    create_retry_after_s, publish_ms, publish_retry_after_s, failing_publishes live).
+    create_retry_after_s, publish_ms, publish_retry_after_s, failing_publishes, refuse_early_polls live).
     Tokens are not verified; they only tell principals apart.
     """
     from fabctl.entrypoints.emulator.server import serve as run
@@ -226,6 +235,8 @@ def serve(
         waits["create_retry_after_s"] = create_retry_after_s
     if publish_retry_after_s is not None:
         waits["publish_retry_after_s"] = publish_retry_after_s
+    if refuse_early_polls is not None:
+        waits["refuse_early_polls"] = refuse_early_polls
     try:
         options = EmulatorOptions(
             host=host, port=port, state_dir=state_dir, tls_cert=tls_cert, tls_key=tls_key,
@@ -235,6 +246,7 @@ def serve(
             name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
             sql_endpoint_ms=sql_endpoint_ms, publish_ms=publish_ms,
             create_retry_after_s=waits["create_retry_after_s"], publish_retry_after_s=waits["publish_retry_after_s"],
+            refuse_early_polls=waits["refuse_early_polls"],
         )  # fmt: skip
     except ValueError as e:
         raise click.UsageError(str(e)) from e

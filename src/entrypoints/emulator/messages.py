@@ -49,6 +49,9 @@ class Response:
     body: bytes = b""
     content_type: str = EMPTY_TYPE
     headers: dict[str, str] = field(default_factory=dict)
+    # A 429 whose wait concerns one operation (an early poll), not every request of its principal: the
+    # principal's other requests meanwhile are no early retries (`EmulatorApp.delivered`).
+    operation_wait: bool = False
 
 
 def json_response(

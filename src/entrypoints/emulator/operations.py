@@ -8,6 +8,14 @@ Operations live in memory only: a restarted emulator knows none of them (404 Ope
 `Retry-After` (on the 202 and on every poll while the operation runs) is the operation's floor (the
 recorded 20 s of a create, 120 s of a publish; 0 in the fast profile) or its remaining time rounded
 up, whichever is longer: a client that honours it never polls before the operation can be done.
+
+Early polls (the `refuse_early_polls` knob, on in the recorded profile; ADR 0029): Fabric throttles a
+client that polls sooner than it was told. The store remembers, per operation, when the last answer that
+asked for a wait was produced (the 202, or a poll that found the operation still running); a poll of
+the operation or of its `/result` taken up before that answer's *floor* has elapsed is early
+(`early_poll_wait`), and the emulator refuses it with its throttle's 429. A refused poll starts no new
+wait. Only the floor is enforced: an operation without one (floor 0, the fast profile) is never polled
+early, and the part of a longer Retry-After that follows the operation's own remaining time is advice.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import Any
 from fabctl.entrypoints.emulator.messages import ApiError, Response, empty_response, json_response
 
 NOT_STARTED_SHARE = 0.2
+RUNNING = frozenset({"NotStarted", "Running"})  # the states whose answers carry a Retry-After
 RESULT_TYPE = "application/json"  # as recorded: `/result` is the one JSON answer without a charset
 MAX_KEPT = 10_000  # a long benchmark must not grow the process without bound
 
@@ -85,6 +94,8 @@ class OperationStore:
         self._wall = wall
         self._lock = threading.Lock()
         self._operations: OrderedDict[str, Operation] = OrderedDict()
+        # Per operation with a floor: when the last answer asking for a wait was produced (monotonic).
+        self._told: dict[str, float] = {}
 
     def now(self) -> float:
         return self._monotonic()
@@ -95,8 +106,11 @@ class OperationStore:
         operation = Operation(str(uuid.uuid4()), self._wall(), self._monotonic(), duration, result, error, retry_floor)
         with self._lock:
             self._operations[operation.id] = operation
+            if retry_floor > 0:
+                self._told[operation.id] = operation.started  # the 202 (`accepted`) is answered as of then
             while len(self._operations) > MAX_KEPT:
-                self._operations.popitem(last=False)
+                forgotten, _ = self._operations.popitem(last=False)
+                self._told.pop(forgotten, None)
         return operation
 
     def get(self, operation_id: str) -> Operation:
@@ -111,9 +125,34 @@ class OperationStore:
             )
         return found
 
+    def poll(self, operation_id: str) -> tuple[Operation, float]:
+        """The operation and the moment its state is answered as of. An answer that finds it still
+        running asks for a wait (its Retry-After), so the early-poll wait starts again from then."""
+        operation = self.get(operation_id)
+        now = self._monotonic()
+        if operation.retry_floor > 0 and operation.status(now) in RUNNING:
+            with self._lock:
+                if operation.id in self._operations:
+                    self._told[operation.id] = now
+        return operation, now
+
+    def early_poll_wait(self, operation_id: str) -> int | None:
+        """Whole seconds (at least 1) left of the floor the last answer about `operation_id` asked the
+        client to wait, if a poll now is early; None if it is not (or no such operation: its 404 follows).
+        Reads only: asking again, as a refused poll does, neither resets nor extends the wait."""
+        now = self._monotonic()
+        with self._lock:
+            operation = self._operations.get(operation_id.lower())
+            told = self._told.get(operation_id.lower())
+        if operation is None or told is None or operation.retry_floor <= 0:
+            return None
+        left = told + operation.retry_floor - now
+        return max(1, math.ceil(left)) if left > 0 else None
+
     def clear(self) -> None:
         with self._lock:
             self._operations.clear()
+            self._told.clear()
 
 
 def _url(base_url: str, operation: Operation) -> str:
@@ -133,7 +172,7 @@ def accepted(operation: Operation, base_url: str) -> Response:
 def state_response(operation: Operation, base_url: str, now: float) -> Response:
     status = operation.status(now)
     headers = {"x-ms-operation-id": operation.id}
-    if status in ("NotStarted", "Running"):
+    if status in RUNNING:
         headers["Location"] = _url(base_url, operation)
         headers["Retry-After"] = operation.retry_after(now)
     elif status == "Succeeded" and operation.result is not None:

@@ -31,18 +31,20 @@ RUNTIME_KNOBS = frozenset(
         "publish_ms",
         "publish_retry_after_s",
         "failing_publishes",
+        "refuse_early_polls",
     }
 )
 
 # Named sets of the knobs whose recorded values make a client wait: `recorded` is what Fabric sent
-# (and the defaults), `fast` lets every Retry-After follow the operation's own duration (tests).
-PROFILES: dict[str, dict[str, int]] = {
-    "recorded": {"create_retry_after_s": 20, "publish_retry_after_s": 120},
-    "fast": {"create_retry_after_s": 0, "publish_retry_after_s": 0},
+# (and the defaults), and a poll sooner than it asked is throttled (ADR 0029); `fast` lets every
+# Retry-After follow the operation's own duration (tests) and refuses no poll.
+PROFILES: dict[str, dict[str, int | bool]] = {
+    "recorded": {"create_retry_after_s": 20, "publish_retry_after_s": 120, "refuse_early_polls": True},
+    "fast": {"create_retry_after_s": 0, "publish_retry_after_s": 0, "refuse_early_polls": False},
 }
 
 
-def profile_knobs(name: str) -> dict[str, int]:
+def profile_knobs(name: str) -> dict[str, int | bool]:
     """The knob values of profile `name`; ValueError names the known profiles."""
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}")
@@ -83,8 +85,11 @@ class EmulatorOptions:
     sql_endpoint_ms: int = 1000
     # Retry-After of a create's 202 (and of its polls while it runs), and of an environment publish:
     # at least this many seconds, never less than the operation's remaining time (ADR 0024).
-    create_retry_after_s: int = PROFILES["recorded"]["create_retry_after_s"]
-    publish_retry_after_s: int = PROFILES["recorded"]["publish_retry_after_s"]
+    create_retry_after_s: int = int(PROFILES["recorded"]["create_retry_after_s"])
+    publish_retry_after_s: int = int(PROFILES["recorded"]["publish_retry_after_s"])
+    # A poll of an operation (or of its /result) sooner than the floor of the Retry-After its last
+    # answer gave is answered 429 RequestBlocked (operations.py, ADR 0029).
+    refuse_early_polls: bool = bool(PROFILES["recorded"]["refuse_early_polls"])
     # Environment publishing (environment_routes): how long it runs, and the environments (display
     # names) whose publish fails.
     publish_ms: int = 1000
@@ -141,6 +146,10 @@ def _typed(name: str, value: Any) -> Any:
         if not strings:
             raise ValueError("fault_kinds must be a list of strings or a comma-separated string")
         return parse_fault_kinds(value)
+    if name == "refuse_early_polls":
+        if not isinstance(value, bool):
+            raise ValueError("refuse_early_polls must be true or false")
+        return value
     if name == "failing_publishes":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("failing_publishes must be a list of environment display names")

@@ -16,13 +16,22 @@ class RequestLog:
         self._early: Counter[str] = Counter()
         self._blocked = 0
         self._throttled = 0
+        self._early_polls = 0
 
     def record(
-        self, route: str, status: int | None, *, fault: str | None, early_retry_by: str | None, blocked: bool = False
+        self,
+        route: str,
+        status: int | None,
+        *,
+        fault: str | None,
+        early_retry_by: str | None,
+        blocked: bool = False,
+        early_poll: bool = False,
     ) -> None:
         """One request: `route` is its template ("GET /v1/workspaces/{workspaceId}"); a dropped
         connection has no status. `early_retry_by` names the principal that sent it after being told to
-        wait (early.py); `blocked`: it arrived while its principal was blocked, early or not."""
+        wait (early.py); `blocked`: it arrived while its principal was blocked, early or not; `early_poll`:
+        it polled an operation sooner than the operation's last answer asked, and was refused for it."""
         with self._lock:
             self._by_route[route] += 1
             if status is not None:
@@ -35,6 +44,8 @@ class RequestLog:
                 self._early[early_retry_by] += 1
             if blocked:
                 self._blocked += 1
+            if early_poll:
+                self._early_polls += 1
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:
@@ -46,6 +57,7 @@ class RequestLog:
                 "earlyRetriesByPrincipal": dict(sorted(self._early.items())),
                 "blockedArrivals": self._blocked,
                 "throttled": self._throttled,
+                "earlyPolls": self._early_polls,
                 "faults": dict(sorted(self._faults.items())),
             }
 
@@ -57,3 +69,4 @@ class RequestLog:
             self._early.clear()
             self._blocked = 0
             self._throttled = 0
+            self._early_polls = 0

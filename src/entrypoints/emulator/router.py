@@ -20,6 +20,7 @@ class Route:
     template: str  # e.g. "/v1/workspaces/{workspaceId}/items"; also the key of the request log
     handler: Handler
     may_be_lro: bool = False  # the failed-operation fault can only hit routes that may answer 202
+    polls_operation: bool = False  # `{operationId}` names an operation: an early poll is refused (operations.py)
 
     def match(self, method: str, segments: Sequence[str]) -> dict[str, str] | None:
         expected = self.template.strip("/").split("/")

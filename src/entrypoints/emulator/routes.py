@@ -99,8 +99,8 @@ def list_capacities(call: Call) -> Response:
 
 
 def get_operation(call: Call) -> Response:
-    operation = call.operations.get(call["operationId"])
-    return state_response(operation, call.request.base_url, call.operations.now())
+    operation, now = call.operations.poll(call["operationId"])
+    return state_response(operation, call.request.base_url, now)
 
 
 def get_operation_result(call: Call) -> Response:
@@ -148,8 +148,8 @@ ROUTES = (
     Route("GET", ITEM + "/shortcuts/{shortcutPath*}", shortcuts.get_shortcut),
     Route("DELETE", ITEM + "/shortcuts/{shortcutPath*}", shortcuts.delete_shortcut),
     Route("GET", "/v1/capacities", list_capacities),
-    Route("GET", "/v1/operations/{operationId}", get_operation),
-    Route("GET", "/v1/operations/{operationId}/result", get_operation_result),
+    Route("GET", "/v1/operations/{operationId}", get_operation, polls_operation=True),
+    Route("GET", "/v1/operations/{operationId}/result", get_operation_result, polls_operation=True),
     *typed_item_routes(WS),
 )
 
