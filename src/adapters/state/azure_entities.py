@@ -1,6 +1,6 @@
 """How the Azure store lays its records out as table entities: RowKeys, and bodies split across properties.
 
-Every entity of a store lives in one partition (ADR 0029). RowKeys are `kind|part|part...` with each
+Every entity of a store lives in one partition (ADR 0030). RowKeys are `kind|part|part...` with each
 variable part percent-escaped, since a RowKey may not hold / \\ # ? or control characters and `|`
 must stay the separator: `quote` leaves only letters, digits and `-._~`. A string property holds at
 most 32K UTF-16 code units (64 KiB), so a long body is split across `Body`, `Body1`, `Body2`, ...;

@@ -3,7 +3,7 @@
 For teams whose runners share no disk: every runner (a CI agent, the Function app) works on the same
 table. All of a store's entities live in one partition, so each commit is one entity group
 transaction, atomic like a SQLite transaction; two units of work that change one thing at once are
-told apart by ETags, and the later commit fails with `ConcurrencyConflict` (ADR 0029). The table
+told apart by ETags, and the later commit fails with `ConcurrencyConflict` (ADR 0030). The table
 and the container must exist (`azure_clients` creates them and checks access).
 """
 

@@ -1,6 +1,6 @@
 """The message bus's retry of a command that met a concurrent change in a shared state store.
 
-Azure Storage keeps state with optimistic concurrency (ADR 0029): two runners that change one
+Azure Storage keeps state with optimistic concurrency (ADR 0030): two runners that change one
 promotion at once both read it, one commits, the other's commit fails with `ConcurrencyConflict`
 and nothing of it is stored. Running the command again reads the winner's change and applies its
 own on top. The waits are short and random, so two runners that collided do not collide again.
