@@ -96,8 +96,8 @@ def test_migrating_into_a_store_that_holds_state_is_refused_and_changes_nothing(
     state_file = tmp_path / ".fabctl" / "state.db"
     before = state_file.read_bytes()
 
-    assert_user_error(run(tmp_path, "state", "migrate", "--to", "azure", **azure), "not empty")
-    assert_user_error(run(tmp_path, "state", "migrate", "--to", "sqlite", **azure), "not empty")
+    assert_user_error(run(tmp_path, "state", "migrate", "--to", "azure", **azure), "already holds state")
+    assert_user_error(run(tmp_path, "state", "migrate", "--to", "sqlite", **azure), "already holds state")
 
     assert state_file.read_bytes() == before
 

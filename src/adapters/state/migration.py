@@ -42,10 +42,10 @@ def migrate(source: RecordStore, target: RecordStore, *, source_name: str, targe
     each kind that did not arrive whole (the source is never changed)."""
     if next(iter(target.export_records()), None) is not None:
         raise InvalidConfiguration(
-            f"{target_name} is not empty: migrate into an empty store (a new table and container, or a state "
-            "folder without state.db); nothing was copied",
-            subject=target_name,
-            field="state",
+            f"{target_name} already holds state: migrate into an empty store (a new table and container, or a "
+            "state folder without state.db); nothing was copied",
+            subject="fabctl state migrate",
+            field="--to",
         )
     records = list(source.export_records())
     target.import_records(records)
