@@ -86,7 +86,7 @@ def test_two_runners_deploying_at_once_never_mix_and_the_loser_names_the_holder(
     codes = sorted(p.returncode for p, _, _ in outcomes.values())
     assert codes == [0, 2], {h.name: (p.returncode, err) for h, (p, _, err) in outcomes.items()}
     [(winner_home, (winner, winner_out, _))] = [(h, o) for h, o in outcomes.items() if o[0].returncode == 0]
-    [(loser, loser_out, loser_err)] = [o for o in outcomes.values() if o[0].returncode == 2]
+    [(_, loser_out, loser_err)] = [o for o in outcomes.values() if o[0].returncode == 2]
     holder = json.loads(winner_out)["transaction_id"]
     assert json.loads(loser_out)["error"]["kind"] == "WorkspaceBusy", loser_err
     if "is deploying to this workspace" in loser_err:  # refused on the lease: its facts came from the store

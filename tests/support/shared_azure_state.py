@@ -4,6 +4,7 @@ nothing else, and its journals and leases read straight from the table, as anoth
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,11 +28,15 @@ class SharedAzureState:
         """A store no other test uses; fabctl creates its table and container on first use."""
         return cls(azurite.connection_string, fresh_name("shared"), fresh_name("shared"))
 
-    def settings(self) -> dict[str, str]:
-        """The FABCTL_* variables that point a runner at this store."""
+    def settings(self, table_endpoint: str | None = None) -> dict[str, str]:
+        """The FABCTL_* variables that point a runner at this store; at its tables through
+        `table_endpoint` (a proxy) if given."""
+        connection = self.connection_string
+        if table_endpoint is not None:
+            connection = re.sub(r"TableEndpoint=[^;]*", f"TableEndpoint={table_endpoint}", connection)
         return {
             "FABCTL_STATE_STORE": "azure",
-            "FABCTL_STORAGE_CONNECTION_STRING": self.connection_string,
+            "FABCTL_STORAGE_CONNECTION_STRING": connection,
             "FABCTL_STATE_TABLE": self.table,
             "FABCTL_STATE_CONTAINER": self.container,
         }
