@@ -15,6 +15,7 @@ from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant
 from fabctl.adapters.secrets.memory import InMemorySecretStore
 from fabctl.adapters.source.git_folder import FabricGitFolderReader
+from fabctl.adapters.state.conflict_retry import RetryOnConflict
 from fabctl.adapters.state.memory import InMemoryUnitOfWork
 from fabctl.adapters.state.sqlite import SqliteUnitOfWork
 from fabctl.adapters.system.clock import SystemClock
@@ -148,6 +149,9 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
         event_handlers={kind: [_inject(h, deps) for h in hs] for kind, hs in EVENT_HANDLERS.items()},
         publisher=deps["publisher"],
         clock=deps["clock"],
+        # A shared store (Azure) refuses a commit made on a stale read: the command runs again from a fresh
+        # one. Stores that take turns (SQLite, memory) never raise the conflict, so it costs them nothing.
+        retry=RetryOnConflict(),
     )
     return App(settings=container.settings(), bus=bus, **deps)
 

@@ -2,7 +2,8 @@
 interrupted (SIGKILL, SIGINT, SIGTERM) once the journal shows they are writing.
 
 Synchronisation is on the journal, read from `.fabctl/state.db` as another process would
-(`state_journal.journal`): a test waits for a state of the deployment, never for a duration.
+(`state_journal.journal`), or from a shared Azure store (`shared_azure_state`, passed as `read`):
+a test waits for a state of the deployment, never for a duration.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ DEADLINE_SECONDS = 60
 
 # (name, folder, description, version tag) of each notebook of a source.
 Notebook = tuple[str, str, str, str]
+Journal = Callable[[], list[dict[str, Any]]]  # every transaction with its steps, oldest first
 
 
 def write_source(root: Path, workspace: str, items: list[Notebook], *, protected: bool = False) -> str:
@@ -60,20 +62,25 @@ def fabctl(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     )
 
 
-def start(cwd: Path, *args: str) -> subprocess.Popen[str]:
+def start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """`fabctl ARGS...` started in the background; stdout and stderr are piped."""
     return subprocess.Popen(
-        [*COMMAND, *args], cwd=cwd, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*COMMAND, *args], cwd=cwd, env=env or environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
 def wait_for_journal(
-    cwd: Path, found: Callable[[dict[str, Any]], bool], process: subprocess.Popen[str] | None = None
+    cwd: Path,
+    found: Callable[[dict[str, Any]], bool],
+    process: subprocess.Popen[str] | None = None,
+    read: Journal | None = None,
 ) -> dict[str, Any]:
-    """The first transaction for which `found` holds, polled until DEADLINE_SECONDS."""
+    """The first transaction for which `found` holds, polled until DEADLINE_SECONDS; the journal is
+    `read()`, else the SQLite state under `cwd`."""
+    read = read or (lambda: journal(cwd))
     deadline = time.monotonic() + DEADLINE_SECONDS
     while time.monotonic() < deadline:
-        matching = [t for t in journal(cwd) if found(t)]
+        matching = [t for t in read() if found(t)]
         if matching:
             return matching[0]
         if process is not None and process.poll() is not None:
@@ -87,17 +94,29 @@ def is_writing(source: str, steps: int) -> Callable[[dict[str, Any]], bool]:
     return lambda t: Path(t["source_dir"]).name == source and t["state"] == "started" and len(t["steps"]) >= steps
 
 
-def kill_after_steps(cwd: Path, source: str, url: str, steps: int, delay: float, *extra: str, workers: int = 2) -> str:
-    """Start a deploy, SIGKILL it once `steps` steps are journaled and `delay` seconds passed; its transaction."""
+def kill_after_steps(
+    cwd: Path,
+    source: str,
+    url: str,
+    steps: int,
+    delay: float,
+    *extra: str,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    read: Journal | None = None,
+) -> str:
+    """Start a deploy, SIGKILL it once `steps` steps are journaled and `delay` seconds passed; its transaction.
+    `env` and `read`: the runner's environment and its journal, when its state is not SQLite under `cwd`."""
     args = ["deploy", source, "--env", "dev", "--fabric-url", url, "--workers", str(workers), *extra]
-    process = start(cwd, *args)
+    process = start(cwd, *args, env=env)
+    read = read or (lambda: journal(cwd))
     try:
-        started = wait_for_journal(cwd, is_writing(source, steps), process)
+        started = wait_for_journal(cwd, is_writing(source, steps), process, read)
         time.sleep(delay)  # where the kill lands: a few milliseconds later, mid-write or between writes
         assert process.poll() is None, f"the deploy finished before the kill: {process.communicate()}"
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
-        [tx] = [t for t in journal(cwd) if t["id"] == started["id"]]
+        [tx] = [t for t in read() if t["id"] == started["id"]]
         assert tx["state"] == "started", tx["state"]  # the kill left it unfinished
         return str(tx["id"])
     finally:

@@ -10,6 +10,10 @@ import pytest
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.state.memory import InMemoryUnitOfWork
 from fabctl.adapters.state.sqlite import SqliteUnitOfWork
+from fabctl.adapters.system.clock import SystemClock
+from fabctl.adapters.system.ids import UuidIdGenerator
+from fabctl.application.errors import ConcurrencyConflict
+from fabctl.application.ports import OutboxMessage
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.entrypoints.bootstrap import bootstrap
 from fabctl.entrypoints.settings import load_settings
@@ -124,3 +128,36 @@ def test_the_azure_store_is_chosen_only_by_state_store(monkeypatch: pytest.Monke
 
     assert settings.state_store == "sqlite"
     assert settings.storage_account_url == "https://contoso.table.core.windows.net"
+
+
+class ConflictingOnce(InMemoryUnitOfWork):
+    """A store whose first commit meets a concurrent change, as a shared Azure store's may."""
+
+    conflicts = 1
+
+    def _commit(self) -> None:
+        if self.conflicts:
+            self.conflicts -= 1
+            raise ConcurrencyConflict("promotion p-1 was changed by another unit of work", subject="promotion p-1")
+        super()._commit()
+
+
+def test_the_bootstrapped_bus_runs_again_a_command_that_met_a_concurrent_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the retry wired in, two runners approving one promotion at once lost one approval
+    (tests/integration/test_shared_azure_promotions.py): the retry existed, the composition root left it out."""
+    monkeypatch.setenv("FABCTL_STATE_STORE", "memory")
+    monkeypatch.setenv("FABCTL_FABRIC", "memory")
+    store = ConflictingOnce(SystemClock(), UuidIdGenerator())
+    app = bootstrap(uow=store)
+    with store:
+        store.outbox.add(OutboxMessage("m-1", "Noted", {}, SystemClock().now()))
+        store.conflicts = 0
+        store.commit()
+    store.conflicts = 1
+
+    assert app.bus.relay_outbox() == 1  # the first attempt's commit conflicted; the second one's went through
+    assert store.conflicts == 0
+    with store:
+        assert store.outbox.pending() == []
