@@ -1,6 +1,7 @@
 """fabctl vs fabric-cicd 1.4.0: wall time, API calls and peak memory of a deployment, against the emulator.
 
     python benchmarks/deploy_benchmark.py [--items 200] [--latency-ms 50] [--lro-ms 2000] [--profile fast|recorded]
+                                          [--state-store sqlite|azure]
 
 One emulator (`fabctl emulator serve`) is started with a per-request latency and a long-running-operation
 duration; a synthetic workspace is generated (benchmarks/generate_workspace.py); then, each in a fresh
@@ -10,6 +11,10 @@ emulator tenant (POST /_emulator/reset):
   (b) fabctl no-op redeploy   the same command again, nothing changed
       with --stateless-noop, once more from a working directory without fabctl's state (.fabctl/), as a CI
       runner that keeps no state would: fabctl then reads every live definition to find that nothing changed
+      with --state-store azure, in a fresh tenant, with fabctl's state in Azurite (tests/support/azurite_process.py):
+  (a_az) fabctl first deploy      the same command, state in a new table and container of Azurite
+  (b_az) fabctl no-op redeploy    the same command from a NEW working directory (a runner with no local state),
+                                  state in the same table: what a CI runner sharing its state in Azure Storage does
   (c) fabric-cicd first publish   publish_all_items into a new workspace on the emulator's capacity
   (d) fabric-cicd redeploy        publish_all_items again, nothing changed
 
@@ -23,7 +28,8 @@ emulator's request log (GET /_emulator/requests, diffed around the run; the admi
 polls are GET /v1/operations/{id}[/result], writes are POST/PATCH/PUT/DELETE except getDefinition (a POST that
 changes nothing), reads are everything else; `early` counts the polls (among `polls`) the emulator refused
 with a 429 for coming sooner than their operation's Retry-After (the recorded profile's `refuse_early_polls`,
-ADR 0029). Peak memory is the subprocess's own ru_maxrss (os.wait4).
+ADR 0029). Peak memory is the subprocess's own ru_maxrss (os.wait4). With Azure state, the result column also
+counts the requests Azurite answered during the run (its access log, one line per request).
 Figures go to stdout; progress to stderr. Speed and memory are targets to read, not assertions: nothing here
 fails on a slow figure.
 
@@ -37,6 +43,7 @@ sets them to 0, which makes it busy-poll operations): it sleeps as it would agai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import json
 import os
@@ -57,6 +64,7 @@ REPOSITORY = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPOSITORY / "tests" / "support"))
 
+from azurite_process import RunningAzurite, fresh_name, running_azurite  # noqa: E402
 from emulator_process import RunningEmulator, requests_log, reset, running_emulator  # noqa: E402
 from generate_workspace import GeneratedWorkspace, generate  # noqa: E402
 from memory_check import MemoryCase, Variant, variants  # noqa: E402
@@ -164,11 +172,42 @@ def fabric_cicd_env() -> dict[str, str]:
     return env
 
 
-def fabctl_deploy(label: str, emulator: RunningEmulator, source: Path, cwd: Path, timeout: float) -> Run:
+def azure_state_env(azurite: RunningAzurite) -> dict[str, str]:
+    """fabctl's environment with its state in Azurite, in a table and a container no other run uses."""
+    env = fabctl_env()
+    env.update(
+        FABCTL_STATE_STORE="azure",
+        FABCTL_STORAGE_CONNECTION_STRING=azurite.connection_string,
+        FABCTL_STATE_TABLE=fresh_name("bench"),
+        FABCTL_STATE_CONTAINER=fresh_name("bench"),
+    )
+    return env
+
+
+def storage_requests(azurite: RunningAzurite) -> int:
+    """Requests Azurite has answered so far: the lines of its access log that name an HTTP method."""
+    return sum(1 for line in azurite.log.read_text(errors="replace").splitlines() if '" ' in line and " HTTP/" in line)
+
+
+def fabctl_deploy(
+    label: str,
+    emulator: RunningEmulator,
+    source: Path,
+    cwd: Path,
+    timeout: float,
+    *,
+    env: dict[str, str] | None = None,
+    azurite: RunningAzurite | None = None,
+) -> Run:
+    """`fabctl deploy` in `cwd`; with `azurite` (and `env` naming it), the result also counts its requests."""
     cwd.mkdir(parents=True, exist_ok=True)
     command = [*FABCTL, "deploy", str(source), "--env", ENVIRONMENT, "--fabric-url", emulator.url, "--output", "json"]
-    run, stdout = measured(label, emulator, command, cwd, fabctl_env(), timeout)
-    return Run(run.label, run.seconds, run.calls, run.peak_rss_kib, _fabctl_summary(stdout))
+    before = storage_requests(azurite) if azurite else 0
+    run, stdout = measured(label, emulator, command, cwd, env or fabctl_env(), timeout)
+    detail = _fabctl_summary(stdout)
+    if azurite:
+        detail += f"; {storage_requests(azurite) - before} storage requests"
+    return Run(run.label, run.seconds, run.calls, run.peak_rss_kib, detail)
 
 
 def _fabctl_summary(stdout: str) -> str:
@@ -249,8 +288,10 @@ def benchmark_pair(
     timeout: float,
     *,
     stateless: bool = False,
+    azurite: RunningAzurite | None = None,
 ) -> list[Run]:
-    """(a), (b) and, with `stateless`, (b'); then (c) and (d) in a fresh tenant."""
+    """(a), (b) and, with `stateless`, (b'); with `azurite`, (a_az) and (b_az) in a fresh tenant; then (c) and (d)
+    in a fresh tenant."""
     n = len(workspace.items)
     reset(emulator)
     fabctl_dir = workdir / f"fabctl-{n}"
@@ -263,6 +304,8 @@ def benchmark_pair(
         # record of what it deployed, so it must read the live definitions to find that nothing changed.
         label = f"fabctl no-op, no local state (N={n})"
         runs.append(fabctl_deploy(label, emulator, workspace.root, workdir / f"fabctl-{n}-no-state", timeout))
+    if azurite:
+        runs += azure_state_runs(emulator, azurite, workspace, workdir, timeout)
     reset(emulator)  # a fresh tenant: the two tools never see each other's items
     workspace_id = workspace_on_capacity(emulator, f"Benchmark fabric-cicd {n}")
     for label, directory in (
@@ -273,6 +316,26 @@ def benchmark_pair(
             fabric_cicd_publish(f"{label} (N={n})", emulator, workspace, workspace_id, workdir / directory, timeout)
         )
     return runs
+
+
+def azure_state_runs(
+    emulator: RunningEmulator, azurite: RunningAzurite, workspace: GeneratedWorkspace, workdir: Path, timeout: float
+) -> list[Run]:
+    """(a_az) and (b_az): the first deploy and the no-op with the state in Azurite, each in its own working
+    directory, so the no-op runs as a new runner would, with no `.fabctl/` (nor anything else) on its disk."""
+    n = len(workspace.items)
+    reset(emulator)  # a fresh tenant: the SQLite runs' workspace is not there
+    env = azure_state_env(azurite)
+    return [
+        fabctl_deploy(
+            f"fabctl first deploy, Azurite (N={n})", emulator, workspace.root, workdir / f"fabctl-{n}-azure",
+            timeout, env=env, azurite=azurite,
+        ),
+        fabctl_deploy(
+            f"fabctl no-op, new runner, Azurite (N={n})", emulator, workspace.root,
+            workdir / f"fabctl-{n}-azure-new-runner", timeout, env=env, azurite=azurite,
+        ),
+    ]  # fmt: skip
 
 
 def ratio(numerator: float, denominator: float) -> str:
@@ -340,6 +403,18 @@ def report(
         f"  peak RSS fabctl / fabric-cicd, first deploy                       "
         f"{fabctl_first.peak_rss_kib / kib:.1f} / {cicd_first.peak_rss_kib / kib:.1f} MiB"
     )
+    azure_first, azure_noop = (
+        by_kind.get("fabctl first deploy, Azurite"),
+        by_kind.get("fabctl no-op, new runner, Azurite"),
+    )
+    if azure_first is not None and azure_noop is not None:
+        noop_vs_local = ratio(azure_noop.seconds, fabctl_noop.seconds)
+        print(f"  {'no-op, new runner with Azure state / local SQLite state':<56}{'[<= 1.5x]':<10}{noop_vs_local}")
+        azure_speedup = ratio(cicd_again.seconds, azure_noop.seconds)
+        print(f"  {'no-op speedup, fabric-cicd redeploy / Azure-state no-op':<56}{'[>= 50x]':<10}{azure_speedup}")
+        first_vs_local = ratio(azure_first.seconds, fabctl_first.seconds)
+        print(f"  {'first deploy, Azure state / SQLite state wall time':<56}{'[<= 1.3x]':<10}{first_vs_local}")
+        print(f"  {'fabctl no-op write calls with Azure state':<56}{'[0]':<10}{azure_noop.calls.writes}")
     if memory:
         print()
         memory_report(memory)
@@ -384,6 +459,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time the no-op redeploy from a working directory without fabctl's state (.fabctl/)",
     )
+    parser.add_argument(
+        "--state-store",
+        choices=("sqlite", "azure"),
+        default="sqlite",
+        help="azure: also time fabctl's first deploy and its no-op from a new runner with the state in Azurite "
+        "(installed by scripts/test.sh, or FABCTL_AZURITE) [sqlite]",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the working directory (sources, logs)")
     args = parser.parse_args(argv)
 
@@ -412,11 +494,18 @@ def main(argv: list[str] | None = None) -> int:
             "--sql-endpoint-ms",
             str(args.sql_endpoint_ms),
         )
-        with running_emulator(*emulator_args, tmp_path=workdir) as emulator:
+        with contextlib.ExitStack() as running:
+            emulator = running.enter_context(running_emulator(*emulator_args, tmp_path=workdir))
             progress(f"emulator at {emulator.url} ({' '.join(emulator_args)})")
+            azurite = None
+            if args.state_store == "azure" and not args.memory_only:
+                azurite = running.enter_context(running_azurite(workdir))
+                progress(f"Azurite at {azurite.table_url} (tables), {azurite.blob_url} (blobs)")
             runs = []
             if not args.memory_only:
-                runs = benchmark_pair(emulator, main_ws, workdir, args.timeout, stateless=args.stateless_noop)
+                runs = benchmark_pair(
+                    emulator, main_ws, workdir, args.timeout, stateless=args.stateless_noop, azurite=azurite
+                )
 
             def first_deploy_peak(variant: Variant, attempt: int) -> int:
                 reset(emulator)

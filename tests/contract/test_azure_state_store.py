@@ -11,7 +11,16 @@ import pytest
 from azure.data.tables import TableClient, TableServiceClient
 from azure_state import AzureStateStore, azurite, fresh_store  # noqa: F401 (azurite: a fixture)
 from azurite_process import RunningAzurite
-from state_store_contract import NOW, TERMS, CountingIds, FixedClock, deployed, new_promotion, new_transaction
+from state_store_contract import (
+    NOW,
+    TERMS,
+    CountingIds,
+    FixedClock,
+    deployed,
+    message,
+    new_promotion,
+    new_transaction,
+)
 
 from fabctl.adapters.events.memory import InMemoryEventPublisher
 from fabctl.adapters.state import StateStoreError
@@ -409,3 +418,20 @@ def test_two_relays_racing_publish_each_message_at_least_once_and_leave_none_pen
     assert [m.type for m in published_by_b.published] == ["PromotionRequested"]
     assert pending == []
     assert stored.published_at is not None
+
+
+def test_a_message_id_another_runner_stored_fails_the_commit_with_a_state_store_error_not_a_conflict(
+    store: AzureStateStore,
+) -> None:
+    # The outbox does not read the table before adding (one request per event saved): the create's own
+    # condition finds the id taken, and that is no race a retry could win.
+    a, b = runner(store, "a"), runner(store, "b")
+    with a:
+        a.outbox.add(message("m-1"))
+        a.commit()
+    with b:
+        b.outbox.add(message("m-1"))
+        with pytest.raises(StateStoreError, match="outbox message m-1 is already stored") as refused:
+            b.commit()
+    assert not isinstance(refused.value, ConcurrencyConflict)
+    assert row_keys(store.tables, "outbox") == ["outbox|m-1"]

@@ -45,6 +45,7 @@ class RunningAzurite:
     blob_url: str  # e.g. http://127.0.0.1:41231/devstoreaccount1
     table_url: str
     process: subprocess.Popen[bytes]
+    log: Path  # its output: the access log, one line per request it answered (benchmarks count them)
 
     @property
     def connection_string(self) -> str:
@@ -96,7 +97,7 @@ def start(workdir: Path) -> RunningAzurite:
             f"Azurite did not start within {START_TIMEOUT_SECONDS} s (exit code {process.returncode}): "
             + log.read_text(errors="replace")[-2000:]
         )
-    return RunningAzurite(endpoints["Blob"], endpoints["Table"], process)
+    return RunningAzurite(endpoints["Blob"], endpoints["Table"], process, log)
 
 
 @contextmanager

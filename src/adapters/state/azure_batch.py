@@ -36,6 +36,8 @@ CONFLICTS = {
     "EntityAlreadyExists": "was created by another unit of work meanwhile",
     "ResourceNotFound": "was deleted by another unit of work meanwhile",
 }
+# Created only under an id that is new (from the IdGenerator): one already stored is not a race to retry.
+CREATED_ONCE = ("outbox|",)
 _UNREAD = object()
 
 
@@ -99,6 +101,13 @@ class EntityTable:
     def peek(self, key: str) -> Entity | None:
         """As `read`, but the ETag kept (if any) stays: for facts a write copies, not for what it changes."""
         return self._overlaid(key) if key in self._writes else self._get(key)[0]
+
+    def known(self, key: str) -> bool:
+        """Whether this object knows, without asking the table, that `key` is there: written in this unit
+        of work, or stored by a read or commit of this object (and not deleted in this unit of work)."""
+        if key in self._writes:
+            return self._writes[key].entity is not None
+        return self._etags.get(key) is not None
 
     def range(self, start: str, end: str) -> list[Entity]:
         """Entities with RowKey in [start, end), by RowKey, as this unit of work sees them."""
@@ -189,6 +198,8 @@ class EntityTable:
                 self._stored.pop(operation.key, None)
                 self._fixed.discard(operation.key)
             code = error_code(e)
+            if code == "EntityAlreadyExists" and failed is not None and failed.key.startswith(CREATED_ONCE):
+                raise StateStoreError(f"state store table {self.name}: {describe(failed.key)} is already stored") from e
             if code in CONFLICTS and failed is not None:
                 what = describe(failed.key)
                 raise ConcurrencyConflict(
