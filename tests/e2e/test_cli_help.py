@@ -16,7 +16,7 @@ from cli import run
 OUTPUT = "--output"
 
 HELP = {
-    (): ["plan", "deploy", "promote", "tx", "events", "emulator", "completion", "--version", "--help", "Exit codes"],
+    (): ["plan", "deploy", "promote", "tx", "state", "events", "emulator", "completion", "--version", "--help", "Exit codes"],
     ("plan",): [
         "SOURCE_DIR",
         "--env",
@@ -74,6 +74,8 @@ HELP = {
     ("promote", "show"): ["REQUEST_ID", OUTPUT],
     ("promote", "list"): [OUTPUT],
     ("tx",): ["list", "show"],
+    ("state",): ["migrate"],
+    ("state", "migrate"): ["--to", "azure", "sqlite", "must be empty", "never changed", OUTPUT],
     ("tx", "list"): ["--workspace-id", OUTPUT],
     ("tx", "show"): ["TRANSACTION_ID", OUTPUT],
     ("tx", "recover"): ["TRANSACTION_ID", "--rollback", "--resume", "--force", "--fabric-url", OUTPUT, "Examples"],
@@ -118,7 +120,7 @@ def test_help_names_the_arguments_and_options(tmp_path: Path, command: tuple[str
 
 def test_every_subcommand_has_a_help_case(tmp_path: Path) -> None:
     """A new command without a case in HELP would go unchecked: compare with what each group lists."""
-    for group in [(), ("promote",), ("tx",), ("emulator",)]:
+    for group in [(), ("promote",), ("tx",), ("state",), ("emulator",)]:
         result = run(tmp_path, *group, "--help")
         assert result.returncode == 0, result.stdout + result.stderr
         listing = result.stdout.split("Commands:", 1)[1].split("\n\n", 1)[0]  # not the epilog below it
@@ -138,7 +140,7 @@ def test_top_level_help_lists_every_command_with_its_whole_first_sentence(tmp_pa
             summaries[name] = match.group(2)
         elif line.strip():
             summaries[name] += " " + line.strip()  # a wrapped summary goes on below
-    assert set(summaries) == {"completion", "deploy", "emulator", "events", "plan", "promote", "tx"}, listing
+    assert set(summaries) == {"completion", "deploy", "emulator", "events", "plan", "promote", "state", "tx"}, listing
     cut = {name: text for name, text in summaries.items() if text.endswith("...") or not text.endswith(".")}
     assert not cut, f"summaries cut short: {cut}"
     assert (
