@@ -16,7 +16,19 @@ from cli import run
 OUTPUT = "--output"
 
 HELP = {
-    (): ["plan", "deploy", "promote", "tx", "state", "events", "emulator", "completion", "--version", "--help", "Exit codes"],
+    (): [
+        "plan",
+        "deploy",
+        "promote",
+        "tx",
+        "state",
+        "events",
+        "emulator",
+        "completion",
+        "--version",
+        "--help",
+        "Exit codes",
+    ],
     ("plan",): [
         "SOURCE_DIR",
         "--env",
