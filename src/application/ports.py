@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
@@ -332,6 +332,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     inbox: Inbox
     leases: Leases
+    lease_term: timedelta  # how long a workspace lease lasts unless its holder renews it
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -341,6 +342,9 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
     def collect_new_events(self) -> Iterator[Event]: ...
 
+
+# A deploy renews its lease with every journal save; a holder that died blocks the workspace this long.
+DEFAULT_LEASE_TERM = timedelta(minutes=15)
 
 T = TypeVar("T")
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import timedelta
 from types import TracebackType
 from typing import Self
 
 from fabctl.application.ports import (
+    DEFAULT_LEASE_TERM,
     Clock,
     DeploymentRecords,
     IdGenerator,
@@ -36,7 +38,8 @@ class TrackingUnitOfWork:
     outbox: Outbox
     inbox: Inbox
 
-    def __init__(self, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(self, clock: Clock, ids: IdGenerator, lease_term: timedelta = DEFAULT_LEASE_TERM) -> None:
+        self.lease_term = lease_term
         self._clock = clock
         self._ids = ids
         self._seen: list[Aggregate] = []

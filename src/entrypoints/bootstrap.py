@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any, cast
 
@@ -78,7 +79,14 @@ def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> U
     from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
 
     # cast: the port's repositories are plain attributes, which mypy holds invariant (AzureInbox is not Inbox).
-    return cast(UnitOfWork, AzureStorageUnitOfWork(tables=tables, blobs=blobs, clock=clock, ids=ids))
+    return cast(
+        UnitOfWork,
+        AzureStorageUnitOfWork(tables=tables, blobs=blobs, clock=clock, ids=ids, lease_term=_lease_term(settings)),
+    )
+
+
+def _lease_term(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.lease_seconds)
 
 
 class Container(containers.DeclarativeContainer):
@@ -89,9 +97,15 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Selector(
         settings.provided.state_store,
         sqlite=providers.Singleton(
-            SqliteUnitOfWork, path=providers.Callable(_in_state_dir, settings, "state.db"), clock=clock, ids=ids
+            SqliteUnitOfWork,
+            path=providers.Callable(_in_state_dir, settings, "state.db"),
+            clock=clock,
+            ids=ids,
+            lease_term=providers.Callable(_lease_term, settings),
         ),
-        memory=providers.Singleton(InMemoryUnitOfWork, clock=clock, ids=ids),
+        memory=providers.Singleton(
+            InMemoryUnitOfWork, clock=clock, ids=ids, lease_term=providers.Callable(_lease_term, settings)
+        ),
         azure=providers.Singleton(_azure_unit_of_work, settings, clock=clock, ids=ids),
     )
     gateway = providers.Selector(

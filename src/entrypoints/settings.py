@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     state_table: str = Field("fabctlstate", description="The table the azure store keeps its entities in.")
     state_container: str = Field("fabctl-state", description="The container it keeps before-images in.")
     state_create: bool = Field(True, description="Create the table and the container when they are missing.")
+    lease_seconds: int = Field(
+        900,
+        ge=1,
+        le=86400,
+        description="How long a workspace lease lasts unless renewed: a runner that died blocks others this long.",
+    )
     fabric: Literal["local", "memory", "http"] = "local"
     fabric_url: str = Field("", description="Fabric REST base URL; setting it selects the http gateway.")
     fabric_trace: Path | None = Field(None, description="Write an HTTP trace (JSON lines, secrets redacted).")

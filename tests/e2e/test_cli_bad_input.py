@@ -257,3 +257,19 @@ def test_item_fabric_cannot_create_fails_the_deployment(workspace: Path) -> None
     assert transactions[0]["environment"] == "dev"
     journal = run_json(cwd, "tx", "show", transactions[0]["id"])
     assert [step["outcome"] for step in journal["steps"] if step["item"] == "Empty Report.Report"] == ["failed"]
+
+
+# --- options ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given", ["ten", "5 min", "-1m"])
+def test_a_lock_timeout_that_is_not_a_duration_is_refused_naming_the_forms(deployed_dev: Path, given: str) -> None:
+    cwd = deployed_dev.parent
+    before, plans_before = state(cwd), plans(cwd, "dev", "test")
+
+    refused = run(cwd, "deploy", SOURCE, "--env", "test", "--lock-timeout", given)
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "--lock-timeout" in refused.stderr and "not a duration" in refused.stderr and "5m" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert state(cwd) == before and plans(cwd, "dev", "test") == plans_before

@@ -164,6 +164,50 @@ def test_another_runner_rolls_back_a_killed_holder_once_its_lease_is_not_live(
     assert not (a / ".fabctl").exists() and not (b / ".fabctl").exists()  # nothing was kept locally
 
 
+def test_a_killed_holder_on_another_host_binds_until_its_lease_runs_out_then_a_waiting_runner_recovers(
+    fresh_emulator: RunningEmulator, store: SharedAzureState, tmp_path: Path
+) -> None:
+    """No rewriting of the lease: the holder runs as host `runner-elsewhere` with a 20-second lease, is
+    SIGKILLed mid-deploy, and the other runner's `--lock-timeout` waits the lease out by the real clock."""
+    name = "Shared lease expiry"
+    a, b = runner(tmp_path, "a"), runner(tmp_path, "b")
+    env = environment(**store.settings())
+    write_source(a / "v0", name, V0)
+    for home in (a, b):
+        write_source(home / "v1", name, V1)
+    configure(fresh_emulator, **FAST)
+    assert fabctl(a, "deploy", "v0", "--env", "dev", "--fabric-url", fresh_emulator.url, env=env).returncode == 0
+    before = workspace(fresh_emulator, name)
+    configure(fresh_emulator, **LATENCY)
+    holder_env = {**env, "FABCTL_LEASE_SECONDS": "20"}
+    deploy = ("deploy", "v1", "--env", "dev", "--fabric-url", fresh_emulator.url, "--workers", "2")
+    holder = start(a, *deploy, env=holder_env, host="runner-elsewhere")
+    try:
+        crashed = str(wait_for_journal(a, is_writing("v1", 2), holder, store.journal)["id"])
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(10)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(10)
+        holder.communicate()
+    configure(fresh_emulator, **FAST)
+
+    refused = fabctl(b, *deploy, "--lock-timeout", "1s", env=env)
+    recovered = fabctl(b, "tx", "recover", crashed, "--rollback", "--lock-timeout", "2m", "--output", "json", env=env)
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "is deploying to this workspace" in refused.stderr and "on host runner-elsewhere" in refused.stderr
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert "waiting for the workspace (lock timeout 120s)" in recovered.stderr  # it waited; no --force
+    assert "on host runner-elsewhere" in recovered.stderr
+    assert json.loads(recovered.stdout)["state"] == "rolled_back"
+    assert workspace(fresh_emulator, name) == before  # byte for byte, from the store's before-images
+    assert [t["state"] for t in store.journal()] == ["committed", "rolled_back"]
+    [workspace_id] = {t["workspace_id"] for t in store.journal()}
+    assert store.lease(workspace_id) is None
+
+
 def test_another_runner_resumes_a_killed_holder_on_this_host_at_once(
     fresh_emulator: RunningEmulator, store: SharedAzureState, tmp_path: Path
 ) -> None:

@@ -62,10 +62,16 @@ def fabctl(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     )
 
 
-def start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """`fabctl ARGS...` started in the background; stdout and stderr are piped."""
+def start(cwd: Path, *args: str, env: dict[str, str] | None = None, host: str = "") -> subprocess.Popen[str]:
+    """`fabctl ARGS...` started in the background; stdout and stderr are piped.
+
+    With `host`, it runs under that host name, in a UTS namespace of its own (`unshare`, which needs
+    root, as CI has): to the others it is a runner on another machine, whose process they cannot see."""
+    command = [*COMMAND, *args]
+    if host:
+        command = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', host, *command]
     return subprocess.Popen(
-        [*COMMAND, *args], cwd=cwd, env=env or environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, cwd=cwd, env=env or environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient
@@ -33,7 +33,7 @@ from fabctl.adapters.state.blobs import BlobStore
 from fabctl.adapters.state.journals import StepMarks
 from fabctl.adapters.state.records import StateRecord
 from fabctl.adapters.state.serialization import sortable_utc
-from fabctl.application.ports import Clock, IdGenerator
+from fabctl.application.ports import DEFAULT_LEASE_TERM, Clock, IdGenerator
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
 
@@ -52,8 +52,15 @@ class AzureStorageUnitOfWork(TrackingUnitOfWork):
     inbox: AzureInbox
     leases: AzureLeases
 
-    def __init__(self, tables: TableClient, blobs: ContainerClient, clock: Clock, ids: IdGenerator) -> None:
-        super().__init__(clock, ids)
+    def __init__(
+        self,
+        tables: TableClient,
+        blobs: ContainerClient,
+        clock: Clock,
+        ids: IdGenerator,
+        lease_term: timedelta = DEFAULT_LEASE_TERM,
+    ) -> None:
+        super().__init__(clock, ids, lease_term)
         self._table = EntityTable(tables)
         self._tables = tables
         self._container = blobs

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from fabctl.adapters.state import StateStoreError
@@ -34,6 +34,7 @@ from fabctl.adapters.state.serialization import (
     transaction_to_dict,
 )
 from fabctl.application.ports import (
+    DEFAULT_LEASE_TERM,
     Clock,
     DeployedItem,
     IdGenerator,
@@ -233,8 +234,8 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
     inbox: InMemoryInbox
     leases: InMemoryLeases
 
-    def __init__(self, clock: Clock, ids: IdGenerator) -> None:
-        super().__init__(clock, ids)
+    def __init__(self, clock: Clock, ids: IdGenerator, lease_term: timedelta = DEFAULT_LEASE_TERM) -> None:
+        super().__init__(clock, ids, lease_term)
         self._committed = _Tables()
         self._working: _Tables | None = None
         self._install_repositories()

@@ -14,7 +14,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ from fabctl.adapters.state.sqlite_schema import (
     UPSERT_TRANSACTION_STEP,
 )
 from fabctl.application.ports import (
+    DEFAULT_LEASE_TERM,
     Clock,
     DeployedItem,
     IdGenerator,
@@ -275,8 +276,14 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
     inbox: SqliteInbox
     leases: SqliteLeases
 
-    def __init__(self, path: str | os.PathLike[str], clock: Clock, ids: IdGenerator) -> None:
-        super().__init__(clock, ids)
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        clock: Clock,
+        ids: IdGenerator,
+        lease_term: timedelta = DEFAULT_LEASE_TERM,
+    ) -> None:
+        super().__init__(clock, ids, lease_term)
         self.path = Path(path)
         self._connection: sqlite3.Connection | None = None
         self._schema_ready = False

@@ -1,8 +1,9 @@
 """Workspace leases: one deployment (or rollback, revert, recovery) at a time per workspace.
 
 The lease lives in the state store with an expiry, so a holder that crashed blocks nobody for
-longer than `LEASE_DURATION`; a live holder renews it with every journal save. A lease records
-its holder: the transaction, the process (host, pid and the process's start time) and the user.
+longer than its store's `lease_term` (the setting `lease_seconds`); a live holder renews it with
+every journal save. A lease records its holder: the transaction, the process (host, pid and the
+process's start time) and the user.
 On the same host, a holder whose process is gone holds nothing: its lease is taken over at once.
 The start time is what tells the holder from a later process that the OS gave the same pid.
 A lease on another host cannot be checked: the refusal names its holder, and `--force` takes over.
@@ -10,12 +11,8 @@ A lease on another host cannot be checked: the refusal names its holder, and `--
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fabctl.application.ports import Clock, JournalSummary, Lease, Machine, UnitOfWork
 from fabctl.domain.transaction import Transaction, UnfinishedTransaction, WorkspaceBusy
-
-LEASE_DURATION = timedelta(minutes=15)
 
 
 def renew_lease(uow: UnitOfWork, tx: Transaction, clock: Clock, machine: Machine | None = None) -> None:
@@ -23,7 +20,7 @@ def renew_lease(uow: UnitOfWork, tx: Transaction, clock: Clock, machine: Machine
 
     With `machine`, the lease records this process as its holder's (taking over from an earlier one)."""
     process = machine.this_process() if machine is not None else None
-    until = clock.now() + LEASE_DURATION
+    until = clock.now() + uow.lease_term
     if not uow.leases.acquire(tx.workspace_id, tx.id, until, process=process, user=tx.acting if process else ""):
         holder = uow.leases.get(tx.workspace_id)
         raise WorkspaceBusy(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from fabctl.entrypoints.cli import exit_codes
+from fabctl.entrypoints.cli.lease_wait import LOCK_TIMEOUT_OPTION, waiting_for_lease
 from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json, output_mode
 
 if TYPE_CHECKING:
@@ -260,6 +261,7 @@ def _diffs(prepared: PreparedDeployment) -> dict[str, dict[str, str]]:
     metavar="FILE",
     help="Write a JUnit XML report to FILE: one testcase per item, failures with their error.",
 )
+@LOCK_TIMEOUT_OPTION
 @USER_OPTION
 def deploy(
     source_dir: str,
@@ -283,6 +285,7 @@ def deploy(
     on_error: str | None,
     workers: int | None,
     junit_path: str,
+    lock_timeout: float,
     user: str | None,
 ) -> None:
     """Deploy SOURCE_DIR to the environment's workspace, in dependency order, in a transaction.
@@ -300,6 +303,7 @@ def deploy(
       fabctl deploy my-sales --env dev --item "Load Sales.Notebook" --with-dependencies
       fabctl deploy my-sales --env dev --type Notebook --exclude "Scratch.*" --workers 4
       fabctl deploy my-sales --env dev --delete-orphans --delete-data-item "Old Sales.Lakehouse"
+      fabctl deploy my-sales --env prod --lock-timeout 10m   # wait while another runner deploys
     """
     from fabctl.domain.commands import ExecuteDeployment
     from fabctl.entrypoints.cli import render
@@ -320,7 +324,7 @@ def deploy(
         if workers is not None:
             command = dataclasses.replace(command, max_workers=workers)
         with stoppable(application) as switch:  # Ctrl-C, SIGTERM: no new write starts, then wind down
-            result: DeploymentResult = application.bus.handle(command)
+            result: DeploymentResult = waiting_for_lease(lambda: application.bus.handle(command), lock_timeout)
     document = {**to_jsonable(result), "succeeded": result.succeeded}
     if report_path:
         from fabctl.entrypoints.cli.reports import write_json

@@ -8,6 +8,7 @@ import click
 
 from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
+from fabctl.entrypoints.cli.lease_wait import LOCK_TIMEOUT_OPTION, waiting_for_lease
 from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json
 
 
@@ -60,6 +61,7 @@ def show(transaction_id: str, output: str) -> None:
 )
 @click.option("--config", "config_path", default="", help="--resume: workspace config [default: as deployed].")
 @click.option("--parameter", "parameter_path", default="", help="--resume: parameter file [default: as deployed].")
+@LOCK_TIMEOUT_OPTION
 @FABRIC_URL_OPTION
 @USER_OPTION
 @OUTPUT_OPTION
@@ -70,6 +72,7 @@ def recover(
     force: bool,
     config_path: str,
     parameter_path: str,
+    lock_timeout: float,
     fabric_url: str | None,
     user: str | None,
     output: str,
@@ -86,6 +89,7 @@ def recover(
     Examples:
       fabctl tx recover 0b5c... --rollback
       fabctl tx recover 0b5c... --resume --user alice
+      fabctl tx recover 0b5c... --rollback --lock-timeout 20m   # until a dead runner's lease runs out
     """
     from fabctl.domain.commands import RecoverTransaction
     from fabctl.entrypoints.cli import render
@@ -101,7 +105,7 @@ def recover(
         force=force,
     )  # fmt: skip
     with stoppable(application) as switch:
-        result = application.bus.handle(command)
+        result = waiting_for_lease(lambda: application.bus.handle(command), lock_timeout)
     document = {**to_jsonable(result), "succeeded": result.succeeded}
     if output == "json":
         emit_json(document)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fabctl.entrypoints.cli import exit_codes
+from fabctl.entrypoints.cli.lease_wait import LOCK_TIMEOUT_OPTION, waiting_for_lease
 from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, emit_json
 
 if TYPE_CHECKING:
@@ -20,10 +21,13 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Revert even if the workspace changed since the transaction: those changes are overwritten.",
 )
+@LOCK_TIMEOUT_OPTION
 @FABRIC_URL_OPTION
 @USER_OPTION
 @OUTPUT_OPTION
-def revert(transaction_id: str, force: bool, fabric_url: str | None, user: str | None, output: str) -> None:
+def revert(
+    transaction_id: str, force: bool, lock_timeout: float, fabric_url: str | None, user: str | None, output: str
+) -> None:
     """Revert a committed transaction: deploy its before-images as a new transaction.
 
     Items it updated get their definitions and metadata back, items it moved go back to their
@@ -40,6 +44,7 @@ def revert(transaction_id: str, force: bool, fabric_url: str | None, user: str |
       fabctl tx list
       fabctl tx revert 3f0c9a7e-...                 # the id shown by deploy and tx list
       fabctl tx revert 3f0c9a7e-... --force -o json
+      fabctl tx revert 3f0c9a7e-... --lock-timeout 10m   # wait while another runner deploys
     """
     from fabctl.application.handlers.revert import revert_transaction
     from fabctl.entrypoints.cli.journaled import exit_if_interrupted, journaled_app, stoppable
@@ -48,10 +53,10 @@ def revert(transaction_id: str, force: bool, fabric_url: str | None, user: str |
     application = journaled_app(transaction_id, fabric_url)
     actor = user or application.settings.user
     with stoppable(application) as switch:
-        result = revert_transaction(
+        result = waiting_for_lease(lambda: revert_transaction(
             transaction_id, uow=application.uow, gateway=application.gateway, clock=application.clock,
             ids=application.ids, force=force, actor=actor, machine=application.machine, stop=application.stop,
-        )  # fmt: skip
+        ), lock_timeout)  # fmt: skip
     application.bus.relay_outbox()  # TransactionCommitted / TransactionRolledBack, like every event
     document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": actor}
     if output == "json":

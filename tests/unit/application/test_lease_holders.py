@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fabctl.adapters.system.machine import InMemoryMachine
-from fabctl.application.deployment.leases import LEASE_DURATION
-from fabctl.application.ports import ProcessRef
+from fabctl.application.ports import DEFAULT_LEASE_TERM, ProcessRef
 from fabctl.domain.commands import ExecuteDeployment, RecoverTransaction
 from fabctl.domain.transaction import StepAction, Transaction, UnfinishedTransaction, WorkspaceBusy
 
@@ -29,7 +28,7 @@ def crashed(world: World, process: ProcessRef, *, user: str = "alice") -> str:
     tx.record_intent(StepAction.CREATE, "Sales.Lakehouse", None, None)
     with world.app.uow as uow:
         uow.transactions.add(tx)
-        uow.leases.acquire(ws, tx.id, world.clock.now() + LEASE_DURATION, process=process, user=user)
+        uow.leases.acquire(ws, tx.id, world.clock.now() + DEFAULT_LEASE_TERM, process=process, user=user)
         uow.commit()
     return ws
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from fabctl.application.deployment.leases import LEASE_DURATION
 from fabctl.application.handlers.deployment import plan_deployment
+from fabctl.application.ports import DEFAULT_LEASE_TERM
 from fabctl.domain.commands import ExecuteDeployment, RecoverTransaction
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 from fabctl.domain.errors import IllegalTransition
@@ -77,9 +77,9 @@ def test_a_crashed_holders_lease_runs_out_and_the_next_deployment_proceeds(world
     deploy(world, "m-1")
     ws = workspace_id(world)
     with world.app.uow as uow:
-        uow.leases.acquire(ws, "tx-gone", world.clock.now() + LEASE_DURATION)
+        uow.leases.acquire(ws, "tx-gone", world.clock.now() + DEFAULT_LEASE_TERM)
         uow.commit()
-    world.clock.advance(LEASE_DURATION.total_seconds())
+    world.clock.advance(DEFAULT_LEASE_TERM.total_seconds())
     world.set_source(source_items("print('v2')\n"))
 
     result = deploy(world, "m-2")
@@ -148,7 +148,7 @@ def crash_first_deployment(world: World) -> tuple[str, str]:
     tx.record_intent(StepAction.CREATE, "Sales Model.SemanticModel", None, None)
     with world.app.uow as uow:
         uow.transactions.add(tx)
-        uow.leases.acquire(ws, tx.id, world.clock.now() + LEASE_DURATION)
+        uow.leases.acquire(ws, tx.id, world.clock.now() + DEFAULT_LEASE_TERM)
         uow.commit()
     return ws, lakehouse
 

@@ -6,9 +6,9 @@ import pytest
 
 from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import load_inputs
-from fabctl.application.deployment.leases import LEASE_DURATION
 from fabctl.application.deployment.run import Deps
 from fabctl.application.handlers.deployment import prepare_deployment
+from fabctl.application.ports import DEFAULT_LEASE_TERM
 from fabctl.domain.commands import ExecuteDeployment
 from fabctl.domain.transaction import Transaction, WorkspaceBusy
 
@@ -41,7 +41,7 @@ def test_a_deployment_planned_while_another_was_writing_is_refused_once_that_one
     writing = Transaction.start("tx-writing", ws.id, "dev", world.clock.now(), SOURCE)  # half-way, holding the lease
     with app.uow as uow:
         uow.transactions.add(writing)
-        uow.leases.acquire(ws.id, writing.id, world.clock.now() + LEASE_DURATION)
+        uow.leases.acquire(ws.id, writing.id, world.clock.now() + DEFAULT_LEASE_TERM)
         uow.commit()
     world.set_source(source_items(notebook_extra="# mine\n"))
     stale = prepare_deployment(load_inputs(app.reader, SOURCE, "dev"), app.gateway, app.uow)

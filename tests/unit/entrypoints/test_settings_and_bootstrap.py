@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,26 @@ def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
         load_settings()
 
     assert caught.value.field == "state_store" and "FABCTL_STATE_STORE" in caught.value.message
+
+
+@pytest.mark.parametrize("store", ["sqlite", "memory"])
+def test_the_lease_term_is_a_setting_every_store_applies(monkeypatch: pytest.MonkeyPatch, store: str) -> None:
+    monkeypatch.setenv("FABCTL_STATE_STORE", store)
+    assert bootstrap().uow.lease_term == timedelta(minutes=15)  # the default: a dead runner blocks 15 minutes
+
+    monkeypatch.setenv("FABCTL_LEASE_SECONDS", "20")
+
+    assert bootstrap().uow.lease_term == timedelta(seconds=20)
+
+
+@pytest.mark.parametrize("given", ["0", "-5", "ten", "86401"])
+def test_a_lease_term_out_of_range_names_the_setting(monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    monkeypatch.setenv("FABCTL_LEASE_SECONDS", given)
+
+    with pytest.raises(InvalidConfiguration) as caught:
+        load_settings()
+
+    assert caught.value.field == "lease_seconds" and "FABCTL_LEASE_SECONDS" in caught.value.message
 
 
 def test_an_unknown_key_in_the_config_file_is_refused(tmp_path: Path) -> None:
