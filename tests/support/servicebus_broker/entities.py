@@ -154,8 +154,11 @@ class Namespace:
             raise UnknownEntity(path)
         kept = [m for m in messages if not self._is_duplicate(key, m, options, now_ms)]
         for message in kept:
+            # One sequence number per message sent: the subscriptions of a topic share it.
+            sequence_number = self._next_sequence
+            self._next_sequence += 1
             for queue in targets:
-                queue.messages.append(self._stored(message, now_ms))
+                queue.messages.append(_stored(message, sequence_number, now_ms))
         return targets if kept else []
 
     def _is_duplicate(self, key: str, message: Message, options: EntityOptions, now_ms: int) -> bool:
@@ -170,10 +173,10 @@ class Namespace:
         seen[message_id] = now_ms
         return False
 
-    def _stored(self, message: Message, now_ms: int) -> StoredMessage:
-        # Each subscription gets its own copy: settling one must not touch another's.
-        copy = Message()
-        copy.decode(message.encode())
-        stored = StoredMessage(copy, self._next_sequence, now_ms)
-        self._next_sequence += 1
-        return stored
+
+
+def _stored(message: Message, sequence_number: int, now_ms: int) -> StoredMessage:
+    # Each subscription gets its own copy: settling one must not touch another's.
+    copy = Message()
+    copy.decode(message.encode())
+    return StoredMessage(copy, sequence_number, now_ms)

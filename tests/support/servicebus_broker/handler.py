@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from proton import Condition, Delivery, Endpoint, Event, Handler, Link, Message, symbol
+from proton import Condition, Delivery, Endpoint, Event, Handler, Link, Message
 from servicebus_broker import deliveries, management
 from servicebus_broker.cbs import SasPolicy, put_token_reply
 from servicebus_broker.codec import messages_in, outgoing, ticks
@@ -101,6 +101,10 @@ class BrokerHandler(Handler):
         try:
             role.session_id = deliveries.lock_session(queue, session_id, link, now)
         except SessionCannotBeLocked as e:
+            # The SDK reads the attach's properties and session filter before it sees the detach.
+            link.properties = {}
+            link.source.filter.clear()
+            link.source.filter.put_dict({SESSION_FILTER: session_id or ""})
             return Condition("com.microsoft:session-cannot-be-locked", str(e))
         link.source.filter.clear()
         link.source.filter.put_dict({SESSION_FILTER: role.session_id})
@@ -278,5 +282,3 @@ def _dead_letter_details(condition: Condition | None) -> tuple[str | None, str |
     reason, description = by_name.get("DeadLetterReason"), by_name.get("DeadLetterErrorDescription")
     return (None if reason is None else str(reason)), (None if description is None else str(description))
 
-
-__all__ = ["BrokerHandler", "symbol"]

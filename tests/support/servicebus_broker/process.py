@@ -12,11 +12,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from proton import Message
 from proton.reactor import ApplicationEvent, Container, EventInjector
 from servicebus_broker.cbs import SasPolicy
-from servicebus_broker.entities import EntityOptions, Namespace
+from servicebus_broker.entities import DEAD_LETTER_SUFFIX, EntityOptions, Namespace
 from servicebus_broker.handler import SWEEP_S, BrokerHandler
+from servicebus_broker.inspection import HeldMessage, snapshot
 
 KEY_NAME = "RootManageSharedAccessKey"
 KEY = "broker-test-key-not-a-secret="  # a throwaway key: the broker is a loopback-only test double
@@ -85,25 +85,13 @@ class RunningBroker:
 
     # -- inspection: what the broker holds, without a receiver ------------------------------------
 
-    def messages(self, entity: str) -> list[Message]:
-        """The messages held by a queue or subscription (locked or not), in sequence order."""
+    def messages(self, entity: str) -> list[HeldMessage]:
+        """The messages held by a queue, subscription or `<entity>/$deadletterqueue`, in sequence order."""
         with self.namespace.lock:
-            return [_copy(m.message) for m in self.namespace.queue(entity).messages]
+            return [snapshot(m) for m in self.namespace.queue(entity).messages]
 
-    def dead_letters(self, entity: str) -> list[Message]:
-        with self.namespace.lock:
-            dead = self.namespace.queue(entity).dead_letters
-            return [] if dead is None else [_copy(m.message) for m in dead.messages]
-
-    def delivery_counts(self, entity: str) -> list[int]:
-        with self.namespace.lock:
-            return [m.delivery_count for m in self.namespace.queue(entity).messages]
-
-
-def _copy(message: Message) -> Message:
-    copy = Message()
-    copy.decode(message.encode())
-    return copy
+    def dead_letters(self, entity: str) -> list[HeldMessage]:
+        return self.messages(entity + DEAD_LETTER_SUFFIX)
 
 
 @contextmanager
