@@ -67,14 +67,43 @@ def outgoing(stored: StoredMessage, locked_until_ms: int | None) -> bytes:
     """The stored message as a receiver gets it: its delivery count and the broker's annotations."""
     message = Message()
     message.decode(stored.message.encode())
-    message.delivery_count = stored.delivery_count
+    header = _header(message, stored.delivery_count)
     annotations = dict(message.annotations or {})
     annotations[symbol("x-opt-sequence-number")] = stored.sequence_number
     annotations[symbol("x-opt-enqueued-time")] = timestamp(stored.enqueued_at_ms)
     if locked_until_ms is not None:
         annotations[symbol("x-opt-locked-until")] = timestamp(locked_until_ms)
     message.annotations = annotations
-    return message.encode()
+    return header + _without_header(message.encode())
+
+
+def _header(message: Message, delivery_count: int) -> bytes:
+    """The header section, written by hand: proton leaves out a delivery-count of 0, and the SDK
+    then reports None instead of 0."""
+    data = Data()
+    data.put_described()
+    data.enter()
+    data.put_ulong(0x70)
+    data.put_list()
+    data.enter()
+    data.put_bool(bool(message.durable))
+    data.put_ubyte(message.priority)
+    if message.ttl:
+        data.put_uint(int(message.ttl * 1000))
+    else:
+        data.put_null()
+    data.put_bool(bool(message.first_acquirer))
+    data.put_uint(delivery_count)
+    data.exit()
+    data.exit()
+    return data.encode()
+
+
+def _without_header(encoded: bytes) -> bytes:
+    # proton writes a header section even when every field is default: it would override ours.
+    if encoded[:3] != b"\x00\x53\x70":
+        return encoded
+    return encoded[Data().decode(encoded) :]
 
 
 def ticks(unix_ms: int) -> int:

@@ -79,10 +79,10 @@ def renew(queue: Queue, token: uuid.UUID, now_ms: int) -> int:
 def release_owner(queue: Queue, owner: object, now_ms: int) -> None:
     """A session receiver went away: its session and the messages it held locked become free."""
     for session_id, lock in list(queue.session_locks.items()):
-        if lock.owner is owner:
+        if lock.owner == owner:
             del queue.session_locks[session_id]
             for stored in list(queue.messages):
-                if stored.owner is owner and stored.lock_token is not None:
+                if stored.owner == owner and stored.lock_token is not None:
                     _failed_delivery(queue, stored, now_ms)
 
 
@@ -115,7 +115,7 @@ def lock_session(queue: Queue, session_id: str | None, owner: object, now_ms: in
         if not free:
             raise SessionCannotBeLocked("no unlocked session with messages")
         session_id = free[0]
-    elif session_id in queue.session_locks and queue.session_locks[session_id].owner is not owner:
+    elif session_id in queue.session_locks and queue.session_locks[session_id].owner != owner:
         raise SessionCannotBeLocked(f"session {session_id!r} is locked by another receiver")
     queue.session_locks[session_id] = SessionLock(owner, now_ms + int(queue.options.lock_duration_s * 1000))
     return session_id
@@ -124,7 +124,7 @@ def lock_session(queue: Queue, session_id: str | None, owner: object, now_ms: in
 def renew_session(queue: Queue, session_id: str, owner: object | None, now_ms: int) -> int:
     expire_locks(queue, now_ms)
     lock = queue.session_locks.get(session_id)
-    if lock is None or (owner is not None and lock.owner is not owner):
+    if lock is None or (owner is not None and lock.owner != owner):
         raise LockLost(f"session {session_id!r}")
     lock.locked_until_ms = now_ms + int(queue.options.lock_duration_s * 1000)
     return lock.locked_until_ms
