@@ -88,8 +88,9 @@ def test_a_batch_arrives_as_one_transfer_and_is_split_into_its_messages(broker, 
 
 def test_a_wrong_key_is_refused_with_an_authentication_error(broker) -> None:
     connection = broker.connection_string(key="d3Jvbmcta2V5")
-    with ServiceBusClient.from_connection_string(connection, retry_total=0) as sb, pytest.raises(
-        ServiceBusAuthenticationError
+    with (
+        ServiceBusClient.from_connection_string(connection, retry_total=0) as sb,
+        pytest.raises(ServiceBusAuthenticationError),
     ):
         send(sb, "orders", ServiceBusMessage(b"x"))
     assert broker.messages("orders") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from proton import Data, Message, symbol, timestamp
+
 from servicebus_broker.entities import StoredMessage
 
 DATA_SECTION = 0x75

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from proton import Message
+
 from servicebus_broker.entities import (
     MAX_DELIVERY_COUNT_REASON,
     LockLost,
@@ -102,9 +103,7 @@ def move_to_dead_letters(
         properties["DeadLetterErrorDescription"] = description
     message.properties = properties
     _unlock(stored)
-    target.messages.append(
-        StoredMessage(message, stored.sequence_number, stored.enqueued_at_ms, stored.delivery_count)
-    )
+    target.messages.append(StoredMessage(message, stored.sequence_number, stored.enqueued_at_ms, stored.delivery_count))
 
 
 def lock_session(queue: Queue, session_id: str | None, owner: object, now_ms: int) -> str:

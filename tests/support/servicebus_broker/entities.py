@@ -174,7 +174,6 @@ class Namespace:
         return False
 
 
-
 def _stored(message: Message, sequence_number: int, now_ms: int) -> StoredMessage:
     # Each subscription gets its own copy: settling one must not touch another's.
     copy = Message()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 
 import pytest
+
 from servicebus_broker.entities import EntityOptions
 from servicebus_broker.process import RunningBroker, TopicSpec
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from proton import Condition, Delivery, Endpoint, Event, Handler, Link, Message
+
 from servicebus_broker import deliveries, management
 from servicebus_broker.cbs import SasPolicy, put_token_reply
 from servicebus_broker.codec import messages_in, outgoing, ticks
@@ -281,4 +282,3 @@ def _dead_letter_details(condition: Condition | None) -> tuple[str | None, str |
     by_name = {str(k): v for k, v in info.items()}
     reason, description = by_name.get("DeadLetterReason"), by_name.get("DeadLetterErrorDescription")
     return (None if reason is None else str(reason)), (None if description is None else str(description))
-

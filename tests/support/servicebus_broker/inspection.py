@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proton import Message
+
 from servicebus_broker.entities import StoredMessage
 
 

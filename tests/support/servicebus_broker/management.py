@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from proton import UNDESCRIBED, Array, Data, Message
+
 from servicebus_broker import deliveries
 from servicebus_broker.codec import outgoing
 from servicebus_broker.entities import LockLost, Queue

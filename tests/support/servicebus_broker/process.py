@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from proton.reactor import ApplicationEvent, Container, EventInjector
+
 from servicebus_broker.cbs import SasPolicy
 from servicebus_broker.entities import DEAD_LETTER_SUFFIX, EntityOptions, Namespace
 from servicebus_broker.handler import SWEEP_S, BrokerHandler
@@ -25,7 +26,7 @@ KEY = "broker-test-key-not-a-secret="  # a throwaway key: the broker is a loopba
 @dataclass(frozen=True)
 class TopicSpec:
     subscriptions: Mapping[str, EntityOptions] = field(default_factory=dict)
-    options: EntityOptions = EntityOptions()
+    options: EntityOptions = field(default_factory=EntityOptions)
 
 
 class _Events(BrokerHandler):
