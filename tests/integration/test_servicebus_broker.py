@@ -211,9 +211,10 @@ def test_session_state_and_session_lock_renewal(client) -> None:
 
 
 def test_duplicate_detection_drops_a_resend_with_the_same_message_id(broker, client) -> None:
-    for _ in range(2):
-        send(client, "dedup", ServiceBusMessage(b"x", message_id="same"))
-        send(client, "orders", ServiceBusMessage(b"x", message_id="same"))
+    with client.get_queue_sender("dedup") as dedup, client.get_queue_sender("orders") as plain:
+        for _ in range(2):
+            dedup.send_messages(ServiceBusMessage(b"x", message_id="same"))
+            plain.send_messages(ServiceBusMessage(b"x", message_id="same"))
     assert [m.message_id for m in broker.messages("dedup")] == ["same"]
     assert [m.message_id for m in broker.messages("orders")] == ["same", "same"]  # no detection declared
 
