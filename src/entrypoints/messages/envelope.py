@@ -65,7 +65,7 @@ def parse_command(body: bytes, message_id: str, actor: str | None) -> commands.C
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CommandRejected("InvalidJson", f"the body is not UTF-8 JSON ({e})") from None
-    envelope = _validated(Envelope, document, prefix="")
+    envelope = validated(Envelope, document, prefix="")
     kind = KINDS.get(envelope.command)
     if kind is None:
         known = ", ".join(KINDS)
@@ -73,7 +73,7 @@ def parse_command(body: bytes, message_id: str, actor: str | None) -> commands.C
                               field="command")  # fmt: skip
     model, command_type, actor_field = kind
     refuse_actor_fields(envelope.data, where="data.")
-    fields = _validated(model, envelope.data, prefix="data.").model_dump()
+    fields = validated(model, envelope.data, prefix="data.").model_dump()
     return command_type(message_id=message_id, **fields, **{actor_field: _actor(actor)})  # type: ignore[arg-type]
 
 
@@ -106,7 +106,7 @@ def _actor(actor: str | None) -> str:
         raise CommandRejected("InvalidActor", str(e), field=ACTOR_PROPERTY) from None
 
 
-def _validated(model: type[M], document: object, *, prefix: str) -> M:
+def validated(model: type[M], document: object, *, prefix: str) -> M:
     try:
         return model.model_validate(document)
     except ValidationError as e:
