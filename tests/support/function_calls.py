@@ -12,6 +12,7 @@ from typing import Any
 
 import azure.functions as func
 from azure.functions.servicebus import ServiceBusMessage
+from azure.functions.timer import TimerRequest
 
 import function_app
 from fabctl.entrypoints.functions.principal import HEADER, OBJECT_ID, UPN
@@ -79,4 +80,5 @@ def command(name: str, **data: object) -> dict[str, object]:
 
 
 def timer() -> func.TimerRequest:
-    return func.TimerRequest(past_due=False)
+    """A timer tick as the host decodes it (`azure.functions.timer.TimerRequest`, the concrete type)."""
+    return TimerRequest(past_due=False)
