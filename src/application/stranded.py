@@ -30,7 +30,5 @@ def stranded_recoveries(uow: UnitOfWork, machine: Machine | None = None) -> list
             lease = uow.leases.get(tx.workspace_id)
             if lease is not None and not (lease.holder == tx.id and holder_is_gone(lease, machine)):
                 continue  # a live deployment (this one or another) holds the workspace
-            commands.append(
-                RecoverTransaction(f"recover-{tx.id}-{mode}", tx.id, mode, requested_by=SWEEPER)
-            )
+            commands.append(RecoverTransaction(f"recover-{tx.id}-{mode}", tx.id, mode, requested_by=SWEEPER))
     return commands

@@ -11,10 +11,10 @@ from functools import cache
 from typing import Any
 
 import azure.functions as func
+import function_app
 from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
 
-import function_app
 from fabctl.entrypoints.functions.principal import HEADER, OBJECT_ID, UPN
 
 ACTOR_PROPERTY = "fabctl-actor"

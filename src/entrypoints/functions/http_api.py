@@ -21,7 +21,7 @@ from fabctl.entrypoints.functions.problems import problem_for
 from fabctl.entrypoints.messages import command_data as data
 from fabctl.entrypoints.messages.envelope import CommandRejected, build_command, refuse_actor_fields, validated
 
-api = func.Blueprint()
+api = func.Blueprint()  # type: ignore[no-untyped-call]
 
 _LONGEST_BODY = 1024 * 1024
 

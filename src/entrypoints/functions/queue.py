@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 QUEUE = "fabctl-commands"
 CONNECTION = "FABCTL_SERVICEBUS"  # the app setting (or FABCTL_SERVICEBUS__fullyQualifiedNamespace for an identity)
 
-commands = func.Blueprint()
+commands = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
 class MessageNotCompleted(Exception):

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 EVERY_MINUTE = "0 * * * * *"  # NCRONTAB with seconds
 
-sweep = func.Blueprint()
+sweep = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
 @sweep.timer_trigger(arg_name="timer", schedule=EVERY_MINUTE, run_on_startup=False, use_monitor=True)

@@ -69,18 +69,18 @@ def parse_command(body: bytes, message_id: str, actor: str | None) -> commands.C
     kind = KINDS.get(envelope.command)
     if kind is None:
         known = ", ".join(KINDS)
-        raise CommandRejected("UnknownCommand", f"field 'command': unknown command {envelope.command!r}; one of {known}",
-                              field="command")  # fmt: skip
+        problem = f"field 'command': unknown command {envelope.command!r}; one of {known}"
+        raise CommandRejected("UnknownCommand", problem, field="command")
     model, command_type, actor_field = kind
     refuse_actor_fields(envelope.data, where="data.")
     fields = validated(model, envelope.data, prefix="data.").model_dump()
-    return command_type(message_id=message_id, **fields, **{actor_field: _actor(actor)})  # type: ignore[arg-type]
+    return command_type(message_id=message_id, **fields, **{actor_field: _actor(actor)})
 
 
 def build_command(name: str, given: data.CommandData, message_id: str, actor: str) -> commands.Command:
     """The command `name` from data already validated (the HTTP API's bodies), acting as `actor`."""
     _, command_type, actor_field = KINDS[name]
-    return command_type(message_id=message_id, **given.model_dump(), **{actor_field: actor})  # type: ignore[arg-type]
+    return command_type(message_id=message_id, **given.model_dump(), **{actor_field: actor})
 
 
 def refuse_actor_fields(given: object, *, where: str) -> None:
@@ -114,4 +114,3 @@ def validated(model: type[M], document: object, *, prefix: str) -> M:
         name = prefix + ".".join(str(part) for part in first["loc"])
         where = f"field '{name}'" if name else "the body"
         raise CommandRejected("InvalidCommand", f"{where}: {first['msg']}", field=name) from None
-

@@ -27,6 +27,10 @@ def requested(site: Site) -> str:
     return request_id
 
 
+def encoded(claims: object) -> str:
+    return base64.b64encode(json.dumps(claims).encode()).decode()
+
+
 def problem(response: object, status: int) -> dict[str, object]:
     assert response.status_code == status, response.get_body()  # type: ignore[attr-defined]
     assert response.mimetype == PROBLEM  # type: ignore[attr-defined]
@@ -69,9 +73,9 @@ def test_without_the_principal_header_the_api_answers_401_and_changes_nothing(si
     [
         "not base64!",
         base64.b64encode(b"not json").decode(),
-        base64.b64encode(json.dumps({"claims": "none"}).encode()).decode(),
-        base64.b64encode(json.dumps({"claims": [{"typ": "name", "val": "bob"}]}).encode()).decode(),  # no object id
-        base64.b64encode(json.dumps({"claims": [{"typ": "oid", "val": "x"}, {"typ": "upn", "val": 7}]}).encode()).decode(),
+        encoded({"claims": "none"}),
+        encoded({"claims": [{"typ": "name", "val": "bob"}]}),  # no object id
+        encoded({"claims": [{"typ": "oid", "val": "x"}, {"typ": "upn", "val": 7}]}),
     ],
     ids=["not-base64", "not-json", "claims-not-a-list", "no-object-id", "claim-not-text"],
 )
@@ -120,9 +124,12 @@ def test_an_actor_named_in_the_body_is_refused_with_400_naming_the_field(site: S
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"source_environment": "dev"}, "source_dir"), ({"source_dir": "x", "source_environment": "dev", "itmes": []}, "itmes"),
-     ({"source_dir": "x", "source_environment": 3}, "source_environment")],
-)  # fmt: skip
+    [
+        ({"source_environment": "dev"}, "source_dir"),
+        ({"source_dir": "x", "source_environment": "dev", "itmes": []}, "itmes"),
+        ({"source_dir": "x", "source_environment": 3}, "source_environment"),
+    ],
+)
 def test_a_bad_body_is_400_problem_json_naming_the_field(site: Site, body: dict[str, object], field: str) -> None:
     found = problem(http("POST", "promotions", headers=ALICE, body=body), 400)
 

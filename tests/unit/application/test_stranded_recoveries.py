@@ -49,7 +49,11 @@ def test_a_rollback_a_crash_interrupted_is_finished_as_a_rollback(world: World) 
 
     (recovery,) = stranded_recoveries(world.app.uow, world.app.machine)
 
-    assert (recovery.transaction_id, recovery.mode, recovery.message_id) == ("tx-b", "rollback", "recover-tx-b-rollback")
+    assert (recovery.transaction_id, recovery.mode, recovery.message_id) == (
+        "tx-b",
+        "rollback",
+        "recover-tx-b-rollback",
+    )
 
 
 def test_a_transaction_under_another_holders_lease_waits(world: World) -> None:
