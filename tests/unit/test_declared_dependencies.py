@@ -45,6 +45,8 @@ def declared(requirements: list[str]) -> set[str]:
 
 RUNTIME = declared(PROJECT["dependencies"])
 DEVELOPMENT = declared(PROJECT["optional-dependencies"]["dev"])
+# Imported only by the Function app (src/entrypoints/functions), installed with the `functions` extra.
+FUNCTIONS = declared(PROJECT["optional-dependencies"]["functions"])
 
 
 def imports_under(folder: Path) -> set[str]:
@@ -107,9 +109,19 @@ def test_every_outside_package_the_code_imports_is_declared() -> None:
     code = outside(imports_under(ROOT / "src"))
     tests = outside(imports_under(ROOT / "tests"))
 
-    assert providers(code) - RUNTIME == set()
+    assert providers(code) - RUNTIME - FUNCTIONS == set()
     # Modules no distribution provides are the tests' own (tests/support, tests/contract).
     assert providers(tests) - RUNTIME - DEVELOPMENT == set()
+
+
+def test_only_the_function_app_imports_the_functions_extra() -> None:
+    elsewhere = {p for p in (ROOT / "src").iterdir() if p.is_dir()} - {ROOT / "src" / "entrypoints"}
+    outside_the_app = set().union(*(imports_under(folder) for folder in elsewhere))
+    entrypoints = {p for p in (ROOT / "src" / "entrypoints").iterdir() if p.is_dir() and p.name != "functions"}
+    outside_the_app |= set().union(*(imports_under(folder) for folder in entrypoints))
+
+    assert providers(imports_under(ROOT / "src" / "entrypoints" / "functions")) >= FUNCTIONS
+    assert providers(outside_the_app) & FUNCTIONS == set()
 
 
 def test_the_checks_see_through_the_azure_namespace() -> None:

@@ -1,0 +1,40 @@
+"""Handling one command message, the same for the Function app and the worker: parse, handle, settle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from fabctl.entrypoints.messages.envelope import ACTOR_PROPERTY, parse_command
+from fabctl.entrypoints.messages.settlement import Settlement, Verdict, settlement_for
+
+if TYPE_CHECKING:
+    from fabctl.entrypoints.bootstrap import App
+
+logger = logging.getLogger(__name__)
+
+
+def handle_command_message(app: App, body: bytes, message_id: str, properties: Mapping[Any, Any] | None) -> Settlement:
+    """Carry out the command in `body` (actor from `properties`); never raises for what the message holds."""
+    try:
+        command = parse_command(body, message_id, _actor(properties))
+        app.bus.handle(command)
+    except Exception as e:
+        settlement = settlement_for(e)
+        if settlement.reason == "UnexpectedError":
+            logger.exception("command message %s failed unexpectedly; abandoned for redelivery", message_id)
+        else:
+            logger.warning("command message %s: %s (%s: %s)", message_id, settlement.verdict.value,
+                           settlement.reason, settlement.description)  # fmt: skip
+        return settlement
+    return Settlement(Verdict.COMPLETE)
+
+
+def _actor(properties: Mapping[Any, Any] | None) -> str | None:
+    # The AMQP SDK gives application property keys as bytes; the Functions host as str.
+    for key, value in (properties or {}).items():
+        name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+        if name == ACTOR_PROPERTY:
+            return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return None
