@@ -109,4 +109,3 @@ def test_a_token_for_another_audience_ends_in_one_line_saying_the_account_refuse
         field("storage_account_url"),
         "account 'devstoreaccount1' refuses fabctl's sign-in (403 AuthenticationFailed)",
     )
-

@@ -122,9 +122,7 @@ class EntraAuthority:
         if grant != "client_credentials":
             return _error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
         if client != p.client_id:
-            return _error(
-                400, "unauthorized_client", 700016, f"Application with identifier '{client}' was not found."
-            )
+            return _error(400, "unauthorized_client", 700016, f"Application with identifier '{client}' was not found.")
         if not hmac.compare_digest(secret.encode(), p.secret.encode()):
             return _error(
                 401, "invalid_client", 7000215, f"Invalid client secret provided for app '{client}'."
