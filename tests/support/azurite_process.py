@@ -4,6 +4,10 @@ Azurite is asked for port 0 on 127.0.0.1 for each service and prints the port it
 ("... successfully listening at http://127.0.0.1:PORT"); we wait for those lines, so no test
 races a bind. Data is kept in memory. The process is stopped by its own PID, never by name.
 
+`start(workdir, tls=...)` serves HTTPS with that certificate and accepts bearer tokens (`--oauth basic`:
+Azurite checks a token's audience, issuer and lifetime, not its signature, and grants it everything);
+requests signed with the development key still work, so the connection string does too.
+
 Where Azurite is: `FABCTL_AZURITE` (a path to its `azurite` script), else `.tools/node_modules/.bin/azurite`
 in the repository, which `scripts/test.sh` installs.
 """
@@ -20,13 +24,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from certificates import TlsFiles
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 10
 ACCOUNT = "devstoreaccount1"
 # The well-known development account key: public, documented by Microsoft, accepted only by Azurite.
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-_LISTENING = re.compile(r"Azurite (Blob|Table) service is successfully listening at (http://\S+)")
+_LISTENING = re.compile(r"Azurite (Blob|Table) service is successfully listening at (https?://\S+)")
 
 
 def azurite_command() -> str:
@@ -42,15 +48,16 @@ def azurite_command() -> str:
 
 @dataclass(frozen=True)
 class RunningAzurite:
-    blob_url: str  # e.g. http://127.0.0.1:41231/devstoreaccount1
+    blob_url: str  # e.g. http://127.0.0.1:41231/devstoreaccount1 (https:// with tls)
     table_url: str
     process: subprocess.Popen[bytes]
     log: Path  # its output: the access log, one line per request it answered (benchmarks count them)
+    debug_log: Path | None = None  # with tls: Azurite's debug log, which says how it authenticated each request
 
     @property
     def connection_string(self) -> str:
         return (
-            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"DefaultEndpointsProtocol={self.blob_url.partition(':')[0]};AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
             f"BlobEndpoint={self.blob_url};TableEndpoint={self.table_url};"
         )
 
@@ -74,8 +81,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(STOP_TIMEOUT_SECONDS)
 
 
-def start(workdir: Path) -> RunningAzurite:
-    """A started Azurite; the caller must `stop(azurite.process)`."""
+def start(workdir: Path, tls: TlsFiles | None = None) -> RunningAzurite:
+    """A started Azurite (over HTTPS, taking bearer tokens, with `tls`); the caller must `stop(azurite.process)`."""
     command = [
         azurite_command(),
         "--inMemoryPersistence",
@@ -85,6 +92,10 @@ def start(workdir: Path) -> RunningAzurite:
         *("--tableHost", "127.0.0.1", "--tablePort", "0"),
         *("--queueHost", "127.0.0.1", "--queuePort", "0"),
     ]
+    debug_log = None
+    if tls:
+        debug_log = workdir / "azurite-debug.log"
+        command += ["--cert", str(tls.cert), "--key", str(tls.key), "--oauth", "basic", "--debug", str(debug_log)]
     log = workdir / "azurite.log"  # a file, not a pipe: a pipe nobody drains would block Azurite
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -97,13 +108,13 @@ def start(workdir: Path) -> RunningAzurite:
             f"Azurite did not start within {START_TIMEOUT_SECONDS} s (exit code {process.returncode}): "
             + log.read_text(errors="replace")[-2000:]
         )
-    return RunningAzurite(endpoints["Blob"], endpoints["Table"], process, log)
+    return RunningAzurite(endpoints["Blob"], endpoints["Table"], process, log, debug_log)
 
 
 @contextmanager
-def running_azurite(tmp_path: Path | None = None) -> Iterator[RunningAzurite]:
+def running_azurite(tmp_path: Path | None = None, tls: TlsFiles | None = None) -> Iterator[RunningAzurite]:
     with tempfile.TemporaryDirectory(dir=tmp_path) as workdir:
-        azurite = start(Path(workdir))
+        azurite = start(Path(workdir), tls)
         try:
             yield azurite
         finally:
