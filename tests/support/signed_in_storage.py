@@ -9,7 +9,7 @@ Four real pieces, all on 127.0.0.1 and stopped at teardown:
 
 The authority is reached as `login.microsoftonline.com`, azure-identity's default: msal validates any
 other authority host against that host's instance discovery, and the product's
-`DefaultAzureCredential()` has no switch that skips it (docs/adr/00XX-azure-identity-against-local-servers.md).
+`DefaultAzureCredential()` has no switch that skips it (docs/adr/0032-azure-identity-against-local-servers.md).
 So fabctl runs with its production settings, and only the test's network (the proxy) and trust (the CA)
 are local. The service principal is a throwaway: its secret exists only in this process and its children.
 """

@@ -1,7 +1,7 @@
 """The command queue trigger: one message, one command, settled by the settlement policy.
 
 The Python worker of azure-functions 1.26 cannot settle a `func.ServiceBusMessage` itself (manual
-settlement needs the preview SDK-type bindings; see docs/adr/00XX-function-app-and-command-messages.md).
+settlement needs the preview SDK-type bindings; see docs/adr/0034-function-app-and-command-messages.md).
 So the host settles: returning completes the message, raising abandons it. A message the policy
 dead-letters is abandoned too, with its reason logged: the queue's max delivery count moves it to the
 dead-letter queue, and since the refusal is repeated without side effects, each retry costs one parse.
