@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -102,12 +103,13 @@ def test_two_runners_deploying_at_once_never_mix_and_the_loser_names_the_holder(
     assert store.lease(journal[-1]["workspace_id"]) is None  # released by the winner; the loser took none
 
 
-def _killed_while_refusing_others(
-    emulator: RunningEmulator, store: SharedAzureState, a: Path, b: Path, name: str
-) -> tuple[str, dict[str, object]]:
-    """Runner a deploys V0, then V1 until it journaled two steps, when it is stopped (SIGSTOP): a live
-    holder. Runner b is refused both a deploy and a recover, naming it; then a is SIGKILLed.
-    The crashed transaction and the workspace as it was before V1."""
+def _deploying(
+    emulator: RunningEmulator, store: SharedAzureState, a: Path, b: Path, name: str, **holder: str
+) -> tuple[subprocess.Popen[str], str, dict[str, object]]:
+    """Runner a deploys V0, then starts V1 (`holder`: its environment's extra settings, and `host`), which
+    runs until it journaled two steps; b has V1 too. The running holder, its transaction, and the
+    workspace as it was before V1. The caller stops the holder."""
+    host = holder.pop("host", "")
     env = environment(**store.settings())
     write_source(a / "v0", name, V0)
     for home in (a, b):
@@ -116,9 +118,26 @@ def _killed_while_refusing_others(
     assert fabctl(a, "deploy", "v0", "--env", "dev", "--fabric-url", emulator.url, env=env).returncode == 0
     before = workspace(emulator, name)
     configure(emulator, **LATENCY)
-    holder = start(a, "deploy", "v1", "--env", "dev", "--fabric-url", emulator.url, "--workers", "2", env=env)
+    deploy = ("deploy", "v1", "--env", "dev", "--fabric-url", emulator.url, "--workers", "2")
+    process = start(a, *deploy, env={**env, **holder}, host=host)
     try:
-        crashed = str(wait_for_journal(a, is_writing("v1", 2), holder, store.journal)["id"])
+        crashed = str(wait_for_journal(a, is_writing("v1", 2), process, store.journal)["id"])
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
+    return process, crashed, before
+
+
+def _killed_while_refusing_others(
+    emulator: RunningEmulator, store: SharedAzureState, a: Path, b: Path, name: str
+) -> tuple[str, dict[str, object]]:
+    """Runner a deploys V0, then V1 until it journaled two steps, when it is stopped (SIGSTOP): a live
+    holder. Runner b is refused both a deploy and a recover, naming it; then a is SIGKILLed.
+    The crashed transaction and the workspace as it was before V1."""
+    env = environment(**store.settings())
+    holder, crashed, before = _deploying(emulator, store, a, b, name)
+    try:
         os.kill(holder.pid, signal.SIGSTOP)
         configure(emulator, **FAST)
         busy = fabctl(b, "deploy", "v1", "--env", "dev", "--fabric-url", emulator.url, env=env)
@@ -172,18 +191,10 @@ def test_a_killed_holder_on_another_host_binds_until_its_lease_runs_out_then_a_w
     name = "Shared lease expiry"
     a, b = runner(tmp_path, "a"), runner(tmp_path, "b")
     env = environment(**store.settings())
-    write_source(a / "v0", name, V0)
-    for home in (a, b):
-        write_source(home / "v1", name, V1)
-    configure(fresh_emulator, **FAST)
-    assert fabctl(a, "deploy", "v0", "--env", "dev", "--fabric-url", fresh_emulator.url, env=env).returncode == 0
-    before = workspace(fresh_emulator, name)
-    configure(fresh_emulator, **LATENCY)
-    holder_env = {**env, "FABCTL_LEASE_SECONDS": "20"}
-    deploy = ("deploy", "v1", "--env", "dev", "--fabric-url", fresh_emulator.url, "--workers", "2")
-    holder = start(a, *deploy, env=holder_env, host="runner-elsewhere")
+    holder, crashed, before = _deploying(
+        fresh_emulator, store, a, b, name, FABCTL_LEASE_SECONDS="20", host="runner-elsewhere"
+    )
     try:
-        crashed = str(wait_for_journal(a, is_writing("v1", 2), holder, store.journal)["id"])
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(10)
     finally:
@@ -193,6 +204,7 @@ def test_a_killed_holder_on_another_host_binds_until_its_lease_runs_out_then_a_w
         holder.communicate()
     configure(fresh_emulator, **FAST)
 
+    deploy = ("deploy", "v1", "--env", "dev", "--fabric-url", fresh_emulator.url)
     refused = fabctl(b, *deploy, "--lock-timeout", "1s", env=env)
     recovered = fabctl(b, "tx", "recover", crashed, "--rollback", "--lock-timeout", "2m", "--output", "json", env=env)
 
