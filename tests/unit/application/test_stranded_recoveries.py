@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fabctl.application.deployment.leases import LEASE_DURATION
+from fabctl.application.ports import DEFAULT_LEASE_TERM
 from fabctl.application.stranded import SWEEPER, stranded_recoveries
 from fabctl.domain.commands import ExecuteDeployment, RecoverTransaction
 from fabctl.domain.transaction import StepAction, Transaction
@@ -14,7 +14,7 @@ def add(world: World, tx: Transaction, *, leased: bool) -> None:
     with world.app.uow as uow:
         uow.transactions.add(tx)
         if leased:
-            uow.leases.acquire(tx.workspace_id, tx.id, world.clock.now() + LEASE_DURATION)
+            uow.leases.acquire(tx.workspace_id, tx.id, world.clock.now() + DEFAULT_LEASE_TERM)
         uow.commit()
 
 
@@ -34,7 +34,7 @@ def test_a_finished_transaction_is_not_stranded(world: World) -> None:
 def test_an_unfinished_transaction_is_stranded_once_its_lease_runs_out(world: World) -> None:
     add(world, started(world, "tx-a"), leased=True)
     before = stranded_recoveries(world.app.uow, world.app.machine)
-    world.clock.advance(LEASE_DURATION.total_seconds())
+    world.clock.advance(DEFAULT_LEASE_TERM.total_seconds())
 
     after = stranded_recoveries(world.app.uow, world.app.machine)
 
@@ -60,7 +60,7 @@ def test_a_transaction_under_another_holders_lease_waits(world: World) -> None:
     tx = started(world, "tx-c")
     add(world, tx, leased=False)
     with world.app.uow as uow:
-        uow.leases.acquire(tx.workspace_id, "tx-other", world.clock.now() + LEASE_DURATION)
+        uow.leases.acquire(tx.workspace_id, "tx-other", world.clock.now() + DEFAULT_LEASE_TERM)
         uow.commit()
 
     assert stranded_recoveries(world.app.uow, world.app.machine) == []
