@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from fabctl.adapters.fabric.http.urls import fabric_api_base
+from fabctl.adapters.servicebus.names import entity_name_problem, namespace_host
 from fabctl.adapters.source.documents import shown
 from fabctl.adapters.state.azure_account import account_endpoints, container_name_problem, table_name_problem
 from fabctl.domain.errors import InvalidConfiguration
@@ -29,7 +30,8 @@ from fabctl.entrypoints.settings_file import CONFIG_FILE_ENV, ENV_PREFIX, Settin
 from fabctl.entrypoints.state_folder import state_folder_problem
 
 __all__ = [
-    "CONFIG_FILE_ENV", "Settings", "check_storage_account", "connection_string", "load_settings", "setting_origin",
+    "CONFIG_FILE_ENV", "Settings", "check_service_bus", "check_storage_account", "connection_string",
+    "load_settings", "servicebus_connection_string", "setting_origin",
 ]  # fmt: skip
 SUBJECT = "fabctl settings"
 
@@ -63,7 +65,16 @@ class Settings(BaseSettings):
     fabric: Literal["local", "memory", "http"] = "local"
     fabric_url: str = Field("", description="Fabric REST base URL; setting it selects the http gateway.")
     fabric_trace: Path | None = Field(None, description="Write an HTTP trace (JSON lines, secrets redacted).")
-    event_bus: Literal["memory"] = "memory"
+    # The event bus (docs/events.md): in memory by default; Service Bus for a service (docs/azure.md).
+    event_bus: Literal["memory", "servicebus"] = "memory"
+    servicebus_namespace: str = Field(
+        "", description="The Service Bus namespace: its name or host name; fabctl signs in with azure-identity."
+    )
+    servicebus_connection_string: SecretStr | None = Field(
+        None, description="A Service Bus connection string (a SAS key); never shown."
+    )
+    events_topic: str = Field("fabctl-events", description="The topic fabctl publishes its events to.")
+    commands_queue: str = Field("fabctl-commands", description="The sessionful queue fabctl takes commands from.")
     user: str = Field(default_factory=_default_user, description="Who is acting (requester, approver).")
 
     @field_validator("fabric_url")
@@ -78,6 +89,16 @@ class Settings(BaseSettings):
         if given.strip():
             account_endpoints(given)  # raises ValueError naming what to give instead
         return given.strip()
+
+    @field_validator("servicebus_namespace")
+    @classmethod
+    def _a_namespace(cls, given: str) -> str:
+        return namespace_host(given) if given.strip() else ""  # raises ValueError saying what to give
+
+    @field_validator("events_topic", "commands_queue")
+    @classmethod
+    def _an_entity_name(cls, name: str) -> str:
+        return _named(name, entity_name_problem(name))
 
     @field_validator("state_table")
     @classmethod
@@ -134,6 +155,8 @@ def load_settings(**overrides: object) -> Settings:
     _check_text(settings, overrides)
     if settings.state_store == "azure":
         check_storage_account(settings, overrides)
+    if settings.event_bus == "servicebus":
+        check_service_bus(settings, overrides)
     if settings.state_store == "sqlite" or settings.fabric == "local":
         unusable = state_folder_problem(settings.state_dir)
         if unusable:
@@ -167,6 +190,34 @@ def check_storage_account(settings: Settings, overrides: dict[str, Any] | None =
             subject=SUBJECT,
             field="storage_account_url",
         )
+
+
+def check_service_bus(settings: Settings, overrides: dict[str, Any] | None = None) -> None:
+    """Service Bus is named once: by namespace (signing in) or by connection string."""
+    given = overrides or {}
+    namespace, secret = settings.servicebus_namespace, servicebus_connection_string(settings)
+    if namespace and secret:
+        raise InvalidConfiguration(
+            "servicebus_namespace and servicebus_connection_string are both set: keep one "
+            f"(servicebus_namespace {setting_origin('servicebus_namespace', given)}; "
+            f"servicebus_connection_string {setting_origin('servicebus_connection_string', given)})",
+            subject=SUBJECT,
+            field="servicebus_connection_string",
+        )
+    if not namespace and not secret:
+        raise InvalidConfiguration(
+            f"Service Bus needs its namespace ({setting_origin('event_bus', given)}): set "
+            f"{ENV_PREFIX}SERVICEBUS_NAMESPACE (its name or host name; fabctl signs in with azure-identity) or "
+            f"{ENV_PREFIX}SERVICEBUS_CONNECTION_STRING (with a shared access key)",
+            subject=SUBJECT,
+            field="servicebus_namespace",
+        )
+
+
+def servicebus_connection_string(settings: Settings) -> str:
+    """The Service Bus connection string's text ('' when none is set): for the adapter only."""
+    secret = settings.servicebus_connection_string
+    return secret.get_secret_value().strip() if secret is not None else ""
 
 
 def connection_string(settings: Settings) -> str:
