@@ -260,7 +260,7 @@ def _finish(run: DeploymentRun, deps: Deps, ok: bool, on_error: str) -> None:
     keeper = deps.keeper
     if keeper is not None and keeper.lost():
         # Another holder owns the workspace (a recovery: this journal too): no undo, no record, no save.
-        raise keeper.error()
+        raise keeper.refusal()
     if ok:
         tx.commit(deps.clock.now())
     else:

@@ -55,6 +55,7 @@ class LeaseKeeper:
         self._held: Lease | None = None  # the lease as the run took it
         self._until: datetime | None = None  # when it runs out, as last stored
         self._lost = ""  # why it was lost ("" while held)
+        self._taken = False  # lost to a holder the store named (not merely run out)
         self._error = ""
 
     @property
@@ -100,8 +101,18 @@ class LeaseKeeper:
         return self._lost
 
     def error(self) -> WorkspaceBusy:
-        """The refusal a run that lost its lease ends with, naming the holder."""
+        """The refusal a run that lost its lease ends with, naming the holder when it is known."""
         return WorkspaceBusy(self._error or "the lease is held", subject=self._tx.subject, field="workspace_id")
+
+    def refusal(self) -> WorkspaceBusy:
+        """`error()`, once the store was asked who holds the lease now (a lease seen running out may have been
+        taken since). Not inside a `with uow` block."""
+        if not self._taken:
+            with self.uow:
+                lease = self.uow.leases.get(self._tx.workspace_id)
+            if lease is not None and not self._ours(lease):
+                self._lose(lease)
+        return self.error()
 
     def commit(self, uow: UnitOfWork) -> None:
         """Renew the lease and commit, inside the caller's `with uow` block; raises `error()` if it was lost
@@ -117,12 +128,12 @@ class LeaseKeeper:
 
     def verify(self, uow: UnitOfWork) -> None:
         """Inside the caller's `with uow` block: raise `error()` unless the lease is still the run's."""
-        if self.lost():
-            raise self.error()  # once lost, never taken back: another holder may have written since
         lease = uow.leases.get(self._tx.workspace_id)
         if not self._ours(lease):
             self._lose(lease)
             raise self.error()
+        if self.lost():
+            raise self.error()  # once lost, never taken back: another holder may have written since
 
     def renew(self) -> None:
         """One renewal, in its own unit of work; a failure to reach the store is logged and left for the next."""
@@ -159,12 +170,15 @@ class LeaseKeeper:
             self._record(lease)
 
     def _record(self, lease: Lease | None) -> None:
-        """Note the loss (the state lock is held); the first one found stays."""
-        if self._lost:
+        """Note the loss (the state lock is held); the first one found stays, unless it ran out and the store
+        now names who took it."""
+        taken = lease is not None and not self._ours(lease)
+        if self._taken or (self._lost and not taken):
             return
         ws = self._tx.workspace_id
         after = "no further write was started, and nothing more of this run was stored"
-        if lease is not None and not self._ours(lease):
+        if lease is not None and taken:
+            self._taken = True
             self._lost = f"losing the workspace's lease to {lease.describe()}"
             self._error = f"lost the lease on workspace {ws} to {lease.describe()} while this run was writing: {after}"
         else:

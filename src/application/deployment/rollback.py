@@ -48,7 +48,7 @@ def roll_back(
             _save(uow, tx, clock, keep, keeper)
             continue
         if keeper is not None and keeper.lost():
-            raise keeper.error()  # no undo is written to a workspace another holder has
+            raise keeper.refusal()  # no undo is written to a workspace another holder has
         try:
             _undo(step, tx.workspace_id, gateway)
         except GatewayError as e:

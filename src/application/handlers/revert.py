@@ -353,7 +353,7 @@ def _run(
     done: list[tuple[_Write, str]] = []
     for write in writes:
         if keeper.lost():
-            raise keeper.error()  # another holder owns the workspace: no write, no undo, nothing stored
+            raise keeper.refusal()  # another holder owns the workspace: no write, no undo, nothing stored
         asked = stop.requested() if stop is not None else ""
         if asked:
             result.error = f"interrupted by {asked}: no further write was started"
