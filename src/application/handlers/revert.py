@@ -369,7 +369,7 @@ def _run(
             shortcut=write.shortcut,
             value_set=write.value_set,
         )
-        _save(uow, tx, clock)  # write-ahead: the intent is durable before the write is attempted
+        _save(uow, tx, keeper)  # write-ahead: the intent is durable before the write is attempted
         try:
             written = write.call()
         except GatewayError as e:
