@@ -1,0 +1,79 @@
+"""A real `fabctl deploy` blocked in one Fabric call (a long-running create) for longer than its lease term
+keeps its lease: the keeper renews it meanwhile, so `tx recover` from another process, which would take a
+lapsed lease over, is refused naming the deploy; the deploy then commits. SQLite state, the emulator."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from emulator_process import RunningEmulator, configure
+from state_journal import journal
+from test_concurrent_deploys import COMMAND, environment, expected_texts, notebook_texts, write_source
+
+LEASE_SECONDS = 2  # the lease term: the one create below runs for several terms
+LRO_MS = 10_000  # every create is a long-running operation of 10 s: one Fabric call of 5 terms
+DEADLINE = 60.0  # bounds every wait: reached only when the code under test is wrong
+
+
+def fabctl(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**environment(), "FABCTL_LEASE_SECONDS": str(LEASE_SECONDS)}
+    return subprocess.Popen(
+        [*COMMAND, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def lease(cwd: Path) -> tuple[str, datetime]:
+    connection = sqlite3.connect(f"file:{cwd / '.fabctl' / 'state.db'}?mode=ro", uri=True, timeout=5)
+    try:
+        ((holder, until),) = connection.execute("SELECT holder, until FROM leases").fetchall()
+    finally:
+        connection.close()
+    return holder, datetime.fromisoformat(until)
+
+
+def in_its_create(cwd: Path, deploy: subprocess.Popen[str]) -> dict[str, Any]:
+    """The deploy's transaction once its one item's create is journaled and not yet answered."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        assert deploy.poll() is None, "the deploy ended before its create was under way"
+        for tx in journal(cwd):
+            if any(s["action"] == "create" and s["outcome"] == "pending" for s in tx["steps"]):
+                return tx
+        time.sleep(0.02)
+    raise AssertionError(f"the deploy never started its create within {DEADLINE}s")
+
+
+def test_a_deploy_in_one_call_longer_than_its_lease_keeps_the_lease_and_another_runner_is_refused(
+    fresh_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    write_source(tmp_path / "v1", "v1", notebooks=1)
+    configure(fresh_emulator, lro_ms=LRO_MS)
+    deploy = fabctl(tmp_path, "deploy", "v1", "--env", "dev", "--fabric-url", fresh_emulator.url, "--output", "json")
+    tx = in_its_create(tmp_path, deploy)
+    _, first_until = lease(tmp_path)
+
+    # Wait, by the wall clock the lease uses, until the lease as first taken has run out.
+    deadline = time.monotonic() + DEADLINE
+    while datetime.now(UTC) <= first_until:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert in_its_create(tmp_path, deploy)["id"] == tx["id"]  # still in the same call: nothing journaled since
+    holder, until = lease(tmp_path)
+    assert holder == tx["id"] and until > first_until  # renewed while that one call ran
+
+    recover = fabctl(tmp_path, "tx", "recover", tx["id"], "--rollback", "--fabric-url", fresh_emulator.url)
+    _, recover_err = recover.communicate(timeout=DEADLINE)
+    deploy_out, deploy_err = deploy.communicate(timeout=DEADLINE + LRO_MS / 1000)
+
+    assert recover.returncode == 2, recover_err
+    assert f"pid {deploy.pid} on host" in recover_err and "holds the workspace's lease until" in recover_err
+    assert deploy.returncode == 0, deploy_err
+    assert json.loads(deploy_out)["transaction_id"] == tx["id"]
+    assert [t["state"] for t in journal(tmp_path)] == ["committed"]
+    assert notebook_texts(fresh_emulator) == {"Job 0": expected_texts("v1")["Job 0"]}
