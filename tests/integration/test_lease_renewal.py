@@ -1,6 +1,7 @@
 """A real `fabctl deploy` blocked in one Fabric call (a long-running create) for longer than its lease term
-keeps its lease: the keeper renews it meanwhile, so `tx recover` from another process, which would take a
-lapsed lease over, is refused naming the deploy; the deploy then commits. SQLite state, the emulator."""
+keeps its lease: the keeper renews it meanwhile, so `tx recover` from another runner, which would take a
+lapsed lease over, is refused naming the deploy; the deploy then commits. With SQLite state (the runners
+share a working directory) and with Azure state on Azurite (each runner its own); the emulator over HTTP."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ import json
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+from azure_state import azurite  # noqa: F401 (a fixture: one Azurite for the module)
+from azurite_process import RunningAzurite
 from emulator_process import RunningEmulator, configure
+from shared_azure_state import SharedAzureState
 from state_journal import journal
 from test_concurrent_deploys import COMMAND, environment, expected_texts, notebook_texts, write_source
 
@@ -21,28 +28,61 @@ LRO_MS = 10_000  # every create is a long-running operation of 10 s: one Fabric 
 DEADLINE = 60.0  # bounds every wait: reached only when the code under test is wrong
 
 
-def fabctl(cwd: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**environment(), "FABCTL_LEASE_SECONDS": str(LEASE_SECONDS)}
-    return subprocess.Popen(
-        [*COMMAND, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+@dataclass
+class Runners:
+    """Where the two runners run, with which settings, and the shared state as another runner reads it."""
+
+    deployer: Path
+    recoverer: Path
+    settings: dict[str, str]
+    journal: Callable[[], list[dict[str, Any]]]
+    lease: Callable[[str], tuple[str, datetime]]  # workspace id -> (holder, until) as stored
+
+    def start(self, cwd: Path, *args: str) -> subprocess.Popen[str]:
+        env = {**environment(), **self.settings, "FABCTL_LEASE_SECONDS": str(LEASE_SECONDS)}
+        return subprocess.Popen(
+            [*COMMAND, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
 
-def lease(cwd: Path) -> tuple[str, datetime]:
-    connection = sqlite3.connect(f"file:{cwd / '.fabctl' / 'state.db'}?mode=ro", uri=True, timeout=5)
-    try:
-        ((holder, until),) = connection.execute("SELECT holder, until FROM leases").fetchall()
-    finally:
-        connection.close()
-    return holder, datetime.fromisoformat(until)
+def sqlite_runners(tmp_path: Path) -> Runners:
+    def lease(_workspace_id: str) -> tuple[str, datetime]:
+        connection = sqlite3.connect(f"file:{tmp_path / '.fabctl' / 'state.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            ((holder, until),) = connection.execute("SELECT holder, until FROM leases").fetchall()
+        finally:
+            connection.close()
+        return holder, datetime.fromisoformat(until)
+
+    return Runners(tmp_path, tmp_path, {}, lambda: journal(tmp_path), lease)
 
 
-def in_its_create(cwd: Path, deploy: subprocess.Popen[str]) -> dict[str, Any]:
+def azure_runners(tmp_path: Path, azurite: RunningAzurite) -> Runners:  # noqa: F811 (the fixture's value)
+    store = SharedAzureState.fresh(azurite)
+
+    def lease(workspace_id: str) -> tuple[str, datetime]:
+        stored = store.lease(workspace_id)
+        assert stored is not None
+        return stored["Holder"], datetime.fromisoformat(stored["Until"])
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    return Runners(tmp_path / "a", tmp_path / "b", store.settings(), store.journal, lease)
+
+
+@pytest.fixture(params=["sqlite", "azure"])
+def runners(request: pytest.FixtureRequest, tmp_path: Path) -> Runners:
+    if request.param == "sqlite":
+        return sqlite_runners(tmp_path)
+    return azure_runners(tmp_path, request.getfixturevalue("azurite"))
+
+
+def in_its_create(runners: Runners, deploy: subprocess.Popen[str]) -> dict[str, Any]:
     """The deploy's transaction once its one item's create is journaled and not yet answered."""
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         assert deploy.poll() is None, "the deploy ended before its create was under way"
-        for tx in journal(cwd):
+        for tx in runners.journal():
             if any(s["action"] == "create" and s["outcome"] == "pending" for s in tx["steps"]):
                 return tx
         time.sleep(0.02)
@@ -50,24 +90,25 @@ def in_its_create(cwd: Path, deploy: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 def test_a_deploy_in_one_call_longer_than_its_lease_keeps_the_lease_and_another_runner_is_refused(
-    fresh_emulator: RunningEmulator, tmp_path: Path
+    fresh_emulator: RunningEmulator, runners: Runners
 ) -> None:
-    write_source(tmp_path / "v1", "v1", notebooks=1)
+    url = fresh_emulator.url
+    write_source(runners.deployer / "v1", "v1", notebooks=1)
     configure(fresh_emulator, lro_ms=LRO_MS)
-    deploy = fabctl(tmp_path, "deploy", "v1", "--env", "dev", "--fabric-url", fresh_emulator.url, "--output", "json")
-    tx = in_its_create(tmp_path, deploy)
-    _, first_until = lease(tmp_path)
+    deploy = runners.start(runners.deployer, "deploy", "v1", "--env", "dev", "--fabric-url", url, "--output", "json")
+    tx = in_its_create(runners, deploy)
+    _, first_until = runners.lease(tx["workspace_id"])
 
     # Wait, by the wall clock the lease uses, until the lease as first taken has run out.
     deadline = time.monotonic() + DEADLINE
     while datetime.now(UTC) <= first_until:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert in_its_create(tmp_path, deploy)["id"] == tx["id"]  # still in the same call: nothing journaled since
-    holder, until = lease(tmp_path)
+    assert in_its_create(runners, deploy)["id"] == tx["id"]  # still in the same call: nothing journaled since
+    holder, until = runners.lease(tx["workspace_id"])
     assert holder == tx["id"] and until > first_until  # renewed while that one call ran
 
-    recover = fabctl(tmp_path, "tx", "recover", tx["id"], "--rollback", "--fabric-url", fresh_emulator.url)
+    recover = runners.start(runners.recoverer, "tx", "recover", tx["id"], "--rollback", "--fabric-url", url)
     _, recover_err = recover.communicate(timeout=DEADLINE)
     deploy_out, deploy_err = deploy.communicate(timeout=DEADLINE + LRO_MS / 1000)
 
@@ -75,5 +116,5 @@ def test_a_deploy_in_one_call_longer_than_its_lease_keeps_the_lease_and_another_
     assert f"pid {deploy.pid} on host" in recover_err and "holds the workspace's lease until" in recover_err
     assert deploy.returncode == 0, deploy_err
     assert json.loads(deploy_out)["transaction_id"] == tx["id"]
-    assert [t["state"] for t in journal(tmp_path)] == ["committed"]
+    assert [t["state"] for t in runners.journal()] == ["committed"]
     assert notebook_texts(fresh_emulator) == {"Job 0": expected_texts("v1")["Job 0"]}
