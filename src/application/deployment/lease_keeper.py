@@ -117,11 +117,18 @@ class LeaseKeeper:
     def commit(self, uow: UnitOfWork) -> None:
         """Renew the lease and commit, inside the caller's `with uow` block; raises `error()` if it was lost
         (then nothing of the block is stored)."""
-        until = self._clock.now() + uow.lease_term
-        self.verify(uow)
-        if not uow.leases.acquire(self._tx.workspace_id, self._tx.id, until):
-            self._lose(uow.leases.get(self._tx.workspace_id))
+        ws = self._tx.workspace_id
+        if self.lost():  # it ran out (or was lost before): never taken back, another may have written since
+            self._lose(uow.leases.get(ws))  # who holds it now, for the message
             raise self.error()
+        until = self._clock.now() + uow.lease_term
+        acquired = uow.leases.acquire(ws, self._tx.id, until)
+        # Read after the renewal, this is the unit of work's own write: no second request to a shared store.
+        # A renewal keeps the process the lease names, so one taken over by another process is seen here.
+        lease = uow.leases.get(ws)
+        if not acquired or not self._ours(lease):
+            self._lose(lease)
+            raise self.error()  # leaving the block unstored
         uow.commit()
         with self._state:
             self._until = max(until, self._until) if self._until is not None else until
@@ -179,8 +186,9 @@ class LeaseKeeper:
         after = "no further write was started, and nothing more of this run was stored"
         if lease is not None and taken:
             self._taken = True
-            self._lost = f"losing the workspace's lease to {lease.describe()}"
-            self._error = f"lost the lease on workspace {ws} to {lease.describe()} while this run was writing: {after}"
+            holder = lease.describe() + (", recovering this transaction" if lease.holder == self._tx.id else "")
+            self._lost = f"losing the workspace's lease to {holder}"
+            self._error = f"lost the lease on workspace {ws} to {holder} while this run was writing: {after}"
         else:
             ran_out = self._until.isoformat(timespec="seconds") if self._until is not None else "?"
             self._lost = f"its workspace lease running out at {ran_out} before it was renewed"
