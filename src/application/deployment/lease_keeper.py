@@ -147,6 +147,8 @@ class LeaseKeeper:
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
                 with self.uow:
+                    if self._stopped.is_set():
+                        return  # stopped meanwhile: the run may be releasing the lease, never renew it after
                     self.commit(self.uow)
                 return
             except WorkspaceBusy:
