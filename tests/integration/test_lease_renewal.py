@@ -6,6 +6,8 @@ share a working directory) and with Azure state on Azurite (each runner its own)
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import time
@@ -118,3 +120,39 @@ def test_a_deploy_in_one_call_longer_than_its_lease_keeps_the_lease_and_another_
     assert json.loads(deploy_out)["transaction_id"] == tx["id"]
     assert [t["state"] for t in runners.journal()] == ["committed"]
     assert notebook_texts(fresh_emulator) == {"Job 0": expected_texts("v1")["Job 0"]}
+
+
+def test_a_deploy_paused_past_its_lease_while_another_runner_recovers_it_writes_and_stores_nothing_more(
+    fresh_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The deploy is paused (SIGSTOP, as a suspended runner would be) in its first create until its lease has
+    run out; `tx recover --rollback` takes the lapsed lease over and settles the transaction; resumed, the
+    deploy finds its lease lost: it starts no further create and leaves the recovered journal as it is."""
+    runners = sqlite_runners(tmp_path)
+    url = fresh_emulator.url
+    write_source(tmp_path / "v1", "v1", notebooks=2)
+    configure(fresh_emulator, lro_ms=LRO_MS)
+    deploy = runners.start(tmp_path, "deploy", "v1", "--env", "dev", "--fabric-url", url, "--workers", "1")
+    tx = in_its_create(runners, deploy)
+    os.kill(deploy.pid, signal.SIGSTOP)
+    try:
+        _, until = runners.lease(tx["workspace_id"])  # no renewal from a stopped process
+        deadline = time.monotonic() + DEADLINE
+        while datetime.now(UTC) <= until:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        recover = runners.start(
+            tmp_path, "tx", "recover", tx["id"], "--rollback", "--fabric-url", url, "--output", "json"
+        )
+        recover_out, recover_err = recover.communicate(timeout=DEADLINE)
+    finally:
+        os.kill(deploy.pid, signal.SIGCONT)
+    _, deploy_err = deploy.communicate(timeout=DEADLINE + LRO_MS / 1000)
+
+    assert recover.returncode == 0, recover_err
+    assert json.loads(recover_out)["state"] == "rolled_back"
+    assert deploy.returncode == 2, deploy_err
+    assert f"the lease on workspace {tx['workspace_id']} ran out at" in deploy_err, deploy_err
+    assert "no further write was started, and nothing more of this run was stored" in deploy_err
+    assert [t["state"] for t in runners.journal()] == ["rolled_back"]  # as the recovery left it
+    assert "Job 1" not in notebook_texts(fresh_emulator)  # the write after the lost lease never started
