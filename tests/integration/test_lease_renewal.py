@@ -122,6 +122,27 @@ def test_a_deploy_in_one_call_longer_than_its_lease_keeps_the_lease_and_another_
     assert notebook_texts(fresh_emulator) == {"Job 0": expected_texts("v1")["Job 0"]}
 
 
+def paused_outside_a_commit(process: subprocess.Popen[str], state: Path) -> None:
+    """SIGSTOP `process` at a moment it holds no write lock on the state file: stopped inside a renewal's
+    commit, it would lock every other runner out of the file until it resumed."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        os.kill(process.pid, signal.SIGSTOP)
+        while Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+            assert time.monotonic() < deadline, "the deploy never stopped"
+            time.sleep(0.005)
+        connection = sqlite3.connect(state, timeout=0)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:  # stopped inside a commit: let it finish, stop it again
+            os.kill(process.pid, signal.SIGCONT)
+            assert time.monotonic() < deadline, "the deploy was always inside a commit"
+        finally:
+            connection.close()
+
+
 def test_a_deploy_paused_past_its_lease_while_another_runner_recovers_it_writes_and_stores_nothing_more(
     fresh_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -134,7 +155,7 @@ def test_a_deploy_paused_past_its_lease_while_another_runner_recovers_it_writes_
     configure(fresh_emulator, lro_ms=LRO_MS)
     deploy = runners.start(tmp_path, "deploy", "v1", "--env", "dev", "--fabric-url", url, "--workers", "1")
     tx = in_its_create(runners, deploy)
-    os.kill(deploy.pid, signal.SIGSTOP)
+    paused_outside_a_commit(deploy, tmp_path / ".fabctl" / "state.db")
     try:
         _, until = runners.lease(tx["workspace_id"])  # no renewal from a stopped process
         deadline = time.monotonic() + DEADLINE
