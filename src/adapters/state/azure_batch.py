@@ -206,9 +206,11 @@ class EntityTable:
                     f"{what} {CONFLICTS[code]}: this commit was not stored; run it again from a fresh read",
                     subject=what,
                 ) from e
-            raise StateStoreError(f"state store table {self.name}: commit failed: {first_line(e)}") from e
-        except AzureError as e:
-            raise StateStoreError(f"state store table {self.name}: commit failed: {first_line(e)}") from e
+            where = f"{failed.operation[0]} of {describe(failed.key)}" if failed is not None else _listed(batch)
+            raise StateStoreError(f"state store table {self.name}: commit failed at {where}: {answer(e)}") from e
+        except AzureError as e:  # refused as a whole (or never answered): no operation is named
+            where = _listed(batch)
+            raise StateStoreError(f"state store table {self.name}: commit failed at {where}: {answer(e)}") from e
         for operation, response in zip(batch, responses, strict=True):
             written = None if operation.operation[0] == "delete" else operation.operation[1]
             self._etags[operation.key] = None if written is None else response.get("etag")
@@ -269,8 +271,38 @@ def error_code(error: AzureError) -> str:
 
 
 def first_line(error: Exception) -> str:
-    """An SDK error's first line: its message, without the response dump that follows."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+    """An SDK error's first line: its message, without the response dump that follows. An error without a
+    message (the SDK's text then starts "None") is told by what it has: `answer`."""
+    line = (str(error).strip().splitlines() or [""])[0].strip()
+    return line if line and line != "None" else answer(error)
+
+
+def answer(error: Exception) -> str:
+    """What the service answered, as far as the error knows: "HTTP 500 InternalError: message"; the status
+    and code alone when it gave no message, the error's type when it was never answered (no secret: the
+    SDK's messages carry neither keys nor signatures)."""
+    response = getattr(error, "response", None)
+    status = getattr(error, "status_code", None) or getattr(response, "status_code", None)
+    code = error_code(error) if isinstance(error, AzureError) else ""
+    text = _said(getattr(error, "message", None))
+    if not text and not status:  # never answered (a connection refused, a timeout): the error's own words
+        text = _said(str(error))
+    said = " ".join(p for p in (f"HTTP {status}" if status else "", "" if code == "None" else code) if p)
+    if said and text:
+        return f"{said}: {text}"
+    return said or text or type(error).__name__
+
+
+def _said(message: object) -> str:
+    """A message's first line; "" for none, or for the SDK's text of a missing one ("None")."""
+    line = (message.strip().splitlines() or [""])[0].strip() if isinstance(message, str) else ""
+    return "" if line == "None" else line
+
+
+def _listed(batch: list[_Operation], most: int = 3) -> str:
+    """The operations of a batch in words: "upsert of step 1 of transaction T, update of ... (and 2 more)"."""
+    named = ", ".join(f"{o.operation[0]} of {describe(o.key)}" for o in batch[:most])
+    return named + (f" (and {len(batch) - most} more)" if len(batch) > most else "")
 
 
 def _batches(operations: list[_Operation]) -> list[list[_Operation]]:

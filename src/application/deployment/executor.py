@@ -13,6 +13,7 @@ from dataclasses import replace
 from fabctl.application.deployment.binder import binding_context
 from fabctl.application.deployment.connections import bind_model_connections
 from fabctl.application.deployment.journal import JournalWriter
+from fabctl.application.deployment.lease_keeper import LeaseKeeper
 from fabctl.application.deployment.leases import claim_workspace
 from fabctl.application.deployment.planner import PreparedDeployment
 from fabctl.application.deployment.publishing import publish
@@ -80,7 +81,10 @@ def execute(
             deps.uow.transactions.add(tx)
             deps.uow.inbox.add(message_id)
             deps.uow.commit()
-        return _run(prepared, deps, tx, on_error, max_workers, on_progress)
+        # However long one Fabric call takes, the lease is renewed meanwhile; lost, the run stops writing.
+        with LeaseKeeper(deps.uow, tx, deps.clock, pause=deps.lease_pause) as keeper:
+            kept = replace(deps, uow=keeper.uow, keeper=keeper)
+            return _run(prepared, kept, tx, on_error, max_workers, on_progress)
     finally:
         if deps.stop is not None:
             deps.stop.transaction_ended()
@@ -253,13 +257,17 @@ def _reason(run: DeploymentRun) -> str:
 
 def _finish(run: DeploymentRun, deps: Deps, ok: bool, on_error: str) -> None:
     tx = run.tx
+    keeper = deps.keeper
+    if keeper is not None and keeper.lost():
+        # Another holder owns the workspace (a recovery: this journal too): no undo, no record, no save.
+        raise keeper.refusal()
     if ok:
         tx.commit(deps.clock.now())
     else:
         tx.fail(_reason(run), deps.clock.now())
     if not ok and on_error == "rollback":
         save(run, deps)
-        roll_back(tx, deps.gateway, deps.uow, deps.clock)
+        roll_back(tx, deps.gateway, deps.uow, deps.clock, keeper=keeper)
         undone = {s.item for s in tx.steps if s.outcome is StepOutcome.UNDONE}
         # Undone items keep whatever record an earlier deployment left; only what stays is recorded.
         run.records = [r for r in run.records if str(r.key) not in undone]
@@ -267,7 +275,11 @@ def _finish(run: DeploymentRun, deps: Deps, ok: bool, on_error: str) -> None:
             replace(o, status="undone") if o.status == "done" and o.item in undone else o for o in run.result.outcomes
         ]
     deleted = {s.item for s in tx.steps if s.action is StepAction.DELETE and s.outcome is StepOutcome.SUCCEEDED}
+    if keeper is not None:
+        keeper.stop()  # every write is done; what follows releases the lease
     with deps.uow:
+        if keeper is not None:
+            keeper.verify(deps.uow)  # records are only stored by the lease's holder
         for record in run.records:
             deps.uow.deployments.put(tx.workspace_id, record)
         for key in run.prepared.plan.changes:

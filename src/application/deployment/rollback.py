@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import replace
 
+from fabctl.application.deployment.lease_keeper import LeaseKeeper
 from fabctl.application.deployment.leases import holds_lease, renew_lease
 from fabctl.application.deployment.shortcuts import undo_shortcut
 from fabctl.application.deployment.target import folder_paths
@@ -23,12 +24,17 @@ _GO_WITH_THEIR_ITEM = frozenset(
 _LAST = frozenset({StepAction.PUBLISH, StepAction.ACTIVATE_VALUE_SET})
 
 
-def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: Clock) -> None:
-    """Undo `tx`'s completed steps; a lease `tx` holds on the workspace is renewed as steps are undone."""
-    keep = holds_lease(uow, tx)
+def roll_back(
+    tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: Clock, *, keeper: LeaseKeeper | None = None
+) -> None:
+    """Undo `tx`'s completed steps; a lease `tx` holds on the workspace is renewed as steps are undone.
+
+    With `keeper` (renewing the lease meanwhile; `uow` is its shared one), losing the lease stops the
+    rollback before its next undo, nothing more stored (`keeper.error()` is raised): the new holder owns it."""
+    keep = keeper is not None or holds_lease(uow, tx)
     # A rollback a crash interrupted goes on with what it had not undone yet.
     steps = tx.steps_to_undo() if tx.state is TransactionState.ROLLING_BACK else tx.begin_rollback()
-    _save(uow, tx, clock, keep)
+    _save(uow, tx, clock, keep, keeper)
     # An item this transaction created is deleted by undoing its creation: undoing the writes made to
     # it since (its definition sent after a reservation, a move) would only be calls before a delete.
     created = {s.item_id for s in steps if s.action is StepAction.CREATE and s.item_id}
@@ -39,19 +45,24 @@ def roll_back(tx: Transaction, gateway: FabricGateway, uow: UnitOfWork, clock: C
         # (A shortcut or a publish goes with the item it was made in.)
         if step.action in _GO_WITH_THEIR_ITEM and step.item_id in created:
             tx.record_undone(step.number)
-            _save(uow, tx, clock, keep)
+            _save(uow, tx, clock, keep, keeper)
             continue
+        if keeper is not None and keeper.lost():
+            raise keeper.refusal()  # no undo is written to a workspace another holder has
         try:
             _undo(step, tx.workspace_id, gateway)
         except GatewayError as e:
             tx.record_undo_failure(step.number, str(e))
         else:
             tx.record_undone(step.number)
-        _save(uow, tx, clock, keep)
+        _save(uow, tx, clock, keep, keeper)
     tx.finish_rollback(clock.now())
     with uow:
         _forget_undone(uow, tx)
         uow.transactions.add(tx)
+        if keeper is not None:
+            keeper.commit(uow)
+            return
         if keep:
             renew_lease(uow, tx, clock)
         uow.commit()
@@ -113,9 +124,12 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
             gateway.publish_environment(workspace_id, created.id)  # re-created staged only: as it was, published
 
 
-def _save(uow: UnitOfWork, tx: Transaction, clock: Clock, keep_lease: bool) -> None:
+def _save(uow: UnitOfWork, tx: Transaction, clock: Clock, keep_lease: bool, keeper: LeaseKeeper | None) -> None:
     with uow:
         uow.transactions.add(tx)  # add is an upsert: the journal is rewritten after every step
+        if keeper is not None:
+            keeper.commit(uow)  # refused, nothing stored, once the lease is lost
+            return
         if keep_lease:
             renew_lease(uow, tx, clock)
         uow.commit()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fabctl.application.deployment.journal import JournalWriter
+from fabctl.application.deployment.lease_keeper import LeaseKeeper, Pause, wait_for
 from fabctl.application.deployment.leases import renew_lease
 from fabctl.application.deployment.planner import PreparedDeployment
 from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
@@ -39,10 +40,13 @@ class Deps:
     telemetry: Telemetry
     machine: Machine | None = None  # the lease names this process as its holder's
     stop: StopRequests | None = None  # Ctrl-C, SIGTERM: no new write starts once asked
+    keeper: LeaseKeeper | None = None  # renews the lease while the run writes; `uow` is then its shared one
+    lease_pause: Pause = wait_for  # how the keeper waits between renewals (tests step it by hand)
 
     def stop_requested(self) -> str:
-        """What asked the deployment to stop ("" while nothing did)."""
-        return self.stop.requested() if self.stop is not None else ""
+        """What asked the deployment to stop ("" while nothing did): a signal, or losing the lease."""
+        lost = self.keeper.lost() if self.keeper is not None else ""
+        return lost or (self.stop.requested() if self.stop is not None else "")
 
 
 @dataclass
@@ -155,7 +159,11 @@ def durable(run: DeploymentRun, change: int) -> None:
 
 
 def save(run: DeploymentRun, deps: Deps) -> None:
+    """Store the journal, renewing the lease; refused (nothing stored) once the lease is lost."""
     with deps.uow:
         deps.uow.transactions.add(run.tx)
+        if deps.keeper is not None:
+            deps.keeper.commit(deps.uow)
+            return
         renew_lease(deps.uow, run.tx, deps.clock)  # a live deployment keeps its workspace
         deps.uow.commit()

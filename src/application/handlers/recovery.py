@@ -30,6 +30,7 @@ from typing import Any
 
 from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import DeploymentInputs
+from fabctl.application.deployment.lease_keeper import LeaseKeeper
 from fabctl.application.deployment.leases import holder_is_gone, journal_mark, renew_lease
 from fabctl.application.deployment.planner import changed_parts
 from fabctl.application.deployment.results import DeploymentResult
@@ -112,17 +113,21 @@ def recover_transaction(
         promotion.ensure_covered(terms_now(reader, promotion)[0])
     tx = _claim(cmd, uow, gateway, clock, machine)
     result = RecoveryResult(tx.id, cmd.mode)
-    if tx.state is TransactionState.STARTED:
-        result.resolved = resolve_pending(tx, gateway)
-        _save(uow, tx, clock)
-    if cmd.mode == "rollback":
+    # Renewed while the recovery reads and writes; lost, it stops before its next write, storing nothing more.
+    with LeaseKeeper(uow, tx, clock) as keeper:
+        kept = keeper.uow
         if tx.state is TransactionState.STARTED:
-            tx.fail("interrupted; rolled back by `fabctl tx recover`", clock.now())
-        roll_back(tx, gateway, uow, clock)
-        _close(uow, tx, inbox=cmd.message_id)
-    else:
-        deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
-        result.deployment = _resume(tx, cmd, reader, deps, progress)
+            result.resolved = resolve_pending(tx, gateway)
+            _save(kept, tx, keeper)
+        if cmd.mode == "rollback":
+            if tx.state is TransactionState.STARTED:
+                tx.fail("interrupted; rolled back by `fabctl tx recover`", clock.now())
+            roll_back(tx, gateway, kept, clock, keeper=keeper)
+            keeper.stop()  # what follows frees the workspace
+            _close(kept, tx, inbox=cmd.message_id, keeper=keeper)
+        else:
+            deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
+            result.deployment = _resume(tx, cmd, reader, deps, progress, keeper)
     result.state = tx.state.value
     if promotion is not None:
         outcome = result.deployment.state if result.deployment is not None else tx.state.value
@@ -142,13 +147,20 @@ def _promotion_deployed_by(uow: UnitOfWork, transaction_id: str) -> PromotionReq
 
 
 def _resume(
-    tx: Transaction, cmd: RecoverTransaction, reader: SourceReader, deps: Deps, progress: DeploymentProgress
+    tx: Transaction,
+    cmd: RecoverTransaction,
+    reader: SourceReader,
+    deps: Deps,
+    progress: DeploymentProgress,
+    keeper: LeaseKeeper,
 ) -> DeploymentResult:
-    """Close `tx` and complete its deployment, in its journaled workspace, as a new transaction."""
+    """Close `tx` and complete its deployment, in its journaled workspace, as a new transaction.
+
+    `keeper` keeps `tx`'s lease until the close; the new transaction takes (and keeps) its own."""
     inputs = retargeted(journaled_inputs(reader, tx, cmd.config_path, cmd.parameter_path), tx)
     # Planned while `tx` still holds the workspace: nobody writes between this reading and the close.
     prepared = prepare_deployment(
-        inputs, deps.gateway, deps.uow, refresh=True, allow_dangling=tx.inputs.allow_dangling,
+        inputs, deps.gateway, keeper.uow, refresh=True, allow_dangling=tx.inputs.allow_dangling,
         **_planned_scope(tx, inputs),
     )  # fmt: skip
     new_id = deps.ids.new_id()
@@ -157,7 +169,8 @@ def _resume(
             tx.commit(deps.clock.now())  # verified: what it planned is all in place
         else:
             tx.fail(f"interrupted; resumed by transaction {new_id}", deps.clock.now())
-    mark = _close(deps.uow, tx, inbox=cmd.message_id)
+    keeper.stop()  # what follows frees the workspace
+    mark = _close(keeper.uow, tx, inbox=cmd.message_id, keeper=keeper)
     progress.started(prepared.plan)
     return execute(
         dataclasses.replace(prepared, journal_mark=mark), deps, transaction_id=new_id,
@@ -281,16 +294,16 @@ def _definition_changed(ws: str, item_id: str, before: ItemImage, gateway: Fabri
     return bool(changed_parts(before.definition.without_platform(), current))
 
 
-def _save(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
+def _save(uow: UnitOfWork, tx: Transaction, keeper: LeaseKeeper) -> None:
     with uow:
         uow.transactions.add(tx)
-        renew_lease(uow, tx, clock)
-        uow.commit()
+        keeper.commit(uow)  # refused, nothing stored, once the lease is lost
 
 
-def _close(uow: UnitOfWork, tx: Transaction, *, inbox: str) -> str:
+def _close(uow: UnitOfWork, tx: Transaction, *, inbox: str, keeper: LeaseKeeper) -> str:
     """Store `tx` as it ended and free its workspace; the journal's mark once it is closed."""
     with uow:
+        keeper.verify(uow)  # only the lease's holder stores how the transaction ended
         uow.transactions.add(tx)
         uow.leases.release(tx.workspace_id, tx.id)
         uow.inbox.add(inbox)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
-from fabctl.application.deployment.leases import claim_workspace, renew_lease
+from fabctl.application.deployment.lease_keeper import LeaseKeeper
+from fabctl.application.deployment.leases import claim_workspace
 from fabctl.application.deployment.results import ItemOutcome
 from fabctl.application.deployment.rollback import roll_back
 from fabctl.application.deployment.shortcuts import current_shortcut, set_shortcut
@@ -156,7 +157,9 @@ def revert_transaction(
             claim_workspace(uow, tx, clock, machine=machine)  # refused while a deployment runs or one is unfinished
             uow.transactions.add(tx)
             uow.commit()
-        _run(tx, writes, result, uow, gateway, clock, stop)
+        # Renewed while the revert writes; lost, it stops before its next write, storing nothing more.
+        with LeaseKeeper(uow, tx, clock) as keeper:
+            _run(tx, writes, result, keeper, gateway, clock, stop)
     finally:
         if stop is not None:
             stop.transaction_ended()
@@ -341,19 +344,22 @@ def _run(
     tx: Transaction,
     writes: list[_Write],
     result: RevertResult,
-    uow: UnitOfWork,
+    keeper: LeaseKeeper,
     gateway: FabricGateway,
     clock: Clock,
     stop: StopRequests | None,
 ) -> None:
+    uow = keeper.uow
     done: list[tuple[_Write, str]] = []
     for write in writes:
+        if keeper.lost():
+            raise keeper.refusal()  # another holder owns the workspace: no write, no undo, nothing stored
         asked = stop.requested() if stop is not None else ""
         if asked:
             result.error = f"interrupted by {asked}: no further write was started"
             tx.fail(result.error, clock.now())
-            _save(uow, tx, clock)
-            _undo(tx, result, uow, gateway, clock)
+            _save(uow, tx, keeper)
+            _undo(tx, result, keeper, gateway, clock)
             return
         step = tx.record_intent(
             write.action,
@@ -363,7 +369,7 @@ def _run(
             shortcut=write.shortcut,
             value_set=write.value_set,
         )
-        _save(uow, tx, clock)  # write-ahead: the intent is durable before the write is attempted
+        _save(uow, tx, keeper)  # write-ahead: the intent is durable before the write is attempted
         try:
             written = write.call()
         except GatewayError as e:
@@ -371,15 +377,17 @@ def _run(
             result.outcomes.append(ItemOutcome(str(write.key), write.action.value, "failed", detail=str(e)))
             result.error = f"{write.key}: {e}"
             tx.fail(result.error, clock.now())
-            _save(uow, tx, clock)
-            _undo(tx, result, uow, gateway, clock)
+            _save(uow, tx, keeper)
+            _undo(tx, result, keeper, gateway, clock)
             return
         tx.record_success(step.number, written)
-        _save(uow, tx, clock)
+        _save(uow, tx, keeper)
         result.outcomes.append(ItemOutcome(str(write.key), write.action.value, "done", written))
         done.append((write, written))
     tx.commit(clock.now())
+    keeper.stop()  # every write is done; what follows frees the workspace
     with uow:
+        keeper.verify(uow)  # records are only stored by the lease's holder
         for write, written in done:
             record = write.record(written)
             if record is None:
@@ -393,10 +401,11 @@ def _run(
     result.state = tx.state.value
 
 
-def _undo(tx: Transaction, result: RevertResult, uow: UnitOfWork, gateway: FabricGateway, clock: Clock) -> None:
+def _undo(tx: Transaction, result: RevertResult, keeper: LeaseKeeper, gateway: FabricGateway, clock: Clock) -> None:
     """Roll the failed revert back: all or nothing, the workspace stays as it was."""
-    roll_back(tx, gateway, uow, clock)
-    _release(uow, tx)
+    roll_back(tx, gateway, keeper.uow, clock, keeper=keeper)
+    keeper.stop()  # what follows frees the workspace
+    _release(keeper.uow, tx)
     undone = {s.item for s in tx.steps if s.outcome is StepOutcome.UNDONE}
     result.outcomes = [
         replace(o, status="undone") if o.status == "done" and o.item in undone else o for o in result.outcomes
@@ -404,11 +413,10 @@ def _undo(tx: Transaction, result: RevertResult, uow: UnitOfWork, gateway: Fabri
     result.state = tx.state.value
 
 
-def _save(uow: UnitOfWork, tx: Transaction, clock: Clock) -> None:
+def _save(uow: UnitOfWork, tx: Transaction, keeper: LeaseKeeper) -> None:
     with uow:
         uow.transactions.add(tx)
-        renew_lease(uow, tx, clock)  # a live revert keeps its workspace
-        uow.commit()
+        keeper.commit(uow)  # a live revert keeps its workspace; refused, nothing stored, once it is lost
 
 
 def _release(uow: UnitOfWork, tx: Transaction) -> None:
