@@ -66,6 +66,7 @@ def run_worker(
     with _signals_stop(control, apps):
         for thread in threads:
             thread.start()
+        logger.info("receiving from queue %s with %d session slot(s)", settings.commands_queue, len(threads))
         while any(t.is_alive() for t in threads):
             control.check_idle()
             control.stopping.wait(WATCH_S)

@@ -41,8 +41,7 @@ def run_slot(app: App, client: ServiceBusClient, queue: str, control: WorkerCont
                     max_wait_time=RECEIVE_WAIT_S, prefetch_count=0,
                 )  # fmt: skip
                 with receiver:
-                    renewer.register(receiver, receiver.session)
-                    _drain(app, receiver, control)
+                    _drain(app, receiver, control, renewer)
             except (OperationTimeoutError, SessionCannotBeLockedError):
                 control.check_idle()  # no session has messages for this slot now
                 control.stopping.wait(RETRY_WAIT_S)
@@ -53,12 +52,16 @@ def run_slot(app: App, client: ServiceBusClient, queue: str, control: WorkerCont
                 control.stopping.wait(RETRY_WAIT_S)
 
 
-def _drain(app: App, receiver: ServiceBusReceiver, control: WorkerControl) -> None:
+def _drain(app: App, receiver: ServiceBusReceiver, control: WorkerControl, renewer: AutoLockRenewer) -> None:
+    renewing = False
     while not control.stopped:
         received = receiver.receive_messages(max_message_count=1, max_wait_time=RECEIVE_WAIT_S)
         if not received:
             control.check_idle()
             return  # the session has nothing more now: release it for whichever slot gets there next
+        if not renewing:  # the session is known once the first receive took it
+            renewer.register(receiver, receiver.session)
+            renewing = True
         for message in received:
             control.took()
             settlement = handle(app, message)
@@ -71,4 +74,4 @@ def _renew_failed(renewable: object, error: Exception | None) -> None:
                    type(renewable).__name__, type(error).__name__ if error else "expired")  # fmt: skip
 
 
-SlotRunner = Callable[[App, ServiceBusClient, str, WorkerControl], None]
+SlotRunner = Callable[["App", ServiceBusClient, str, WorkerControl], None]
