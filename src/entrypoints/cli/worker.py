@@ -17,8 +17,12 @@ from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, emit_json
               help="Stop once N messages were handled and settled (CI jobs, tests).")  # fmt: skip
 @click.option("--idle-exit", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="Stop once no message came for SECONDS (a KEDA job that drains the queue).")  # fmt: skip
+@click.option("--sweep-every", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
+              help="Relay the outbox and recover stranded transactions this often; 0: never.")  # fmt: skip
 @OUTPUT_OPTION
-def worker(concurrency: int, max_messages: int | None, idle_exit: float | None, output: str) -> None:
+def worker(
+    concurrency: int, max_messages: int | None, idle_exit: float | None, sweep_every: float, output: str
+) -> None:
     """Handle command messages from the Service Bus queue (FABCTL_COMMANDS_QUEUE) until stopped.
 
     Each message is carried out once (its id is recorded with its effect) and settled: completed;
@@ -37,7 +41,7 @@ def worker(concurrency: int, max_messages: int | None, idle_exit: float | None, 
     settings = load_settings()
     check_service_bus(settings)
     _log_to_stderr()
-    options = WorkerOptions(concurrency, max_messages, idle_exit)
+    options = WorkerOptions(concurrency, max_messages, idle_exit, sweep_every or None)
     control = run_worker(settings, options, lambda: bootstrap(settings))
     summary = {"stopped": control.reason, "handled": control.handled, "settled": dict(control.settled)}
     if output == "json":

@@ -28,6 +28,7 @@ from azure.servicebus import ServiceBusClient
 
 from fabctl.adapters.servicebus.client import servicebus_client
 from fabctl.adapters.system.stop import EXIT_CODES
+from fabctl.entrypoints.messages.sweep import sweep
 from fabctl.entrypoints.settings import Settings, servicebus_connection_string
 from fabctl.entrypoints.worker.control import WorkerControl
 from fabctl.entrypoints.worker.sessions import SlotRunner, run_slot
@@ -44,6 +45,7 @@ class WorkerOptions:
     concurrency: int = 1
     max_messages: int | None = None
     idle_exit_s: float | None = None
+    sweep_every_s: float | None = 60.0  # None: no sweep in this worker (another process runs it)
 
 
 def run_worker(
@@ -63,6 +65,11 @@ def run_worker(
             control.stop("failed")
 
     threads = [threading.Thread(target=serve, args=(app,), name=f"fabctl-worker-{i}") for i, app in enumerate(apps)]
+    if options.sweep_every_s is not None:
+        sweeper = build_app()
+        apps.append(sweeper)  # a signal winds down a recovery's deployment too
+        threads.append(threading.Thread(target=_sweep_until_stopped, args=(sweeper, control, options.sweep_every_s),
+                                        name="fabctl-worker-sweep"))  # fmt: skip
     with _signals_stop(control, apps):
         for thread in threads:
             thread.start()
@@ -76,6 +83,17 @@ def run_worker(
     if failures:
         raise failures[0]
     return control
+
+
+def _sweep_until_stopped(app: App, control: WorkerControl, every_s: float) -> None:
+    # A transaction stranded by a lost worker (killed mid-deployment) has nobody to finish it: the
+    # redelivered message is "handled" (its id was claimed when the deployment started). The sweep
+    # finishes it from its journal once its lease ran out (or its holder is seen gone on this host).
+    while not control.stopping.wait(every_s):
+        try:
+            sweep(app)
+        except Exception:
+            logger.exception("the sweep failed; tried again in %s s", every_s)
 
 
 def _client(settings: Settings) -> ServiceBusClient:
