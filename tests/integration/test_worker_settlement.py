@@ -130,3 +130,22 @@ def test_the_worker_without_service_bus_settings_exits_2_naming_the_setting(fold
 
     assert finished.code == 2
     assert "servicebus_namespace" in finished.stderr and "Traceback" not in finished.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [("key", "servicebus_connection_string"), ("queue", "commands_queue")],
+    ids=["a wrong key", "no such queue"],
+)
+def test_a_broker_refusing_the_settings_ends_the_worker_with_exit_2_naming_the_setting(
+    folder: Path, broker: RunningBroker, setting: str, named: str
+) -> None:
+    wrong = env(folder, broker, **({"commands_queue": "no-such-queue"} if setting == "queue" else {}))
+    if setting == "key":
+        wrong["FABCTL_SERVICEBUS_CONNECTION_STRING"] = broker.connection_string(key="bm90LXRoZS1rZXk=")
+
+    finished = run_worker(folder, wrong, "--idle-exit", "60")
+
+    assert finished.code == 2, finished.stderr
+    assert f"field '{named}'" in finished.stderr and "Traceback" not in finished.stderr
+    assert "bm90LXRoZS1rZXk=" not in finished.stderr  # the key is never shown

@@ -13,8 +13,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from azure.servicebus import NEXT_AVAILABLE_SESSION, AutoLockRenewer, ServiceBusClient, ServiceBusReceiveMode
-from azure.servicebus.exceptions import OperationTimeoutError, ServiceBusError, SessionCannotBeLockedError
+from azure.servicebus.exceptions import (
+    MessagingEntityNotFoundError,
+    OperationTimeoutError,
+    ServiceBusAuthenticationError,
+    ServiceBusError,
+    SessionCannotBeLockedError,
+)
 
+from fabctl.domain.errors import InvalidConfiguration
 from fabctl.entrypoints.worker.control import WorkerControl
 from fabctl.entrypoints.worker.settling import handle, settle
 
@@ -42,6 +49,11 @@ def run_slot(app: App, client: ServiceBusClient, queue: str, control: WorkerCont
                 )  # fmt: skip
                 with receiver:
                     _drain(app, receiver, control, renewer)
+            except ServiceBusAuthenticationError as e:
+                refused = "Service Bus refused the credential: check the key, or the identity's Data Receiver role"
+                raise _setting("servicebus_connection_string", refused) from e
+            except MessagingEntityNotFoundError as e:
+                raise _setting("commands_queue", f"Service Bus has no queue '{queue}': create it (sessions on)") from e
             except (OperationTimeoutError, SessionCannotBeLockedError):
                 control.check_idle()  # no session has messages for this slot now
                 control.stopping.wait(RETRY_WAIT_S)
@@ -67,6 +79,11 @@ def _drain(app: App, receiver: ServiceBusReceiver, control: WorkerControl, renew
             settlement = handle(app, message)
             settle(receiver, message, settlement)
             control.finished(settlement.verdict)
+
+
+def _setting(field: str, problem: str) -> InvalidConfiguration:
+    # Not a passing failure: retrying cannot help, so the worker ends (exit 2) naming what to fix.
+    return InvalidConfiguration(problem, subject="fabctl settings", field=field)
 
 
 def _renew_failed(renewable: object, error: Exception | None) -> None:
