@@ -1,4 +1,4 @@
-"""When `fabctl worker` stops: --max-messages counts settled messages; --idle-exit never stops it with a message in hand."""
+"""When `fabctl worker` stops: --max-messages counts settled messages; --idle-exit waits for the one in hand."""
 
 from __future__ import annotations
 
