@@ -31,7 +31,7 @@ from fabctl.adapters.system.stop import EXIT_CODES
 from fabctl.entrypoints.messages.sweep import sweep
 from fabctl.entrypoints.settings import Settings, servicebus_connection_string
 from fabctl.entrypoints.worker.control import WorkerControl
-from fabctl.entrypoints.worker.sessions import SlotRunner, run_slot
+from fabctl.entrypoints.worker.sessions import run_slot
 
 if TYPE_CHECKING:
     from fabctl.entrypoints.bootstrap import App
@@ -48,9 +48,7 @@ class WorkerOptions:
     sweep_every_s: float | None = 60.0  # None: no sweep in this worker (another process runs it)
 
 
-def run_worker(
-    settings: Settings, options: WorkerOptions, build_app: Callable[[], App], *, slot: SlotRunner = run_slot
-) -> WorkerControl:
+def run_worker(settings: Settings, options: WorkerOptions, build_app: Callable[[], App]) -> WorkerControl:
     """Receive from `settings.commands_queue` until stopped; what was done, and why it stopped."""
     control = WorkerControl(options.max_messages, options.idle_exit_s)
     apps = [build_app() for _ in range(options.concurrency)]  # a bad setting fails here, before receiving
@@ -59,7 +57,7 @@ def run_worker(
     def serve(app: App) -> None:
         try:
             with _client(settings) as client:
-                slot(app, client, settings.commands_queue, control)
+                run_slot(app, client, settings.commands_queue, control)
         except BaseException as e:  # reported by the main thread, which raises it
             failures.append(e)
             control.stop("failed")
@@ -73,7 +71,7 @@ def run_worker(
     with _signals_stop(control, apps):
         for thread in threads:
             thread.start()
-        logger.info("receiving from queue %s with %d session slot(s)", settings.commands_queue, len(threads))
+        logger.info("receiving from queue %s with %d session slot(s)", settings.commands_queue, options.concurrency)
         while any(t.is_alive() for t in threads):
             control.check_idle()
             control.stopping.wait(WATCH_S)

@@ -9,7 +9,6 @@ deployment may take longer than the lock duration), up to `LOCK_RENEWAL_S`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from azure.servicebus import NEXT_AVAILABLE_SESSION, AutoLockRenewer, ServiceBusClient, ServiceBusReceiveMode
@@ -89,6 +88,3 @@ def _setting(field: str, problem: str) -> InvalidConfiguration:
 def _renew_failed(renewable: object, error: Exception | None) -> None:
     logger.warning("the lock of %s could not be renewed (%s); its messages will be delivered again",
                    type(renewable).__name__, type(error).__name__ if error else "expired")  # fmt: skip
-
-
-SlotRunner = Callable[["App", ServiceBusClient, str, WorkerControl], None]
