@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from fabctl.application.errors import ConcurrencyConflict
+from fabctl.application.inbox import AlreadyHandled
 from fabctl.application.ports import Clock, ConflictRetry, EventPublisher, UnitOfWork
 from fabctl.domain.commands import Command
 from fabctl.domain.events import Event
@@ -88,12 +89,19 @@ class MessageBus:
         return self._retry(lambda: self._attempt_command(command))
 
     def _attempt_command(self, command: Command) -> Any:
+        # A cheap look first: a redelivery of a message handled long ago does no reading at all. It
+        # decides nothing under concurrency; the handler's own `claim` (in the unit of work that
+        # stores the effect) does, and raises `AlreadyHandled` when another process got there first.
         with self.uow:
-            if self.uow.inbox.contains(command.message_id):
-                logger.info("message %s already handled; ignoring the duplicate", command.message_id)
-                return None
+            handled = self.uow.inbox.contains(command.message_id)
         handler = self._command_handlers[type(command)]
-        return handler(command)
+        try:
+            if not handled:
+                return handler(command)
+        except AlreadyHandled:
+            pass
+        logger.info("message %s already handled; ignoring the duplicate", command.message_id)
+        return None
 
     def _handle_event(self, event: Event) -> list[Message]:
         follow_ups: list[Message] = []

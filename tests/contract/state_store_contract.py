@@ -7,12 +7,15 @@ whose clock reads `NOW` and whose ids come from `CountingIds` ("id-1", "id-2", .
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from fabctl.adapters.state import StateStoreError
+from fabctl.application.errors import ConcurrencyConflict
+from fabctl.application.inbox import AlreadyHandled, claim
 from fabctl.application.ports import DeployedItem, Lease, OutboxMessage, ProcessRef
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain import events
@@ -390,6 +393,23 @@ class StateStoreContract:
             other = uow.inbox.contains("in-2")
         assert (before, after, other) == (False, True, False)
 
+    def test_a_message_claimed_and_committed_is_refused_to_the_next_claim(self, uow: TrackingUnitOfWork) -> None:
+        with uow:
+            claim(uow, "in-1")
+            uow.commit()
+        with uow, pytest.raises(AlreadyHandled) as caught:
+            claim(uow, "in-1")
+        assert caught.value.message_id == "in-1"
+
+    def test_a_claim_rolled_back_is_not_held(self, uow: TrackingUnitOfWork) -> None:
+        with uow:
+            claim(uow, "in-1")
+        with uow:
+            claim(uow, "in-1")
+            uow.commit()
+        with uow:
+            assert uow.inbox.contains("in-1") is True
+
     # -- deployment records ----------------------------------------------------------------
     def test_deployment_records_put_replace_and_remove(self, uow: TrackingUnitOfWork) -> None:
         with uow:
@@ -537,3 +557,45 @@ class StateStoreContract:
     def test_repositories_are_only_usable_inside_a_with_block(self, uow: TrackingUnitOfWork) -> None:
         with pytest.raises(RuntimeError):
             uow.promotions.list()
+
+
+class SharedStoreContract:
+    """What a store shared by processes promises: two units of work (separate objects, as two processes
+    hold) claiming one message id at once store it once, and the loser learns it was handled.
+
+    Subclasses supply `uow` and `twin`, a second unit-of-work object on the same store."""
+
+    @pytest.fixture
+    def twin(self) -> TrackingUnitOfWork:
+        raise NotImplementedError("a subclass supplies a second unit of work on the same store")
+
+    def test_of_two_units_of_work_claiming_one_message_id_at_once_one_wins(
+        self, uow: TrackingUnitOfWork, twin: TrackingUnitOfWork
+    ) -> None:
+        first_committed = threading.Event()
+        outcome: list[BaseException | None] = []
+
+        def second() -> None:
+            # It claims while the first holds its claim uncommitted: SQLite makes it wait for the first's
+            # write lock, Azure lets it go on until its commit. It commits only after the first did.
+            try:
+                with twin:
+                    claim(twin, "in-1")
+                    first_committed.wait()
+                    twin.commit()
+                outcome.append(None)
+            except Exception as e:  # the assertion below says which are right
+                outcome.append(e)
+            finally:
+                first_committed.set()
+
+        with uow:
+            claim(uow, "in-1")
+            racer = threading.Thread(target=second)
+            racer.start()
+            uow.commit()
+        first_committed.set()
+        racer.join()
+        assert len(outcome) == 1 and isinstance(outcome[0], AlreadyHandled | ConcurrencyConflict), outcome
+        with twin, pytest.raises(AlreadyHandled):  # its retry from a fresh read: handled, nothing to do
+            claim(twin, "in-1")

@@ -27,6 +27,7 @@ from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
 from fabctl.adapters.state.conflict_retry import RetryOnConflict
 from fabctl.application.errors import ConcurrencyConflict
+from fabctl.application.inbox import AlreadyHandled, claim
 from fabctl.application.messagebus import MessageBus
 from fabctl.domain.commands import Command
 from fabctl.domain.identity import Identity
@@ -90,6 +91,24 @@ def test_of_two_runners_changing_one_promotion_the_second_commit_conflicts_and_t
     # a's ApprovalRecorded is there; nothing b's commit would have added is
     assert row_keys(store.tables, "outbox") == sorted([*outbox_before, "outbox|a-2"])
     assert all("b-" not in key for key in row_keys(store.tables, "pending"))
+
+
+def test_of_two_runners_claiming_one_message_id_the_second_commit_conflicts_and_stores_nothing(
+    store: AzureStateStore,
+) -> None:
+    a, b = runner(store, "a"), runner(store, "b")
+    with a, b:
+        claim(a, "in-1")
+        claim(b, "in-1")  # both read it absent: each means to create it
+        b.promotions.add(new_promotion("p-by-b"))
+        a.commit()
+        with pytest.raises(ConcurrencyConflict, match="inbox message in-1 was created by another unit of work"):
+            b.commit()
+
+    assert row_keys(store.tables, "inbox") == ["inbox|in-1"]
+    assert row_keys(store.tables, "promotion") == []  # b's change went with its claim
+    with b, pytest.raises(AlreadyHandled):  # b's retry, from a fresh read
+        claim(b, "in-1")
 
 
 def test_reading_again_in_the_same_unit_of_work_does_not_forget_what_the_first_read_saw(

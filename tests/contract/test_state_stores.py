@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from azure_state import azurite, fresh_store  # noqa: F401 (azurite: a fixture)
+from azure_state import AzureStateStore, azurite, fresh_store  # noqa: F401 (azurite: a fixture)
 from azurite_process import RunningAzurite
 from state_store_contract import (
     BINARY,
@@ -22,6 +22,7 @@ from state_store_contract import (
     TERMS,
     CountingIds,
     FixedClock,
+    SharedStoreContract,
     StateStoreContract,
     deployed,
     journaled_transaction,
@@ -56,17 +57,28 @@ class TestInMemoryStateStore(StateStoreContract):
         return InMemoryUnitOfWork(FixedClock(), CountingIds())
 
 
-class TestSqliteStateStore(StateStoreContract):
+class TestSqliteStateStore(StateStoreContract, SharedStoreContract):
     @pytest.fixture
     def uow(self, tmp_path: Path) -> SqliteUnitOfWork:
         return SqliteUnitOfWork(tmp_path / ".fabctl" / "state.db", FixedClock(), CountingIds())
 
-
-class TestAzureStorageStateStore(StateStoreContract):
     @pytest.fixture
-    def uow(self, azurite: RunningAzurite) -> AzureStorageUnitOfWork:  # noqa: F811
-        store = fresh_store(azurite)
+    def twin(self, tmp_path: Path) -> SqliteUnitOfWork:
+        return SqliteUnitOfWork(tmp_path / ".fabctl" / "state.db", FixedClock(), CountingIds("twin"))
+
+
+class TestAzureStorageStateStore(StateStoreContract, SharedStoreContract):
+    @pytest.fixture
+    def store(self, azurite: RunningAzurite) -> AzureStateStore:  # noqa: F811
+        return fresh_store(azurite)
+
+    @pytest.fixture
+    def uow(self, store: AzureStateStore) -> AzureStorageUnitOfWork:
         return AzureStorageUnitOfWork(store.tables, store.blobs, FixedClock(), CountingIds())
+
+    @pytest.fixture
+    def twin(self, store: AzureStateStore) -> AzureStorageUnitOfWork:
+        return AzureStorageUnitOfWork(store.tables, store.blobs, FixedClock(), CountingIds("twin"))
 
 
 # --- serialization ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ HELP = {
         "events",
         "emulator",
         "completion",
+        "worker",
         "--version",
         "--help",
         "Exit codes",
@@ -93,6 +94,17 @@ HELP = {
     ("tx", "recover"): ["TRANSACTION_ID", "--rollback", "--resume", "--force", "--fabric-url", OUTPUT, "Examples"],
     ("tx", "revert"): ["TRANSACTION_ID", "--force", "--fabric-url", "--user", OUTPUT, "Examples"],
     ("events",): ["--limit", OUTPUT],
+    ("worker",): [
+        "--concurrency",
+        "--max-messages",
+        "--idle-exit",
+        "--sweep-every",
+        OUTPUT,
+        "SIGTERM",
+        "FABCTL_COMMANDS_QUEUE",
+        "FABCTL_SERVICEBUS_NAMESPACE",
+        "FABCTL_SERVICEBUS_CONNECTION_STRING",
+    ],
     ("emulator",): ["serve"],
     ("completion",): ["bash", "zsh", "fish", "~/.bashrc", "~/.zshrc", "~/.config/fish/completions/fabctl.fish"],
     ("emulator", "serve"): [
@@ -152,7 +164,8 @@ def test_top_level_help_lists_every_command_with_its_whole_first_sentence(tmp_pa
             summaries[name] = match.group(2)
         elif line.strip():
             summaries[name] += " " + line.strip()  # a wrapped summary goes on below
-    assert set(summaries) == {"completion", "deploy", "emulator", "events", "plan", "promote", "state", "tx"}, listing
+    commands = {"completion", "deploy", "emulator", "events", "plan", "promote", "state", "tx", "worker"}
+    assert set(summaries) == commands, listing
     cut = {name: text for name, text in summaries.items() if text.endswith("...") or not text.endswith(".")}
     assert not cut, f"summaries cut short: {cut}"
     assert (

@@ -233,7 +233,10 @@ class AzureInbox:
         return self._uow.table().read(inbox_key(message_id)) is not None
 
     def add(self, message_id: str) -> None:
-        if not self.contains(message_id):
+        # Decided on what this unit of work read, not on a fresh read: one that saw the message absent
+        # must create the entry (its commit conflicting if another unit of work created it meanwhile),
+        # not skip it because the other's entry is there now (then both would act on the message).
+        if not self._uow.table().known(inbox_key(message_id)):
             handled = datetime_to_str(self._uow.now())
             self._uow.table().put(inbox_entity(message_id, handled))
 

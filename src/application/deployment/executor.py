@@ -26,6 +26,7 @@ from fabctl.application.deployment.tasks import Task, plan_tasks
 from fabctl.application.deployment.value_set_writes import activate
 from fabctl.application.deployment.writes import create, create_folders, delete, fill, reserve, update
 from fabctl.application.errors import GatewayError
+from fabctl.application.inbox import claim
 from fabctl.application.ports import DeployedItem, WorkspaceInfo
 from fabctl.domain.binding import bind
 from fabctl.domain.commands import DEFAULT_WORKERS
@@ -77,9 +78,9 @@ def execute(
         deps.stop.transaction_started(tx.id)  # from now on a stop request winds this transaction down
     try:
         with deps.uow:  # refused: nothing stored or written
+            claim(deps.uow, message_id)  # first: a duplicate is told apart from a busy workspace
             claim_workspace(deps.uow, tx, deps.clock, prepared.journal_mark, deps.machine)
             deps.uow.transactions.add(tx)
-            deps.uow.inbox.add(message_id)
             deps.uow.commit()
         # However long one Fabric call takes, the lease is renewed meanwhile; lost, the run stops writing.
         with LeaseKeeper(deps.uow, tx, deps.clock, pause=deps.lease_pause) as keeper:

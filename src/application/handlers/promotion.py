@@ -11,6 +11,7 @@ from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.target import find_workspace
 from fabctl.application.errors import GatewayError
 from fabctl.application.handlers.deployment import prepare_deployment
+from fabctl.application.inbox import claim, ensure_unhandled
 from fabctl.application.ports import (
     Clock,
     FabricGateway,
@@ -61,6 +62,7 @@ def request_promotion(
     target = find_workspace(gateway, target_env, config.source)
     request_id = ids.new_id()
     with uow:
+        claim(uow, cmd.message_id)
         owned = uow.deployments.for_workspace(workspace.id) if workspace else {}
         pinned = []
         for key in sorted(keys):
@@ -93,7 +95,6 @@ def request_promotion(
             target_workspace_id=target.id if target else "",
         )  # fmt: skip
         uow.promotions.add(request)
-        uow.inbox.add(cmd.message_id)
         uow.commit()
     return request
 
@@ -120,31 +121,32 @@ def approve_promotion(
 ) -> PromotionRequest:
     approver = Identity.parse(cmd.approver, source="approver")
     with uow:  # the cheap refusals first: nothing is read for a request that cannot be approved anyway
+        ensure_unhandled(uow, cmd.message_id)  # a duplicate is not refused as an approval given twice
         request = _load(uow, cmd.request_id)
         request.ensure_approvable_by(approver)
     now, _ = terms_now(reader, request)
     with uow:
+        claim(uow, cmd.message_id)
         request = _load(uow, cmd.request_id)
         request.approve(approver, clock.now(), cmd.comment, now=now)
-        uow.inbox.add(cmd.message_id)
         uow.commit()
     return request
 
 
 def reject_promotion(cmd: commands.RejectPromotion, *, uow: UnitOfWork, clock: Clock) -> PromotionRequest:
     with uow:
+        claim(uow, cmd.message_id)
         request = _load(uow, cmd.request_id)
         request.reject(Identity.parse(cmd.rejected_by, source="rejected_by"), cmd.reason, clock.now())
-        uow.inbox.add(cmd.message_id)
         uow.commit()
     return request
 
 
 def cancel_promotion(cmd: commands.CancelPromotion, *, uow: UnitOfWork, clock: Clock) -> PromotionRequest:
     with uow:
+        claim(uow, cmd.message_id)
         request = _load(uow, cmd.request_id)
         request.cancel(Identity.parse(cmd.cancelled_by, source="cancelled_by"), clock.now())
-        uow.inbox.add(cmd.message_id)
         uow.commit()
     return request
 
@@ -168,9 +170,9 @@ def deploy_promotion(
 ) -> PromotionRequest:
     transaction_id = ids.new_id()
     with uow:
+        claim(uow, cmd.message_id)
         request = _load(uow, cmd.request_id)
         request.start_deployment(transaction_id, clock.now())
-        uow.inbox.add(cmd.message_id)
         uow.commit()
     deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
     try:

@@ -41,6 +41,7 @@ from fabctl.application.errors import ItemNotFound
 from fabctl.application.handlers.deployment import prepare_deployment, select
 from fabctl.application.handlers.journaled_target import journaled_inputs, require_journaled_fabric, retargeted
 from fabctl.application.handlers.promotion import settle_interrupted, terms_now
+from fabctl.application.inbox import claim, ensure_unhandled
 from fabctl.application.ports import (
     Clock,
     DeploymentProgress,
@@ -198,6 +199,7 @@ def _claim(
 
     Its own lease is taken over when its process is gone (on this host), or with --force."""
     with uow:
+        ensure_unhandled(uow, cmd.message_id)  # a duplicate is not refused as a recovery with nothing to do
         tx = uow.transactions.get(cmd.transaction_id)
         if tx is None:
             raise NotFound("no such transaction", subject=f"transaction {cmd.transaction_id}", field="id")
@@ -303,10 +305,10 @@ def _save(uow: UnitOfWork, tx: Transaction, keeper: LeaseKeeper) -> None:
 def _close(uow: UnitOfWork, tx: Transaction, *, inbox: str, keeper: LeaseKeeper) -> str:
     """Store `tx` as it ended and free its workspace; the journal's mark once it is closed."""
     with uow:
+        claim(uow, inbox)
         keeper.verify(uow)  # only the lease's holder stores how the transaction ended
         uow.transactions.add(tx)
         uow.leases.release(tx.workspace_id, tx.id)
-        uow.inbox.add(inbox)
         uow.commit()
         mark = journal_mark(uow.transactions.summaries(tx.workspace_id))
     return mark

@@ -19,6 +19,7 @@ from fabctl.entrypoints.cli.promote import promote
 from fabctl.entrypoints.cli.runtime import fail, log_unexpected
 from fabctl.entrypoints.cli.state import state
 from fabctl.entrypoints.cli.tx import tx
+from fabctl.entrypoints.cli.worker import worker
 from fabctl.entrypoints.emulator.cli import emulator
 
 
@@ -95,6 +96,7 @@ cli.add_command(state)
 cli.add_command(events)
 cli.add_command(emulator)
 cli.add_command(completion)
+cli.add_command(worker)
 
 
 def main() -> None:
