@@ -26,7 +26,10 @@ from state_journal import journal
 from test_concurrent_deploys import COMMAND, environment, expected_texts, notebook_texts, write_source
 
 LEASE_SECONDS = 2  # the lease term: the one create below runs for several terms
-LRO_MS = 10_000  # every create is a long-running operation of 10 s: one Fabric call of 5 terms
+# Every create is a long-running operation of 30 s, one Fabric call of 15 terms: the other runner must act
+# while it runs, so it is long enough for a loaded machine to start that runner's process (10 s was not,
+# under `-n 4`).
+LRO_MS = 30_000
 DEADLINE = 60.0  # bounds every wait: reached only when the code under test is wrong
 
 
@@ -114,6 +117,7 @@ def test_a_deploy_in_one_call_longer_than_its_lease_keeps_the_lease_and_another_
     _, recover_err = recover.communicate(timeout=DEADLINE)
     deploy_out, deploy_err = deploy.communicate(timeout=DEADLINE + LRO_MS / 1000)
 
+    assert "is committed: there is nothing to" not in recover_err, "the create ended before the other runner acted"
     assert recover.returncode == 2, recover_err
     assert f"pid {deploy.pid} on host" in recover_err and "holds the workspace's lease until" in recover_err
     assert deploy.returncode == 0, deploy_err
