@@ -59,7 +59,8 @@ def _http_gateway(settings: Settings) -> FabricGateway:
 def _credential(url: str) -> object | None:
     """No credential for a loopback emulator; otherwise azure-identity's default chain.
 
-    The one choice of identity for every Azure service fabctl calls: Fabric, and the state store's account.
+    The one choice of identity for every Azure service fabctl calls: Fabric, the state store's account, and
+    Service Bus.
     """
     from urllib.parse import urlsplit
 
@@ -82,6 +83,24 @@ def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> U
     return cast(
         UnitOfWork,
         AzureStorageUnitOfWork(tables=tables, blobs=blobs, clock=clock, ids=ids, lease_term=_lease_term(settings)),
+    )
+
+
+def _servicebus_publisher(settings: Settings) -> EventPublisher:
+    # Imported here: azure-servicebus costs start-up time the in-memory default never needs.
+    from azure.core.credentials import TokenCredential
+
+    from fabctl.adapters.servicebus.client import servicebus_client
+    from fabctl.adapters.servicebus.publisher import ServiceBusEventPublisher
+    from fabctl.entrypoints.settings import servicebus_connection_string
+
+    secret, host = servicebus_connection_string(settings), settings.servicebus_namespace
+    # The same identity as for Fabric and the state store (a namespace is never a loopback host, so it is
+    # azure-identity's chain); the client is opened on the first publish.
+    credential = None if secret else cast("TokenCredential", _credential(f"https://{host}"))
+    return ServiceBusEventPublisher(
+        lambda: servicebus_client(connection_string=secret, namespace_host=host, credential=credential),
+        settings.events_topic,
     )
 
 
@@ -118,7 +137,11 @@ class Container(containers.DeclarativeContainer):
         http=providers.Singleton(_http_gateway, settings),
     )
     reader = providers.Singleton(FabricGitFolderReader)
-    publisher = providers.Singleton(InMemoryEventPublisher)
+    publisher = providers.Selector(
+        settings.provided.event_bus,
+        memory=providers.Singleton(InMemoryEventPublisher),
+        servicebus=providers.Singleton(_servicebus_publisher, settings),
+    )
     secrets = providers.Singleton(InMemorySecretStore)
     telemetry = providers.Singleton(InMemoryTelemetry)
     progress = providers.Singleton(RecordingProgress)
