@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -202,3 +203,23 @@ def test_after_a_failure_the_next_publish_opens_a_fresh_connection(servicebus_br
     assert [m.message_id for m in back.messages(f"{TOPIC}/subscriptions/audit")] == ["out-0001"]
     assert targets == []
     publisher.close()
+
+
+def test_an_endpoint_that_takes_the_connection_and_never_answers_fails_the_publish_at_its_deadline() -> None:
+    # A listening socket nobody serves: the kernel completes the TCP handshake, no AMQP header ever comes
+    # back. Without its deadline the SDK would wait for it forever.
+    silent = socket.create_server(("127.0.0.1", 0))
+    port = silent.getsockname()[1]
+    connection_string = (
+        f"Endpoint=sb://127.0.0.1:{port};SharedAccessKeyName=k;SharedAccessKey=c2lsZW50;UseDevelopmentEmulator=true;"
+    )
+    publisher = ServiceBusEventPublisher(
+        lambda: servicebus_client(connection_string=connection_string), TOPIC, deadline_s=2
+    )
+    try:
+        with pytest.raises(EventsNotPublished, match=f"topic '{TOPIC}': no answer within 2 s") as caught:
+            publisher.publish(outbox(1, events.PromotionCancelled("p-1", "bob")))
+        assert caught.value.published == 0
+    finally:
+        silent.close()  # the stuck send sees its connection reset and ends
+        publisher.close()

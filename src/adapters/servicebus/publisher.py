@@ -1,72 +1,49 @@
-"""`ServiceBusEventPublisher`: the outbox relayed to a Service Bus topic, one message per event, as CloudEvents.
-
-Each message: `message_id` = the event's id (the topic's duplicate detection drops a re-send), `session_id`
-= the event's promotion or workspace (one ordered stream per aggregate), `subject` = the CloudEvent type,
-application properties for filters (environment, workspace_id, request_id), and the CloudEvent as the body.
-"""
+"""`ServiceBusEventPublisher`: the outbox relayed to a Service Bus topic, one message per event, as CloudEvents
+(the messages: `outgoing`)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from azure.core.exceptions import AzureError
-from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender
-from azure.servicebus.exceptions import MessageSizeExceededError
+from azure.servicebus import ServiceBusClient, ServiceBusMessageBatch
 
-from fabctl.adapters.servicebus.cloudevents import CONTENT_TYPE, session_key, to_cloudevent
+from fabctl.adapters.servicebus.outgoing import TooLarge, batches
 from fabctl.application.errors import EventsNotPublished
 from fabctl.application.ports import OutboxMessage
 
-# Properties a subscription rule can filter on, taken from the event's data when it has them.
-PROPERTIES = ("environment", "workspace_id", "request_id")
+DEADLINE_S = 60.0  # a relay of thousands of events takes seconds; a refused one fails in ~10 (the retries)
 _SECRETS = re.compile(r"(SharedAccessKey|SharedAccessSignature|sig|AccountKey)=[^;&\s]+", re.IGNORECASE)
-
-
-def service_bus_message(message: OutboxMessage) -> ServiceBusMessage:
-    document = to_cloudevent(message)
-    return ServiceBusMessage(
-        json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-        message_id=message.id,
-        session_id=session_key(message.payload),
-        subject=document["type"],
-        content_type=CONTENT_TYPE,
-        application_properties=application_properties(message.payload),
-    )
-
-
-def application_properties(payload: dict[str, Any]) -> dict[str | bytes, Any]:
-    found: dict[str | bytes, Any] = {}
-    # A promotion's environment is the one it deploys to.
-    environment = payload.get("environment") or payload.get("target_environment")
-    values = (environment, payload.get("workspace_id"), payload.get("request_id"))
-    for name, value in zip(PROPERTIES, values, strict=True):
-        if isinstance(value, str) and value:
-            found[name] = value
-    return found
 
 
 class ServiceBusEventPublisher:
     """Publishes to `topic` through a client `open_client` makes.
 
-    The client and its sender are opened on the first publish and kept (opening costs a connection, a
-    token and a link) until `close()` or a failure, after which the next publish opens fresh ones. One
-    publish at a time: the SDK's sender is not thread-safe, and a Function host runs invocations in threads.
+    The client and its sender are kept between publishes (opening costs a connection, a token and a link)
+    until `close()` or a failure, after which the next publish opens fresh ones. One publish at a time: the
+    SDK's sender is not thread-safe, and a Function host runs invocations in threads. A publish that gets
+    no answer within `deadline_s` fails: the SDK waits without a bound on an endpoint that takes the
+    connection and never speaks AMQP (a wrong port, a stuck proxy), and a deploy must not hang on it.
     """
 
     def __init__(
-        self, open_client: Callable[[], ServiceBusClient], topic: str, *, max_batch_bytes: int | None = None
+        self,
+        open_client: Callable[[], ServiceBusClient],
+        topic: str,
+        *,
+        max_batch_bytes: int | None = None,
+        deadline_s: float = DEADLINE_S,
     ) -> None:
         self._open_client = open_client
         self.topic = topic
         self._max_batch_bytes = max_batch_bytes  # None: the size the topic accepts (a test makes it small)
+        self._deadline_s = deadline_s
         self._lock = threading.Lock()
-        self._client: ServiceBusClient | None = None
-        self._sender: ServiceBusSender | None = None
+        self._link: _Link | None = None
 
     def publish(self, message: OutboxMessage) -> None:
         self.publish_all([message])
@@ -75,61 +52,50 @@ class ServiceBusEventPublisher:
         if not messages:
             return
         with self._lock:
-            published = 0
-            try:
-                sender = self._open_sender()
-                for batch, count in self._batches(sender, messages):
-                    sender.send_messages(batch)  # one batch: all of it accepted, or none
-                    published += count
-            except EventsNotPublished as e:
-                raise EventsNotPublished(e.message, published=published) from e
-            except (AzureError, OSError) as e:  # ServiceBusError is an AzureError
-                self._close()  # a link or connection that failed is not used again
-                raise EventsNotPublished(self._reason(e), published=published) from e
+            if self._link is None or self._link.broken:
+                self._link = _Link(self._open_client(), self.topic)  # connects on its first send
+            link, progress = self._link, _Progress()
+            sending = threading.Thread(
+                target=self._send, args=(link, messages, progress), name=f"publish-{self.topic}", daemon=True
+            )
+            sending.start()
+            sending.join(self._deadline_s)
+            if sending.is_alive():
+                link.abandoned, self._link = True, None  # the stuck thread closes it if it ever returns
+                raise EventsNotPublished(
+                    f"could not publish to Service Bus topic '{self.topic}': no answer within {self._deadline_s:g} s",
+                    published=progress.published,
+                )
+            if progress.error is not None:
+                raise progress.error
 
     def close(self) -> None:
         with self._lock:
-            self._close()
+            if self._link is not None:
+                self._link.close()
+                self._link = None
 
-    def _open_sender(self) -> ServiceBusSender:
-        if self._sender is None:
-            self._client = self._open_client()
-            self._sender = self._client.get_topic_sender(self.topic)
-        return self._sender
+    def _send(self, link: _Link, messages: Sequence[OutboxMessage], progress: _Progress) -> None:
+        try:
+            for batch, count in batches(messages, lambda: self._new_batch(link)):
+                link.sender.send_messages(batch)  # one batch: all of it accepted, or none
+                progress.published += count
+        except TooLarge as e:
+            progress.error = EventsNotPublished(f"Service Bus topic '{self.topic}': {e}", published=progress.published)
+        except (AzureError, OSError) as e:  # ServiceBusError is an AzureError
+            link.close()  # a link or connection that failed is not used again
+            progress.error = EventsNotPublished(self._reason(e), published=progress.published)
+            progress.error.__cause__ = e
+        except Exception as e:  # unexpected: handed over to the caller's thread as it is
+            link.close()
+            progress.error = e
+        if link.abandoned:
+            link.close()
 
-    def _close(self) -> None:
-        sender, client, self._sender, self._client = self._sender, self._client, None, None
-        for each in (sender, client):
-            # Closing what already failed may fail too: there is nothing left to keep.
-            if each is not None:
-                with contextlib.suppress(AzureError, OSError):
-                    each.close()
-
-    def _batches(
-        self, sender: ServiceBusSender, messages: Sequence[OutboxMessage]
-    ) -> Iterator[tuple[ServiceBusMessageBatch, int]]:
-        """Batches in the messages' order, each of one session (a partitioned topic takes a batch for one
-        partition only), each as full as the topic allows."""
-        batch, count, session = self._new_batch(sender), 0, None
-        for message in messages:
-            outgoing = service_bus_message(message)
-            if count and (outgoing.session_id != session or not _added(batch, outgoing)):
-                yield batch, count
-                batch, count = self._new_batch(sender), 0
-            if not count and not _added(batch, outgoing):
-                raise EventsNotPublished(
-                    f"event {message.id} ({message.type}) is larger than Service Bus topic '{self.topic}' "
-                    "accepts in one message"
-                )
-            count += 1
-            session = outgoing.session_id
-        if count:
-            yield batch, count
-
-    def _new_batch(self, sender: ServiceBusSender) -> ServiceBusMessageBatch:
+    def _new_batch(self, link: _Link) -> ServiceBusMessageBatch:
         if self._max_batch_bytes is None:
-            return sender.create_message_batch()
-        return sender.create_message_batch(max_size_in_bytes=self._max_batch_bytes)
+            return link.sender.create_message_batch()
+        return link.sender.create_message_batch(max_size_in_bytes=self._max_batch_bytes)
 
     def _reason(self, error: BaseException) -> str:
         text = (str(error).strip().splitlines() or [""])[0][:300]
@@ -138,9 +104,24 @@ class ServiceBusEventPublisher:
         return f"could not publish to Service Bus topic '{self.topic}': {detail}"
 
 
-def _added(batch: ServiceBusMessageBatch, message: ServiceBusMessage) -> bool:
-    try:
-        batch.add_message(message)
-    except MessageSizeExceededError:
-        return False
-    return True
+class _Link:
+    """A client and its topic sender; neither touches the network before the first send."""
+
+    def __init__(self, client: ServiceBusClient, topic: str) -> None:
+        self.client = client
+        self.sender = client.get_topic_sender(topic)
+        self.broken = False
+        self.abandoned = False  # a publish stopped waiting for it
+
+    def close(self) -> None:
+        self.broken = True
+        for each in (self.sender, self.client):
+            # Closing what already failed may fail too: there is nothing left to keep.
+            with contextlib.suppress(AzureError, OSError):
+                each.close()
+
+
+@dataclass
+class _Progress:
+    published: int = 0
+    error: BaseException | None = None
