@@ -62,30 +62,30 @@ class MessageBus:
                     # command already succeeded and its caller must not see this as its error.
                     logger.exception("follow-up command %s failed", type(message).__name__)
             queue.extend(self.uow.collect_new_events())
-        try:
-            self.relay_outbox()
-        except ConcurrencyConflict as e:
-            # Another relay marked these messages meanwhile; whatever is still pending goes with the next relay.
-            logger.warning("relaying the outbox met a concurrent change (%s); left for the next relay", e)
-        except EventsNotPublished as e:
-            # The command's state is committed: the events wait in the outbox for the next relay (the sweep,
-            # `fabctl events relay`), so the caller sees the command's result, not the bus's outage.
-            logger.warning("events not published (%s); %d sent, the rest left for the next relay", e, e.published)
-        except Exception as e:  # a publisher's bug must not turn a committed command into a failed one
-            logger.warning("relaying the outbox failed (%s: %s); the events are left for the next relay",
-                           type(e).__name__, e)  # fmt: skip
+        self.relay_outbox()
         return result
 
-    def relay_outbox(self) -> int:
+    def relay_outbox(self, *, raise_errors: bool = False) -> int:
         """Publish, in order, the committed events not yet published; returns how many were sent.
 
         Read in one unit of work, published outside any (a state store's lock, such as SQLite's write
         transaction, is never held while the broker is talked to), marked in another. A publish that fails
         stops the relay there, so later events of the same aggregate wait behind it; the ones accepted
-        before it are marked, then `EventsNotPublished` is raised. A crash between the send and the mark
-        sends the same ids again on the next relay (the broker's duplicate detection or the subscriber
-        drops the copy).
+        before it are marked. A crash between the send and the mark sends the same ids again on the next
+        relay (the broker's duplicate detection or the subscriber drops the copy).
+
+        A failure is logged and the rest stay pending: what committed them stands, and the next relay (the
+        sweep, `fabctl events relay`) sends them. `raise_errors` raises it instead (`EventsNotPublished`
+        when the bus refused, naming how many went before), for a caller whose job is the relay.
         """
+        try:
+            return self._relay()
+        except Exception as e:
+            if raise_errors:
+                raise
+            return _logged_relay_failure(e)
+
+    def _relay(self) -> int:
         with self.uow:
             pending = self.uow.outbox.pending()
         if not pending:
@@ -128,3 +128,17 @@ class MessageBus:
             except Exception:
                 logger.exception("handler %s failed for %s", getattr(handler, "__name__", handler), event)
         return follow_ups
+
+
+def _logged_relay_failure(error: Exception) -> int:
+    """Log why a relay stopped; returns how many events it sent before."""
+    if isinstance(error, EventsNotPublished):
+        logger.warning("events not published (%s); %d sent, the rest left for the next relay", error, error.published)
+        return error.published
+    if isinstance(error, ConcurrencyConflict):
+        # Another relay marked these messages meanwhile; whatever is still pending goes with the next relay.
+        logger.warning("relaying the outbox met a concurrent change (%s); left for the next relay", error)
+    else:  # a publisher's or a store's failure must not turn committed work into a failed command
+        logger.warning("relaying the outbox failed (%s: %s); the events are left for the next relay",
+                       type(error).__name__, error)  # fmt: skip
+    return 0

@@ -64,7 +64,7 @@ def relay(output: str) -> None:
 
     application = app()
     try:
-        relayed = application.bus.relay_outbox()
+        relayed = application.bus.relay_outbox(raise_errors=True)
     except EventsNotPublished as e:
         reason = EventsNotPublished(f"{e.message} ({e.published} relayed before it; the rest stay pending)")
         fail(reason, exit_codes.INTERNAL_ERROR, kind="EventsNotPublished")
