@@ -95,6 +95,8 @@ def _servicebus_publisher(settings: Settings) -> EventPublisher:
     from fabctl.entrypoints.settings import servicebus_connection_string
 
     secret, host = servicebus_connection_string(settings), settings.servicebus_namespace
+    if secret:
+        _check_servicebus_connection_string(secret)
     # The same identity as for Fabric and the state store (a namespace is never a loopback host, so it is
     # azure-identity's chain); the client is opened on the first publish.
     credential = None if secret else cast("TokenCredential", _credential(f"https://{host}"))
@@ -102,6 +104,25 @@ def _servicebus_publisher(settings: Settings) -> EventPublisher:
         lambda: servicebus_client(connection_string=secret, namespace_host=host, credential=credential),
         settings.events_topic,
     )
+
+
+def _check_servicebus_connection_string(secret: str) -> None:
+    """A malformed connection string is the user's to fix: refused now, before any command changes anything,
+    not on the first publish after a deployment. The SDK's reason never includes the string."""
+    from azure.servicebus import parse_connection_string
+
+    from fabctl.domain.errors import InvalidConfiguration
+    from fabctl.entrypoints.settings import SUBJECT, setting_origin
+
+    try:
+        parse_connection_string(secret)
+    except ValueError as e:
+        raise InvalidConfiguration(
+            f"the Service Bus connection string is not usable: {e} ({setting_origin('servicebus_connection_string')}; "
+            "give Endpoint=sb://NAMESPACE/;SharedAccessKeyName=...;SharedAccessKey=...)",
+            subject=SUBJECT,
+            field="servicebus_connection_string",
+        ) from None
 
 
 def _lease_term(settings: Settings) -> timedelta:

@@ -99,3 +99,26 @@ def test_events_go_to_the_topic_and_wait_in_the_outbox_while_the_broker_is_away(
     assert succeeded(fabctl(cwd, back, "events", "relay")).stdout.strip() == (
         f"Relayed 0 event(s) to Service Bus topic '{TOPIC}'; 0 pending."
     )
+
+
+def test_a_malformed_connection_string_stops_a_deploy_before_it_changes_anything(workspace: Path) -> None:
+    cwd = workspace.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FABCTL_")}
+    env |= {
+        "NO_COLOR": "1",
+        "FABCTL_EVENT_BUS": "servicebus",
+        "FABCTL_SERVICEBUS_CONNECTION_STRING": "SharedAccessKeyName=k;SharedAccessKey=bm90LWEta2V5",
+    }
+
+    result = subprocess.run(
+        [*COMMAND, "deploy", SOURCE, "--env", "dev"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = result.stderr.splitlines()
+    assert "servicebus_connection_string" in line and "FABCTL_SERVICEBUS_CONNECTION_STRING" in line, line
+    assert "bm90LWEta2V5" not in result.stdout + result.stderr
+    env.pop("FABCTL_EVENT_BUS")
+    env.pop("FABCTL_SERVICEBUS_CONNECTION_STRING")
+    listed = subprocess.run([*COMMAND, "tx", "list", "-o", "json"], cwd=cwd, env=env, capture_output=True, text=True)
+    assert json.loads(listed.stdout) == []
