@@ -66,3 +66,13 @@ class ConcurrencyConflict(ApplicationError):
     def __init__(self, message: str, *, subject: str = "") -> None:
         super().__init__(message)
         self.subject = subject
+
+
+class EventsNotPublished(ApplicationError):
+    """The event bus refused or could not be reached: the first `published` messages handed over were
+    accepted, the rest were not and stay pending. The message says why, without any secret."""
+
+    def __init__(self, message: str, *, published: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.published = published

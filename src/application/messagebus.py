@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fabctl.application.errors import ConcurrencyConflict
+from fabctl.application.errors import ConcurrencyConflict, EventsNotPublished
 from fabctl.application.inbox import AlreadyHandled
-from fabctl.application.ports import Clock, ConflictRetry, EventPublisher, UnitOfWork
+from fabctl.application.ports import Clock, ConflictRetry, EventPublisher, OutboxMessage, UnitOfWork
 from fabctl.domain.commands import Command
 from fabctl.domain.events import Event
 
@@ -63,27 +63,52 @@ class MessageBus:
                     # command already succeeded and its caller must not see this as its error.
                     logger.exception("follow-up command %s failed", type(message).__name__)
             queue.extend(self.uow.collect_new_events())
+        self.relay_outbox()
+        return result
+
+    def relay_outbox(self, *, raise_errors: bool = False) -> int:
+        """Publish, in order, the committed events not yet published; returns how many were sent.
+
+        Read in one unit of work, published outside any (a state store's lock, such as SQLite's write
+        transaction, is never held while the broker is talked to), marked in another. A publish that fails
+        stops the relay there, so later events of the same aggregate wait behind it; the ones accepted
+        before it are marked. A crash between the send and the mark sends the same ids again on the next
+        relay (the broker's duplicate detection or the subscriber drops the copy).
+
+        A failure is logged and the rest stay pending: what committed them stands, and the next relay (the
+        sweep, `fabctl events relay`) sends them. `raise_errors` raises it instead (`EventsNotPublished`
+        when the bus refused, naming how many went before), for a caller whose job is the relay.
+        """
         try:
-            self.relay_outbox()
-        except ConcurrencyConflict as e:
-            # Another relay marked these messages meanwhile; whatever is still pending goes with the next relay.
-            logger.warning("relaying the outbox met a concurrent change (%s); left for the next relay", e)
-        return result
+            return self._relay()
+        except Exception as e:
+            if raise_errors:
+                raise
+            return _logged_relay_failure(e)
 
-    def relay_outbox(self) -> int:
-        """Publish committed events not yet published; returns how many were sent."""
-        result: int = self._retry(self._relay_once)
-        return result
-
-    def _relay_once(self) -> int:
-        sent = 0
+    def _relay(self) -> int:
         with self.uow:
-            for message in self.uow.outbox.pending():
-                self._publisher.publish(message)
-                self.uow.outbox.mark_published(message.id, self._clock.now())
-                sent += 1
+            pending = self.uow.outbox.pending()
+        if not pending:
+            return 0
+        try:
+            self._publisher.publish_all(pending)
+        except EventsNotPublished as e:
+            self._mark_published(pending[: e.published])
+            raise
+        self._mark_published(pending)
+        return len(pending)
+
+    def _mark_published(self, messages: Sequence[OutboxMessage]) -> None:
+        if messages:
+            self._retry(lambda: self._mark_once(messages))
+
+    def _mark_once(self, messages: Sequence[OutboxMessage]) -> None:
+        with self.uow:
+            at = self._clock.now()
+            for message in messages:
+                self.uow.outbox.mark_published(message.id, at)
             self.uow.commit()
-        return sent
 
     def _handle_command(self, command: Command) -> Any:
         return self._retry(lambda: self._attempt_command(command))
@@ -111,3 +136,17 @@ class MessageBus:
             except Exception:
                 logger.exception("handler %s failed for %s", getattr(handler, "__name__", handler), event)
         return follow_ups
+
+
+def _logged_relay_failure(error: Exception) -> int:
+    """Log why a relay stopped; returns how many events it sent before."""
+    if isinstance(error, EventsNotPublished):
+        logger.warning("events not published (%s); %d sent, the rest left for the next relay", error, error.published)
+        return error.published
+    if isinstance(error, ConcurrencyConflict):
+        # Another relay marked these messages meanwhile; whatever is still pending goes with the next relay.
+        logger.warning("relaying the outbox met a concurrent change (%s); left for the next relay", error)
+    else:  # a publisher's or a store's failure must not turn committed work into a failed command
+        logger.warning("relaying the outbox failed (%s: %s); the events are left for the next relay",
+                       type(error).__name__, error)  # fmt: skip
+    return 0

@@ -5,7 +5,7 @@ Adapters implement these structurally; nothing here imports an adapter, an SDK o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -365,14 +365,21 @@ class EventPublisher(Protocol):
     """Delivers committed events to other systems (Service Bus, or in memory).
 
     Delivery is at least once: the bus publishes a message again when it could not record it as published
-    (a crash, a failed commit), so subscribers drop a message whose `id` they have seen. The order in which
-    messages arrive is not promised.
+    (a crash, a failed commit), so subscribers drop a message whose `id` they have seen. Messages of one
+    aggregate (one promotion, one workspace) arrive in the order they were handed over; across aggregates
+    no order is promised.
     """
 
     def publish(self, message: OutboxMessage) -> None:
-        """Hand `message` over for delivery: subscribers receive its id, type, `created_at` and payload
-        unchanged (the payload as JSON carries it: a tuple may arrive as a list). A failure raises, and
-        the message counts as not published: it stays in the outbox for the next relay."""
+        """Hand `message` over for delivery: subscribers receive its id, type, `created_at` (the same
+        instant) and payload unchanged (the payload as JSON carries it: a tuple may arrive as a list). A
+        failure raises `EventsNotPublished`, and the message counts as not published."""
+        ...
+
+    def publish_all(self, messages: Sequence[OutboxMessage]) -> None:
+        """Hand `messages` over in their order (in as few sends as the service allows). A failure raises
+        `EventsNotPublished` whose `published` counts the first messages that were accepted; none after
+        them was, so a relay that stops there keeps each aggregate's order."""
         ...
 
 

@@ -1,8 +1,12 @@
-"""Events: facts, in the past tense, that other parts of the system and other systems react to."""
+"""Events: facts, in the past tense, that other parts of the system and other systems react to.
+
+Every event names its aggregate: a promotion event its `request_id`, a transaction event its
+`workspace_id`. That is the key of the ordered stream it is published on (docs/events.md).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class ItemDeployed(Event):
     action: str
     item_id: str
     actor: str = ""
+    # Keyword-only: added after `actor`, and every event needs its aggregate's key (no default).
+    workspace_id: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class DeploymentFailed(Event):
     transaction_id: str
     reason: str
     actor: str = ""
+    workspace_id: str = field(kw_only=True)  # keyword-only for the reason ItemDeployed's is
 
 
 @dataclass(frozen=True)

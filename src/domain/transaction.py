@@ -182,7 +182,11 @@ class Transaction(Aggregate):
     def record_success(self, number: int, item_id: str) -> None:
         step = self._step(number, StepOutcome.SUCCEEDED)
         step.item_id = item_id
-        self.record(events.ItemDeployed(self.id, step.item, step.action.value, item_id, self.acting))
+        self.record(
+            events.ItemDeployed(
+                self.id, step.item, step.action.value, item_id, self.acting, workspace_id=self.workspace_id
+            )
+        )
 
     def record_failure(self, number: int, error: str) -> None:
         self._step(number, StepOutcome.FAILED).error = error
@@ -200,7 +204,7 @@ class Transaction(Aggregate):
     def fail(self, reason: str, at: datetime) -> None:
         self._move(TransactionState.FAILED, at)
         self.reason = reason
-        self.record(events.DeploymentFailed(self.id, reason, self.acting))
+        self.record(events.DeploymentFailed(self.id, reason, self.acting, workspace_id=self.workspace_id))
 
     def begin_rollback(self) -> list[TransactionStep]:
         """Enter rollback; returns the steps to undo, most recent first."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from dependency_injector import containers, providers
 
@@ -42,6 +42,9 @@ from fabctl.application.ports import (
 )
 from fabctl.entrypoints.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from azure.servicebus import ServiceBusClient
+
 
 def _in_state_dir(settings: Settings, name: str) -> str:
     return str(settings.state_dir / name)
@@ -59,7 +62,8 @@ def _http_gateway(settings: Settings) -> FabricGateway:
 def _credential(url: str) -> object | None:
     """No credential for a loopback emulator; otherwise azure-identity's default chain.
 
-    The one choice of identity for every Azure service fabctl calls: Fabric, and the state store's account.
+    The one choice of identity for every Azure service fabctl calls: Fabric, the state store's account, and
+    Service Bus.
     """
     from urllib.parse import urlsplit
 
@@ -83,6 +87,50 @@ def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> U
         UnitOfWork,
         AzureStorageUnitOfWork(tables=tables, blobs=blobs, clock=clock, ids=ids, lease_term=_lease_term(settings)),
     )
+
+
+def _servicebus_publisher(settings: Settings) -> EventPublisher:
+    # Imported here: azure-servicebus costs start-up time the in-memory default never needs.
+    from fabctl.adapters.servicebus.publisher import ServiceBusEventPublisher
+
+    publisher: EventPublisher = ServiceBusEventPublisher(servicebus_client_opener(settings), settings.events_topic)
+    return publisher
+
+
+def servicebus_client_opener(settings: Settings) -> Callable[[], ServiceBusClient]:
+    """What opens a Service Bus client as the settings say, for the publisher and the worker alike; a malformed
+    connection string is refused now (`InvalidConfiguration`), the client is opened when called."""
+    from azure.core.credentials import TokenCredential
+
+    from fabctl.adapters.servicebus.client import servicebus_client
+    from fabctl.entrypoints.settings import servicebus_connection_string
+
+    secret, host = servicebus_connection_string(settings), settings.servicebus_namespace
+    if secret:
+        _check_servicebus_connection_string(secret)
+    # The same identity as for Fabric and the state store (a namespace is never a loopback host, so it is
+    # azure-identity's chain).
+    credential = None if secret else cast("TokenCredential", _credential(f"https://{host}"))
+    return lambda: servicebus_client(connection_string=secret, namespace_host=host, credential=credential)
+
+
+def _check_servicebus_connection_string(secret: str) -> None:
+    """A malformed connection string is the user's to fix: refused now, before any command changes anything,
+    not on the first publish after a deployment. The SDK's reason never includes the string."""
+    from azure.servicebus import parse_connection_string
+
+    from fabctl.domain.errors import InvalidConfiguration
+    from fabctl.entrypoints.settings import SUBJECT, setting_origin
+
+    try:
+        parse_connection_string(secret)
+    except ValueError as e:
+        raise InvalidConfiguration(
+            f"the Service Bus connection string is not usable: {e} ({setting_origin('servicebus_connection_string')}; "
+            "give Endpoint=sb://NAMESPACE/;SharedAccessKeyName=...;SharedAccessKey=...)",
+            subject=SUBJECT,
+            field="servicebus_connection_string",
+        ) from None
 
 
 def _lease_term(settings: Settings) -> timedelta:
@@ -118,7 +166,11 @@ class Container(containers.DeclarativeContainer):
         http=providers.Singleton(_http_gateway, settings),
     )
     reader = providers.Singleton(FabricGitFolderReader)
-    publisher = providers.Singleton(InMemoryEventPublisher)
+    publisher = providers.Selector(
+        settings.provided.event_bus,
+        memory=providers.Singleton(InMemoryEventPublisher),
+        servicebus=providers.Singleton(_servicebus_publisher, settings),
+    )
     secrets = providers.Singleton(InMemorySecretStore)
     telemetry = providers.Singleton(InMemoryTelemetry)
     progress = providers.Singleton(RecordingProgress)

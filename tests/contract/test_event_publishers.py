@@ -1,14 +1,26 @@
-"""The event publisher contract run against every adapter (today the in-memory one; Service Bus joins it)."""
+"""The event publisher contract run against every adapter: in memory, and Service Bus (the real SDK against
+the protocol-level broker double, tests/support/servicebus_broker: verified against the double only)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from event_publisher_contract import EventPublisherContract
+from event_subscriber import SessionSubscriber
+from servicebus_broker.entities import EntityOptions
+from servicebus_broker.fixtures import servicebus_broker_factory  # noqa: F401 (a fixture)
+from servicebus_broker.process import TopicSpec
 
 from fabctl.adapters.events.memory import InMemoryEventPublisher
-from fabctl.application.ports import OutboxMessage
+from fabctl.adapters.servicebus.client import servicebus_client
+from fabctl.adapters.servicebus.publisher import ServiceBusEventPublisher
+from fabctl.application.ports import EventPublisher, OutboxMessage
+
+TOPIC = "fabctl-events"
+# A sessionful subscription, as a subscriber that wants each aggregate's order has; and one without sessions.
+TOPICS = {TOPIC: TopicSpec({"ordered": EntityOptions(requires_session=True), "audit": EntityOptions()})}
 
 
 class InMemorySubscriber:
@@ -25,6 +37,23 @@ class TestInMemoryEventPublisher(EventPublisherContract):
     @pytest.fixture
     def events(self) -> InMemorySubscriber:
         return InMemorySubscriber()
+
+
+class ServiceBusSubscriber(SessionSubscriber):
+    publisher: EventPublisher
+
+
+class TestServiceBusEventPublisher(EventPublisherContract):
+    @pytest.fixture
+    def events(self, servicebus_broker_factory) -> Iterator[ServiceBusSubscriber]:  # noqa: F811
+        broker = servicebus_broker_factory(topics=TOPICS)
+        subscriber = ServiceBusSubscriber(broker.connection_string(), TOPIC, "ordered")
+        publisher = ServiceBusEventPublisher(
+            lambda: servicebus_client(connection_string=broker.connection_string()), TOPIC
+        )
+        subscriber.publisher = publisher
+        yield subscriber
+        publisher.close()
 
 
 def test_the_in_memory_publisher_keeps_what_it_published_in_order() -> None:

@@ -93,7 +93,9 @@ HELP = {
     ("tx", "show"): ["TRANSACTION_ID", OUTPUT],
     ("tx", "recover"): ["TRANSACTION_ID", "--rollback", "--resume", "--force", "--fabric-url", OUTPUT, "Examples"],
     ("tx", "revert"): ["TRANSACTION_ID", "--force", "--fabric-url", "--user", OUTPUT, "Examples"],
-    ("events",): ["--limit", OUTPUT],
+    ("events",): ["--limit", OUTPUT, "list", "relay"],
+    ("events", "list"): ["--limit", OUTPUT],
+    ("events", "relay"): [OUTPUT, "FABCTL_EVENT_BUS", "Exit code 1", "Examples"],
     ("worker",): [
         "--concurrency",
         "--max-messages",
@@ -144,7 +146,7 @@ def test_help_names_the_arguments_and_options(tmp_path: Path, command: tuple[str
 
 def test_every_subcommand_has_a_help_case(tmp_path: Path) -> None:
     """A new command without a case in HELP would go unchecked: compare with what each group lists."""
-    for group in [(), ("promote",), ("tx",), ("state",), ("emulator",)]:
+    for group in [(), ("promote",), ("tx",), ("state",), ("events",), ("emulator",)]:
         result = run(tmp_path, *group, "--help")
         assert result.returncode == 0, result.stdout + result.stderr
         listing = result.stdout.split("Commands:", 1)[1].split("\n\n", 1)[0]  # not the epilog below it

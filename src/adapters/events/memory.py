@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from fabctl.application.errors import EventsNotPublished
 from fabctl.application.ports import OutboxMessage
 
 
@@ -19,3 +20,10 @@ class InMemoryEventPublisher:
         self.published.append(message)
         for subscriber in self._subscribers:
             subscriber(message)
+
+    def publish_all(self, messages: Sequence[OutboxMessage]) -> None:
+        for count, message in enumerate(messages):
+            try:
+                self.publish(message)
+            except Exception as e:  # a subscriber that fails did not get it, nor any after it
+                raise EventsNotPublished(f"{type(e).__name__}: {e}", published=count) from e

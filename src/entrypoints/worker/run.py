@@ -26,10 +26,9 @@ from typing import TYPE_CHECKING
 
 from azure.servicebus import ServiceBusClient
 
-from fabctl.adapters.servicebus.client import servicebus_client
 from fabctl.adapters.system.stop import EXIT_CODES
 from fabctl.entrypoints.messages.sweep import sweep
-from fabctl.entrypoints.settings import Settings, servicebus_connection_string
+from fabctl.entrypoints.settings import Settings
 from fabctl.entrypoints.worker.control import WorkerControl
 from fabctl.entrypoints.worker.sessions import run_slot
 
@@ -95,12 +94,9 @@ def _sweep_until_stopped(app: App, control: WorkerControl, every_s: float) -> No
 
 
 def _client(settings: Settings) -> ServiceBusClient:
-    secret = servicebus_connection_string(settings)
-    if secret:
-        return servicebus_client(connection_string=secret)
-    from azure.identity import DefaultAzureCredential
+    from fabctl.entrypoints.bootstrap import servicebus_client_opener
 
-    return servicebus_client(namespace_host=settings.servicebus_namespace, credential=DefaultAzureCredential())
+    return servicebus_client_opener(settings)()  # the publisher's way: one identity choice, one check
 
 
 @contextmanager

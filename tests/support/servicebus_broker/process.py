@@ -64,7 +64,8 @@ class RunningBroker:
         self._injector = EventInjector()
         self._container.selectable(self._injector)
         acceptor = self._container.acceptor("127.0.0.1", 0)
-        self.port: int = acceptor._selectable._delegate.getsockname()[1]
+        self._listener = acceptor._selectable._delegate  # the listening socket
+        self.port: int = self._listener.getsockname()[1]
         self._thread = threading.Thread(target=self._container.run, name=f"sb-broker-{self.port}", daemon=True)
 
     def start(self) -> RunningBroker:
@@ -75,6 +76,9 @@ class RunningBroker:
         self._injector.trigger(ApplicationEvent("stop_broker"))
         self._thread.join(timeout_s)
         self._injector.close()
+        # The reactor leaves its listening socket open when it stops: a client would connect and then wait
+        # forever for the AMQP header. Closed, a stopped broker refuses connections as a stopped server does.
+        self._listener.close()
         if self._thread.is_alive():
             raise RuntimeError(f"Service Bus broker on port {self.port} did not stop within {timeout_s} s")
 

@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 import pytest
 
 from fabctl.adapters.events.memory import InMemoryEventPublisher
+from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.memory import InMemoryUnitOfWork
 from fabctl.adapters.system.clock import FixedClock
 from fabctl.adapters.system.ids import SequentialIdGenerator
+from fabctl.application.errors import EventsNotPublished
 from fabctl.application.messagebus import EventHandler, MessageBus
 from fabctl.application.ports import OutboxMessage, UnitOfWork
 from fabctl.domain import events
@@ -229,29 +231,116 @@ class FailingOnce:
     def publish(self, message: OutboxMessage) -> None:
         if message.id in self._fail:
             self._fail.discard(message.id)
-            raise ConnectionError("the broker is away")
+            raise EventsNotPublished("the broker is away")
         self.delivered.publish(message)
 
+    def publish_all(self, messages: Sequence[OutboxMessage]) -> None:
+        for count, message in enumerate(messages):
+            try:
+                self.publish(message)
+            except EventsNotPublished as e:
+                raise EventsNotPublished(e.message, published=count) from e
 
-def test_a_message_whose_publish_failed_stays_pending_and_goes_with_the_next_relay(world: Bus) -> None:
-    world.bus.handle(OpenRequest("m-1", "p-1"))  # publishes its event: "out-0001"
+
+def approved_out_of_band(world: Bus) -> None:
+    """p-1 approved in a commit of its own: ApprovalRecorded ("out-0002") and PromotionApproved ("out-0003")
+    wait in the outbox, after p-1's PromotionRequested ("out-0001") already went."""
+    world.bus.handle(OpenRequest("m-1", "p-1"))
     with world.uow:
         request = world.uow.promotions.get("p-1")
         assert request is not None
-        # ApprovalRecorded ("out-0002") and PromotionApproved ("out-0003")
         request.approve(Identity.parse("bob"), T0, now=ApprovalTerms())
         world.uow.commit()
+
+
+def pending_ids(uow: UnitOfWork) -> list[str]:
+    with uow:
+        return [m.id for m in uow.outbox.pending()]
+
+
+def test_a_relay_stops_at_the_first_failed_publish_and_the_rest_go_with_the_next_relay(world: Bus) -> None:
+    approved_out_of_band(world)
     publisher = FailingOnce("out-0003")
     bus = MessageBus(world.uow, {}, {}, publisher, FixedClock(T0))
 
-    with pytest.raises(ConnectionError):
-        bus.relay_outbox()
-    with world.uow:
-        assert [m.id for m in world.uow.outbox.pending()] == ["out-0002", "out-0003"]  # neither was marked
+    with pytest.raises(EventsNotPublished, match="the broker is away") as caught:
+        bus.relay_outbox(raise_errors=True)
+    assert caught.value.published == 1
+    assert pending_ids(world.uow) == ["out-0003"]  # the one accepted before the failure is marked
     sent = bus.relay_outbox()
 
-    assert sent == 2
-    with world.uow:
-        assert world.uow.outbox.pending() == []
-    # At least once: "out-0002" went twice, each time with the same id, for subscribers to drop the copy.
-    assert [m.id for m in publisher.delivered.published] == ["out-0002", "out-0002", "out-0003"]
+    assert sent == 1
+    assert pending_ids(world.uow) == []
+    assert [m.id for m in publisher.delivered.published] == ["out-0002", "out-0003"]  # in order, each once
+
+
+def test_a_failed_first_publish_marks_nothing_so_no_later_event_overtakes_it(world: Bus) -> None:
+    approved_out_of_band(world)
+    publisher = FailingOnce("out-0002")
+    bus = MessageBus(world.uow, {}, {}, publisher, FixedClock(T0))
+
+    with pytest.raises(EventsNotPublished):
+        bus.relay_outbox(raise_errors=True)
+
+    assert pending_ids(world.uow) == ["out-0002", "out-0003"]
+    assert publisher.delivered.published == []  # out-0003 was not sent ahead of out-0002
+
+
+class MarkFailsOnce(InMemoryUnitOfWork):
+    """A store whose next commit fails once `fail_next_commit` is set: a crash between send and mark."""
+
+    fail_next_commit = False
+
+    def _commit(self) -> None:
+        if self.fail_next_commit:
+            self.fail_next_commit = False
+            raise StateStoreError("the state store went away before the relay marked its messages")
+        super()._commit()
+
+
+def test_a_relay_that_could_not_mark_what_it_sent_sends_the_same_ids_again() -> None:
+    uow = MarkFailsOnce(FixedClock(T0), SequentialIdGenerator("out"))
+    world = Bus(uow, InMemoryEventPublisher(), {})
+    world.command_handlers = {OpenRequest: lambda cmd: open_request(uow, cmd)}  # type: ignore[arg-type]
+    approved_out_of_band(world)
+    uow.fail_next_commit = True
+
+    with pytest.raises(StateStoreError):
+        world.bus.relay_outbox(raise_errors=True)  # sent, then the mark failed
+    assert pending_ids(uow) == ["out-0002", "out-0003"]
+    assert world.bus.relay_outbox() == 2
+
+    assert pending_ids(uow) == []
+    assert [m.id for m in world.publisher.published] == ["out-0001", "out-0002", "out-0003", "out-0002", "out-0003"]
+
+
+def test_a_command_whose_events_could_not_be_published_still_returns_its_result_and_leaves_them_pending(
+    world: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    publisher = FailingOnce("out-0001")
+    bus = MessageBus(world.uow, world.command_handlers, {}, publisher, FixedClock(T0))
+
+    with caplog.at_level(logging.WARNING, logger="fabctl.application.messagebus"):
+        result = bus.handle(OpenRequest("m-1", "p-1"))
+
+    assert result == "opened p-1"
+    assert world.requests() == {"p-1": PromotionState.REQUESTED}  # the state change is committed
+    assert pending_ids(world.uow) == ["out-0001"]
+    assert ["events not published" in r.getMessage() for r in caplog.records] == [True]
+    assert bus.relay_outbox() == 1
+
+
+def test_a_relay_that_stops_on_a_failure_logs_it_and_says_how_many_went_unless_asked_to_raise(
+    world: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The sweep and `tx revert` relay after their own work is committed: a bus outage must not fail them.
+    approved_out_of_band(world)
+    bus = MessageBus(world.uow, {}, {}, FailingOnce("out-0003"), FixedClock(T0))
+
+    with caplog.at_level(logging.WARNING, logger="fabctl.application.messagebus"):
+        sent = bus.relay_outbox()
+
+    assert sent == 1
+    assert pending_ids(world.uow) == ["out-0003"]
+    [record] = caplog.records
+    assert "the broker is away" in record.getMessage() and "1 sent" in record.getMessage()

@@ -378,8 +378,8 @@ def test_a_move_is_journaled_with_the_folder_it_left_and_undone_before_the_folde
     ]
     assert move.before is not None and move.before.folder == "etl"  # where the undo puts it back
     assert tx.events[1:] == [
-        events.ItemDeployed(TX_ID, "archive", "create_folder", "folder-9"),
-        events.ItemDeployed(TX_ID, "Load.Notebook", "move", "item-1"),
+        events.ItemDeployed(TX_ID, "archive", "create_folder", "folder-9", workspace_id=WORKSPACE_ID),
+        events.ItemDeployed(TX_ID, "Load.Notebook", "move", "item-1", workspace_id=WORKSPACE_ID),
     ]
     # Most recent first: the item leaves the new folder before that folder is removed.
     assert [s.number for s in tx.begin_rollback()] == [2, 1]
@@ -424,8 +424,8 @@ def test_a_committed_deployment_records_each_item_then_the_commit() -> None:
     tx.commit(at(5))
 
     assert tx.events[1:] == [
-        events.ItemDeployed(TX_ID, "Load.Notebook", "create", "nb-1"),
-        events.ItemDeployed(TX_ID, "Sales.Report", "update", "rep-1"),
+        events.ItemDeployed(TX_ID, "Load.Notebook", "create", "nb-1", workspace_id=WORKSPACE_ID),
+        events.ItemDeployed(TX_ID, "Sales.Report", "update", "rep-1", workspace_id=WORKSPACE_ID),
         events.TransactionCommitted(TX_ID, WORKSPACE_ID, 2),
     ]
 
@@ -435,7 +435,7 @@ def test_failure_records_deployment_failed_with_the_reason() -> None:
     tx.fail("capacity paused", at(1))
 
     assert tx.reason == "capacity paused"
-    assert tx.events[1:] == [events.DeploymentFailed(TX_ID, "capacity paused")]
+    assert tx.events[1:] == [events.DeploymentFailed(TX_ID, "capacity paused", workspace_id=WORKSPACE_ID)]
 
 
 def test_record_failure_and_undo_record_no_event() -> None:
