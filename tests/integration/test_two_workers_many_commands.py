@@ -1,6 +1,6 @@
 """Two `fabctl worker` processes (two session slots each) sharing one queue, Azure state on Azurite and
 the emulator as Fabric: 40 command messages over 4 workspaces (sessions), each sent twice, every
-effect exactly once.
+effect exactly once, and every event on the events topic once, in order per session.
 
 Per workspace: deploy to dev, open two promotion requests; then approve the first and cancel the
 second. What passes here is verified against the broker double (a protocol double), not Service Bus.
@@ -18,11 +18,15 @@ from deploy_process import environment, fabctl, write_source
 from emulator_process import RunningEmulator, configure
 from servicebus_broker.entities import EntityOptions
 from servicebus_broker.fixtures import servicebus_broker_factory  # noqa: F401 (a fixture)
+from servicebus_broker.process import TopicSpec
 from shared_azure_state import SharedAzureState
 from worker_process import QUEUE, Finished, WorkerProcess, command, message, send
 
 WORKSPACES = ("North", "South", "East", "West")
 CI, ALICE, BOB = "ci@contoso.com", "alice@contoso.com", "bob@contoso.com"
+TOPIC, SUBSCRIPTION = "fabctl-events", "fabctl-events/subscriptions/all"
+# Duplicate detection on, as docs/azure.md asks: relays racing in four slots may send one event twice.
+EVENTS = {TOPIC: TopicSpec({"all": EntityOptions()}, EntityOptions(duplicate_detection_window_s=600))}
 
 
 def source(root: Path, name: str) -> str:
@@ -57,9 +61,10 @@ def test_forty_commands_over_four_workspaces_through_two_workers_each_act_once(
     tmp_path: Path,
 ) -> None:
     store = SharedAzureState.fresh(azurite)
-    broker = servicebus_broker_factory(queues={QUEUE: EntityOptions(requires_session=True)})
+    broker = servicebus_broker_factory(queues={QUEUE: EntityOptions(requires_session=True)}, topics=EVENTS)
     env = environment(FABCTL_FABRIC_URL=fresh_emulator.url, **store.settings())
     env["FABCTL_SERVICEBUS_CONNECTION_STRING"] = broker.connection_string()
+    env["FABCTL_EVENT_BUS"] = "servicebus"
     configure(fresh_emulator, latency_ms=0, lro_ms=0)
     for i in range(2):
         (tmp_path / f"w{i}").mkdir()
@@ -103,3 +108,18 @@ def test_forty_commands_over_four_workspaces_through_two_workers_each_act_once(
     deployed = sorted((t["environment"], t["state"]) for t in listed)
     assert deployed == [("dev", "committed")] * 4 + [("test", "committed")] * 4
     assert broker.messages(QUEUE) == [] and broker.dead_letters(QUEUE) == []
+    assert_every_event_published_once_in_order(tmp_path, env, broker.messages(SUBSCRIPTION))
+
+
+def assert_every_event_published_once_in_order(root: Path, env: dict[str, str], held: list[Any]) -> None:
+    listed = fabctl(root, "events", "list", "--limit", "1000", "-o", "json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    outbox = json.loads(listed.stdout)
+    assert outbox and all(e["published_at"] for e in outbox), [e for e in outbox if not e["published_at"]]
+    sent = [m.message_id for m in held]
+    assert len(sent) == len(set(sent)), "an event reached the subscription twice"
+    assert set(sent) == {e["id"] for e in outbox}
+    order = {e["id"]: n for n, e in enumerate(outbox)}  # the store's order: the one a relay publishes in
+    for session in {m.session_id for m in held}:
+        arrived = [m.message_id for m in held if m.session_id == session]
+        assert arrived == sorted(arrived, key=order.__getitem__), f"session {session} out of order"
