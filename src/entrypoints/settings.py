@@ -172,46 +172,46 @@ def load_settings(**overrides: object) -> Settings:
 
 def check_storage_account(settings: Settings, overrides: dict[str, Any] | None = None) -> None:
     """The azure store needs its account named once: by URL (signing in) or by connection string."""
-    given = overrides or {}
-    url, secret = settings.storage_account_url, connection_string(settings)
-    if url and secret:
-        raise InvalidConfiguration(
-            "storage_account_url and storage_connection_string are both set: keep one "
-            f"(storage_account_url {setting_origin('storage_account_url', given)}; "
-            f"storage_connection_string {setting_origin('storage_connection_string', given)})",
-            subject=SUBJECT,
-            field="storage_connection_string",
-        )
-    if not url and not secret:
-        raise InvalidConfiguration(
-            f"the azure state store needs its storage account ({setting_origin('state_store', given)}): set "
-            f"{ENV_PREFIX}STORAGE_ACCOUNT_URL (its name or URL; fabctl signs in with azure-identity) or "
-            f"{ENV_PREFIX}STORAGE_CONNECTION_STRING (with an account key or a SAS, or Azurite's)",
-            subject=SUBJECT,
-            field="storage_account_url",
-        )
+    _named_once(
+        ("storage_account_url", settings.storage_account_url),
+        ("storage_connection_string", connection_string(settings)),
+        overrides or {},
+        missing=f"the azure state store needs its storage account ({{origin}}): set "
+        f"{ENV_PREFIX}STORAGE_ACCOUNT_URL (its name or URL; fabctl signs in with azure-identity) or "
+        f"{ENV_PREFIX}STORAGE_CONNECTION_STRING (with an account key or a SAS, or Azurite's)",
+        selected_by="state_store",
+    )
 
 
 def check_service_bus(settings: Settings, overrides: dict[str, Any] | None = None) -> None:
     """Service Bus is named once: by namespace (signing in) or by connection string."""
-    given = overrides or {}
-    namespace, secret = settings.servicebus_namespace, servicebus_connection_string(settings)
-    if namespace and secret:
+    _named_once(
+        ("servicebus_namespace", settings.servicebus_namespace),
+        ("servicebus_connection_string", servicebus_connection_string(settings)),
+        overrides or {},
+        missing=f"Service Bus needs its namespace ({{origin}}): set "
+        f"{ENV_PREFIX}SERVICEBUS_NAMESPACE (its name or host name; fabctl signs in with azure-identity) or "
+        f"{ENV_PREFIX}SERVICEBUS_CONNECTION_STRING (with a shared access key)",
+        selected_by="event_bus",
+    )
+
+
+def _named_once(
+    by_identity: tuple[str, str], by_secret: tuple[str, str], given: dict[str, Any], *, missing: str, selected_by: str
+) -> None:
+    """A service named by identity (a URL, a namespace) or by a secret (a connection string): one, not both.
+    `missing` is the message when neither is set, with `{origin}` where the selecting setting was given."""
+    (identity_key, identity), (secret_key, secret) = by_identity, by_secret
+    if identity and secret:
         raise InvalidConfiguration(
-            "servicebus_namespace and servicebus_connection_string are both set: keep one "
-            f"(servicebus_namespace {setting_origin('servicebus_namespace', given)}; "
-            f"servicebus_connection_string {setting_origin('servicebus_connection_string', given)})",
+            f"{identity_key} and {secret_key} are both set: keep one "
+            f"({identity_key} {setting_origin(identity_key, given)}; {secret_key} {setting_origin(secret_key, given)})",
             subject=SUBJECT,
-            field="servicebus_connection_string",
+            field=secret_key,
         )
-    if not namespace and not secret:
-        raise InvalidConfiguration(
-            f"Service Bus needs its namespace ({setting_origin('event_bus', given)}): set "
-            f"{ENV_PREFIX}SERVICEBUS_NAMESPACE (its name or host name; fabctl signs in with azure-identity) or "
-            f"{ENV_PREFIX}SERVICEBUS_CONNECTION_STRING (with a shared access key)",
-            subject=SUBJECT,
-            field="servicebus_namespace",
-        )
+    if not identity and not secret:
+        origin = setting_origin(selected_by, given)
+        raise InvalidConfiguration(missing.replace("{origin}", origin), subject=SUBJECT, field=identity_key)
 
 
 def servicebus_connection_string(settings: Settings) -> str:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from azure.core.messaging import CloudEvent
 from event_subscriber import SessionSubscriber
+from failing_stores import MarkFailsOnce
 from servicebus_broker.entities import EntityOptions
 from servicebus_broker.fixtures import servicebus_broker_factory  # noqa: F401 (a fixture)
 from servicebus_broker.process import RunningBroker, TopicSpec
@@ -23,7 +24,6 @@ from servicebus_broker.process import RunningBroker, TopicSpec
 from fabctl.adapters.servicebus.client import servicebus_client
 from fabctl.adapters.servicebus.publisher import ServiceBusEventPublisher
 from fabctl.adapters.state import StateStoreError
-from fabctl.adapters.state.memory import InMemoryUnitOfWork
 from fabctl.adapters.system.clock import FixedClock
 from fabctl.adapters.system.ids import SequentialIdGenerator
 from fabctl.application.errors import EventsNotPublished
@@ -96,16 +96,6 @@ def test_the_topics_duplicate_detection_drops_a_message_sent_again_with_its_id(b
 
     assert [m.message_id for m in broker.messages(f"{TOPIC}/subscriptions/audit")] == ["out-0001"]
     assert [m.message_id for m in broker.messages(f"{TOPIC}/subscriptions/ordered")] == ["out-0001"]
-
-
-class MarkFailsOnce(InMemoryUnitOfWork):
-    fail_next_commit = False
-
-    def _commit(self) -> None:
-        if self.fail_next_commit:
-            self.fail_next_commit = False
-            raise StateStoreError("the state store went away before the relay marked its messages")
-        super()._commit()
 
 
 def test_a_relay_that_crashed_before_marking_sends_the_same_ids_and_the_topic_keeps_one_copy(broker, publisher) -> None:

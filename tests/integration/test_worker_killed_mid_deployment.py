@@ -16,14 +16,13 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from deploy_process import content, environment, fabctl, is_writing, wait_for_journal, workspace, write_source
+from deploy_process import content, environment, fabctl, is_writing, wait_for_journal, workspace
 from emulator_process import RunningEmulator, configure
 from servicebus_broker.entities import EntityOptions
 from servicebus_broker.fixtures import servicebus_broker_factory  # noqa: F401 (a fixture)
-from worker_process import QUEUE, WorkerProcess, command, message, send
+from worker_process import QUEUE, WorkerProcess, command, message, promotion_requested, send
 
-ITEMS = [(f"Job {n}", "Jobs", "", "v1") for n in range(10)]
-CONFIG = 'environments:\n  dev:\n    workspace: "Kill (dev)"\n  test:\n    workspace: "Kill (test)"\n'
+JOBS = 10
 BOB = "bob@contoso.com"
 
 
@@ -40,12 +39,8 @@ def test_a_worker_killed_mid_deployment_is_finished_by_the_next_from_the_journal
     tmp_path: Path,
 ) -> None:
     env = environment(FABCTL_FABRIC_URL=fresh_emulator.url)
-    write_source(tmp_path / "src", "Kill (dev)", ITEMS)
-    (tmp_path / "src" / "workspace-config.yaml").write_text(CONFIG)
     configure(fresh_emulator, latency_ms=0, lro_ms=0)
-    assert fabctl(tmp_path, "deploy", "src", "--env", "dev", env=env).returncode == 0
-    requested = fabctl(tmp_path, "promote", "request", "src", "--from", "dev", "--user", "alice", "-o", "json", env=env)
-    request_id = json.loads(requested.stdout)["id"]
+    request_id = promotion_requested(tmp_path, env, "Kill", JOBS)
     broker = servicebus_broker_factory(queues={QUEUE: EntityOptions(requires_session=True, lock_duration_s=2.0)})
     send(broker.connection_string(), message(command("ApprovePromotion", request_id=request_id), "approve-1", BOB))
     worker_env = env | {"FABCTL_SERVICEBUS_CONNECTION_STRING": broker.connection_string()}

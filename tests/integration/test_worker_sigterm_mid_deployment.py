@@ -8,14 +8,13 @@ import json
 import signal
 from pathlib import Path
 
-from deploy_process import environment, fabctl, is_writing, wait_for_journal, write_source
+from deploy_process import environment, fabctl, is_writing, wait_for_journal
 from emulator_process import RunningEmulator, configure
 from servicebus_broker.entities import EntityOptions
 from servicebus_broker.fixtures import servicebus_broker_factory  # noqa: F401 (a fixture)
-from worker_process import QUEUE, WorkerProcess, command, message, send
+from worker_process import QUEUE, WorkerProcess, command, message, promotion_requested, send
 
-ITEMS = [(f"Job {n}", "Jobs", "", "v1") for n in range(10)]
-CONFIG = 'environments:\n  dev:\n    workspace: "Term (dev)"\n  test:\n    workspace: "Term (test)"\n'
+JOBS = 10
 
 
 def test_sigterm_mid_deployment_winds_it_down_frees_the_workspace_and_exits_zero(
@@ -24,12 +23,8 @@ def test_sigterm_mid_deployment_winds_it_down_frees_the_workspace_and_exits_zero
     tmp_path: Path,
 ) -> None:
     env = environment(FABCTL_FABRIC_URL=fresh_emulator.url)
-    write_source(tmp_path / "src", "Term (dev)", ITEMS)
-    (tmp_path / "src" / "workspace-config.yaml").write_text(CONFIG)
     configure(fresh_emulator, latency_ms=0, lro_ms=0)
-    assert fabctl(tmp_path, "deploy", "src", "--env", "dev", env=env).returncode == 0
-    requested = fabctl(tmp_path, "promote", "request", "src", "--from", "dev", "--user", "alice", "-o", "json", env=env)
-    request_id = json.loads(requested.stdout)["id"]
+    request_id = promotion_requested(tmp_path, env, "Term", JOBS)
     broker = servicebus_broker_factory(queues={QUEUE: EntityOptions(requires_session=True)})
     send(broker.connection_string(), message(command("ApprovePromotion", request_id=request_id), "approve-1", "bob"))
     configure(fresh_emulator, latency_ms=150)  # slow enough that the signal lands mid-deployment

@@ -105,3 +105,19 @@ def _summary(stdout: str, stderr: str) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {"unparsed": stdout, "stderr": stderr}
     return found
+
+
+def promotion_requested(root: Path, env: dict[str, str], name: str, jobs: int) -> str:
+    """`name (dev)` deployed from `root/src` (`jobs` Data Pipelines), and a promotion of it to `name (test)`
+    requested by alice: its request id. `env` points fabctl at the emulator."""
+    from deploy_process import fabctl, write_source
+
+    write_source(root / "src", f"{name} (dev)", [(f"Job {n}", "Jobs", "", "v1") for n in range(jobs)])
+    config = f'environments:\n  dev:\n    workspace: "{name} (dev)"\n  test:\n    workspace: "{name} (test)"\n'
+    (root / "src" / "workspace-config.yaml").write_text(config)
+    deployed = fabctl(root, "deploy", "src", "--env", "dev", env=env)
+    assert deployed.returncode == 0, deployed.stderr
+    requested = fabctl(root, "promote", "request", "src", "--from", "dev", "--user", "alice", "-o", "json", env=env)
+    assert requested.returncode == 0, requested.stderr
+    request_id: str = json.loads(requested.stdout)["id"]
+    return request_id

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -65,20 +65,27 @@ def signals_flip(switch: StopSwitch) -> Iterator[None]:
         if not transaction:
             # Nothing is being written: stopping at once changes nothing.
             when = f"after transaction {switch.ended} ended" if switch.ended else "before any write: nothing changed"
-            _say(f"error: interrupted by {name} {when}")
+            say(f"error: interrupted by {name} {when}")
             _exit_now(EXIT_CODES[name])
         if first:
-            _say(
+            say(
                 f"fabctl: {name} received: no new write starts; the writes in flight finish, then transaction "
                 f"{transaction} winds down. Press Ctrl-C again to stop at once (left for `fabctl tx recover`)."
             )
             return
-        _say(
+        say(
             f"error: interrupted again ({name}): stopped at once; transaction {transaction} is left unfinished. "
             f"Run `fabctl tx recover {transaction} --rollback` to undo it, or `--resume` to complete it"
         )
         _exit_now(switch.exit_code)
 
+    with handling_signals(on_signal):
+        yield
+
+
+@contextmanager
+def handling_signals(on_signal: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM call `on_signal`; the handlers before are put back after."""
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
@@ -87,7 +94,8 @@ def signals_flip(switch: StopSwitch) -> Iterator[None]:
             signal.signal(number, handler)
 
 
-def _say(line: str) -> None:
+def say(line: str) -> None:
+    """One line to stderr, at once (a signal handler's message must not wait in a buffer)."""
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from azure.servicebus import ServiceBusClient
 
-from fabctl.adapters.system.stop import EXIT_CODES
+from fabctl.adapters.system.stop import EXIT_CODES, handling_signals, say
 from fabctl.entrypoints.messages.sweep import sweep
 from fabctl.entrypoints.settings import Settings
 from fabctl.entrypoints.worker.control import WorkerControl
@@ -104,7 +104,7 @@ def _signals_stop(control: WorkerControl, apps: list[App]) -> Iterator[None]:
     def on_signal(number: int, _frame: FrameType | None) -> None:
         name = signal.Signals(number).name
         if control.stopped and control.reason.startswith("SIG"):
-            _say(f"error: {name} again: stopped at once; whatever was being deployed is left to the lease recovery")
+            say(f"error: {name} again: stopped at once; whatever was being deployed is left to the lease recovery")
             sys.stdout.flush()
             os._exit(EXIT_CODES[name])  # not SystemExit: the slots' threads would go on writing
         control.stop(name)
@@ -112,16 +112,7 @@ def _signals_stop(control: WorkerControl, apps: list[App]) -> Iterator[None]:
             request = getattr(app.stop, "request", None)
             if request is not None:
                 request(name)  # a deployment in hand winds down and releases its workspace
-        _say(f"fabctl worker: {name} received: no new message is taken; the one in hand is finished and settled")
+        say(f"fabctl worker: {name} received: no new message is taken; the one in hand is finished and settled")
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with handling_signals(on_signal):
         yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-def _say(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
+from failing_stores import MarkFailsOnce
 
 from fabctl.adapters.events.memory import InMemoryEventPublisher
 from fabctl.adapters.state import StateStoreError
@@ -284,18 +285,6 @@ def test_a_failed_first_publish_marks_nothing_so_no_later_event_overtakes_it(wor
 
     assert pending_ids(world.uow) == ["out-0002", "out-0003"]
     assert publisher.delivered.published == []  # out-0003 was not sent ahead of out-0002
-
-
-class MarkFailsOnce(InMemoryUnitOfWork):
-    """A store whose next commit fails once `fail_next_commit` is set: a crash between send and mark."""
-
-    fail_next_commit = False
-
-    def _commit(self) -> None:
-        if self.fail_next_commit:
-            self.fail_next_commit = False
-            raise StateStoreError("the state store went away before the relay marked its messages")
-        super()._commit()
 
 
 def test_a_relay_that_could_not_mark_what_it_sent_sends_the_same_ids_again() -> None:
