@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from fabctl.application.stranded import stranded_recoveries
 from fabctl.entrypoints.messages.envelope import ACTOR_PROPERTY, parse_command
 from fabctl.entrypoints.messages.settlement import Settlement, Verdict, settlement_for
 
@@ -19,7 +20,10 @@ def handle_command_message(app: App, body: bytes, message_id: str, properties: M
     """Carry out the command in `body` (actor from `properties`); never raises for what the message holds."""
     try:
         command = parse_command(body, message_id, _actor(properties))
+        redelivered = _handled_before(app, message_id)
         app.bus.handle(command)
+        if redelivered:
+            _finish_what_it_started(app, message_id)
     except Exception as e:
         settlement = settlement_for(e)
         if settlement.reason == "UnexpectedError":
@@ -29,6 +33,28 @@ def handle_command_message(app: App, body: bytes, message_id: str, properties: M
                            settlement.reason, settlement.description)  # fmt: skip
         return settlement
     return Settlement(Verdict.COMPLETE)
+
+
+def _handled_before(app: App, message_id: str) -> bool:
+    with app.uow:
+        return app.uow.inbox.contains(message_id)
+
+
+def _finish_what_it_started(app: App, message_id: str) -> None:
+    """A message delivered again after its effect was stored: the delivery before may have been lost with
+    its worker while it deployed (what the message started, a deployment, may be a follow-up command's).
+    So a redelivery does what the sweep does, at once: each stranded transaction (its lease ran out, or its
+    holder is gone from this host) is finished from its journal. One whose lease still binds is left to
+    the sweep, which finds it once the lease runs out."""
+    for recovery in stranded_recoveries(app.uow, app.machine):
+        try:
+            app.bus.handle(recovery)
+        except Exception as e:  # the message's own effect stands; the sweep tries the recovery again
+            settlement = settlement_for(e)
+            logger.warning(
+                "redelivered message %s: resuming transaction %s did not complete: %s: %s",
+                message_id, recovery.transaction_id, settlement.reason, settlement.description,
+            )  # fmt: skip
 
 
 def _actor(properties: Mapping[Any, Any] | None) -> str | None:
