@@ -86,7 +86,7 @@ def prepared(root: Path, env: dict[str, str], names: list[str]) -> dict[str, str
 
 
 def settled(workers: list[WorkerProcess]) -> int:
-    return sum(w.stderr().count(" complete") for w in workers)
+    return sum(w.stderr().count(": complete") for w in workers)
 
 
 def started(root: Path, env: dict[str, str], count: int, *extra: str) -> list[WorkerProcess]:
@@ -140,7 +140,7 @@ def relay_figures(root: Path, base: dict[str, str], args) -> tuple[int, float, f
     n = 0
     while len(pending()) < args.events:  # each redeploy of a changed source adds its events
         folder = Path(folders[n % len(folders)])
-        (folder / "Job 0.Notebook" / "notebook-content.py").write_text(f"# change {n}\n", encoding="utf-8")
+        (folder / "Jobs" / "Job 0.Notebook" / "notebook-content.py").write_text(f"# change {n}\n", encoding="utf-8")
         run(root, away, "deploy", str(folder), "--env", "dev")
         n += 1
     count = len(pending())
