@@ -118,11 +118,7 @@ def commands_per_second(root: Path, base: dict[str, str], broker: RunningBroker,
     sources = prepared(root, base, names)
     running = started(root, base, workers)
     try:
-        batch = [
-            message(command("RequestPromotion", source_dir=sources[names[n % len(names)]], source_environment="dev",
-                            note=f"bench {n}"), f"request-{n}", ALICE, session=names[n % len(names)])  # fmt: skip
-            for n in range(args.commands)
-        ]
+        batch = [request(sources, names[n % len(names)], n) for n in range(args.commands)]
         began = time.monotonic()
         send(broker.connection_string(), *batch)
         ended = wait_settled(running, args.commands)
@@ -131,11 +127,19 @@ def commands_per_second(root: Path, base: dict[str, str], broker: RunningBroker,
     return args.commands / (ended - began)
 
 
+def request(sources: dict[str, str], name: str, n: int):
+    body = command("RequestPromotion", source_dir=sources[name], source_environment="dev", note=f"bench {n}")
+    return message(body, f"request-{n}", ALICE, session=name)
+
+
 def relay_figures(root: Path, base: dict[str, str], args) -> tuple[int, float, float]:
     away = base | {"FABCTL_EVENTS_TOPIC": "no-such-topic"}
     sources = prepared(root, away, [f"R{n}" for n in range(max(1, args.workspaces))])
-    pending = lambda: [e for e in json.loads(run(root, base, "events", "list", "--limit", "100000", "-o", "json").stdout)
-                       if not e["published_at"]]  # fmt: skip
+
+    def pending() -> list[dict]:
+        listed = json.loads(run(root, base, "events", "list", "--limit", "100000", "-o", "json").stdout)
+        return [e for e in listed if not e["published_at"]]
+
     folders = list(sources.values())
     n = 0
     while len(pending()) < args.events:  # each redeploy of a changed source adds its events
@@ -209,7 +213,8 @@ def main() -> None:
         emulator = stack.enter_context(running_emulator(tmp_path=root))
         configure(emulator, latency_ms=0, lro_ms=0)
         azurite: RunningAzurite = stack.enter_context(running_azurite(root))
-        broker = stack.enter_context(running_broker(queues={QUEUE: EntityOptions(requires_session=True)}, topics=topics))
+        queues = {QUEUE: EntityOptions(requires_session=True)}
+        broker = stack.enter_context(running_broker(queues=queues, topics=topics))
 
         def fresh(name: str) -> tuple[Path, dict[str, str]]:
             (root / name).mkdir()
@@ -232,8 +237,8 @@ def main() -> None:
               f"{args.workspaces} sessions: {rate:.1f}")  # fmt: skip
     print(f"events relayed/s, `fabctl events relay` of {count} pending: {count / took:.0f} "
           f"({took:.2f} s; the same command with nothing pending: {empty:.2f} s)")  # fmt: skip
-    print(f"approval -> PromotionSucceeded on the topic, {len(lat)} runs: median {statistics.median(lat) * 1000:.0f} ms, "
-          f"max {max(lat) * 1000:.0f} ms")  # fmt: skip
+    median, slowest = statistics.median(lat) * 1000, max(lat) * 1000
+    print(f"approval -> PromotionSucceeded on the topic, {len(lat)} runs: median {median:.0f} ms, max {slowest:.0f} ms")
 
 
 if __name__ == "__main__":
