@@ -20,8 +20,8 @@ emulator tenant (POST /_emulator/reset):
 
 and, for the memory check (benchmarks/memory_check.py), (a) again, --memory-repeats times, on the workspace and
 on three variants of it: every definition --memory-scale times bigger, the items --memory-copies times over
-(renamed), and both; fabctl only (fabric-cicd takes minutes per run, and the target is fabctl's own growth). `--memory-only` runs just the
-check: fabctl's first deploy of the workspace and of its variants, nothing else.
+(renamed), and both; fabctl only (fabric-cicd takes minutes per run, and the target is fabctl's own growth).
+`--memory-only` runs just the check: fabctl's first deploy of the workspace and of its variants, nothing else.
 
 Every tool runs in its own subprocess. Wall time is measured around the subprocess; API calls come from the
 emulator's request log (GET /_emulator/requests, diffed around the run; the admin surface is not counted):
