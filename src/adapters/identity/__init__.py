@@ -1,0 +1,1 @@
+"""Who fabctl acts as: azure-identity credentials and what their tokens say."""
