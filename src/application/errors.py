@@ -76,3 +76,14 @@ class EventsNotPublished(ApplicationError):
         super().__init__(message)
         self.message = message
         self.published = published
+
+
+class DirectoryUnavailable(ApplicationError):
+    """The directory (Microsoft Graph) could not say who belongs to a group: the identity lacks a permission
+    (the message names it, e.g. GroupMember.Read.All), or the directory could not be reached. An approval
+    that needs the answer is refused, never granted on a guess."""
+
+    def __init__(self, message: str, *, permission: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.permission = permission

@@ -383,6 +383,17 @@ class EventPublisher(Protocol):
         ...
 
 
+class Directory(Protocol):
+    """Who belongs to which group, by the names `principals.yaml` gives groups: Microsoft Graph, or the members
+    the file lists by object id (the fallback when fabctl may not read the directory)."""
+
+    def is_member(self, group: str, *, actor: str, object_id: str = "") -> bool:
+        """Whether the principal (by `object_id` when known, else `actor`: a UPN or an app id) belongs to
+        `group`, directly or through nested groups. A group the file does not name raises `NotFound`
+        (domain); a directory that cannot tell raises `DirectoryUnavailable`, naming what it lacks."""
+        ...
+
+
 class SecretStore(Protocol):
     """Secrets by name (Key Vault, or in memory).
 
