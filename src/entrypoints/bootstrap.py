@@ -29,6 +29,7 @@ from fabctl.application.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from fabctl.application.messagebus import MessageBus
 from fabctl.application.ports import (
     Clock,
+    ConflictRetry,
     DeploymentProgress,
     EventPublisher,
     FabricGateway,
@@ -176,6 +177,9 @@ class Container(containers.DeclarativeContainer):
     progress = providers.Singleton(RecordingProgress)
     machine = providers.Singleton(LocalMachine)
     stop = providers.Singleton(StopSwitch)  # the CLI lets the signals flip it
+    # A shared store (Azure) refuses a commit made on a stale read: the command (or a lease renewal) runs again
+    # from a fresh one. Stores that take turns (SQLite, memory) never raise the conflict, so it costs them nothing.
+    retry = providers.Singleton(RetryOnConflict)
 
 
 @dataclass
@@ -195,11 +199,13 @@ class App:
     ids: IdGenerator
     machine: Machine
     stop: StopRequests
+    retry: ConflictRetry
 
 
 # The adapters handlers may ask for, by parameter name.
 PORT_NAMES = (
     "uow", "gateway", "reader", "publisher", "secrets", "telemetry", "progress", "clock", "ids", "machine", "stop",
+    "retry",
 )  # fmt: skip
 
 
@@ -215,9 +221,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
         event_handlers={kind: [_inject(h, deps) for h in hs] for kind, hs in EVENT_HANDLERS.items()},
         publisher=deps["publisher"],
         clock=deps["clock"],
-        # A shared store (Azure) refuses a commit made on a stale read: the command runs again from a fresh
-        # one. Stores that take turns (SQLite, memory) never raise the conflict, so it costs them nothing.
-        retry=RetryOnConflict(),
+        retry=deps["retry"],
     )
     return App(settings=container.settings(), bus=bus, **deps)
 

@@ -83,7 +83,7 @@ def execute(
             deps.uow.transactions.add(tx)
             deps.uow.commit()
         # However long one Fabric call takes, the lease is renewed meanwhile; lost, the run stops writing.
-        with LeaseKeeper(deps.uow, tx, deps.clock, pause=deps.lease_pause) as keeper:
+        with LeaseKeeper(deps.uow, tx, deps.clock, pause=deps.lease_pause, retry=deps.retry) as keeper:
             kept = replace(deps, uow=keeper.uow, keeper=keeper)
             return _run(prepared, kept, tx, on_error, max_workers, on_progress)
     finally:

@@ -23,14 +23,14 @@ from types import TracebackType
 
 from fabctl.application.deployment.shared_uow import SharedUnitOfWork
 from fabctl.application.errors import ApplicationError, ConcurrencyConflict
-from fabctl.application.ports import Clock, Lease, UnitOfWork
+from fabctl.application.messagebus import run_once
+from fabctl.application.ports import Clock, ConflictRetry, Lease, UnitOfWork
 from fabctl.domain.transaction import Transaction, WorkspaceBusy
 
 logger = logging.getLogger(__name__)
 
 # Wait up to `seconds` for the event; True once it is set (stop), False when the time is up (renew).
 Pause = Callable[[float, threading.Event], bool]
-CONFLICT_ATTEMPTS = 3  # a renewal that met a concurrent change is run again from a fresh read
 JOIN_SECONDS = 60.0  # a renewal under way when the run ends gets this long to finish (store timeouts are shorter)
 
 
@@ -42,10 +42,21 @@ class LeaseKeeper:
     """Renews `tx`'s lease every `lease_term / 3` from `start()` to `stop()`; says when it was lost.
 
     The run uses `uow` (the unit of work given, shared with the renewing thread) meanwhile.
-    `stop()` must not be called inside a `with uow` block: it waits for a renewal that may need it."""
+    `stop()` must not be called inside a `with uow` block: it waits for a renewal that may need it.
+    A renewal that met a concurrent change runs again from a fresh read, as `retry` (the message bus's
+    policy) says."""
 
-    def __init__(self, uow: UnitOfWork, tx: Transaction, clock: Clock, *, pause: Pause = wait_for) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        tx: Transaction,
+        clock: Clock,
+        *,
+        pause: Pause = wait_for,
+        retry: ConflictRetry = run_once,
+    ) -> None:
         self.uow = SharedUnitOfWork(uow)
+        self._retry = retry
         self._tx = tx
         self._clock = clock
         self._pause = pause
@@ -144,23 +155,22 @@ class LeaseKeeper:
 
     def renew(self) -> None:
         """One renewal, in its own unit of work; a failure to reach the store is logged and left for the next."""
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                with self.uow:
-                    if self._stopped.is_set():
-                        return  # stopped meanwhile: the run may be releasing the lease, never renew it after
-                    self.commit(self.uow)
-                return
-            except WorkspaceBusy:
-                return  # lost: recorded, the run stops at its next write
-            except ConcurrencyConflict as e:
-                logger.info("renewing the lease met a concurrent change (attempt %d): %s", attempt, e)
-            except ApplicationError as e:
-                logger.warning("could not renew the lease of transaction %s (tried again in %.0fs): %s",
-                               self._tx.id, self.interval, e)  # fmt: skip
-                return
-        logger.warning("renewing the lease of transaction %s met a concurrent change %d times; tried again later",
-                       self._tx.id, CONFLICT_ATTEMPTS)  # fmt: skip
+        try:
+            self._retry(self._renew_once)
+        except WorkspaceBusy:
+            return  # lost: recorded, the run stops at its next write
+        except ConcurrencyConflict as e:
+            logger.warning("renewing the lease of transaction %s kept meeting a concurrent change; tried again in "
+                           "%.0fs: %s", self._tx.id, self.interval, e)  # fmt: skip
+        except ApplicationError as e:
+            logger.warning("could not renew the lease of transaction %s (tried again in %.0fs): %s",
+                           self._tx.id, self.interval, e)  # fmt: skip
+
+    def _renew_once(self) -> None:
+        with self.uow:
+            if self._stopped.is_set():
+                return  # stopped meanwhile: the run may be releasing the lease, never renew it after
+            self.commit(self.uow)
 
     def _keep(self) -> None:
         while not self._pause(self.interval, self._stopped) and not self._stopped.is_set():

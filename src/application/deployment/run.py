@@ -16,8 +16,10 @@ from fabctl.application.deployment.leases import renew_lease
 from fabctl.application.deployment.planner import PreparedDeployment
 from fabctl.application.deployment.results import DeploymentResult, ItemOutcome
 from fabctl.application.errors import GatewayError
+from fabctl.application.messagebus import run_once
 from fabctl.application.ports import (
     Clock,
+    ConflictRetry,
     DeployedItem,
     FabricGateway,
     IdGenerator,
@@ -42,6 +44,7 @@ class Deps:
     stop: StopRequests | None = None  # Ctrl-C, SIGTERM: no new write starts once asked
     keeper: LeaseKeeper | None = None  # renews the lease while the run writes; `uow` is then its shared one
     lease_pause: Pause = wait_for  # how the keeper waits between renewals (tests step it by hand)
+    retry: ConflictRetry = run_once  # how a lease renewal that met a concurrent change runs again
 
     def stop_requested(self) -> str:
         """What asked the deployment to stop ("" while nothing did): a signal, or losing the lease."""

@@ -18,8 +18,10 @@ from fabctl.application.deployment.selection import (
     select_items,
 )
 from fabctl.application.deployment.target import TargetView, find_workspace
+from fabctl.application.messagebus import run_once
 from fabctl.application.ports import (
     Clock,
+    ConflictRetry,
     DeployedItem,
     DeploymentProgress,
     FabricGateway,
@@ -178,6 +180,7 @@ def execute_deployment(
     progress: DeploymentProgress,
     machine: Machine | None = None,
     stop: StopRequests | None = None,
+    retry: ConflictRetry = run_once,
 ) -> DeploymentResult:
     inputs = load_inputs(reader, cmd.source_dir, cmd.environment, cmd.config_path, cmd.parameter_path)
     only = select(inputs, selection_of(cmd))
@@ -187,7 +190,7 @@ def execute_deployment(
         machine=machine,
     )  # fmt: skip
     on_error = cmd.on_error or ("rollback" if inputs.environment.protected else "stop")
-    deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
+    deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop, retry=retry)
     progress.started(prepared.plan)
     return execute(
         prepared, deps, transaction_id=ids.new_id(), message_id=cmd.message_id, on_error=on_error,

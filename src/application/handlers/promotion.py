@@ -12,8 +12,10 @@ from fabctl.application.deployment.target import find_workspace
 from fabctl.application.errors import GatewayError
 from fabctl.application.handlers.deployment import prepare_deployment
 from fabctl.application.inbox import claim, ensure_unhandled
+from fabctl.application.messagebus import run_once
 from fabctl.application.ports import (
     Clock,
+    ConflictRetry,
     FabricGateway,
     IdGenerator,
     Machine,
@@ -167,6 +169,7 @@ def deploy_promotion(
     telemetry: Telemetry,
     machine: Machine | None = None,
     stop: StopRequests | None = None,
+    retry: ConflictRetry = run_once,
 ) -> PromotionRequest:
     transaction_id = ids.new_id()
     with uow:
@@ -174,7 +177,7 @@ def deploy_promotion(
         request = _load(uow, cmd.request_id)
         request.start_deployment(transaction_id, clock.now())
         uow.commit()
-    deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
+    deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop, retry=retry)
     try:
         error, state = _deploy(request, reader, deps, transaction_id=transaction_id, message_id=cmd.message_id)
     except BaseException as e:

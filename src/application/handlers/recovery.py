@@ -42,8 +42,10 @@ from fabctl.application.handlers.deployment import prepare_deployment, select
 from fabctl.application.handlers.journaled_target import journaled_inputs, require_journaled_fabric, retargeted
 from fabctl.application.handlers.promotion import settle_interrupted, terms_now
 from fabctl.application.inbox import claim, ensure_unhandled
+from fabctl.application.messagebus import run_once
 from fabctl.application.ports import (
     Clock,
+    ConflictRetry,
     DeploymentProgress,
     FabricGateway,
     IdGenerator,
@@ -106,6 +108,7 @@ def recover_transaction(
     progress: DeploymentProgress,
     machine: Machine | None = None,
     stop: StopRequests | None = None,
+    retry: ConflictRetry = run_once,
 ) -> RecoveryResult:
     if cmd.mode not in MODES:
         raise IllegalTransition(f"unknown recovery mode '{cmd.mode}'", subject=f"transaction {cmd.transaction_id}")
@@ -115,7 +118,7 @@ def recover_transaction(
     tx = _claim(cmd, uow, gateway, clock, machine)
     result = RecoveryResult(tx.id, cmd.mode)
     # Renewed while the recovery reads and writes; lost, it stops before its next write, storing nothing more.
-    with LeaseKeeper(uow, tx, clock) as keeper:
+    with LeaseKeeper(uow, tx, clock, retry=retry) as keeper:
         kept = keeper.uow
         if tx.state is TransactionState.STARTED:
             result.resolved = resolve_pending(tx, gateway)
@@ -127,7 +130,7 @@ def recover_transaction(
             keeper.stop()  # what follows frees the workspace
             _close(kept, tx, inbox=cmd.message_id, keeper=keeper)
         else:
-            deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop)
+            deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop, retry=retry)
             result.deployment = _resume(tx, cmd, reader, deps, progress, keeper)
     result.state = tx.state.value
     if promotion is not None:

@@ -20,8 +20,10 @@ from fabctl.application.deployment.shortcuts import current_shortcut, set_shortc
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.handlers.journaled_target import require_journaled_fabric
+from fabctl.application.messagebus import run_once
 from fabctl.application.ports import (
     Clock,
+    ConflictRetry,
     DeployedItem,
     FabricGateway,
     IdGenerator,
@@ -111,6 +113,7 @@ def revert_transaction(
     actor: str = "",
     machine: Machine | None = None,
     stop: StopRequests | None = None,
+    retry: ConflictRetry = run_once,
 ) -> RevertResult:
     """Deploy the before-images of a committed transaction as a new transaction, in the workspace
     and on the Fabric it journaled (a gateway to another Fabric is refused, nothing written).
@@ -158,7 +161,7 @@ def revert_transaction(
             uow.transactions.add(tx)
             uow.commit()
         # Renewed while the revert writes; lost, it stops before its next write, storing nothing more.
-        with LeaseKeeper(uow, tx, clock) as keeper:
+        with LeaseKeeper(uow, tx, clock, retry=retry) as keeper:
             _run(tx, writes, result, keeper, gateway, clock, stop)
     finally:
         if stop is not None:

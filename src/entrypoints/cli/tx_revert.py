@@ -56,6 +56,7 @@ def revert(
         result = waiting_for_lease(lambda: revert_transaction(
             transaction_id, uow=application.uow, gateway=application.gateway, clock=application.clock,
             ids=application.ids, force=force, actor=actor, machine=application.machine, stop=application.stop,
+            retry=application.retry,
         ), lock_timeout)  # fmt: skip
     application.bus.relay_outbox()  # TransactionCommitted / TransactionRolledBack, like every event
     document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": actor}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from fabctl.adapters.state.conflict_retry import RetryOnConflict
 from fabctl.adapters.state.memory import InMemoryUnitOfWork
 from fabctl.adapters.system.clock import FixedClock
 from fabctl.adapters.system.ids import SequentialIdGenerator
@@ -163,12 +164,14 @@ class ConflictingOnce(InMemoryUnitOfWork):
         super().commit()
 
 
-def test_a_renewal_that_met_a_concurrent_change_runs_again_from_a_fresh_read() -> None:
+def test_a_renewal_that_met_a_concurrent_change_runs_again_as_the_bus_retry_policy_says() -> None:
     clock = FixedClock()
     uow = ConflictingOnce(clock, SequentialIdGenerator("id"), lease_term=TERM)
     tx = claimed(uow, clock)
     start = clock.now()
-    keeper = LeaseKeeper(uow, tx, clock, pause=SteppedPause(clock, renewals=0))
+    waits: list[float] = []
+    retry = RetryOnConflict(attempts=3, sleep=waits.append)
+    keeper = LeaseKeeper(uow, tx, clock, pause=SteppedPause(clock, renewals=0), retry=retry)
     keeper.start()
     clock.advance(30)
     uow.conflicts = 1
@@ -177,7 +180,26 @@ def test_a_renewal_that_met_a_concurrent_change_runs_again_from_a_fresh_read() -
     keeper.stop()
 
     assert uow.conflicts == 0 and keeper.lost() == ""
+    assert len(waits) == 1  # the policy's wait ran once, between the conflict and the second attempt
     assert lease_until(uow).until == start + timedelta(seconds=30 + 90)
+
+
+def test_a_renewal_that_keeps_conflicting_is_left_for_the_next_and_the_lease_is_not_lost() -> None:
+    clock = FixedClock()
+    uow = ConflictingOnce(clock, SequentialIdGenerator("id"), lease_term=TERM)
+    tx = claimed(uow, clock)
+    keeper = LeaseKeeper(
+        uow, tx, clock, pause=SteppedPause(clock, renewals=0), retry=RetryOnConflict(2, sleep=lambda _: None)
+    )
+    keeper.start()
+    clock.advance(30)
+    uow.conflicts = 5
+
+    keeper.renew()
+    keeper.stop()
+
+    assert uow.conflicts == 3  # two attempts, as the policy allows
+    assert keeper.lost() == ""  # the lease still runs until its stored end: the next renewal may get through
 
 
 def _wait_until(condition, timeout: float = DEADLINE_SECONDS) -> bool:  # type: ignore[no-untyped-def]
