@@ -49,7 +49,16 @@ class MessageBus:
 
     def handle(self, command: Command) -> Any:
         """Handle a command and everything it sets off; return the command handler's result."""
-        result = self._handle_command(command)
+        return self._handle(command)[0]
+
+    def handle_delivery(self, command: Command) -> bool:
+        """Handle a command that arrived as a message, as `handle` does; True when its message id was handled
+        before (the effect is stored; this delivery is a duplicate), so that the caller can finish what an
+        earlier delivery may have left stranded."""
+        return self._handle(command)[1]
+
+    def _handle(self, command: Command) -> tuple[Any, bool]:
+        result, duplicate = self._handle_command(command)
         queue: list[Message] = list(self.uow.collect_new_events())
         while queue:
             message = queue.pop(0)
@@ -64,7 +73,7 @@ class MessageBus:
                     logger.exception("follow-up command %s failed", type(message).__name__)
             queue.extend(self.uow.collect_new_events())
         self.relay_outbox()
-        return result
+        return result, duplicate
 
     def relay_outbox(self, *, raise_errors: bool = False) -> int:
         """Publish, in order, the committed events not yet published; returns how many were sent.
@@ -110,10 +119,11 @@ class MessageBus:
                 self.uow.outbox.mark_published(message.id, at)
             self.uow.commit()
 
-    def _handle_command(self, command: Command) -> Any:
+    def _handle_command(self, command: Command) -> tuple[Any, bool]:
+        """The handler's result, and whether the message had been handled before (then the result is None)."""
         return self._retry(lambda: self._attempt_command(command))
 
-    def _attempt_command(self, command: Command) -> Any:
+    def _attempt_command(self, command: Command) -> tuple[Any, bool]:
         # A cheap look first: a redelivery of a message handled long ago does no reading at all. It
         # decides nothing under concurrency; the handler's own `claim` (in the unit of work that
         # stores the effect) does, and raises `AlreadyHandled` when another process got there first.
@@ -122,11 +132,11 @@ class MessageBus:
         handler = self._command_handlers[type(command)]
         try:
             if not handled:
-                return handler(command)
+                return handler(command), False
         except AlreadyHandled:
             pass
         logger.info("message %s already handled; ignoring the duplicate", command.message_id)
-        return None
+        return None, True
 
     def _handle_event(self, event: Event) -> list[Message]:
         follow_ups: list[Message] = []

@@ -20,9 +20,7 @@ def handle_command_message(app: App, body: bytes, message_id: str, properties: M
     """Carry out the command in `body` (actor from `properties`); never raises for what the message holds."""
     try:
         command = parse_command(body, message_id, _actor(properties))
-        redelivered = _handled_before(app, message_id)
-        app.bus.handle(command)
-        if redelivered:
+        if app.bus.handle_delivery(command):  # a redelivery: its effect was stored before
             _finish_what_it_started(app, message_id)
     except Exception as e:
         settlement = settlement_for(e)
@@ -33,11 +31,6 @@ def handle_command_message(app: App, body: bytes, message_id: str, properties: M
                            settlement.reason, settlement.description)  # fmt: skip
         return settlement
     return Settlement(Verdict.COMPLETE)
-
-
-def _handled_before(app: App, message_id: str) -> bool:
-    with app.uow:
-        return app.uow.inbox.contains(message_id)
 
 
 def _finish_what_it_started(app: App, message_id: str) -> None:

@@ -22,6 +22,7 @@ from fabctl.adapters.state.memory import InMemoryUnitOfWork
 from fabctl.adapters.system.clock import FixedClock
 from fabctl.adapters.system.ids import SequentialIdGenerator
 from fabctl.application.errors import EventsNotPublished
+from fabctl.application.inbox import claim
 from fabctl.application.messagebus import EventHandler, MessageBus
 from fabctl.application.ports import OutboxMessage, UnitOfWork
 from fabctl.domain import events
@@ -220,6 +221,32 @@ def test_a_message_id_already_handled_changes_nothing(world: Bus) -> None:
     assert (first, again, other) == ("opened p-1", None, "opened p-2")
     assert world.requests() == {"p-1": PromotionState.REQUESTED, "p-2": PromotionState.REQUESTED}
     assert world.published() == [*published, "PromotionRequested"]  # p-2's only
+
+
+def test_a_delivery_says_whether_its_message_was_handled_before(world: Bus) -> None:
+    assert world.bus.handle_delivery(OpenRequest("m-1", "p-1")) is False
+    assert world.bus.handle_delivery(OpenRequest("m-1", "p-1")) is True
+    assert world.requests() == {"p-1": PromotionState.REQUESTED}
+
+
+def test_a_duplicate_that_loses_the_race_to_claim_the_message_counts_as_handled_before(world: Bus) -> None:
+    """Both deliveries passed the bus's first look at the inbox; the handler's claim refused the later one."""
+    other_delivery: list[bool] = []
+    calls: list[str] = []
+
+    def claiming(cmd: OpenRequest) -> str:
+        calls.append(cmd.message_id)
+        if len(calls) == 1:  # another worker handles the same message meanwhile, and stores its effect first
+            other_delivery.append(world.bus.handle_delivery(cmd))
+        with world.uow:
+            claim(world.uow, cmd.message_id)  # raises AlreadyHandled: the other delivery's claim is stored
+            world.uow.commit()
+        return "claimed"
+
+    world.command_handlers[OpenRequest] = claiming  # type: ignore[assignment]
+
+    assert world.bus.handle_delivery(OpenRequest("m-1", "p-1")) is True
+    assert other_delivery == [False]
 
 
 class FailingOnce:
