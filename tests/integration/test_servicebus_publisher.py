@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -86,6 +87,20 @@ def test_an_event_goes_as_one_cloudevent_message_keyed_by_its_id_and_its_aggrega
         "transaction_id": "tx-1", "item": "A.Notebook", "action": "update", "item_id": "nb-1", "actor": "bob",
         "workspace_id": "ws-9",
     }  # fmt: skip
+
+
+def test_publishes_on_one_link_send_from_one_thread_that_ends_with_the_link(broker) -> None:
+    publisher = publisher_for(broker)
+
+    for number in range(1, 4):
+        publisher.publish(outbox(number, events.PromotionCancelled(f"p-{number}", "bob")))
+    senders = [t for t in threading.enumerate() if t.name == f"publish-{TOPIC}"]
+    publisher.close()
+
+    assert len(broker.messages(f"{TOPIC}/subscriptions/audit")) == 3
+    assert len(senders) == 1
+    senders[0].join(10)
+    assert not senders[0].is_alive()
 
 
 def test_the_topics_duplicate_detection_drops_a_message_sent_again_with_its_id(broker, publisher) -> None:

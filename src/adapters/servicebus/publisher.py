@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -27,7 +28,9 @@ class ServiceBusEventPublisher:
     until `close()` or a failure, after which the next publish opens fresh ones. One publish at a time: the
     SDK's sender is not thread-safe, and a Function host runs invocations in threads. A publish that gets
     no answer within `deadline_s` fails: the SDK waits without a bound on an endpoint that takes the
-    connection and never speaks AMQP (a wrong port, a stuck proxy), and a deploy must not hang on it.
+    connection and never speaks AMQP (a wrong port, a stuck proxy), and a deploy must not hang on it. So the
+    sends run on one daemon thread kept with the link (never one joined at exit), waited for with the
+    deadline; a link whose send outlived it is given up, thread and all, and the next publish opens another.
     """
 
     def __init__(
@@ -55,13 +58,8 @@ class ServiceBusEventPublisher:
             if self._link is None or self._link.broken:
                 self._link = _Link(self._open_client(), self.topic)  # connects on its first send
             link, progress = self._link, _Progress()
-            sending = threading.Thread(
-                target=self._send, args=(link, messages, progress), name=f"publish-{self.topic}", daemon=True
-            )
-            sending.start()
-            sending.join(self._deadline_s)
-            if sending.is_alive():
-                link.abandoned, self._link = True, None  # the stuck thread closes it if it ever returns
+            if not link.run(lambda: self._send(link, messages, progress), self._deadline_s):
+                link.abandoned, self._link = True, None  # the stuck send closes it if it ever returns
                 raise EventsNotPublished(
                     f"could not publish to Service Bus topic '{self.topic}': no answer within {self._deadline_s:g} s",
                     published=progress.published,
@@ -112,6 +110,23 @@ class _Link:
         self.sender = client.get_topic_sender(topic)
         self.broken = False
         self.abandoned = False  # a publish stopped waiting for it
+        self._work: queue.SimpleQueue[tuple[Callable[[], None], threading.Event] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=f"publish-{topic}", daemon=True)
+        self._thread.start()
+
+    def run(self, send: Callable[[], None], deadline_s: float) -> bool:
+        """Run `send` on the link's thread; False if it did not return within `deadline_s`."""
+        done = threading.Event()
+        self._work.put((send, done))
+        return done.wait(deadline_s)
+
+    def _serve(self) -> None:
+        while (job := self._work.get()) is not None:
+            send, done = job
+            try:
+                send()  # records its own errors; never raises
+            finally:
+                done.set()
 
     def close(self) -> None:
         self.broken = True
@@ -119,6 +134,7 @@ class _Link:
             # Closing what already failed may fail too: there is nothing left to keep.
             with contextlib.suppress(AzureError, OSError):
                 each.close()
+        self._work.put(None)  # the thread ends after the send under way, if any
 
 
 @dataclass
