@@ -7,8 +7,11 @@ import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from azure.core.exceptions import ServiceRequestError
+from azure.data.tables import TableClient
 from azure_state import AzureStateStore, azurite, fresh_store  # noqa: F401 (azurite: a fixture)
 from azurite_process import RunningAzurite
 from state_store_contract import (
@@ -197,3 +200,43 @@ def test_an_import_into_a_store_that_holds_anything_is_refused_and_changes_nothi
         store.import_records(exported(sqlite))
 
     assert exported(store) == before
+
+
+class LosesItsConnectionAtTheSecondBatch(TableClient):
+    """The real table client, whose second entity group transaction never reaches the service."""
+
+    batches = 0
+
+    def submit_transaction(self, *args: Any, **kwargs: Any) -> Any:
+        self.batches += 1
+        if self.batches == 2:
+            raise ServiceRequestError("connection reset by peer")
+        return super().submit_transaction(*args, **kwargs)
+
+
+def test_an_import_into_azure_that_fails_midway_takes_back_what_it_wrote_and_can_run_again(
+    sqlite: SqliteUnitOfWork,
+    azurite: RunningAzurite,  # noqa: F811
+) -> None:
+    build_rich_state(sqlite)
+    with sqlite:
+        for n in range(150):  # more than one entity group transaction holds (100)
+            sqlite.inbox.add(f"in-many-{n}")
+        sqlite.commit()
+    records = exported(sqlite)
+    store = fresh_store(azurite)
+    failing = LosesItsConnectionAtTheSecondBatch.from_connection_string(
+        azurite.connection_string, store.tables.table_name
+    )
+    importing = AzureStorageUnitOfWork(failing, store.blobs, FixedClock(), CountingIds())
+
+    with pytest.raises(StateStoreError, match=r"import failed: .*connection reset.*nothing of it was kept") as failed:
+        importing.import_records(records)
+
+    assert failing.batches == 2  # the first batch was stored before the failure
+    assert "table" in str(failed.value)
+    fresh = AzureStorageUnitOfWork(store.tables, store.blobs, FixedClock(), CountingIds())
+    assert exported(fresh) == []
+    assert list(store.blobs.list_blobs()) == []
+    fresh.import_records(records)
+    assert exported(fresh) == records

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from itertools import islice
 
-from azure.core.exceptions import AzureError, ResourceExistsError
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient
 from azure.storage.blob import ContainerClient
 
@@ -109,6 +109,12 @@ def _positions(times: Iterable[str]) -> list[str]:
 
 
 def import_azure(tables: TableClient, container: ContainerClient, records: Iterable[StateRecord]) -> None:
+    """Store `records` in the empty store: all of them, or (a failure midway) none.
+
+    One import is many entity group transactions (at most 100 entities each) and blob uploads, and the
+    service has no transaction across them. So a failure takes back what the import wrote, by key: the
+    store was empty, so whatever it holds under those keys is the import's.
+    """
     grouped = by_kind(records)
     name = _name(tables, container)
     try:
@@ -116,17 +122,39 @@ def import_azure(tables: TableClient, container: ContainerClient, records: Itera
             "entities": len(list(islice(tables.query_entities("PartitionKey eq @p", parameters={"p": PARTITION}), 1))),
             "blobs": len(list(islice(container.list_blobs(), 1))),
         }
-        refuse_unless_empty(name, held)
+    except AzureError as error:
+        raise StateStoreError(f"state store {name}: import failed: {first_line(error)}") from error
+    refuse_unless_empty(name, held)
+    entities = _entities(grouped)
+    try:
         for blob in grouped["blob"]:  # before the entities that refer to them
             with suppress(ResourceExistsError):  # content-addressed: the same bytes
                 container.upload_blob(blob.key, blob_data(blob), overwrite=False)
+        table = EntityTable(tables)
+        table.begin()
+        for stored in entities:
+            table.create(stored)
+        table.commit()
+    except (AzureError, StateStoreError) as error:
+        undone = _take_back(tables, container, [e["RowKey"] for e in entities], [b.key for b in grouped["blob"]])
+        reason = str(error) if isinstance(error, StateStoreError) else first_line(error)
+        raise StateStoreError(f"state store {name}: import failed: {reason}; {undone}") from error
+
+
+def _take_back(tables: TableClient, container: ContainerClient, row_keys: list[str], blob_keys: list[str]) -> str:
+    """Delete what an import wrote under these keys; says whether the store is empty again."""
+    try:
+        for row_key in row_keys:
+            tables.delete_entity(PARTITION, row_key)  # absent: no error (the SDK ignores a 404 here)
+        for blob_key in blob_keys:
+            with suppress(ResourceNotFoundError):
+                container.delete_blob(blob_key)
     except AzureError as error:
-        raise StateStoreError(f"state store {name}: import failed: {first_line(error)}") from error
-    table = EntityTable(tables)
-    table.begin()
-    for stored in _entities(grouped):
-        table.create(stored)
-    table.commit()
+        return (
+            f"taking back what it copied failed too ({first_line(error)}): delete the table and the container "
+            "before migrating again"
+        )
+    return "nothing of it was kept, so the migration can run again"
 
 
 def _entities(grouped: dict[str, list[StateRecord]]) -> list[Entity]:

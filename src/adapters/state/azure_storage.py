@@ -117,8 +117,8 @@ class AzureStorageUnitOfWork(TrackingUnitOfWork):
         return iter(export_azure(self._tables, self._container))
 
     def import_records(self, records: Iterable[StateRecord]) -> None:
-        """Store `records` (an export) in this store, which must be empty. Not atomic: an import that
-        fails midway leaves part of it; import again into a new table and container."""
+        """Store `records` (an export) in this store, which must be empty: all of them, or (a failure
+        midway, which takes back what it wrote) none."""
         import_azure(self._tables, self._container, records)
 
     # -- unit of work ----------------------------------------------------------------------
