@@ -29,6 +29,7 @@ from fabctl.adapters.state.conflict_retry import RetryOnConflict
 from fabctl.application.errors import ConcurrencyConflict
 from fabctl.application.inbox import AlreadyHandled, claim
 from fabctl.application.messagebus import MessageBus
+from fabctl.application.ports import OutboxMessage
 from fabctl.domain.commands import Command
 from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
@@ -368,6 +369,56 @@ def test_the_earlier_batches_of_a_large_commit_that_conflicts_add_no_step_a_read
     assert 0 < len(written_ahead) < 150  # the earlier batch went in, the last one did not
     assert stored is not None and stored.steps == [] and stored.reason == "stopped by a"
     assert exported == []
+
+
+def ids_of(messages: list[OutboxMessage]) -> list[str]:
+    return [m.id for m in messages]
+
+
+def test_the_events_of_a_large_commit_that_did_not_land_are_never_seen_nor_relayed(store: AzureStateStore) -> None:
+    a, b = two_runners(store, new_transaction("tx-1"))
+    with a, b:
+        mine, theirs = a.transactions.get("tx-1"), b.transactions.get("tx-1")
+        assert mine is not None and theirs is not None
+        mine.fail("stopped by a", NOW)
+        a.commit()
+        theirs.fail("stopped by b", NOW)
+        for n in range(1, 121):  # 120 events, a row and a pending marker each: several batches
+            b.outbox.add(message(f"m-{n:03d}"))
+        with pytest.raises(ConcurrencyConflict, match="transaction tx-1"):
+            b.commit()
+
+    written_ahead = row_keys(store.tables, "outbox")
+    with runner(store, "c") as reader:
+        listed, pending = ids_of(reader.outbox.list(limit=1000)), ids_of(reader.outbox.pending())
+        exported = [r.key for r in reader.export_records() if r.kind == "outbox"]
+        stored = reader.transactions.get("tx-1")
+    assert any(key.startswith("outbox|m-") for key in written_ahead)  # rows of the earlier batches are stored ...
+    assert listed == pending == exported == ["a-1", "a-2"]  # ... and no reader sees them: only a's events
+    assert stored is not None and stored.reason == "stopped by a"
+
+
+def test_the_events_of_a_large_commit_that_landed_are_all_seen_in_order(store: AzureStateStore) -> None:
+    ids = [f"m-{n:03d}" for n in range(1, 121)]
+    with runner(store, "a") as writer:
+        writer.transactions.add(new_transaction("tx-1"))
+        for message_id in ids:
+            writer.outbox.add(message(message_id))
+        writer.commit()
+
+    with runner(store, "b") as reader:
+        # The transaction's DeploymentStarted last: a unit of work stores its aggregates' events as it commits.
+        assert ids_of(reader.outbox.pending()) == [*ids, "a-1"]
+        assert ids_of(reader.outbox.list(limit=1000)) == [*ids, "a-1"]
+        exported = [r.key for r in reader.export_records() if r.kind == "outbox"]
+        for message_id in ids[:10]:
+            reader.outbox.mark_published(message_id, NOW)
+        reader.commit()
+    with runner(store, "c") as reader:
+        assert ids_of(reader.outbox.pending()) == [*ids[10:], "a-1"]
+        assert len(reader.outbox.list(limit=1000)) == 121
+    assert exported == [*ids, "a-1"]
+    assert len(row_keys(store.tables, "commit")) == 1  # one record for the one split commit
 
 
 # --- the message bus over the Azure store -----------------------------------------------------

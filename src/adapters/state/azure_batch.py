@@ -12,10 +12,15 @@ More than 100 operations (or 4 MiB) do not fit one transaction: the unconditiona
 Readers read steps only up to the journal header's StepCount, so an earlier transaction without its
 last one adds nothing they see; what it rewrote (a step's outcome, a deployment record) is visible,
 which only a second writer of one journal could expose, and the workspace lease rules that out.
+The events such a commit records may not all fit the last transaction either (a deployment's group
+commit can hold hundreds): each outbox row it creates names a commit record (`COMMIT`), created in
+the last transaction, and readers take an outbox row that names one only once that record exists.
+So an event is seen, and relayed, only if the aggregate change that recorded it was stored.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +31,7 @@ from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
 from fabctl.adapters.state import StateStoreError
-from fabctl.adapters.state.azure_entities import PARTITION, Entity, key_parts
+from fabctl.adapters.state.azure_entities import COMMIT, PARTITION, Entity, commit_entity, commit_key, key_parts
 from fabctl.application.errors import ConcurrencyConflict
 
 MAX_OPERATIONS = 100  # per entity group transaction
@@ -38,6 +43,7 @@ CONFLICTS = {
 }
 # Created only under an id that is new (from the IdGenerator): one already stored is not a race to retry.
 CREATED_ONCE = ("outbox|",)
+EVENT_ROWS = ("outbox|", "pending|")  # an event's row and its pending marker
 _UNREAD = object()
 
 
@@ -69,6 +75,7 @@ def describe(key: str) -> str:
         "pending": "the pending marker of outbox message {1}",
         "inbox": "inbox message {0}",
         "lease": "the lease on workspace {0}",
+        "commit": "the commit record {0}",
     }
     return names[kind].format(*parts) if kind in names else key
 
@@ -80,6 +87,7 @@ class EntityTable:
         self._stored: dict[str, Entity] = {}  # and the entity that ETag belongs to
         self._fixed: set[str] = set()  # read or written in this unit of work: a new read keeps the ETag it has
         self._writes: dict[str, _Write] = {}
+        self._landed: set[str] = set()  # commit records seen stored: a landed commit stays landed
 
     @property
     def name(self) -> str:
@@ -128,6 +136,15 @@ class EntityTable:
                     found[key] = overlaid
         return [found[key] for key in sorted(found)]
 
+    def landed(self, rows: list[Entity]) -> list[Entity]:
+        """`rows` without the outbox rows of a commit that did not land (see the module doc)."""
+        return [row for row in rows if COMMIT not in row or self._has_landed(row[COMMIT])]
+
+    def _has_landed(self, commit_id: str) -> bool:
+        if commit_id not in self._landed and self._get(commit_key(commit_id))[0] is not None:
+            self._landed.add(commit_id)
+        return commit_id in self._landed
+
     # -- writes ------------------------------------------------------------------------------
     def put(self, item: Entity) -> None:
         """Write `item` on the condition that it is as this unit of work read it (or still absent).
@@ -158,7 +175,7 @@ class EntityTable:
     # -- commit ------------------------------------------------------------------------------
     def commit(self) -> None:
         try:
-            for batch in _batches(self._operations()):
+            for batch in _batches(_with_commit_record(self._operations())):
                 self._submit(batch)
         finally:
             self._writes.clear()
@@ -303,6 +320,26 @@ def _listed(batch: list[_Operation], most: int = 3) -> str:
     """The operations of a batch in words: "upsert of step 1 of transaction T, update of ... (and 2 more)"."""
     named = ", ".join(f"{o.operation[0]} of {describe(o.key)}" for o in batch[:most])
     return named + (f" (and {len(batch) - most} more)" if len(batch) > most else "")
+
+
+def _with_commit_record(operations: list[_Operation]) -> list[_Operation]:
+    """`operations`, and for a commit that needs several transactions and creates outbox rows: those rows
+    naming a new commit record, created last (so in the last transaction)."""
+    if len(_batches(operations)) == 1 or not any(_creates_event_row(o) for o in operations):
+        return operations
+    commit_id = uuid.uuid4().hex
+    tagged = [
+        _Operation(o.key, o.rank, ("create", {**o.operation[1], COMMIT: commit_id}), o.size + len(commit_id))
+        if _creates_event_row(o)
+        else o
+        for o in operations
+    ]
+    record = commit_entity(commit_id)
+    return [*tagged, _Operation(record["RowKey"], 5, ("create", record), len(record["RowKey"]))]
+
+
+def _creates_event_row(operation: _Operation) -> bool:
+    return operation.operation[0] == "create" and operation.key.startswith(EVENT_ROWS)
 
 
 def _batches(operations: list[_Operation]) -> list[list[_Operation]]:

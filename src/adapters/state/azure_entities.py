@@ -162,6 +162,19 @@ def outbox_entities(
     return stored, marker
 
 
+# On the outbox rows of a commit too large for one entity group transaction: the commit record they wait for.
+COMMIT = "Commit"
+
+
+def commit_entity(commit_id: str) -> Entity:
+    """The record that a commit split over several transactions landed whole (see azure_batch)."""
+    return entity(row_key("commit", commit_id), Kind="commit")
+
+
+def commit_key(commit_id: str) -> str:
+    return row_key("commit", commit_id)
+
+
 def inbox_entity(message_id: str, handled: str) -> Entity:
     return entity(inbox_key(message_id), Kind="inbox", MessageId=message_id, HandledAt=handled)
 

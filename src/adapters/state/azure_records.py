@@ -14,6 +14,7 @@ from azure.storage.blob import ContainerClient
 from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.azure_batch import EntityTable, first_line
 from fabctl.adapters.state.azure_entities import (
+    COMMIT,
     PARTITION,
     Entity,
     inbox_entity,
@@ -62,6 +63,7 @@ def export_azure(tables: TableClient, container: ContainerClient) -> list[StateR
         for e in _in_store_order(kinds.get("promotion", []))
     ]
     counts = {key_parts(e["RowKey"])[1]: e["StepCount"] for e in kinds.get("tx", [])}
+    landed = {key_parts(e["RowKey"])[1] for e in kinds.get("commit", [])}
     found += [record("transaction", key_parts(e["RowKey"])[1], {"body": _body(e)}) for e in kinds.get("tx", [])]
     found += [
         record("step", step_key(e["TransactionId"], e["Number"]), {"body": _body(e)})
@@ -85,6 +87,7 @@ def export_azure(tables: TableClient, container: ContainerClient) -> list[StateR
             },
         )
         for e in _in_store_order(kinds.get("outbox", []))
+        if COMMIT not in e or e[COMMIT] in landed  # a row of a commit that did not land is not there
     ]
     found += [record("inbox", e["MessageId"], {"handled_at": e["HandledAt"]}) for e in kinds.get("inbox", [])]
     found += [

@@ -209,7 +209,8 @@ class AzureOutbox:
 
     def pending(self) -> list[OutboxMessage]:
         start = prefix("pending")
-        return [outbox_message(e) for e in in_store_order(self._uow.table().range(start, end_of(start)))]
+        table = self._uow.table()
+        return [outbox_message(e) for e in in_store_order(table.landed(table.range(start, end_of(start))))]
 
     def mark_published(self, message_id: str, at: datetime) -> None:
         stored = self._uow.table().read(outbox_key(message_id))
@@ -221,7 +222,8 @@ class AzureOutbox:
 
     def list(self, limit: int = 100) -> list[OutboxMessage]:
         start = prefix("outbox")
-        messages = [outbox_message(e) for e in in_store_order(self._uow.table().range(start, end_of(start)))]
+        table = self._uow.table()
+        messages = [outbox_message(e) for e in in_store_order(table.landed(table.range(start, end_of(start))))]
         return messages[len(messages) - min(max(limit, 0), len(messages)) :]
 
 
