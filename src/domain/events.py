@@ -15,7 +15,15 @@ class Event:
 
 
 @dataclass(frozen=True)
-class PromotionRequested(Event):
+class PromotionEvent(Event):
+    """An event of a promotion request; `audit_head` is the hash of the newest entry of its audit trail
+    once the event's change was made (docs/audit.md), so that a subscriber can prove the trail later."""
+
+    audit_head: str = field(default="", kw_only=True, compare=False)  # derived: not what makes the event
+
+
+@dataclass(frozen=True)
+class PromotionRequested(PromotionEvent):
     request_id: str
     source_environment: str
     target_environment: str
@@ -25,7 +33,7 @@ class PromotionRequested(Event):
 
 
 @dataclass(frozen=True)
-class ApprovalRecorded(Event):
+class ApprovalRecorded(PromotionEvent):
     request_id: str
     approver: str
     approvals: int
@@ -33,44 +41,44 @@ class ApprovalRecorded(Event):
 
 
 @dataclass(frozen=True)
-class PromotionApproved(Event):
+class PromotionApproved(PromotionEvent):
     request_id: str
     approvers: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class PromotionRejected(Event):
+class PromotionRejected(PromotionEvent):
     request_id: str
     rejected_by: str
     reason: str
 
 
 @dataclass(frozen=True)
-class PromotionCancelled(Event):
+class PromotionCancelled(PromotionEvent):
     request_id: str
     cancelled_by: str
 
 
 @dataclass(frozen=True)
-class PromotionDeploying(Event):
+class PromotionDeploying(PromotionEvent):
     request_id: str
     transaction_id: str
 
 
 @dataclass(frozen=True)
-class PromotionSucceeded(Event):
+class PromotionSucceeded(PromotionEvent):
     request_id: str
     transaction_id: str
 
 
 @dataclass(frozen=True)
-class PromotionFailed(Event):
+class PromotionFailed(PromotionEvent):
     request_id: str
     reason: str
 
 
 @dataclass(frozen=True)
-class PromotionRolledBack(Event):
+class PromotionRolledBack(PromotionEvent):
     request_id: str
     transaction_id: str
 

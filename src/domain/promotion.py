@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
 from fabctl.domain import events
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.approval_terms import ApprovalTerms
+from fabctl.domain.audit_chain import entry_hash, state_digest, verify
 from fabctl.domain.errors import IllegalTransition, PromotionRuleViolation
 from fabctl.domain.identity import Identity
 
@@ -64,12 +65,16 @@ class Approval:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One line of the append-only audit trail."""
+    """One line of the append-only, hash-chained audit trail (`audit_chain`)."""
 
     at: datetime
     actor: str  # an identity's text, or "fabctl" for what fabctl did on its own
     action: str
     detail: str = ""
+    # The links, derived from the trail (so not compared: two entries saying the same are equal).
+    previous: str = field(default="", compare=False)  # the hash of the entry before ("" for the first)
+    state: str = field(default="", compare=False)  # the digest of the request's decisive state after the action
+    hash: str = field(default="", compare=False)  # of this entry's content, `previous` and `state`
 
 
 @dataclass
@@ -138,8 +143,9 @@ class PromotionRequest(Aggregate):
         """Refuse, before anything is read, an approval the state or separation of duties forbids.
 
         Names are compared leniently (`Identity.may_be`): a spelling that could be the requester's,
-        or an earlier approver's, is refused."""
+        or an earlier approver's, is refused. So is a request changed outside fabctl (`verify_audit`)."""
         self._require(PromotionState.APPROVED)
+        self.verify_audit()
         if approver.may_be(self.requested_by):
             raise PromotionRuleViolation(
                 f"'{approver}'{_as(self.requested_by, approver)} requested this promotion and cannot approve it "
@@ -171,16 +177,16 @@ class PromotionRequest(Aggregate):
         self.ensure_approvable_by(approver)
         self.ensure_covered(now)
         self.approvals.append(Approval(approver, at, comment))
-        self._log(at, str(approver), "approved", comment)
         count = len(self.approvals)
-        self.record(events.ApprovalRecorded(self.id, str(approver), count, self.required_approvals))
         if count >= self.required_approvals:
             self.state = PromotionState.APPROVED
+        self._log(at, str(approver), "approved", comment)
+        self.record(events.ApprovalRecorded(self.id, str(approver), count, self.required_approvals))
+        if self.state is PromotionState.APPROVED:
             self.record(events.PromotionApproved(self.id, tuple(str(a.approver) for a in self.approvals)))
 
     def reject(self, rejected_by: Identity, reason: str, at: datetime) -> None:
-        self._move(PromotionState.REJECTED, str(rejected_by), at, reason)
-        self.reason = reason
+        self._move(PromotionState.REJECTED, str(rejected_by), at, reason, reason=reason)
         self.record(events.PromotionRejected(self.id, str(rejected_by), reason))
 
     def cancel(self, cancelled_by: Identity, at: datetime) -> None:
@@ -201,8 +207,11 @@ class PromotionRequest(Aggregate):
         self.record(events.PromotionCancelled(self.id, str(cancelled_by)))
 
     def start_deployment(self, transaction_id: str, at: datetime) -> None:
-        self._move(PromotionState.DEPLOYING, "fabctl", at, f"transaction {transaction_id}")
-        self.transaction_id = transaction_id
+        """Refused for a request changed outside fabctl: what was approved is no longer known."""
+        self._require(PromotionState.DEPLOYING)
+        self.verify_audit()
+        detail = f"transaction {transaction_id}"
+        self._move(PromotionState.DEPLOYING, "fabctl", at, detail, transaction_id=transaction_id)
         self.record(events.PromotionDeploying(self.id, transaction_id))
 
     def succeed(self, at: datetime) -> None:
@@ -210,8 +219,7 @@ class PromotionRequest(Aggregate):
         self.record(events.PromotionSucceeded(self.id, self.transaction_id or ""))
 
     def fail(self, reason: str, at: datetime) -> None:
-        self._move(PromotionState.FAILED, "fabctl", at, reason)
-        self.reason = reason
+        self._move(PromotionState.FAILED, "fabctl", at, reason, reason=reason)
         self.record(events.PromotionFailed(self.id, reason))
 
     def mark_rolled_back(self, at: datetime) -> None:
@@ -226,13 +234,46 @@ class PromotionRequest(Aggregate):
                 f"cannot {_VERBS[target]} a request that is {state}{closed}", subject=self.subject, field="state"
             )
 
-    def _move(self, target: PromotionState, actor: str, at: datetime, detail: str = "") -> None:
+    def _move(
+        self,
+        target: PromotionState,
+        actor: str,
+        at: datetime,
+        detail: str = "",
+        *,
+        reason: str | None = None,
+        transaction_id: str | None = None,
+    ) -> None:
+        """Move to `target` with what changes with it, then log it: the entry records the state it led to."""
         self._require(target)
         self.state = target
+        if reason is not None:
+            self.reason = reason
+        if transaction_id is not None:
+            self.transaction_id = transaction_id
         self._log(at, actor, target.value, detail)
 
     def _log(self, at: datetime, actor: str, action: str, detail: str = "") -> None:
-        self.audit.append(AuditEntry(at, actor, action, detail))
+        """Append an entry chained to the one before, recording the request as it is now (every change of
+        the request is made before its entry is logged)."""
+        previous = self.audit[-1].hash if self.audit else ""
+        entry = AuditEntry(at, actor, action, detail, previous=previous, state=state_digest(self))
+        self.audit.append(replace(entry, hash=entry_hash(self.id, entry)))
+
+    @property
+    def audit_head(self) -> str:
+        """The hash of the newest audit entry: what a promotion event publishes."""
+        return self.audit[-1].hash if self.audit else ""
+
+    def verify_audit(self, *, head: str = "") -> None:
+        """Raise `AuditTampered` naming the first entry edited, removed or reordered, or the request changed
+        outside fabctl since its newest entry; `head`: a hash published earlier that the trail must hold."""
+        verify(self.id, self.audit, state_digest(self), head=head)
+
+    def record(self, event: events.Event) -> None:
+        if isinstance(event, events.PromotionEvent):
+            event = replace(event, audit_head=self.audit_head)
+        super().record(event)
 
 
 def _as(recorded: Identity, given: Identity) -> str:

@@ -315,6 +315,8 @@ class StateStoreContract:
             uow.commit()
         with uow:
             pending = uow.outbox.pending()
+        # Each event publishes the trail's head as it was once its change was made.
+        assert [m.payload.pop("audit_head") for m in pending] == [e.hash for e in request.audit]
         assert pending == [
             OutboxMessage(
                 "id-1",

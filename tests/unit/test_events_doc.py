@@ -17,7 +17,7 @@ def test_every_event_has_a_row_with_its_type_and_every_data_field() -> None:
     kinds = [
         k
         for _, k in inspect.getmembers(events, inspect.isclass)
-        if issubclass(k, events.Event) and k is not events.Event
+        if issubclass(k, events.Event) and not k.__subclasses__()  # the events, not their bases
     ]
     assert len(kinds) >= 15
 

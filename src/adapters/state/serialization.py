@@ -92,7 +92,15 @@ def promotion_to_dict(request: PromotionRequest) -> Document:
             {"approver": str(a.approver), "at": datetime_to_str(a.at), "comment": a.comment} for a in request.approvals
         ],
         "audit": [
-            {"at": datetime_to_str(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+            {
+                "at": datetime_to_str(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "detail": e.detail,
+                "previous": e.previous,
+                "state": e.state,
+                "hash": e.hash,
+            }
             for e in request.audit
         ],
         "transaction_id": request.transaction_id,
@@ -118,7 +126,19 @@ def promotion_from_dict(doc: Document) -> PromotionRequest:
         approvals=[
             Approval(Identity.parse(a["approver"]), datetime_from_str(a["at"]), a["comment"]) for a in doc["approvals"]
         ],
-        audit=[AuditEntry(datetime_from_str(e["at"]), e["actor"], e["action"], e["detail"]) for e in doc["audit"]],
+        # Entries stored before the trail was chained have no links: `verify` says the trail is not chained.
+        audit=[
+            AuditEntry(
+                datetime_from_str(e["at"]),
+                e["actor"],
+                e["action"],
+                e["detail"],
+                e.get("previous", ""),
+                e.get("state", ""),
+                e.get("hash", ""),
+            )
+            for e in doc["audit"]
+        ],
         transaction_id=doc["transaction_id"],
         reason=doc["reason"],
     )

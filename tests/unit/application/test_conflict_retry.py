@@ -56,8 +56,8 @@ class NoteAppender:
             request = self.uow.promotions.get("p-1")
             assert request is not None
             self.read.append(request)
-            request.note += cmd.text
             request.approve(Identity("bob"), T0, now=ApprovalTerms())
+            request.note += cmd.text  # after the approval, which refuses a request changed outside its methods
             if len(self.read) <= self.conflicts:
                 raise ConcurrencyConflict("promotion p-1 was changed by another unit of work", subject="promotion p-1")
             self.uow.commit()

@@ -252,19 +252,20 @@ def test_an_interrupted_deployment_fails_the_promotion_and_the_interrupt_goes_on
     assert after.state.value == "failed" and after.reason.startswith("interrupted (KeyboardInterrupt)")
 
 
-def test_a_request_stored_without_terms_cannot_be_approved(world: World) -> None:
+def test_a_request_stored_before_terms_were_pinned_and_the_trail_chained_cannot_be_approved(world: World) -> None:
     deploy_to(world, "dev")
     opened = request(world)
-    with world.app.uow as uow:  # as a request stored before terms were pinned reads back
+    with world.app.uow as uow:  # as a request stored by an older fabctl reads back: no terms, no chain
         stored = uow.promotions.get(opened.id)
         assert stored is not None
         stored.terms = ApprovalTerms()
+        stored.audit = [dataclasses.replace(e, previous="", state="", hash="") for e in stored.audit]
         uow.commit()
 
     with pytest.raises(PromotionRuleViolation) as caught:
         world.app.bus.handle(ApprovePromotion("app-1", opened.id, "bob"))
 
-    assert "environments.test: added" in caught.value.message and "open a new request" in caught.value.message
+    assert "the trail is not chained" in caught.value.message and "open a new request" in caught.value.message
 
 
 def test_names_are_compared_as_identities(world: World) -> None:

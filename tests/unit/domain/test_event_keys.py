@@ -15,7 +15,7 @@ def event_types() -> list[type[events.Event]]:
     return [
         kind
         for _, kind in inspect.getmembers(events, inspect.isclass)
-        if issubclass(kind, events.Event) and kind is not events.Event
+        if issubclass(kind, events.Event) and not kind.__subclasses__()  # the events, not their bases
     ]
 
 
