@@ -63,9 +63,10 @@ def verify(request_id: str, entries: Iterable[Any], current_state: str, *, head:
                 "stored by a fabctl older than the chained trail, or edited); open a new request"
             )
         if entry.previous != previous:
+            place = "is not the first entry" if number == 1 else f"does not follow entry {number - 1}"
             raise tampered(
-                f"audit entry {number} ({entry.action}) does not follow entry {number - 1}: an entry before it "
-                "was removed, or the entries were reordered"
+                f"audit entry {number} ({entry.action}) {place}: an entry before it was removed, or the entries "
+                "were reordered"
             )
         if entry_hash(request_id, entry) != entry.hash:
             raise tampered(f"audit entry {number} ({entry.action}) was edited: its content no longer has its hash")

@@ -11,6 +11,7 @@ import click
 from fabctl import __version__
 from fabctl.entrypoints.allocator import tune_malloc
 from fabctl.entrypoints.cli import exit_codes
+from fabctl.entrypoints.cli.audit import audit
 from fabctl.entrypoints.cli.completion import completion
 from fabctl.entrypoints.cli.deploy import deploy, plan
 from fabctl.entrypoints.cli.events import events
@@ -91,6 +92,7 @@ def cli() -> None:
 cli.add_command(plan)
 cli.add_command(deploy)
 cli.add_command(promote)
+cli.add_command(audit)
 cli.add_command(tx)
 cli.add_command(state)
 cli.add_command(events)
