@@ -13,7 +13,7 @@ from typing import Any
 
 from fabctl.application.errors import ConcurrencyConflict, EventsNotPublished
 from fabctl.application.inbox import AlreadyHandled
-from fabctl.application.ports import Clock, ConflictRetry, EventPublisher, OutboxMessage, UnitOfWork
+from fabctl.application.ports import Clock, ConflictRetry, EventPublisher, OutboxMessage, Telemetry, UnitOfWork
 from fabctl.domain.commands import Command
 from fabctl.domain.events import Event
 
@@ -39,8 +39,10 @@ class MessageBus:
         publisher: EventPublisher,
         clock: Clock,
         retry: ConflictRetry = run_once,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.uow = uow
+        self._telemetry = telemetry
         self._retry = retry
         self._command_handlers = command_handlers
         self._event_handlers = event_handlers
@@ -48,7 +50,16 @@ class MessageBus:
         self._clock = clock
 
     def handle(self, command: Command) -> Any:
-        """Handle a command and everything it sets off; return the command handler's result."""
+        """Handle a command and everything it sets off; return the command handler's result.
+
+        One span for all of it (`fabctl.command`, a child of the trace the caller continues, such as a
+        message's): the follow-up commands' spans and the relay's publishing are inside it."""
+        if self._telemetry is None:
+            return self._handle(command)
+        with self._telemetry.span("fabctl.command", command=type(command).__name__):
+            return self._handle(command)
+
+    def _handle(self, command: Command) -> Any:
         result = self._handle_command(command)
         queue: list[Message] = list(self.uow.collect_new_events())
         while queue:
@@ -57,7 +68,7 @@ class MessageBus:
                 queue.extend(self._handle_event(message))
             else:
                 try:
-                    self._handle_command(message)
+                    self._follow_up(message)
                 except Exception:
                     # A follow-up command records its own failure in state; the original
                     # command already succeeded and its caller must not see this as its error.
@@ -109,6 +120,13 @@ class MessageBus:
             for message in messages:
                 self.uow.outbox.mark_published(message.id, at)
             self.uow.commit()
+
+    def _follow_up(self, command: Command) -> None:
+        if self._telemetry is None:
+            self._handle_command(command)
+            return
+        with self._telemetry.span("fabctl.command", command=type(command).__name__):
+            self._handle_command(command)
 
     def _handle_command(self, command: Command) -> Any:
         return self._retry(lambda: self._attempt_command(command))

@@ -1,0 +1,91 @@
+"""The OpenTelemetry SDK set up to export where `FABCTL_TELEMETRY` says: console, otlp or azure-monitor.
+
+Imported only when telemetry is exported: the SDK and its exporters cost start-up time the default (none)
+never pays. Spans and log records go out in batches, metrics every minute and once more at shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, ConsoleLogRecordExporter, LogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+from fabctl.adapters.telemetry.logs import TraceCorrelation, export_logs
+from fabctl.adapters.telemetry.opentelemetry import OpenTelemetryTelemetry
+
+KINDS = ("console", "otlp", "azure-monitor")
+METRICS_INTERVAL_MS = 60_000  # a long-running worker's cadence; the CLI's one export is at shutdown
+SERVICE_NAME = "fabctl"
+
+
+@dataclass(frozen=True)
+class Exporters:
+    spans: SpanExporter
+    metrics: MetricExporter
+    logs: LogRecordExporter
+
+
+def exporters(kind: str, *, connection_string: str = "") -> Exporters:
+    """The three exporters of `kind`; the OTLP ones read the standard `OTEL_EXPORTER_OTLP_*` variables."""
+    if kind == "console":  # stderr: stdout is the command's own output (JSON for --output json)
+        return Exporters(
+            ConsoleSpanExporter(out=sys.stderr), ConsoleMetricExporter(out=sys.stderr),
+            ConsoleLogRecordExporter(out=sys.stderr),
+        )  # fmt: skip
+    if kind == "otlp":
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return Exporters(OTLPSpanExporter(), OTLPMetricExporter(), OTLPLogExporter())
+    if kind == "azure-monitor":
+        from azure.monitor.opentelemetry.exporter import (
+            AzureMonitorLogExporter,
+            AzureMonitorMetricExporter,
+            AzureMonitorTraceExporter,
+        )
+
+        # No offline storage: a CLI that has exited never sends what it kept on disk.
+        options: dict[str, Any] = {"connection_string": connection_string, "disable_offline_storage": True}
+        return Exporters(
+            AzureMonitorTraceExporter(**options), AzureMonitorMetricExporter(**options),
+            AzureMonitorLogExporter(**options),
+        )  # fmt: skip
+    raise ValueError(f"unknown telemetry exporter '{kind}': one of {', '.join(KINDS)}")
+
+
+class ExportingTelemetry(OpenTelemetryTelemetry):
+    """OpenTelemetry with its exporters and the log correlation; `shutdown()` flushes all and undoes both."""
+
+    def __init__(self, chosen: Exporters) -> None:
+        resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME)})
+        tracer_provider = TracerProvider(resource=resource)
+        tracer_provider.add_span_processor(BatchSpanProcessor(chosen.spans))
+        reader = PeriodicExportingMetricReader(chosen.metrics, export_interval_millis=METRICS_INTERVAL_MS)
+        super().__init__(tracer_provider, MeterProvider(resource=resource, metric_readers=[reader]))
+        self._logger_provider = LoggerProvider(resource=resource)
+        self._logger_provider.add_log_record_processor(BatchLogRecordProcessor(chosen.logs))
+        self._correlation = TraceCorrelation()
+        self._stop_logs: Callable[[], None] = export_logs(LoggingHandler(logger_provider=self._logger_provider))
+
+    def shutdown(self) -> None:
+        self._stop_logs()
+        self._correlation.remove()
+        super().shutdown()
+        self._logger_provider.shutdown()
+
+
+def exporting_telemetry(kind: str, *, connection_string: str = "") -> ExportingTelemetry:
+    logging.getLogger("opentelemetry").addHandler(logging.NullHandler())  # an export failure is not the user's
+    return ExportingTelemetry(exporters(kind, connection_string=connection_string))
