@@ -6,7 +6,6 @@ never pays. Spans and log records go out in batches, metrics every minute and on
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -36,7 +35,7 @@ class Exporters:
     logs: LogRecordExporter
 
 
-def exporters(kind: str, *, connection_string: str = "") -> Exporters:
+def exporters(kind: str, tracer_provider: TracerProvider, *, connection_string: str = "") -> Exporters:
     """The three exporters of `kind`; the OTLP ones read the standard `OTEL_EXPORTER_OTLP_*` variables."""
     if kind == "console":  # stderr: stdout is the command's own output (JSON for --output json)
         return Exporters(
@@ -59,8 +58,9 @@ def exporters(kind: str, *, connection_string: str = "") -> Exporters:
         # No offline storage: a CLI that has exited never sends what it kept on disk.
         options: dict[str, Any] = {"connection_string": connection_string, "disable_offline_storage": True}
         return Exporters(
-            AzureMonitorTraceExporter(**options), AzureMonitorMetricExporter(**options),
-            AzureMonitorLogExporter(**options),
+            # The provider it reads the resource (service name) from: this one, not OpenTelemetry's global.
+            AzureMonitorTraceExporter(tracer_provider=tracer_provider, **options),
+            AzureMonitorMetricExporter(**options), AzureMonitorLogExporter(**options),
         )  # fmt: skip
     raise ValueError(f"unknown telemetry exporter '{kind}': one of {', '.join(KINDS)}")
 
@@ -68,9 +68,10 @@ def exporters(kind: str, *, connection_string: str = "") -> Exporters:
 class ExportingTelemetry(OpenTelemetryTelemetry):
     """OpenTelemetry with its exporters and the log correlation; `shutdown()` flushes all and undoes both."""
 
-    def __init__(self, chosen: Exporters) -> None:
+    def __init__(self, kind: str, *, connection_string: str = "") -> None:
         resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME)})
         tracer_provider = TracerProvider(resource=resource)
+        chosen = exporters(kind, tracer_provider, connection_string=connection_string)
         tracer_provider.add_span_processor(BatchSpanProcessor(chosen.spans))
         reader = PeriodicExportingMetricReader(chosen.metrics, export_interval_millis=METRICS_INTERVAL_MS)
         super().__init__(tracer_provider, MeterProvider(resource=resource, metric_readers=[reader]))
@@ -80,6 +81,8 @@ class ExportingTelemetry(OpenTelemetryTelemetry):
         self._stop_logs: Callable[[], None] = export_logs(LoggingHandler(logger_provider=self._logger_provider))
 
     def shutdown(self) -> None:
+        if self.closed:
+            return
         self._stop_logs()
         self._correlation.remove()
         super().shutdown()
@@ -87,5 +90,4 @@ class ExportingTelemetry(OpenTelemetryTelemetry):
 
 
 def exporting_telemetry(kind: str, *, connection_string: str = "") -> ExportingTelemetry:
-    logging.getLogger("opentelemetry").addHandler(logging.NullHandler())  # an export failure is not the user's
-    return ExportingTelemetry(exporters(kind, connection_string=connection_string))
+    return ExportingTelemetry(kind, connection_string=connection_string)

@@ -83,6 +83,10 @@ class OpenTelemetryTelemetry:
         finally:
             otel_context.detach(token)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def shutdown(self) -> None:
         """Export what is still buffered and stop: the CLI calls it before it exits. A second call does nothing."""
         with self._lock:
