@@ -408,7 +408,8 @@ class Telemetry(Protocol):
         marks the span failed, naming the exception's type, and goes on unchanged: telemetry never
         swallows or replaces an error. The block gets the span's attributes: what it adds to them (an
         answer's status code) is on the span when it ends. A span with `http.request.method` is a call to
-        another service (a client span)."""
+        another service (a client span); one with `messaging.operation.type` "process" handles a message
+        (a consumer span)."""
         ...
 
     def record(self, name: str, value: float, **attributes: str | int) -> None:

@@ -24,6 +24,8 @@ from fabctl.adapters.telemetry.names import unit_of
 INSTRUMENTATION = "fabctl"
 # A client span: a call to another service (Application Insights keeps it as a dependency of type HTTP).
 CLIENT_ATTRIBUTE = "http.request.method"
+# A consumer span: a message taken and handled (Application Insights keeps it as a request).
+CONSUMER_ATTRIBUTE = "messaging.operation.type"
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
@@ -40,7 +42,11 @@ class OpenTelemetryTelemetry:
 
     @contextmanager
     def span(self, name: str, **attributes: str | int) -> Iterator[dict[str, str | int]]:
-        kind = SpanKind.CLIENT if CLIENT_ATTRIBUTE in attributes else SpanKind.INTERNAL
+        kind = SpanKind.INTERNAL
+        if CLIENT_ATTRIBUTE in attributes:
+            kind = SpanKind.CLIENT
+        elif attributes.get(CONSUMER_ATTRIBUTE) == "process":
+            kind = SpanKind.CONSUMER
         notes: dict[str, str | int] = dict(attributes)
         # Exceptions are not recorded: their messages may hold what a user typed, or a secret; the type is.
         with self._tracer.start_as_current_span(

@@ -15,14 +15,19 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 TRACE_PROPERTIES = ("traceparent", "tracestate")  # the W3C trace context a sender puts on the message
+MESSAGE_SPAN = "fabctl.message"  # a consumer span: Application Insights keeps it as a request
 
 
 def handle_command_message(app: App, body: bytes, message_id: str, properties: Mapping[Any, Any] | None) -> Settlement:
     """Carry out the command in `body` (actor from `properties`); never raises for what the message holds.
 
     The work continues the trace of the message's sender (its `traceparent` property), if it has one."""
-    with app.telemetry.continued(_trace_context(properties)):
-        return _handle(app, body, message_id, properties)
+    processing = {"messaging.system": "servicebus", "messaging.operation.type": "process",
+                  "messaging.message.id": message_id}  # fmt: skip
+    with app.telemetry.continued(_trace_context(properties)), app.telemetry.span(MESSAGE_SPAN, **processing) as span:
+        settlement = _handle(app, body, message_id, properties)
+        span["fabctl.settlement"] = settlement.verdict.value
+        return settlement
 
 
 def _handle(app: App, body: bytes, message_id: str, properties: Mapping[Any, Any] | None) -> Settlement:

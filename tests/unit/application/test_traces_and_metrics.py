@@ -110,7 +110,10 @@ def test_an_approve_message_continues_its_senders_trace_down_to_the_item_writes(
     assert capture.named("fabctl.item") and capture.named("fabctl.deploy")
     assert {s.context.trace_id for s in spans} == {REMOTE_TRACE}
     [approve] = [s for s in capture.named("fabctl.command") if s.attributes["command"] == "ApprovePromotion"]
-    assert approve.parent is not None and approve.parent.span_id == REMOTE_SPAN and approve.parent.is_remote
+    [message] = capture.named("fabctl.message")
+    assert message.kind is SpanKind.CONSUMER and message.attributes["messaging.message.id"] == "approve-1"
+    assert message.parent is not None and message.parent.span_id == REMOTE_SPAN and message.parent.is_remote
+    assert approve.parent is not None and approve.parent.span_id == message.context.span_id
 
 
 def test_a_promotion_records_its_lead_time_and_approval_wait() -> None:

@@ -245,11 +245,13 @@ class FabricHttpClient:
         if self._telemetry is None:
             return nullcontext({})
         attempt = call.transient_failures + call.throttle_retries + call.token_refreshes
-        return self._telemetry.span(
-            method,
-            **{"http.request.method": method, "url.full": redacted_url(full_url, params),
-               "server.address": httpx.URL(full_url).host, "http.request.resend_count": attempt},
-        )  # fmt: skip
+        attributes: dict[str, str | int] = {
+            "http.request.method": method,
+            "url.full": redacted_url(full_url, params),
+            "server.address": httpx.URL(full_url).host,
+            "http.request.resend_count": attempt,
+        }
+        return self._telemetry.span(method, **attributes)
 
     def _last_check(self, call: _Call) -> Callable[[str, Mapping[str, Any]], None]:
         """httpcore's trace hook: the gate once more, on the connection, as the request headers go out.
