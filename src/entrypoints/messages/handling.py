@@ -26,7 +26,7 @@ def handle_command_message(app: App, body: bytes, message_id: str, properties: M
                   "messaging.message.id": message_id}  # fmt: skip
     with app.telemetry.continued(_trace_context(properties)), app.telemetry.span(MESSAGE_SPAN, **processing) as span:
         settlement = _handle(app, body, message_id, properties)
-        span["fabctl.settlement"] = settlement.verdict.value
+        span["settlement"] = settlement.verdict.value
         return settlement
 
 
