@@ -156,6 +156,7 @@ def _telemetry(settings: Settings) -> Telemetry:
     if settings.telemetry == "azure-monitor":
         _check_appinsights_connection_string(secret)
     telemetry = exporting_telemetry(settings.telemetry, connection_string=secret)
+    atexit.unregister(telemetry.shutdown)  # once per process, however many applications share it
     atexit.register(telemetry.shutdown)
     return telemetry
 

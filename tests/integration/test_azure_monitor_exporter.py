@@ -83,3 +83,20 @@ def test_a_connection_string_without_a_key_is_refused_and_never_shown(
 
     assert "has no InstrumentationKey" in str(refused.value)
     assert "canary-7f3a" not in str(refused.value) and "example.invalid" not in str(refused.value)
+
+
+def test_applications_of_one_process_share_one_exporting_telemetry(ingestion: Ingestion, tmp_path: Path) -> None:
+    settings = Settings(state_store="memory", fabric="memory", telemetry="azure-monitor", state_dir=tmp_path)
+    first, second = bootstrap(settings), bootstrap(settings)  # a worker's slots, a Function app's threads
+    try:
+        assert first.telemetry is second.telemetry
+        handlers = [h for h in logging.getLogger().handlers if type(h).__name__ == "LoggingHandler"]
+        assert len(handlers) == 1  # each log record is exported once
+    finally:
+        first.telemetry.shutdown()  # type: ignore[attr-defined]
+
+    third = bootstrap(settings)
+    try:
+        assert third.telemetry is not first.telemetry  # a shut-down one is not handed out again
+    finally:
+        third.telemetry.shutdown()  # type: ignore[attr-defined]

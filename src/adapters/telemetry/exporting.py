@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -89,5 +90,19 @@ class ExportingTelemetry(OpenTelemetryTelemetry):
         self._logger_provider.shutdown()
 
 
+# One per process and destination: a worker's session slots and a Function app's threads each bootstrap an
+# application, but the root logger's handler and the exit's flush are the process's, so they share one (two
+# would export every log record twice).
+_SHARED: dict[tuple[str, str], ExportingTelemetry] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 def exporting_telemetry(kind: str, *, connection_string: str = "") -> ExportingTelemetry:
-    return ExportingTelemetry(kind, connection_string=connection_string)
+    """The process's telemetry exporting to `kind` (a new one once the last was shut down)."""
+    with _SHARED_LOCK:
+        telemetry = _SHARED.get((kind, connection_string))
+        if telemetry is None or telemetry.closed:
+            telemetry = _SHARED[(kind, connection_string)] = ExportingTelemetry(
+                kind, connection_string=connection_string
+            )
+        return telemetry
