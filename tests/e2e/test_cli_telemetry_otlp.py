@@ -4,10 +4,12 @@ records correlated with the trace, all before the CLI has exited."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import socket
 from pathlib import Path
 
-from cli import EXAMPLE, run_json
+from cli import EXAMPLE, run, run_json
 from emulator_process import RunningEmulator
 from otlp_receiver import running_otlp_receiver
 
@@ -39,3 +41,34 @@ def test_a_deploy_exports_one_trace_and_its_metrics_over_otlp(tmp_path: Path, em
     assert {"fabctl.deployments", "fabctl.deployment.duration", "fabctl.item.writes"} <= receiver.metric_names()
     [duration] = [m for m in receiver.metrics if m.name == "fabctl.deployment.duration"]
     assert duration.unit == "s" and duration.points[0]["outcome"] == "committed"
+
+
+def test_console_telemetry_goes_to_stderr_and_leaves_the_json_on_stdout_whole(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "sales")
+
+    done = run(tmp_path, "deploy", "sales", "--env", "dev", "--output", "json", env={"FABCTL_TELEMETRY": "console"})
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["state"] == "committed"
+    assert '"name": "fabctl.deploy"' in done.stderr and '"name": "fabctl.deployments"' in done.stderr
+
+
+def test_an_unreachable_collector_costs_the_deploy_nothing_but_one_line_on_stderr(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "sales")
+    with socket.socket() as probe:  # a port nothing listens on once this is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "FABCTL_TELEMETRY": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+        "NO_PROXY": "127.0.0.1",
+    }
+
+    done = run(tmp_path, "deploy", "sales", "--env", "dev", "--output", "json", env=env)
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["state"] == "committed"
+    assert done.stderr.splitlines() == [
+        "fabctl: telemetry could not be exported (otlp); this run's traces, metrics or logs may be missing "
+        "(check the exporter's endpoint settings)"
+    ]

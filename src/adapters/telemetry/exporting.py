@@ -21,11 +21,12 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-from fabctl.adapters.telemetry.logs import TraceCorrelation, export_logs
+from fabctl.adapters.telemetry.logs import ExportProblems, TraceCorrelation, export_logs
 from fabctl.adapters.telemetry.opentelemetry import OpenTelemetryTelemetry
 
 KINDS = ("console", "otlp", "azure-monitor")
 METRICS_INTERVAL_MS = 60_000  # a long-running worker's cadence; the CLI's one export is at shutdown
+EXPORT_TIMEOUT_S = 3.0  # per OTLP export, retries included, unless OTEL_EXPORTER_OTLP_*TIMEOUT is set
 SERVICE_NAME = "fabctl"
 
 
@@ -48,7 +49,9 @@ def exporters(kind: str, tracer_provider: TracerProvider, *, connection_string: 
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        return Exporters(OTLPSpanExporter(), OTLPMetricExporter(), OTLPLogExporter())
+        timeout = _otlp_timeout()
+        return Exporters(OTLPSpanExporter(timeout=timeout), OTLPMetricExporter(timeout=timeout),
+                         OTLPLogExporter(timeout=timeout))  # fmt: skip
     if kind == "azure-monitor":
         from azure.monitor.opentelemetry.exporter import (
             AzureMonitorLogExporter,
@@ -66,6 +69,13 @@ def exporters(kind: str, tracer_provider: TracerProvider, *, connection_string: 
     raise ValueError(f"unknown telemetry exporter '{kind}': one of {', '.join(KINDS)}")
 
 
+def _otlp_timeout() -> float | None:
+    """The exporters' own default (10 s, retried within it) holds a CLI that cannot reach its collector for half
+    a minute at exit; a shorter one unless the standard variables say otherwise (None: theirs)."""
+    given = any(name.startswith("OTEL_EXPORTER_OTLP_") and name.endswith("TIMEOUT") for name in os.environ)
+    return None if given else EXPORT_TIMEOUT_S
+
+
 class ExportingTelemetry(OpenTelemetryTelemetry):
     """OpenTelemetry with its exporters and the log correlation; `shutdown()` flushes all and undoes both."""
 
@@ -78,16 +88,23 @@ class ExportingTelemetry(OpenTelemetryTelemetry):
         super().__init__(tracer_provider, MeterProvider(resource=resource, metric_readers=[reader]))
         self._logger_provider = LoggerProvider(resource=resource)
         self._logger_provider.add_log_record_processor(BatchLogRecordProcessor(chosen.logs))
+        self._problems = ExportProblems(kind, sys.stderr)
         self._correlation = TraceCorrelation()
         self._stop_logs: Callable[[], None] = export_logs(LoggingHandler(logger_provider=self._logger_provider))
 
     def shutdown(self) -> None:
-        if self.closed:
+        if not self._close():
             return
         self._stop_logs()
         self._correlation.remove()
-        super().shutdown()
-        self._logger_provider.shutdown()
+        # The three flush at once: against an unreachable endpoint each waits out its timeout.
+        providers = (self.tracer_provider, self.meter_provider, self._logger_provider)
+        flushes = [threading.Thread(target=provider.shutdown) for provider in providers]
+        for flush in flushes:
+            flush.start()
+        for flush in flushes:
+            flush.join()
+        self._problems.remove()
 
 
 # One per process and destination: a worker's session slots and a Function app's threads each bootstrap an

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from opentelemetry import trace
 
@@ -53,3 +53,37 @@ def export_logs(handler: logging.Handler) -> Callable[[], None]:
             root.setLevel(previous)
 
     return remove
+
+
+# The exporters' own loggers: what they say about an export is not sent by the same exporters (a failing
+# export would log, that record would be exported, and fail again), and it is not the user's to read as such.
+EXPORTER_LOGGERS = ("opentelemetry", "azure.monitor.opentelemetry")
+
+
+class ExportProblems(logging.Handler):
+    """Takes the exporters' own log records off the terminal and out of the export, and says once, on
+    `stream`, that telemetry could not be exported (the SDK's text is not repeated: it may name hosts)."""
+
+    def __init__(self, kind: str, stream: TextIO) -> None:
+        super().__init__(logging.WARNING)
+        self._kind = kind
+        self._stream = stream
+        self.reported = 0
+        self._loggers = [logging.getLogger(name) for name in EXPORTER_LOGGERS]
+        self._propagated = [each.propagate for each in self._loggers]
+        for each in self._loggers:
+            each.addHandler(self)
+            each.propagate = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.reported += 1
+        if self.reported == 1:
+            self._stream.write(
+                f"fabctl: telemetry could not be exported ({self._kind}); this run's traces, metrics or logs "
+                "may be missing (check the exporter's endpoint settings)\n"
+            )
+
+    def remove(self) -> None:
+        for each, propagated in zip(self._loggers, self._propagated, strict=True):
+            each.removeHandler(self)
+            each.propagate = propagated

@@ -95,9 +95,14 @@ class OpenTelemetryTelemetry:
 
     def shutdown(self) -> None:
         """Export what is still buffered and stop: the CLI calls it before it exits. A second call does nothing."""
+        if self._close():
+            self.tracer_provider.shutdown()  # spans first: a metric reader's last export may take a while
+            self.meter_provider.shutdown()
+
+    def _close(self) -> bool:
+        """Marks it closed; whether this call did (and so is the one to shut the providers down)."""
         with self._lock:
             if self._closed:
-                return
+                return False
             self._closed = True
-        self.tracer_provider.shutdown()  # spans first: a metric reader's last export may take a while
-        self.meter_provider.shutdown()
+            return True
