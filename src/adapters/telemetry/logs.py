@@ -36,10 +36,33 @@ class TraceCorrelation:
             logging.setLogRecordFactory(self._previous)
 
 
+class KeptLastResort(logging.Handler):
+    """What Python's last resort did before a handler sat on the root logger: a WARNING or worse from a logger
+    whose chain has no handler of its own is printed on stderr, as the bare message.
+
+    With the export's handler on the root, the last resort is never reached, and fabctl's own warnings would
+    vanish from the terminal; libraries given a NullHandler (main.py) stay off it, as before."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger: logging.Logger | None = logging.getLogger(record.name)
+        while logger is not None and logger is not logging.getLogger():
+            if logger.handlers:
+                return  # that chain has a handler: the last resort would not have been used
+            logger = logger.parent if logger.propagate else None
+        if logging.lastResort is not None:
+            logging.lastResort.handle(record)
+
+
 def export_logs(handler: logging.Handler) -> Callable[[], None]:
     """Send the root logger's records at INFO and above through `handler`; returns what takes it off."""
     root = logging.getLogger()
     handler.setLevel(logging.INFO)
+    kept = KeptLastResort() if not root.handlers else None
+    if kept is not None:
+        root.addHandler(kept)
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         previous = root.level
@@ -49,6 +72,8 @@ def export_logs(handler: logging.Handler) -> Callable[[], None]:
 
     def remove() -> None:
         root.removeHandler(handler)
+        if kept is not None:
+            root.removeHandler(kept)
         if previous is not None:
             root.setLevel(previous)
 

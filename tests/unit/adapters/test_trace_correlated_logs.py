@@ -4,6 +4,9 @@ show them); outside any span they carry empty ones; removing the correlation lea
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 from otel_capture import captured
 
@@ -39,3 +42,37 @@ def test_records_in_a_span_carry_its_ids() -> None:
     assert (inside.trace_id, inside.span_id) == (f"{span.context.trace_id:032x}", f"{span.context.span_id:016x}")  # type: ignore[attr-defined]
     assert (outside.trace_id, outside.span_id) == ("", "")  # type: ignore[attr-defined]
     assert not hasattr(after, "trace_id")
+
+
+PROGRAM = """
+import logging
+from fabctl.adapters.telemetry.logs import export_logs
+
+class Sink(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+sink = Sink()
+logging.getLogger("azure").addHandler(logging.NullHandler())  # as the CLI keeps libraries off the terminal
+remove = export_logs(sink)
+logging.getLogger("fabctl.relay").warning("fabctl warns")
+logging.getLogger("azure.identity").warning("azure warns")
+logging.getLogger("fabctl.relay").info("fabctl informs")
+remove()
+logging.getLogger("fabctl.relay").warning("after")
+print(sink.messages)
+"""
+
+
+def test_exporting_logs_keeps_what_the_terminal_showed_before(tmp_path: Path) -> None:
+    # A process of its own: pytest puts handlers on the root logger, and the last resort is for a root without.
+    done = subprocess.run([sys.executable, "-c", PROGRAM], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(["fabctl warns", "azure warns", "fabctl informs"])  # all exported
+    assert done.stderr.splitlines() == ["fabctl warns", "after"]  # the terminal: as without the export
