@@ -122,6 +122,15 @@ def test_every_name_and_dimension_a_query_reads_is_emitted(emitted: Captured) ->
     assert named_any
 
 
+def test_every_metric_emitted_is_named_under_fabctl_and_has_a_unit(emitted: Captured) -> None:
+    units = {p.metric: p.unit for p in emitted.points()}
+
+    assert units and all(name.startswith("fabctl.") for name in units)
+    assert [name for name, unit in units.items() if unit in ("", "1")] == []
+    durations = [name for name in units if name.endswith((".duration", ".wait", ".lead_time", ".approval_wait"))]
+    assert durations and {units[name] for name in durations} == {"s"}
+
+
 def test_dimension_values_the_queries_compare_with_are_ones_fabctl_gives(emitted: Captured) -> None:
     values: dict[str, set[Any]] = {}
     for point in emitted.points():
