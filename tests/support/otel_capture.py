@@ -22,6 +22,8 @@ class Point:
     attributes: dict[str, Any]
     value: float  # a counter's sum, a histogram's sum
     count: int = 1  # a histogram's number of measurements
+    bounds: tuple[float, ...] = ()  # a histogram's bucket boundaries
+    buckets: tuple[int, ...] = ()  # and its counts, one more than the boundaries
 
 
 @dataclass
@@ -70,6 +72,9 @@ def _points(data: Any) -> Iterator[Point]:
                 for point in metric.data.data_points:
                     attributes = dict(point.attributes or {})
                     if hasattr(point, "bucket_counts"):
-                        yield Point(metric.name, metric.unit or "", attributes, point.sum, point.count)
+                        yield Point(
+                            metric.name, metric.unit or "", attributes, point.sum, point.count,
+                            tuple(point.explicit_bounds), tuple(point.bucket_counts),
+                        )  # fmt: skip
                     else:
                         yield Point(metric.name, metric.unit or "", attributes, point.value)

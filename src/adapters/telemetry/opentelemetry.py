@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from fabctl.adapters.telemetry.names import unit_of
+from fabctl.adapters.telemetry.names import buckets_of, unit_of
 
 INSTRUMENTATION = "fabctl"
 # A client span: a call to another service (Application Insights keeps it as a dependency of type HTTP).
@@ -72,7 +72,9 @@ class OpenTelemetryTelemetry:
         with self._lock:
             histogram = self._histograms.get(name)
             if histogram is None:
-                histogram = self._histograms[name] = self._meter.create_histogram(name, unit=unit_of(name))
+                histogram = self._histograms[name] = self._meter.create_histogram(
+                    name, unit=unit_of(name), explicit_bucket_boundaries_advisory=buckets_of(name)
+                )
         histogram.record(value, attributes)
 
     def carrier(self) -> dict[str, str]:

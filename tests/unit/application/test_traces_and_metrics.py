@@ -129,3 +129,6 @@ def test_a_promotion_records_its_lead_time_and_approval_wait() -> None:
     assert waits["fabctl.promotion.lead_time"].value == 600
     assert {p.unit for p in waits.values()} == {"s"}
     assert waits["fabctl.promotion.lead_time"].attributes == {"environment": "test"}
+    lead = waits["fabctl.promotion.lead_time"]
+    assert max(lead.bounds) >= 7 * 86400  # promotions wait days: buckets reach a week
+    assert lead.buckets[-1] == 0 and sum(lead.buckets) == 1  # ten minutes is inside the buckets, not past them
