@@ -13,7 +13,7 @@ from typing import Any
 
 from fabctl.application.errors import ConcurrencyConflict, EventsNotPublished
 from fabctl.application.inbox import AlreadyHandled
-from fabctl.application.ports import Clock, ConflictRetry, EventPublisher, OutboxMessage, UnitOfWork
+from fabctl.application.ports import Clock, ConflictRetry, EventPublisher, OutboxMessage, Telemetry, UnitOfWork
 from fabctl.domain.commands import Command
 from fabctl.domain.events import Event
 
@@ -39,8 +39,10 @@ class MessageBus:
         publisher: EventPublisher,
         clock: Clock,
         retry: ConflictRetry = run_once,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.uow = uow
+        self._telemetry = telemetry
         self._retry = retry
         self._command_handlers = command_handlers
         self._event_handlers = event_handlers
@@ -48,14 +50,23 @@ class MessageBus:
         self._clock = clock
 
     def handle(self, command: Command) -> Any:
-        """Handle a command and everything it sets off; return the command handler's result."""
-        return self._handle(command)[0]
+        """Handle a command and everything it sets off; return the command handler's result.
+
+        One span for all of it (`fabctl.command`, a child of the trace the caller continues, such as a
+        message's): the follow-up commands' spans and the relay's publishing are inside it."""
+        return self._traced(command)[0]
 
     def handle_delivery(self, command: Command) -> bool:
         """Handle a command that arrived as a message, as `handle` does; True when its message id was handled
         before (the effect is stored; this delivery is a duplicate), so that the caller can finish what an
         earlier delivery may have left stranded."""
-        return self._handle(command)[1]
+        return self._traced(command)[1]
+
+    def _traced(self, command: Command) -> tuple[Any, bool]:
+        if self._telemetry is None:
+            return self._handle(command)
+        with self._telemetry.span("fabctl.command", command=type(command).__name__):
+            return self._handle(command)
 
     def _handle(self, command: Command) -> tuple[Any, bool]:
         result, duplicate = self._handle_command(command)
@@ -66,7 +77,7 @@ class MessageBus:
                 queue.extend(self._handle_event(message))
             else:
                 try:
-                    self._handle_command(message)
+                    self._follow_up(message)
                 except Exception:
                     # A follow-up command records its own failure in state; the original
                     # command already succeeded and its caller must not see this as its error.
@@ -118,6 +129,13 @@ class MessageBus:
             for message in messages:
                 self.uow.outbox.mark_published(message.id, at)
             self.uow.commit()
+
+    def _follow_up(self, command: Command) -> None:
+        if self._telemetry is None:
+            self._handle_command(command)
+            return
+        with self._telemetry.span("fabctl.command", command=type(command).__name__):
+            self._handle_command(command)
 
     def _handle_command(self, command: Command) -> tuple[Any, bool]:
         """The handler's result, and whether the message had been handled before (then the result is None)."""

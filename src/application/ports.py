@@ -5,7 +5,7 @@ Adapters implement these structurally; nothing here imports an adapter, an SDK o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -411,12 +411,29 @@ class SecretStore(Protocol):
 
 class Telemetry(Protocol):
     """Traces and metrics (OpenTelemetry, or in memory). Deployment workers call it from many threads at
-    once: every span and every count is kept."""
+    once: every span and every count is kept. A span opened inside another (in this thread, or in a thread
+    started with a copy of this one's `contextvars`) is its child."""
 
-    def span(self, name: str, **attributes: str | int) -> AbstractContextManager[None]:
+    def span(self, name: str, **attributes: str | int) -> AbstractContextManager[dict[str, str | int]]:
         """A span named `name` with `attributes` around the `with` block. An exception leaving the block
         marks the span failed, naming the exception's type, and goes on unchanged: telemetry never
-        swallows or replaces an error."""
+        swallows or replaces an error. The block gets the span's attributes: what it adds to them (an
+        answer's status code) is on the span when it ends. A span with `http.request.method` is a call to
+        another service (a client span); one with `messaging.operation.type` "process" handles a message
+        (a consumer span)."""
+        ...
+
+    def record(self, name: str, value: float, **attributes: str | int) -> None:
+        """One measurement of the histogram `name` (a duration, seconds waited), qualified by `attributes`."""
+        ...
+
+    def carrier(self) -> dict[str, str]:
+        """The current trace as W3C headers (`traceparent`), to put on a message; empty outside any trace."""
+        ...
+
+    def continued(self, carrier: Mapping[str, str]) -> AbstractContextManager[None]:
+        """Inside the block, spans continue the trace `carrier` holds (a message's `traceparent`); a carrier
+        without a valid one starts none and changes nothing."""
         ...
 
     def count(self, name: str, value: int = 1, **attributes: str | int) -> None:

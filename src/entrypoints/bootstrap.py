@@ -51,12 +51,15 @@ def _in_state_dir(settings: Settings, name: str) -> str:
     return str(settings.state_dir / name)
 
 
-def _http_gateway(settings: Settings) -> FabricGateway:
+def _http_gateway(settings: Settings, telemetry: Telemetry | None = None) -> FabricGateway:
     # Imported here: httpx, tenacity and azure-identity cost start-up time the local default never needs.
     from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
 
     return HttpxFabricGateway(
-        settings.fabric_url, credential=_credential(settings.fabric_url), trace_path=settings.fabric_trace
+        settings.fabric_url,
+        credential=_credential(settings.fabric_url),
+        trace_path=settings.fabric_trace,
+        telemetry=telemetry,
     )
 
 
@@ -90,11 +93,13 @@ def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> U
     )
 
 
-def _servicebus_publisher(settings: Settings) -> EventPublisher:
+def _servicebus_publisher(settings: Settings, telemetry: Telemetry) -> EventPublisher:
     # Imported here: azure-servicebus costs start-up time the in-memory default never needs.
     from fabctl.adapters.servicebus.publisher import ServiceBusEventPublisher
 
-    publisher: EventPublisher = ServiceBusEventPublisher(servicebus_client_opener(settings), settings.events_topic)
+    publisher: EventPublisher = ServiceBusEventPublisher(
+        servicebus_client_opener(settings), settings.events_topic, trace_context=telemetry.carrier
+    )
     return publisher
 
 
@@ -134,6 +139,45 @@ def _check_servicebus_connection_string(secret: str) -> None:
         ) from None
 
 
+APPINSIGHTS_VARIABLE = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+
+
+def _telemetry(settings: Settings) -> Telemetry:
+    """In memory unless exporting: the SDK is imported, and its exporters started, only when chosen.
+
+    What is buffered is exported before the process exits (`atexit`: the CLI's `sys.exit` runs it)."""
+    if settings.telemetry == "none":
+        return InMemoryTelemetry()
+    import atexit
+    import os
+
+    from fabctl.adapters.telemetry.exporting import exporting_telemetry
+
+    secret = os.environ.get(APPINSIGHTS_VARIABLE, "").strip() if settings.telemetry == "azure-monitor" else ""
+    if settings.telemetry == "azure-monitor":
+        _check_appinsights_connection_string(secret)
+    telemetry = exporting_telemetry(settings.telemetry, connection_string=secret)
+    atexit.unregister(telemetry.shutdown)  # once per process, however many applications share it
+    atexit.register(telemetry.shutdown)
+    return telemetry
+
+
+def _check_appinsights_connection_string(secret: str) -> None:
+    from fabctl.domain.errors import InvalidConfiguration
+    from fabctl.entrypoints.settings import SUBJECT, setting_origin
+
+    fields = dict(part.split("=", 1) for part in secret.split(";") if "=" in part)
+    if not fields.get("InstrumentationKey", "").strip():
+        problem = "is not set" if not secret else "has no InstrumentationKey"
+        raise InvalidConfiguration(
+            f"telemetry azure-monitor needs {APPINSIGHTS_VARIABLE}, which {problem} "
+            f"(telemetry {setting_origin('telemetry')}; copy the connection string of the Application Insights "
+            "resource: InstrumentationKey=...;IngestionEndpoint=https://...)",
+            subject=SUBJECT,
+            field=APPINSIGHTS_VARIABLE,
+        )
+
+
 def _lease_term(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.lease_seconds)
 
@@ -143,6 +187,7 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidIdGenerator)
+    telemetry = providers.Singleton(_telemetry, settings)  # before the adapters that report to it
     uow = providers.Selector(
         settings.provided.state_store,
         sqlite=providers.Singleton(
@@ -164,16 +209,15 @@ class Container(containers.DeclarativeContainer):
             tenant=providers.Singleton(FabricTenant.at, providers.Callable(_in_state_dir, settings, "local-fabric.db")),
         ),
         memory=providers.Singleton(LocalFabricGateway, tenant=providers.Singleton(FabricTenant.in_memory)),
-        http=providers.Singleton(_http_gateway, settings),
+        http=providers.Singleton(_http_gateway, settings, telemetry),
     )
     reader = providers.Singleton(FabricGitFolderReader)
     publisher = providers.Selector(
         settings.provided.event_bus,
         memory=providers.Singleton(InMemoryEventPublisher),
-        servicebus=providers.Singleton(_servicebus_publisher, settings),
+        servicebus=providers.Singleton(_servicebus_publisher, settings, telemetry),
     )
     secrets = providers.Singleton(InMemorySecretStore)
-    telemetry = providers.Singleton(InMemoryTelemetry)
     progress = providers.Singleton(RecordingProgress)
     machine = providers.Singleton(LocalMachine)
     stop = providers.Singleton(StopSwitch)  # the CLI lets the signals flip it
@@ -222,6 +266,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
         publisher=deps["publisher"],
         clock=deps["clock"],
         retry=deps["retry"],
+        telemetry=deps["telemetry"],
     )
     return App(settings=container.settings(), bus=bus, **deps)
 

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     )
     events_topic: str = Field("fabctl-events", description="The topic fabctl publishes its events to.")
     commands_queue: str = Field("fabctl-commands", description="The sessionful queue fabctl takes commands from.")
+    # Telemetry (docs/operations/telemetry.md): none by default; otlp reads the standard OTEL_EXPORTER_OTLP_*
+    # variables, azure-monitor APPLICATIONINSIGHTS_CONNECTION_STRING (a secret, never shown).
+    telemetry: Literal["none", "console", "otlp", "azure-monitor"] = Field(
+        "none", description="Where traces, metrics and logs go: none, console, otlp or azure-monitor."
+    )
     user: str = Field(default_factory=_default_user, description="Who is acting (requester, approver).")
 
     @field_validator("fabric_url")

@@ -133,3 +133,15 @@ class TelemetryContract:
 
         seen = sorted((s.attributes["worker"], s.attributes["n"]) for s in recorded.spans())
         assert seen == [(w, n) for w in range(threads) for n in range(spans)]
+
+    def test_what_the_block_adds_to_the_attributes_is_on_the_span(self, recorded: RecordedTelemetry) -> None:
+        with recorded.telemetry.span("GET", **{"http.request.method": "GET"}) as attributes:
+            attributes["http.response.status_code"] = 200
+
+        assert recorded.spans() == [SpanRecord("GET", {"http.request.method": "GET", "http.response.status_code": 200})]
+
+    def test_a_carrier_without_a_trace_continues_nothing_and_changes_nothing(self, recorded: RecordedTelemetry) -> None:
+        with recorded.telemetry.continued({"traceparent": "not a trace context"}), recorded.telemetry.span("a"):
+            pass
+
+        assert recorded.spans() == [SpanRecord("a")]

@@ -64,10 +64,13 @@ def document(response: func.HttpResponse) -> Any:
     return json.loads(response.get_body())
 
 
-def service_bus_message(body: object, message_id: str, actor: str | None = None, delivery_count: int = 1) -> Any:
-    """A message as the Service Bus trigger hands it to the function (the host's own type)."""
+def service_bus_message(
+    body: object, message_id: str, actor: str | None = None, delivery_count: int = 1, **more: str
+) -> Any:
+    """A message as the Service Bus trigger hands it to the function (the host's own type); `more`: other
+    application properties (a sender's `traceparent`)."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    properties = {} if actor is None else {ACTOR_PROPERTY: actor}
+    properties = ({} if actor is None else {ACTOR_PROPERTY: actor}) | more
     return ServiceBusMessage(
         body=raw, message_id=message_id, application_properties=properties, user_properties=properties,
         content_type="application/json", delivery_count=delivery_count, session_id="workspace",

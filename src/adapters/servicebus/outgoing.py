@@ -8,7 +8,7 @@ application properties for subscription filters, and the CloudEvent as the body.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from azure.servicebus import ServiceBusMessage, ServiceBusMessageBatch
@@ -19,21 +19,27 @@ from fabctl.application.ports import OutboxMessage
 
 # Properties a subscription rule can filter on, taken from the event's data when it has them.
 PROPERTIES = ("environment", "workspace_id", "request_id")
+# The W3C trace context's headers, as OpenTelemetry's messaging conventions carry them on a message.
+TRACE_PROPERTIES = ("traceparent", "tracestate")
 
 
 class TooLarge(ValueError):
     """One message is larger than an empty batch of the entity takes."""
 
 
-def service_bus_message(message: OutboxMessage) -> ServiceBusMessage:
+def service_bus_message(message: OutboxMessage, trace: Mapping[str, str] | None = None) -> ServiceBusMessage:
+    """`trace`: the publisher's trace context (W3C `traceparent`, `tracestate`), carried as application
+    properties, so whoever handles the message continues the trace."""
     document = to_cloudevent(message)
+    properties = application_properties(message.payload)
+    properties.update({name: value for name, value in (trace or {}).items() if name in TRACE_PROPERTIES})
     return ServiceBusMessage(
         json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
         message_id=message.id,
         session_id=session_key(message.payload),
         subject=document["type"],
         content_type=CONTENT_TYPE,
-        application_properties=application_properties(message.payload),
+        application_properties=properties,
     )
 
 
@@ -49,13 +55,15 @@ def application_properties(payload: dict[str, Any]) -> dict[str | bytes, Any]:
 
 
 def batches(
-    messages: Sequence[OutboxMessage], new_batch: Callable[[], ServiceBusMessageBatch]
+    messages: Sequence[OutboxMessage],
+    new_batch: Callable[[], ServiceBusMessageBatch],
+    trace: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[ServiceBusMessageBatch, int]]:
     """Batches in the messages' order, each of one session (a partitioned topic takes a batch for one
     partition only), each as full as the entity allows; with how many messages each holds."""
     batch, count, session = new_batch(), 0, None
     for message in messages:
-        outgoing = service_bus_message(message)
+        outgoing = service_bus_message(message, trace)
         if count and (outgoing.session_id != session or not _added(batch, outgoing)):
             yield batch, count
             batch, count = new_batch(), 0

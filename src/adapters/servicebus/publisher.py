@@ -7,7 +7,7 @@ import contextlib
 import queue
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from azure.core.exceptions import AzureError
@@ -40,8 +40,10 @@ class ServiceBusEventPublisher:
         *,
         max_batch_bytes: int | None = None,
         deadline_s: float = DEADLINE_S,
+        trace_context: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self._open_client = open_client
+        self._trace_context = trace_context  # the current trace's `traceparent`, put on every message
         self.topic = topic
         self._max_batch_bytes = max_batch_bytes  # None: the size the topic accepts (a test makes it small)
         self._deadline_s = deadline_s
@@ -58,7 +60,8 @@ class ServiceBusEventPublisher:
             if self._link is None or self._link.broken:
                 self._link = _Link(self._open_client(), self.topic)  # connects on its first send
             link, progress = self._link, _Progress()
-            if not link.run(lambda: self._send(link, messages, progress), self._deadline_s):
+            trace = dict(self._trace_context())  # read here: the link's thread is outside the caller's trace
+            if not link.run(lambda: self._send(link, messages, progress, trace), self._deadline_s):
                 link.abandoned, self._link = True, None  # the stuck send closes it if it ever returns
                 raise EventsNotPublished(
                     f"could not publish to Service Bus topic '{self.topic}': no answer within {self._deadline_s:g} s",
@@ -73,9 +76,11 @@ class ServiceBusEventPublisher:
                 self._link.close()
                 self._link = None
 
-    def _send(self, link: _Link, messages: Sequence[OutboxMessage], progress: _Progress) -> None:
+    def _send(
+        self, link: _Link, messages: Sequence[OutboxMessage], progress: _Progress, trace: Mapping[str, str]
+    ) -> None:
         try:
-            for batch, count in batches(messages, lambda: self._new_batch(link)):
+            for batch, count in batches(messages, lambda: self._new_batch(link), trace):
                 link.sender.send_messages(batch)  # one batch: all of it accepted, or none
                 progress.published += count
         except TooLarge as e:

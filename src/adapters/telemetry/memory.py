@@ -1,10 +1,10 @@
-"""Telemetry that records spans and counters in memory, for tests and local runs."""
+"""Telemetry that records spans, counters and measurements in memory, for tests and local runs."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -16,8 +16,8 @@ class RecordedSpan:
     error: str = ""
 
 
-# Only the latest spans are kept: the CLI runs on this adapter, and a list of every span grew with every
-# item deployed (a deployment opens several spans per item), for nobody to read.
+# Only the latest spans and measurements are kept: the CLI runs on this adapter, and a list of every span grew
+# with every item deployed (a deployment opens several spans per item), for nobody to read.
 KEPT_SPANS = 256
 
 
@@ -25,15 +25,16 @@ KEPT_SPANS = 256
 class InMemoryTelemetry:
     spans: deque[RecordedSpan] = field(default_factory=lambda: deque(maxlen=KEPT_SPANS))
     counters: Counter[str] = field(default_factory=Counter)
+    measurements: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=KEPT_SPANS))
     # `counters[name] += value` is a read and a write: two threads may both read the old count.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @contextmanager
-    def span(self, name: str, **attributes: str | int) -> Iterator[None]:
+    def span(self, name: str, **attributes: str | int) -> Iterator[dict[str, str | int]]:
         recorded = RecordedSpan(name, dict(attributes))
         self.spans.append(recorded)
         try:
-            yield
+            yield recorded.attributes
         except BaseException as e:
             recorded.error = type(e).__name__
             raise
@@ -41,3 +42,13 @@ class InMemoryTelemetry:
     def count(self, name: str, value: int = 1, **attributes: str | int) -> None:
         with self._lock:
             self.counters[name] += value
+
+    def record(self, name: str, value: float, **attributes: str | int) -> None:
+        self.measurements.append((name, value))
+
+    def carrier(self) -> dict[str, str]:
+        return {}  # no trace is kept in memory, so there is none to carry
+
+    @contextmanager
+    def continued(self, carrier: Mapping[str, str]) -> Iterator[None]:
+        yield

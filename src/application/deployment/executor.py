@@ -111,10 +111,18 @@ def _run(
     binding = binding_context(prepared.inputs, workspace.id, workspace.name, ids, gateway=deps.gateway, final=True)
     run = DeploymentRun(prepared, tx, result, ids, lock, journal, binding, on_progress)
 
-    with deps.telemetry.span("fabctl.deploy", environment=env.name, transaction=tx.id):
-        run.ok = create_folders(run, deps, max_workers)
-        _apply_all(run, deps, on_error, max_workers)
-        _finish(run, deps, run.ok, on_error)
+    started = deps.clock.now()
+    with deps.telemetry.span("fabctl.deploy", environment=env.name, transaction=tx.id) as span:
+        try:
+            run.ok = create_folders(run, deps, max_workers)
+            _apply_all(run, deps, on_error, max_workers)
+            _finish(run, deps, run.ok, on_error)
+        finally:  # a deployment that raised (a lost lease, a bug) still counts, as ended in its journal's state
+            outcome = tx.state.value
+            span["outcome"] = outcome
+            deps.telemetry.count("fabctl.deployments", environment=env.name, outcome=outcome)
+            seconds = (deps.clock.now() - started).total_seconds()
+            deps.telemetry.record("fabctl.deployment.duration", seconds, environment=env.name, outcome=outcome)
     return result
 
 
@@ -269,6 +277,7 @@ def _finish(run: DeploymentRun, deps: Deps, ok: bool, on_error: str) -> None:
     if not ok and on_error == "rollback":
         save(run, deps)
         roll_back(tx, deps.gateway, deps.uow, deps.clock, keeper=keeper)
+        deps.telemetry.count("fabctl.rollbacks", environment=tx.environment, trigger="on_error")
         undone = {s.item for s in tx.steps if s.outcome is StepOutcome.UNDONE}
         # Undone items keep whatever record an earlier deployment left; only what stays is recorded.
         run.records = [r for r in run.records if str(r.key) not in undone]

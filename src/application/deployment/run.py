@@ -99,11 +99,13 @@ def step(
         raise StepFailed
     intent = journal(run, action, str(key), item_id, before)
     try:
-        with deps.telemetry.span("fabctl.item", item=str(key), action=action.value):
+        with deps.telemetry.span("fabctl.item", item=str(key), action=action.value, **{"item.type": key.type}):
             written = write()
     except GatewayError as e:
+        deps.telemetry.count("fabctl.item.writes", 1, action=action.value, outcome="failed", **{"item.type": key.type})
         report_failure(run, deps, intent.number, str(key), action.value, str(e), key=key)
         raise StepFailed from e
+    deps.telemetry.count("fabctl.item.writes", 1, action=action.value, outcome="succeeded", **{"item.type": key.type})
     with run.lock:
         run.tx.record_success(intent.number, written)
         deps.telemetry.count("fabctl.items_deployed", action=action.value)

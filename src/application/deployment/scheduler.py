@@ -7,6 +7,7 @@ it needs has been marked `done()`.
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -51,7 +52,8 @@ def run_when_ready(
             while ready and len(running) < workers and not stopped():
                 _, task = heapq.heappop(ready)
                 started.add(task)
-                running[pool.submit(work, task)] = task
+                # Each task in a copy of the caller's context: its spans are children of the deployment's.
+                running[pool.submit(contextvars.copy_context().run, work, task)] = task
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -29,7 +29,7 @@ from fabctl.domain.approval_terms import ApprovalTerms
 from fabctl.domain.errors import DomainError, NotFound, PromotionRuleViolation
 from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
-from fabctl.domain.promotion import PromotedItem, PromotionRequest
+from fabctl.domain.promotion import PromotedItem, PromotionRequest, PromotionState
 from fabctl.domain.transaction import TransactionState
 
 logger = logging.getLogger(__name__)
@@ -188,7 +188,22 @@ def deploy_promotion(
         if not isinstance(e, DomainError | GatewayError):
             logger.exception("the deployment of promotion request %s failed", cmd.request_id)
         return request
-    return _close(uow, clock, cmd.request_id, error, state)
+    request = _close(uow, clock, cmd.request_id, error, state)
+    if request.state is PromotionState.SUCCEEDED:
+        _measure_promotion(request, telemetry, clock)
+    return request
+
+
+def _measure_promotion(request: PromotionRequest, telemetry: Telemetry, clock: Clock) -> None:
+    """Lead time (requested -> succeeded) and approval wait (requested -> the approval that completed it)."""
+    if not request.audit:
+        return
+    requested = request.audit[0].at  # the trail opens with the request
+    environment = request.target_environment
+    telemetry.record("fabctl.promotion.lead_time", (clock.now() - requested).total_seconds(), environment=environment)
+    if request.approvals:
+        wait = (request.approvals[-1].at - requested).total_seconds()
+        telemetry.record("fabctl.promotion.approval_wait", wait, environment=environment)
 
 
 def _deploy(

@@ -127,6 +127,7 @@ def recover_transaction(
             if tx.state is TransactionState.STARTED:
                 tx.fail("interrupted; rolled back by `fabctl tx recover`", clock.now())
             roll_back(tx, gateway, kept, clock, keeper=keeper)
+            telemetry.count("fabctl.rollbacks", environment=tx.environment, trigger="recover")
             keeper.stop()  # what follows frees the workspace
             _close(kept, tx, inbox=cmd.message_id, keeper=keeper)
         else:

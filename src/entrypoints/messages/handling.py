@@ -14,10 +14,23 @@ if TYPE_CHECKING:
     from fabctl.entrypoints.bootstrap import App
 
 logger = logging.getLogger(__name__)
+TRACE_PROPERTIES = ("traceparent", "tracestate")  # the W3C trace context a sender puts on the message
+MESSAGE_SPAN = "fabctl.message"  # a consumer span: Application Insights keeps it as a request
 
 
 def handle_command_message(app: App, body: bytes, message_id: str, properties: Mapping[Any, Any] | None) -> Settlement:
-    """Carry out the command in `body` (actor from `properties`); never raises for what the message holds."""
+    """Carry out the command in `body` (actor from `properties`); never raises for what the message holds.
+
+    The work continues the trace of the message's sender (its `traceparent` property), if it has one."""
+    processing = {"messaging.system": "servicebus", "messaging.operation.type": "process",
+                  "messaging.message.id": message_id}  # fmt: skip
+    with app.telemetry.continued(_trace_context(properties)), app.telemetry.span(MESSAGE_SPAN, **processing) as span:
+        settlement = _handle(app, body, message_id, properties)
+        span["settlement"] = settlement.verdict.value
+        return settlement
+
+
+def _handle(app: App, body: bytes, message_id: str, properties: Mapping[Any, Any] | None) -> Settlement:
     try:
         command = parse_command(body, message_id, _actor(properties))
         if app.bus.handle_delivery(command):  # a redelivery: its effect was stored before
@@ -51,9 +64,17 @@ def _finish_what_it_started(app: App, message_id: str) -> None:
 
 
 def _actor(properties: Mapping[Any, Any] | None) -> str | None:
+    return _texts(properties).get(ACTOR_PROPERTY)
+
+
+def _trace_context(properties: Mapping[Any, Any] | None) -> dict[str, str]:
+    return {name: value for name, value in _texts(properties).items() if name in TRACE_PROPERTIES}
+
+
+def _texts(properties: Mapping[Any, Any] | None) -> dict[str, str]:
     # The AMQP SDK gives application property keys as bytes; the Functions host as str.
+    found: dict[str, str] = {}
     for key, value in (properties or {}).items():
         name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
-        if name == ACTOR_PROPERTY:
-            return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    return None
+        found[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return found

@@ -246,7 +246,8 @@ class FailingGateway:
         return self._inner.get_definition(workspace_id, item_id)
 
 
-def make_world() -> World:
+def make_world(**overrides: Any) -> World:
+    """`overrides`: more adapters by port name (a telemetry that records what it is told)."""
     reader = InMemorySourceReader(
         workspaces={SOURCE: Workspace.of("sales", source_items())},
         configs={CONFIG: release_config()},
@@ -264,5 +265,6 @@ def make_world() -> World:
         gateway=gateway,
         progress=progress,
         machine=InMemoryMachine(),
+        **overrides,
     )
     return World(app, reader, clock, gateway, progress)

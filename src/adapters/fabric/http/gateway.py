@@ -27,7 +27,7 @@ from fabctl.adapters.fabric.http.transport import DEFAULT_BASE_URL, FabricHttpCl
 from fabctl.adapters.fabric.http.uploads import DEFAULT_UPLOAD_WINDOW_BYTES, DefinitionUpload, UploadWindow
 from fabctl.adapters.fabric.item_attributes import attribute_of, typed_segment
 from fabctl.application.errors import ItemNotFound
-from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
+from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, Telemetry, WorkspaceInfo
 from fabctl.domain.definition import ItemDefinition
 
 
@@ -62,6 +62,7 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
         user_agent: str = "fabctl",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        telemetry: Telemetry | None = None,
     ) -> None:
         tokens = token_provider_for(base_url, credential, refresh_margin_s=token_refresh_margin_s)
         retry = RetryPolicy(max_retries, retry_backoff_s, retry_backoff_max_s, throttle_budget_s)
@@ -82,6 +83,7 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
             user_agent=user_agent,
             sleep=sleep,
             clock=clock,
+            telemetry=telemetry,
         )
         operations = OperationPoller(
             client, deadline_s=lro_deadline_s, poll_interval_s=lro_poll_interval_s, clock=clock, sleep=sleep

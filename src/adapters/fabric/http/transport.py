@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,9 +40,11 @@ from fabctl.adapters.fabric.http.errors import (
     FabricThrottled,
     FabricUnauthorized,
 )
+from fabctl.adapters.fabric.http.span_url import redacted_url
 from fabctl.adapters.fabric.http.throttle import RateLimiter, ThrottleGate
 from fabctl.adapters.fabric.http.trace import HttpTrace
 from fabctl.adapters.fabric.http.urls import fabric_api_base
+from fabctl.application.ports import Telemetry
 
 DEFAULT_BASE_URL = "https://api.fabric.microsoft.com/v1"
 MAX_CONNECTIONS = 128  # more callers than this wait for a free connection
@@ -99,6 +102,7 @@ class FabricHttpClient:
         user_agent: str = "fabctl",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.base_url = fabric_api_base(base_url)  # the root is accepted too; credentials in it are not
         self._tokens = tokens
@@ -110,6 +114,7 @@ class FabricHttpClient:
         self._breaker = breaker or CircuitBreaker(clock=clock)
         self._width = width or AdaptiveConcurrency()
         self._trace = trace
+        self._telemetry = telemetry
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
@@ -149,7 +154,12 @@ class FabricHttpClient:
             stop=tenacity.stop_never,  # _should_retry owns the limits: they differ per failure kind
             reraise=True,
         )
-        response: httpx.Response = retrying(self._attempt, method, url, json, stream, params, call)
+        try:
+            response: httpx.Response = retrying(self._attempt, method, url, json, stream, params, call)
+        finally:
+            if self._telemetry is not None and call.throttled_s > 0:
+                waited = call.throttled_s
+                self._telemetry.record("fabctl.fabric.throttle.wait", waited, **{"http.request.method": method})
         return response
 
     def _pause(self, seconds: float) -> None:
@@ -199,15 +209,17 @@ class FabricHttpClient:
         self._breaker.before_call(method, full_url)  # a half-open probe must end in an outcome
         started = self._clock()
         try:
-            response = self._http.request(
-                method,
-                url,
-                json=body,
-                content=stream,
-                params=params,
-                headers=headers,
-                extensions={"trace": self._last_check(call)},
-            )
+            with self._span(method, full_url, params, call) as span:
+                response = self._http.request(
+                    method,
+                    url,
+                    json=body,
+                    content=stream,
+                    params=params,
+                    headers=headers,
+                    extensions={"trace": self._last_check(call)},
+                )
+                span["http.response.status_code"] = response.status_code
         except httpx.TransportError as e:
             self._breaker.record_failure()
             error = responses.transport_error(e, method, full_url)
@@ -225,6 +237,21 @@ class FabricHttpClient:
         self._record(method, full_url, response.request, response, started, call)
         _forget_sent_body(response)
         return response
+
+    def _span(
+        self, method: str, full_url: str, params: Mapping[str, str] | None, call: _Call
+    ) -> AbstractContextManager[dict[str, str | int]]:
+        """A client span around one exchange (each retry is one more: `http.request.resend_count`)."""
+        if self._telemetry is None:
+            return nullcontext({})
+        attempt = call.transient_failures + call.throttle_retries + call.token_refreshes
+        attributes: dict[str, str | int] = {
+            "http.request.method": method,
+            "url.full": redacted_url(full_url, params),
+            "server.address": httpx.URL(full_url).host,
+            "http.request.resend_count": attempt,
+        }
+        return self._telemetry.span(method, **attributes)
 
     def _last_check(self, call: _Call) -> Callable[[str, Mapping[str, Any]], None]:
         """httpcore's trace hook: the gate once more, on the connection, as the request headers go out.
@@ -246,6 +273,8 @@ class FabricHttpClient:
         """httpx's response hook: runs once the status line and headers are read, before the body is, and so
         before the connection is back in the pool for another worker."""
         if response.status_code == 429:
+            if self._telemetry is not None:
+                self._telemetry.count("fabctl.fabric.throttled", 1, **{"http.request.method": response.request.method})
             wait = responses.retry_after_s(response)
             self._gate.block_for(self._retry.throttle_default_s if wait is None else wait)
 
