@@ -51,6 +51,7 @@ from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConf
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.parameters import ParameterRules
+from fabctl.domain.redaction import SecretValues
 from fabctl.domain.regex import InvalidRegex, compile_regex
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -354,13 +355,13 @@ def read_release_config(path: str) -> ReleaseConfig:
 # --- parameter.yml ----------------------------------------------------------------------------
 
 
-def read_parameters(path: str, *, required: bool = False) -> ParameterRules:
+def read_parameters(path: str, *, required: bool = False, secrets: SecretValues | None = None) -> ParameterRules:
     """The rules of fabric-cicd's parameter file at `path` (see `parameter_file`); none when it does
     not exist, unless it is `required`."""
     # Imported here: parameter_file builds on the validation helpers of this module.
     from fabctl.adapters.source.parameter_file import read_parameter_file
 
-    return read_parameter_file(path, required=required)
+    return read_parameter_file(path, required=required, secrets=secrets)
 
 
 def _normalize_glob(pattern: str) -> str:
