@@ -4,7 +4,8 @@ A reader that puts a value from outside the files into the rules (an environment
 `$ENV:NAME`, read with the file; a secret through `$secret:NAME`, read when bound, by `SecretValues`)
 records the value here with where it came from. Whatever is built from those values for people or
 other systems to read (errors above all) passes through `redact`, which puts the name back where the
-value was: an error then says `$ENV:TOKEN`, never the token. See docs/adr/0018-parameters-references-and-secrets.md for what is and is not covered.
+value was: an error then says `$ENV:TOKEN`, never the token. See
+docs/adr/0018-parameters-references-and-secrets.md for what is and is not covered.
 """
 
 from __future__ import annotations

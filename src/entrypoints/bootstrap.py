@@ -14,7 +14,6 @@ from dependency_injector import containers, providers
 from fabctl.adapters.events.memory import InMemoryEventPublisher
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant
-from fabctl.adapters.secrets.memory import InMemorySecretStore
 from fabctl.adapters.source.git_folder import FabricGitFolderReader
 from fabctl.adapters.state.conflict_retry import RetryOnConflict
 from fabctl.adapters.state.memory import InMemoryUnitOfWork
@@ -40,6 +39,7 @@ from fabctl.application.ports import (
     Telemetry,
     UnitOfWork,
 )
+from fabctl.domain.redaction import SecretValues
 from fabctl.entrypoints.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -50,13 +50,39 @@ def _in_state_dir(settings: Settings, name: str) -> str:
     return str(settings.state_dir / name)
 
 
-def _http_gateway(settings: Settings) -> FabricGateway:
+def _http_gateway(settings: Settings, secret_values: SecretValues) -> FabricGateway:
     # Imported here: httpx, tenacity and azure-identity cost start-up time the local default never needs.
     from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
 
-    return HttpxFabricGateway(
+    gateway = HttpxFabricGateway(
         settings.fabric_url, credential=_credential(settings.fabric_url), trace_path=settings.fabric_trace
     )
+    if gateway.trace is not None:  # the trace hides every secret value, from the first one read
+        secret_values.on_revealed(partial(_hide_in_trace, gateway.trace))
+    return gateway
+
+
+def _hide_in_trace(trace: Any, value: str) -> None:
+    trace.add_secrets([value])
+
+
+def _secret_store(settings: Settings) -> SecretStore:
+    """Key Vault when FABCTL_KEY_VAULT_URL is set; else the environment, then the .env file (the fallback)."""
+    if not settings.key_vault_url:
+        from fabctl.adapters.secrets.environment import EnvironmentSecretStore
+
+        return EnvironmentSecretStore(settings.secrets_env_file)
+    # Imported here: the Key Vault SDK costs start-up time a run without a vault never needs.
+    from fabctl.adapters.secrets.keyvault import KeyVaultSecretStore
+
+    # The process's one identity. A loopback vault (a test's) still needs one: the SDK sends no request
+    # without a credential, so the loopback exception the emulator gets does not apply here.
+    credential = _credential(settings.key_vault_url) or _credential("https://vault.azure.net")
+    return KeyVaultSecretStore(settings.key_vault_url, credential, cache_seconds=settings.secret_cache_seconds)
+
+
+def _secret_values(store: SecretStore) -> SecretValues:
+    return SecretValues(store.get_secret)
 
 
 def _credential(url: str) -> object | None:
@@ -142,6 +168,9 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidIdGenerator)
+    secrets = providers.Singleton(_secret_store, settings)
+    # Every secret value read in this process, so that no output shows one (one per process, like the store).
+    secret_values = providers.Singleton(_secret_values, secrets)
     uow = providers.Selector(
         settings.provided.state_store,
         sqlite=providers.Singleton(
@@ -163,15 +192,14 @@ class Container(containers.DeclarativeContainer):
             tenant=providers.Singleton(FabricTenant.at, providers.Callable(_in_state_dir, settings, "local-fabric.db")),
         ),
         memory=providers.Singleton(LocalFabricGateway, tenant=providers.Singleton(FabricTenant.in_memory)),
-        http=providers.Singleton(_http_gateway, settings),
+        http=providers.Singleton(_http_gateway, settings, secret_values),
     )
-    reader = providers.Singleton(FabricGitFolderReader)
+    reader = providers.Singleton(FabricGitFolderReader, secrets=secret_values)
     publisher = providers.Selector(
         settings.provided.event_bus,
         memory=providers.Singleton(InMemoryEventPublisher),
         servicebus=providers.Singleton(_servicebus_publisher, settings),
     )
-    secrets = providers.Singleton(InMemorySecretStore)
     telemetry = providers.Singleton(InMemoryTelemetry)
     progress = providers.Singleton(RecordingProgress)
     machine = providers.Singleton(LocalMachine)
@@ -189,6 +217,7 @@ class App:
     reader: SourceReader
     publisher: EventPublisher
     secrets: SecretStore
+    secret_values: SecretValues
     telemetry: Telemetry
     progress: DeploymentProgress
     clock: Clock
@@ -219,7 +248,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
         # one. Stores that take turns (SQLite, memory) never raise the conflict, so it costs them nothing.
         retry=RetryOnConflict(),
     )
-    return App(settings=container.settings(), bus=bus, **deps)
+    return App(settings=container.settings(), bus=bus, secret_values=container.secret_values(), **deps)
 
 
 def _inject(handler: Callable[..., Any], deps: dict[str, Any]) -> Callable[..., Any]:
