@@ -86,6 +86,8 @@ class KeyVaultSecretStore:
                 field="key_vault_url",
             ) from None
         except HttpResponseError as e:
+            if _inner_code(e) == "SecretDisabled":
+                raise KeyError(f"secret {shown}: its current version in Key Vault {self.vault_url} is disabled") from None
             if e.status_code in (401, 403):
                 code = getattr(e.error, "code", None) or ("Forbidden" if e.status_code == 403 else "Unauthorized")
                 raise self._refused(shown, f"{e.status_code} {code}") from None
@@ -95,8 +97,8 @@ class KeyVaultSecretStore:
                 subject="fabctl settings",
                 field="key_vault_url",
             ) from None
-        if secret.value is None:  # a secret whose current version is disabled has no value to give
-            raise KeyError(f"secret {shown}: Key Vault {self.vault_url} holds no enabled value (SecretDisabled)")
+        if secret.value is None:
+            raise KeyError(f"secret {shown}: Key Vault {self.vault_url} answered without a value")
         return secret.value
 
     def _refused(self, shown: str, why: str) -> InvalidConfiguration:
@@ -106,6 +108,11 @@ class KeyVaultSecretStore:
             subject="fabctl settings",
             field="key_vault_url",
         )
+
+
+def _inner_code(error: HttpResponseError) -> str:
+    inner = getattr(error.error, "innererror", None)
+    return str(inner.get("code", "")) if isinstance(inner, dict) else ""
 
 
 def _first_line(error: Exception) -> str:
