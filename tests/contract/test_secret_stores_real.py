@@ -29,8 +29,8 @@ class LocalVault:
         self.authority = authority
         self.ca_file = ca_file
 
-    def store(self, *, cache_seconds: float = 0.0, **options: object) -> KeyVaultSecretStore:
-        credential = ClientSecretCredential(
+    def credential(self) -> ClientSecretCredential:
+        return ClientSecretCredential(
             PRINCIPAL.tenant,
             PRINCIPAL.client_id,
             PRINCIPAL.secret,
@@ -38,10 +38,12 @@ class LocalVault:
             disable_instance_discovery=True,
             connection_verify=str(self.ca_file),
         )
+
+    def store(self, *, url: str = "", cache_seconds: float = 0.0, **options: object) -> KeyVaultSecretStore:
         # A loopback vault never matches the challenge's resource domain (vault.azure.net).
         return KeyVaultSecretStore(
-            self.vault.url,
-            credential,
+            url or self.vault.url,
+            self.credential(),
             cache_seconds=cache_seconds,
             verify_challenge_resource=False,
             connection_verify=str(self.ca_file),

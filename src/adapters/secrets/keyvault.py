@@ -87,7 +87,9 @@ class KeyVaultSecretStore:
             ) from None
         except HttpResponseError as e:
             if _inner_code(e) == "SecretDisabled":
-                raise KeyError(f"secret {shown}: its current version in Key Vault {self.vault_url} is disabled") from None
+                raise KeyError(
+                    f"secret {shown}: its current version in Key Vault {self.vault_url} is disabled"
+                ) from None
             if e.status_code in (401, 403):
                 code = getattr(e.error, "code", None) or ("Forbidden" if e.status_code == 403 else "Unauthorized")
                 raise self._refused(shown, f"{e.status_code} {code}") from None
