@@ -55,8 +55,9 @@ class LocalVault:
 def local_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalVault]:
     ca = TestAuthority(tmp_path_factory.mktemp("vault-ca"))
     with running_authority(ca.server_certificate("login", "127.0.0.1"), PRINCIPAL) as authority:
-        with running_key_vault(ca.server_certificate("vault", "127.0.0.1"), authority) as vault:
-            yield LocalVault(vault, authority, ca.ca_file)
+        vault = ca.server_certificate("vault", "127.0.0.1")
+        with running_key_vault(vault, authority) as server:
+            yield LocalVault(server, authority, ca.ca_file)
 
 
 class KeyVaultSecrets:
