@@ -79,6 +79,10 @@ SECRET_MARKER = "$secret:"
 # Key Vault's names (letters, digits, dashes) plus underscores, which environment variables use instead
 # of dashes; the stores translate between the two.
 _SECRET_NAME = re.compile(r"[A-Za-z0-9_-]{1,127}")
+# A secret's value inside stored bytes: NUL-delimited, which no text content holds, so unsealing
+# cannot take ordinary text (a notebook that mentions "$secret:X") for a marker.
+_SEAL = b"\x00$secret:%s\x00"
+_SEALED = re.compile(rb"\x00\$secret:([A-Za-z0-9_-]{1,127})\x00")
 
 
 def secret_name(value: str) -> str | None:
@@ -139,3 +143,22 @@ class SecretValues:
     def revealed(self) -> SensitiveValues:
         with self._lock:
             return SensitiveValues(tuple(self._seen.items()))
+
+    def seal(self, payload: bytes) -> bytes:
+        """`payload` with every value read so far replaced by a sealed marker naming its secret.
+
+        For what is stored (before-images of items that hold a secret, as Fabric holds it): the state
+        keeps the name, and `unseal` reads the value again when the image is put back."""
+        with self._lock:
+            pairs = sorted(self._seen.items(), key=lambda pair: len(pair[0]), reverse=True)
+        if not pairs:
+            return payload
+        sealed = {value.encode("utf-8"): _SEAL % shown[len(SECRET_MARKER) :].encode() for value, shown in pairs}
+        pattern = re.compile(b"|".join(re.escape(v) for v in sealed))
+        return pattern.sub(lambda match: sealed[match.group(0)], payload)
+
+    def unseal(self, payload: bytes) -> bytes:
+        """A sealed payload with each marker replaced by its secret's value, read (again) from the store."""
+        if b"\x00$secret:" not in payload:
+            return payload
+        return _SEALED.sub(lambda match: self.value(match.group(1).decode()).encode("utf-8"), payload)

@@ -100,7 +100,9 @@ def _credential(url: str) -> object | None:
     return DefaultAzureCredential()
 
 
-def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> UnitOfWork:
+def _azure_unit_of_work(
+    settings: Settings, clock: Clock, ids: IdGenerator, secret_values: SecretValues | None = None
+) -> UnitOfWork:
     # Imported here: the Azure SDKs cost start-up time, and only this store needs them. The clients are
     # checked (an identity that may only read is refused) before the unit of work is built.
     from fabctl.entrypoints.state_storage import open_state_storage
@@ -111,7 +113,9 @@ def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> U
     # cast: the port's repositories are plain attributes, which mypy holds invariant (AzureInbox is not Inbox).
     return cast(
         UnitOfWork,
-        AzureStorageUnitOfWork(tables=tables, blobs=blobs, clock=clock, ids=ids, lease_term=_lease_term(settings)),
+        AzureStorageUnitOfWork(
+            tables=tables, blobs=blobs, clock=clock, ids=ids, lease_term=_lease_term(settings), secrets=secret_values
+        ),
     )
 
 
@@ -179,11 +183,16 @@ class Container(containers.DeclarativeContainer):
             clock=clock,
             ids=ids,
             lease_term=providers.Callable(_lease_term, settings),
+            secrets=secret_values,
         ),
         memory=providers.Singleton(
-            InMemoryUnitOfWork, clock=clock, ids=ids, lease_term=providers.Callable(_lease_term, settings)
+            InMemoryUnitOfWork,
+            clock=clock,
+            ids=ids,
+            lease_term=providers.Callable(_lease_term, settings),
+            secrets=secret_values,
         ),
-        azure=providers.Singleton(_azure_unit_of_work, settings, clock=clock, ids=ids),
+        azure=providers.Singleton(_azure_unit_of_work, settings, clock=clock, ids=ids, secret_values=secret_values),
     )
     gateway = providers.Selector(
         settings.provided.fabric,
