@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import re
 import sqlite3
@@ -35,10 +36,8 @@ def _decodings(raw: bytes) -> list[bytes]:
     """zlib, and every run of base64 characters at each of its four alignments (a run may be cut short,
     as a trace cuts long bodies, or start inside a longer one)."""
     found = []
-    try:
+    with contextlib.suppress(zlib.error):
         found.append(zlib.decompress(raw))
-    except zlib.error:
-        pass
     for run in _BASE64_RUN.findall(raw):
         for start in range(4):
             chunk = run[start:].rstrip(b"=")
