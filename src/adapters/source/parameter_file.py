@@ -52,6 +52,8 @@ from fabctl.domain.redaction import SECRET_MARKER, SecretValues, SensitiveValues
 from fabctl.domain.regex import InvalidRegex, compile_regex
 
 _ENV_TOKEN = re.compile(r"\$ENV:(\w+)")
+# Where a `$secret:` value may stand: a value written into items, for one environment.
+_SECRET_FIELD = re.compile(r"(find_replace|key_value_replace)\[\d+\]\.replace_value\.[^.\[]+")
 TypeList = Annotated[list[ItemType], BeforeValidator(_as_list)]
 
 
@@ -249,6 +251,13 @@ def _check_secret_markers(value: object, shown: str, where: str) -> None:
         for i, v in enumerate(value):
             _check_secret_markers(v, shown, f"{where}[{i}]")
     elif isinstance(value, str) and SECRET_MARKER in value:
+        if not _SECRET_FIELD.fullmatch(where):
+            raise InvalidConfiguration(
+                f"'{SECRET_MARKER}NAME' is taken only as a replace_value of find_replace or key_value_replace "
+                "(the value written into items)",
+                subject=shown,
+                field=where,
+            )
         name = secret_name(value)
         if name is None:
             raise InvalidConfiguration(
