@@ -98,3 +98,17 @@ def test_binding_reads_the_secret_and_errors_after_show_the_marker(tmp_path: Pat
     assert rules.redactions().redact("failed near s3cr3t-value-91") == "failed near $secret:DEV_TOKEN"
     assert values.seal(b"x = 's3cr3t-value-91'") == b"x = '\x00$secret:DEV_TOKEN\x00'"
     assert values.unseal(values.seal(b"x = 's3cr3t-value-91'")) == b"x = 's3cr3t-value-91'"
+
+
+def test_a_marker_in_the_workspace_configuration_is_refused_saying_where_secrets_go(tmp_path: Path) -> None:
+    from fabctl.adapters.source.config_files import read_release_config
+
+    path = tmp_path / "workspace-config.yaml"
+    path.write_text("environments:\n  dev:\n    workspace: '$secret:WS'\n", "utf-8")
+
+    with pytest.raises(InvalidConfiguration) as raised:
+        read_release_config(str(path))
+
+    assert (
+        raised.value.field == "environments.dev.workspace" and "replace_value in parameter.yml" in raised.value.message
+    )
