@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from fabctl.adapters.secrets.memory import InMemorySecretStore
+from fabctl.application.errors import GatewayError
 from fabctl.application.queries import get_promotion
 from fabctl.domain.commands import ApprovePromotion, ExecuteDeployment, RequestPromotion
 from fabctl.domain.errors import InvalidConfiguration, PromotionRuleViolation
@@ -109,3 +110,39 @@ def test_another_secret_named_after_the_request_refuses_the_approval() -> None:
 
     assert caught.value.field == "terms" and "replace_value.test: changed" in caught.value.message
     assert world.app.gateway.find_workspace("Sales (test)") is None
+
+
+class QuotingGateway:
+    """Refuses a write to `Load Sales` quoting the content it was sent, as Fabric's messages sometimes do."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def create_item(self, workspace_id: str, item_type: str, name: str, **kwargs: object) -> object:
+        definition = kwargs.get("definition")
+        if name == "Load Sales" and definition is not None:
+            part = definition.part("notebook-content.py")  # type: ignore[attr-defined]
+            raise GatewayError(f"invalid notebook: {part.text}", error_code="InvalidDefinition", status=400)
+        return self._inner.create_item(workspace_id, item_type, name, **kwargs)  # type: ignore[attr-defined]
+
+
+def test_a_fabric_error_quoting_the_content_shows_the_marker_in_the_journal_outcome_and_events() -> None:
+    world, _ = with_secrets({"test": "$secret:TEST_LAKE"}, {"TEST_LAKE": "abfss://canary-7f3e@onelake"})
+    deploy(world, "dev")
+    world.gateway._inner = QuotingGateway(world.gateway._inner)  # type: ignore[assignment]
+
+    result = world.app.bus.handle(ExecuteDeployment("d-test", SOURCE, "test", "ci"))
+
+    assert not result.succeeded
+    failed = [o for o in result.outcomes if o.status == "failed"]
+    assert failed and "$secret:TEST_LAKE" in failed[0].detail and "canary-7f3e" not in failed[0].detail
+    assert "canary-7f3e" not in (result.error or "")
+    with world.app.uow as uow:
+        journal = uow.transactions.get(result.transaction_id)
+        assert journal is not None
+        assert not any("canary-7f3e" in step.error for step in journal.steps)
+        assert any("$secret:TEST_LAKE" in step.error for step in journal.steps)
+    assert not any("canary-7f3e" in repr(m) for m in world.app.publisher.published)  # type: ignore[attr-defined]
