@@ -97,3 +97,23 @@ def test_an_unreachable_vault_names_the_setting(vault: LocalVault) -> None:
             store.get_secret("anything")
 
     assert "cannot be reached" in caught.value.message and "FABCTL_KEY_VAULT_URL" in caught.value.message
+
+
+def test_the_local_vault_keeps_versions_as_key_vault_does(vault: LocalVault) -> None:
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.keyvault.secrets import SecretClient
+
+    first = vault.vault.put("versioned", "one")
+    vault.vault.put("versioned", "two")
+    client = SecretClient(
+        vault.vault.url, vault.credential(), verify_challenge_resource=False, connection_verify=str(vault.ca_file)
+    )
+    try:
+        assert client.get_secret("versioned").value == "two"
+        older = client.get_secret("VERSIONED", first)  # names ignore case
+        assert older.value == "one" and older.properties.version == first
+        with pytest.raises(ResourceNotFoundError) as caught:
+            client.get_secret("versioned", "0" * 32)
+        assert caught.value.error is not None and caught.value.error.code == "SecretNotFound"
+    finally:
+        client.close()
