@@ -85,6 +85,13 @@ def _secret_values(store: SecretStore) -> SecretValues:
     return SecretValues(store.get_secret)
 
 
+def secret_sources(settings: Settings) -> dict[str, Any]:
+    """The secret store and its `SecretValues`, as `bootstrap` overrides (`secrets`, `secret_values`): for an
+    entrypoint that builds a reader of its own, which must read `$secret:` values from the same store."""
+    store = _secret_store(settings)
+    return {"secrets": store, "secret_values": _secret_values(store)}
+
+
 def _credential(url: str) -> object | None:
     """No credential for a loopback emulator; otherwise azure-identity's default chain.
 

@@ -87,15 +87,18 @@ def app(
         from fabctl.entrypoints.settings import load_settings
 
         adapters: dict[str, Any] = {}
+        given = {k: v for k, v in overrides.items() if v is not None}
+        settings = load_settings(**given)
         if workspace is not None:
             from fabctl.adapters.source.git_folder import FabricGitFolderReader
+            from fabctl.entrypoints.bootstrap import secret_sources
             from fabctl.entrypoints.cli.target import OverridingReader
 
-            adapters["reader"] = OverridingReader(FabricGitFolderReader(), workspace)
+            adapters.update(secret_sources(settings))  # the reader's $secret: values, from the app's one store
+            adapters["reader"] = OverridingReader(FabricGitFolderReader(secrets=adapters["secret_values"]), workspace)
         if progress is not None:
             adapters["progress"] = progress
-        given = {k: v for k, v in overrides.items() if v is not None}
-        root.obj = bootstrap(load_settings(**given), **adapters)
+        root.obj = bootstrap(settings, **adapters)
     built: App = root.obj
     return built
 
