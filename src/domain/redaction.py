@@ -157,10 +157,6 @@ class SecretValues:
         pattern = re.compile(b"|".join(re.escape(v) for v in sealed))
         return pattern.sub(lambda match: sealed[match.group(0)], payload)
 
-    @staticmethod
-    def is_sealed(payload: bytes) -> bool:
-        return _SEALED.search(payload) is not None
-
     def unseal(self, payload: bytes) -> bytes:
         """A sealed payload with each marker replaced by its secret's value, read (again) from the store."""
         if b"\x00$secret:" not in payload:

@@ -41,15 +41,3 @@ class BlobStore:
             raise KeyError(f"before-image blob {key} is missing from the state store")
         payload = zlib.decompress(compressed)
         return payload if self.secrets is None else self.secrets.unseal(payload)
-
-    def part_payload(self, key: str) -> bytes | Callable[[], bytes]:
-        """The payload for a definition part: its bytes, or, when it holds sealed secrets, a loader that
-        unseals them when the part is read. Showing a journal then reads no secret; restoring it does."""
-        compressed = self.load(key)
-        if compressed is None:
-            raise KeyError(f"before-image blob {key} is missing from the state store")
-        payload = zlib.decompress(compressed)
-        secrets = self.secrets
-        if secrets is None or not secrets.is_sealed(payload):
-            return payload
-        return lambda: secrets.unseal(payload)

@@ -147,7 +147,7 @@ def _image_definition_from_dict(doc: Document, blobs: BlobStore | None) -> ItemD
         if "blob" in part:
             if blobs is None:
                 raise ValueError("this journal stores its before-images as blobs; no blob store was given")
-            parts.append(DefinitionPart(part["path"], blobs.part_payload(part["blob"])))
+            parts.append(DefinitionPart(part["path"], blobs.get(part["blob"])))
         else:
             parts.append(DefinitionPart.from_base64(part["path"], part["payload"]))
     return ItemDefinition(tuple(parts))
