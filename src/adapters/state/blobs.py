@@ -25,7 +25,8 @@ class BlobStore:
     save: Callable[[str, bytes], None]  # (digest, compressed bytes); a second save of a digest is a no-op
     load: Callable[[str], bytes | None]  # compressed bytes, or None
     # The secrets read in this process: their values are stored sealed (as markers naming them), and
-    # read again from the secret store when a payload is loaded.
+    # read again from the secret store when a payload is loaded: at once, not when a part is read, as a
+    # revert must know the values before it reads (and traces, and journals) what Fabric holds now.
     secrets: SecretValues | None = None
 
     def put(self, payload: bytes) -> str:
