@@ -29,6 +29,7 @@ from fabctl.domain.parameters import (
     SparkPoolTarget,
     resolve_value,
 )
+from fabctl.domain.redaction import secret_name
 from fabctl.domain.references import REPORT_BINDING_PART, model_key_from_path, report_model_path
 from fabctl.domain.shortcuts import SHORTCUT_HOLDER, SHORTCUTS_PART
 from fabctl.domain.workspace import Workspace
@@ -60,7 +61,7 @@ def bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDefi
     try:
         return _bind(item, rules, context)
     except DomainError as e:
-        raise rules.sensitive.redact_error(e) from None
+        raise rules.redactions().redact_error(e) from None
 
 
 def _bind(item: Item, rules: ParameterRules, context: BindingContext) -> ItemDefinition:
@@ -168,7 +169,7 @@ def _apply_parameters(item: Item, part_path: str, text: str, rules: ParameterRul
 
 def _note_value(context: BindingContext, item: Item, part_path: str, value: str) -> None:
     """A `$items` value written into the part refers to that item (it was resolved: it parses)."""
-    if context.references is None or not is_dynamic(value):
+    if context.references is None or not is_dynamic(value) or secret_name(value) is not None:
         return
     parsed = parse_dynamic_value(value)
     if parsed.names_target_item and parsed.item is not None:
@@ -325,7 +326,7 @@ def check_all_rules_matched(rules: ParameterRules, context: BindingContext) -> N
     try:
         _check_all_rules_matched(rules, context)
     except DomainError as e:
-        raise rules.sensitive.redact_error(e) from None
+        raise rules.redactions().redact_error(e) from None
 
 
 def _check_all_rules_matched(rules: ParameterRules, context: BindingContext) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from fabctl.domain.errors import InvalidConfiguration
-from fabctl.domain.redaction import SensitiveValues
+from fabctl.domain.redaction import SECRET_MARKER, SecretValues, SensitiveValues
 
 ALL_ENVIRONMENTS = "_ALL_"
 
@@ -189,6 +189,20 @@ class ParameterRules:
     yaml: YamlCodec | None = field(default=None, compare=False)
     # Values the reader took from outside the files ($ENV:NAME): never shown, their names are instead.
     sensitive: SensitiveValues = field(default_factory=SensitiveValues, compare=False)
+    # Where `$secret:NAME` values are read when bound (the rules keep the marker, never the value).
+    secrets: SecretValues | None = field(default=None, compare=False)
+
+    def secret(self, name: str) -> str:
+        """The value of the secret a `$secret:NAME` value names, read now (the store caches it)."""
+        if self.secrets is None:
+            raise InvalidConfiguration(f"'{SECRET_MARKER}{name}' cannot be read: this run has no secret store")
+        return self.secrets.value(name)
+
+    def redactions(self) -> SensitiveValues:
+        """Every value errors must not show: the `$ENV:` values and the secrets read so far."""
+        if self.secrets is None:
+            return self.sensitive
+        return self.sensitive.merged(self.secrets.revealed())
 
     def model_connection(self, model_name: str, environment: str) -> tuple[str, str] | None:
         """(connection id, rule origin) the model must be bound to in `environment`, if any."""

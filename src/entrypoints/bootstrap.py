@@ -14,7 +14,6 @@ from dependency_injector import containers, providers
 from fabctl.adapters.events.memory import InMemoryEventPublisher
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant
-from fabctl.adapters.secrets.memory import InMemorySecretStore
 from fabctl.adapters.source.git_folder import FabricGitFolderReader
 from fabctl.adapters.state.conflict_retry import RetryOnConflict
 from fabctl.adapters.state.memory import InMemoryUnitOfWork
@@ -41,6 +40,7 @@ from fabctl.application.ports import (
     Telemetry,
     UnitOfWork,
 )
+from fabctl.domain.redaction import SecretValues
 from fabctl.entrypoints.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -51,16 +51,49 @@ def _in_state_dir(settings: Settings, name: str) -> str:
     return str(settings.state_dir / name)
 
 
-def _http_gateway(settings: Settings, telemetry: Telemetry | None = None) -> FabricGateway:
+def _http_gateway(settings: Settings, secret_values: SecretValues, telemetry: Telemetry | None = None) -> FabricGateway:
     # Imported here: httpx, tenacity and azure-identity cost start-up time the local default never needs.
     from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
 
-    return HttpxFabricGateway(
+    gateway = HttpxFabricGateway(
         settings.fabric_url,
         credential=_credential(settings.fabric_url),
         trace_path=settings.fabric_trace,
         telemetry=telemetry,
     )
+    if gateway.trace is not None:  # the trace hides every secret value, from the first one read
+        secret_values.on_revealed(partial(_hide_in_trace, gateway.trace))
+    return gateway
+
+
+def _hide_in_trace(trace: Any, value: str) -> None:
+    trace.add_secrets([value])
+
+
+def _secret_store(settings: Settings) -> SecretStore:
+    """Key Vault when FABCTL_KEY_VAULT_URL is set; else the environment, then the .env file (the fallback)."""
+    if not settings.key_vault_url:
+        from fabctl.adapters.secrets.environment import EnvironmentSecretStore
+
+        return EnvironmentSecretStore(settings.secrets_env_file)
+    # Imported here: the Key Vault SDK costs start-up time a run without a vault never needs.
+    from fabctl.adapters.secrets.keyvault import KeyVaultSecretStore
+
+    # The process's one identity. A loopback vault (a test's) still needs one: the SDK sends no request
+    # without a credential, so the loopback exception the emulator gets does not apply here.
+    credential = _credential(settings.key_vault_url) or _credential("https://vault.azure.net")
+    return KeyVaultSecretStore(settings.key_vault_url, credential, cache_seconds=settings.secret_cache_seconds)
+
+
+def _secret_values(store: SecretStore) -> SecretValues:
+    return SecretValues(store.get_secret)
+
+
+def secret_sources(settings: Settings) -> dict[str, Any]:
+    """The secret store and its `SecretValues`, as `bootstrap` overrides (`secrets`, `secret_values`): for an
+    entrypoint that builds a reader of its own, which must read `$secret:` values from the same store."""
+    store = _secret_store(settings)
+    return {"secrets": store, "secret_values": _secret_values(store)}
 
 
 def _credential(url: str) -> object | None:
@@ -78,7 +111,9 @@ def _credential(url: str) -> object | None:
     return DefaultAzureCredential()
 
 
-def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> UnitOfWork:
+def _azure_unit_of_work(
+    settings: Settings, clock: Clock, ids: IdGenerator, secret_values: SecretValues | None = None
+) -> UnitOfWork:
     # Imported here: the Azure SDKs cost start-up time, and only this store needs them. The clients are
     # checked (an identity that may only read is refused) before the unit of work is built.
     from fabctl.entrypoints.state_storage import open_state_storage
@@ -89,7 +124,9 @@ def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> U
     # cast: the port's repositories are plain attributes, which mypy holds invariant (AzureInbox is not Inbox).
     return cast(
         UnitOfWork,
-        AzureStorageUnitOfWork(tables=tables, blobs=blobs, clock=clock, ids=ids, lease_term=_lease_term(settings)),
+        AzureStorageUnitOfWork(
+            tables=tables, blobs=blobs, clock=clock, ids=ids, lease_term=_lease_term(settings), secrets=secret_values
+        ),
     )
 
 
@@ -188,6 +225,9 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidIdGenerator)
     telemetry = providers.Singleton(_telemetry, settings)  # before the adapters that report to it
+    secrets = providers.Singleton(_secret_store, settings)
+    # Every secret value read in this process, so that no output shows one (one per process, like the store).
+    secret_values = providers.Singleton(_secret_values, secrets)
     uow = providers.Selector(
         settings.provided.state_store,
         sqlite=providers.Singleton(
@@ -196,11 +236,16 @@ class Container(containers.DeclarativeContainer):
             clock=clock,
             ids=ids,
             lease_term=providers.Callable(_lease_term, settings),
+            secrets=secret_values,
         ),
         memory=providers.Singleton(
-            InMemoryUnitOfWork, clock=clock, ids=ids, lease_term=providers.Callable(_lease_term, settings)
+            InMemoryUnitOfWork,
+            clock=clock,
+            ids=ids,
+            lease_term=providers.Callable(_lease_term, settings),
+            secrets=secret_values,
         ),
-        azure=providers.Singleton(_azure_unit_of_work, settings, clock=clock, ids=ids),
+        azure=providers.Singleton(_azure_unit_of_work, settings, clock=clock, ids=ids, secret_values=secret_values),
     )
     gateway = providers.Selector(
         settings.provided.fabric,
@@ -209,15 +254,14 @@ class Container(containers.DeclarativeContainer):
             tenant=providers.Singleton(FabricTenant.at, providers.Callable(_in_state_dir, settings, "local-fabric.db")),
         ),
         memory=providers.Singleton(LocalFabricGateway, tenant=providers.Singleton(FabricTenant.in_memory)),
-        http=providers.Singleton(_http_gateway, settings, telemetry),
+        http=providers.Singleton(_http_gateway, settings, secret_values, telemetry),
     )
-    reader = providers.Singleton(FabricGitFolderReader)
+    reader = providers.Singleton(FabricGitFolderReader, secrets=secret_values)
     publisher = providers.Selector(
         settings.provided.event_bus,
         memory=providers.Singleton(InMemoryEventPublisher),
         servicebus=providers.Singleton(_servicebus_publisher, settings, telemetry),
     )
-    secrets = providers.Singleton(InMemorySecretStore)
     progress = providers.Singleton(RecordingProgress)
     machine = providers.Singleton(LocalMachine)
     stop = providers.Singleton(StopSwitch)  # the CLI lets the signals flip it
@@ -237,6 +281,7 @@ class App:
     reader: SourceReader
     publisher: EventPublisher
     secrets: SecretStore
+    secret_values: SecretValues
     telemetry: Telemetry
     progress: DeploymentProgress
     clock: Clock
@@ -268,7 +313,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
         retry=deps["retry"],
         telemetry=deps["telemetry"],
     )
-    return App(settings=container.settings(), bus=bus, **deps)
+    return App(settings=container.settings(), bus=bus, secret_values=container.secret_values(), **deps)
 
 
 def _inject(handler: Callable[..., Any], deps: dict[str, Any]) -> Callable[..., Any]:

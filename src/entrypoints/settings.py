@@ -81,6 +81,21 @@ class Settings(BaseSettings):
         "none", description="Where traces, metrics and logs go: none, console, otlp or azure-monitor."
     )
     user: str = Field(default_factory=_default_user, description="Who is acting (requester, approver).")
+    # Secrets ($secret:NAME values): Key Vault when a URL is set, else the environment and a .env file.
+    key_vault_url: str = Field(
+        "", description="The Key Vault $secret: values come from (https://NAME.vault.azure.net)."
+    )
+    secret_cache_seconds: int = Field(
+        300, ge=0, le=86400, description="How long a secret read from Key Vault is used before it is read again."
+    )
+    secrets_env_file: Path = Field(
+        Path(".env"), description="Without a Key Vault: the .env file after the environment."
+    )
+
+    @field_validator("key_vault_url")
+    @classmethod
+    def _a_vault(cls, url: str) -> str:
+        return key_vault_url(url) if url.strip() else ""
 
     @field_validator("fabric_url")
     @classmethod
@@ -134,6 +149,30 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         from_file = read_settings_file(settings_cls.model_fields).values
         return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=from_file)
+
+
+# Key Vault's DNS suffixes: the public cloud, China, US Government.
+VAULT_SUFFIXES = (".vault.azure.net", ".vault.azure.cn", ".vault.usgovcloudapi.net")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # a test's local vault
+
+
+def key_vault_url(given: str) -> str:
+    """`https://NAME.vault.azure.net` (or a sovereign cloud's, or a loopback test vault), without a path."""
+    from urllib.parse import urlsplit
+
+    text = given.strip()
+    try:
+        parts = urlsplit(text)
+        host, _ = parts.hostname or "", parts.port
+    except ValueError:
+        raise ValueError(f"'{shown(text, 70)}' is not a URL; give https://NAME.vault.azure.net") from None
+    if parts.scheme != "https":
+        raise ValueError(f"'{shown(text, 70)}' must use https (Key Vault takes tokens over TLS only)")
+    if parts.username or parts.password or parts.query or parts.fragment or parts.path not in ("", "/"):
+        raise ValueError(f"'{shown(text, 70)}' must be the vault's URL alone: https://NAME.vault.azure.net")
+    if host not in LOOPBACK and not (host.endswith(VAULT_SUFFIXES) and host.count(".") == 3):
+        raise ValueError(f"'{shown(text, 70)}' is not a Key Vault host; give https://NAME.vault.azure.net")
+    return text.rstrip("/")
 
 
 def _named(name: str, problem: str) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from certificates import TlsFiles
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -150,6 +151,19 @@ class EntraAuthority:
             "ext_expires_in": TOKEN_LIFETIME_S - 1,
             "access_token": self._signed(claims),
         }
+
+    def claims_of(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token this authority signed and that is still valid; None for any other."""
+        try:
+            head, body, signature = token.split(".")
+            padded = signature + "=" * (-len(signature) % 4)
+            self._key.public_key().verify(
+                base64.urlsafe_b64decode(padded), f"{head}.{body}".encode("ascii"), padding.PKCS1v15(), hashes.SHA256()
+            )
+            claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except (ValueError, InvalidSignature):
+            return None
+        return claims if claims.get("nbf", 0) <= time.time() < claims.get("exp", 0) else None
 
     def _signed(self, claims: dict[str, Any]) -> str:
         header = {"typ": "JWT", "alg": "RS256", "kid": KEY_ID}

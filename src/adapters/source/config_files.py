@@ -51,6 +51,7 @@ from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConf
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.parameters import ParameterRules
+from fabctl.domain.redaction import SECRET_MARKER, SecretValues
 from fabctl.domain.regex import InvalidRegex, compile_regex
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -294,6 +295,24 @@ class ReleaseConfigModel(_Strict):
     exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)  # added to each one's
 
 
+def _refuse_secret_markers(value: object, path: str, where: str) -> None:
+    """No field of this file takes a secret yet: its values are shown in plans and pinned as they are, so
+    a `$secret:` here would be a literal that looks like a secret. Refused, saying where secrets go."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_secret_markers(v, path, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _refuse_secret_markers(v, path, f"{where}[{i}]")
+    elif isinstance(value, str) and SECRET_MARKER in value:
+        raise InvalidConfiguration(
+            f"'{SECRET_MARKER}NAME' is not taken in the workspace configuration (no field of it holds a secret); "
+            "use it as a replace_value in parameter.yml",
+            subject=path,
+            field=where,
+        )
+
+
 def read_release_config(path: str) -> ReleaseConfig:
     """The environments of the workspace configuration file at `path`, in promotion order."""
     if not Path(path).exists():
@@ -308,6 +327,7 @@ def read_release_config(path: str) -> ReleaseConfig:
         raise InvalidConfiguration(
             "must be a YAML mapping with an 'environments' key", subject=path, field="environments"
         )
+    _refuse_secret_markers(data, path, "")
     # Imported here: fabric_cicd_config builds on the validation helpers of this module.
     from fabctl.adapters.source.fabric_cicd_config import is_fabric_cicd_config, read_fabric_cicd_config
 
@@ -354,13 +374,13 @@ def read_release_config(path: str) -> ReleaseConfig:
 # --- parameter.yml ----------------------------------------------------------------------------
 
 
-def read_parameters(path: str, *, required: bool = False) -> ParameterRules:
+def read_parameters(path: str, *, required: bool = False, secrets: SecretValues | None = None) -> ParameterRules:
     """The rules of fabric-cicd's parameter file at `path` (see `parameter_file`); none when it does
     not exist, unless it is `required`."""
     # Imported here: parameter_file builds on the validation helpers of this module.
     from fabctl.adapters.source.parameter_file import read_parameter_file
 
-    return read_parameter_file(path, required=required)
+    return read_parameter_file(path, required=required, secrets=secrets)
 
 
 def _normalize_glob(pattern: str) -> str:

@@ -47,6 +47,7 @@ from fabctl.domain.errors import InvalidSource, UnknownItemType
 from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.items import Item, ItemKey, LogicalId
 from fabctl.domain.parameters import ParameterRules
+from fabctl.domain.redaction import SecretValues
 from fabctl.domain.workspace import UnrecognisedItem, Workspace
 
 CHILDREN_DIR = ".children"
@@ -74,7 +75,12 @@ class PlatformFile(_Open):
 
 
 class FabricGitFolderReader:
-    """The `SourceReader` for folders in Fabric git integration format, and the YAML files."""
+    """The `SourceReader` for folders in Fabric git integration format, and the YAML files.
+
+    `secrets` is where the rules it reads get `$secret:` values from, when they are bound."""
+
+    def __init__(self, secrets: SecretValues | None = None) -> None:
+        self._secrets = secrets
 
     def read_workspace(self, source_dir: str) -> Workspace:
         root = Path(source_dir)
@@ -105,7 +111,7 @@ class FabricGitFolderReader:
         return read_release_config(path)
 
     def read_parameters(self, path: str, *, required: bool = False) -> ParameterRules:
-        return read_parameters(path, required=required)
+        return read_parameters(path, required=required, secrets=self._secrets)
 
 
 class _FolderWalk:

@@ -7,8 +7,9 @@ their rules come after its own, in the order listed). A missing extended file or
 `extend`s is an error; a file listed twice is read once. Every `$ENV:NAME` in a string value is
 replaced by that environment variable when the file is read; a variable that is not set is an error
 naming the rule; the values substituted are handed over with the rules (`ParameterRules.sensitive`)
-so that no error shows them, only `$ENV:NAME`. `replace_value` keys are environment names, or `_ALL_`
-(any case) alone. `key_value_replace.find_key` is compiled with jsonpath-ng (`jsonpath.py`).
+so that no error shows them, only `$ENV:NAME`. A `$secret:NAME` value is kept as it is (the whole
+value, or an error): the binder reads the secret through the rules' `SecretValues`. `replace_value` keys are environment
+names, or `_ALL_` (any case) alone. `key_value_replace.find_key` is compiled with jsonpath-ng (`jsonpath.py`).
 
 Each file is validated on its own, so an error names the file it is in, e.g. `common.yml`,
 field `key_value_replace[1].find_key`.
@@ -47,10 +48,12 @@ from fabctl.domain.parameters import (
     SparkPoolTarget,
     YamlCodec,
 )
-from fabctl.domain.redaction import SensitiveValues
+from fabctl.domain.redaction import SECRET_MARKER, SecretValues, SensitiveValues, check_secret_name, secret_name
 from fabctl.domain.regex import InvalidRegex, compile_regex
 
 _ENV_TOKEN = re.compile(r"\$ENV:(\w+)")
+# Where a `$secret:` value may stand: a value written into items, for one environment.
+_SECRET_FIELD = re.compile(r"(find_replace|key_value_replace)\[\d+\]\.replace_value\.[^.\[]+")
 TypeList = Annotated[list[ItemType], BeforeValidator(_as_list)]
 
 
@@ -140,7 +143,7 @@ def _yaml_dump(document: object) -> str:
 YAML_CODEC = YamlCodec(_yaml_load, _yaml_dump)
 
 
-def read_parameter_file(path: str, *, required: bool = False) -> ParameterRules:
+def read_parameter_file(path: str, *, required: bool = False, secrets: SecretValues | None = None) -> ParameterRules:
     """The rules of the parameter file at `path` and of the files it extends.
 
     A file that does not exist means no rules, unless it is `required` (named by the user): then it
@@ -148,7 +151,7 @@ def read_parameter_file(path: str, *, required: bool = False) -> ParameterRules:
     if not Path(path).exists():
         if required:
             raise InvalidConfiguration("parameter file not found; check the path given with --parameter", subject=path)
-        return ParameterRules(source=path, yaml=YAML_CODEC)
+        return ParameterRules(source=path, yaml=YAML_CODEC, secrets=secrets)
     merged = _Rules()
     try:
         _read_into(Path(path), path, merged, chain=(), seen=set())
@@ -162,6 +165,7 @@ def read_parameter_file(path: str, *, required: bool = False) -> ParameterRules:
         semantic_model_binding=tuple(merged.bindings),
         yaml=YAML_CODEC,
         sensitive=SensitiveValues.of(merged.sensitive),
+        secrets=secrets,
     )
 
 
@@ -182,6 +186,7 @@ def _read_into(file: Path, shown: str, rules: _Rules, chain: tuple[Path, ...], s
         return
     if not isinstance(data, dict):
         raise InvalidConfiguration("must be a YAML mapping with a 'find_replace' list", subject=shown)
+    _check_secret_markers(data, shown, "")
     data = _substitute_environment(data, shown, "", rules.sensitive)
     parameters = validate_model(ParameterFileModel, data, shown)
     _collect(parameters, shown, rules)
@@ -235,6 +240,34 @@ def _substitute_environment(value: object, shown: str, where: str, taken: dict[s
 
         return _ENV_TOKEN.sub(swap, value)
     return value
+
+
+def _check_secret_markers(value: object, shown: str, where: str) -> None:
+    """`$secret:NAME` is a whole value naming a secret: it is kept as it is and read when bound."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_secret_markers(v, shown, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_secret_markers(v, shown, f"{where}[{i}]")
+    elif isinstance(value, str) and SECRET_MARKER in value:
+        if not _SECRET_FIELD.fullmatch(where):
+            raise InvalidConfiguration(
+                f"'{SECRET_MARKER}NAME' is taken only as a replace_value of find_replace or key_value_replace "
+                "(the value written into items)",
+                subject=shown,
+                field=where,
+            )
+        name = secret_name(value)
+        if name is None:
+            raise InvalidConfiguration(
+                f"'{SECRET_MARKER}NAME' must be the whole value (it is replaced by the secret NAME)",
+                subject=shown,
+                field=where,
+            )
+        problem = check_secret_name(name)
+        if problem is not None:
+            raise InvalidConfiguration(f"'{value}': {problem}", subject=shown, field=where)
 
 
 def _per_environment(values: dict[str, Any], shown: str, field: str) -> dict[str, Any]:

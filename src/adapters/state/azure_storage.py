@@ -36,6 +36,7 @@ from fabctl.adapters.state.serialization import sortable_utc
 from fabctl.application.ports import DEFAULT_LEASE_TERM, Clock, IdGenerator
 from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
+from fabctl.domain.redaction import SecretValues
 
 
 class AzureStorageUnitOfWork(TrackingUnitOfWork):
@@ -59,6 +60,7 @@ class AzureStorageUnitOfWork(TrackingUnitOfWork):
         clock: Clock,
         ids: IdGenerator,
         lease_term: timedelta = DEFAULT_LEASE_TERM,
+        secrets: SecretValues | None = None,
     ) -> None:
         super().__init__(clock, ids, lease_term)
         self._table = EntityTable(tables)
@@ -67,7 +69,8 @@ class AzureStorageUnitOfWork(TrackingUnitOfWork):
         self._uploaded: set[str] = set()  # digests known to be in the container
         self._positions = itertools.count()
         self.step_marks = StepMarks()
-        self._blobs = BlobStore(save=self._save_blob, load=self._load_blob)
+        # Before-images hold secrets' names, not their values (blobs.py).
+        self._blobs = BlobStore(save=self._save_blob, load=self._load_blob, secrets=secrets)
         self._install_repositories()
 
     # -- used by the repositories ----------------------------------------------------------

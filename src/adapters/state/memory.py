@@ -47,6 +47,7 @@ from fabctl.application.unit_of_work import TrackingUnitOfWork
 from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import PromotionRequest
+from fabctl.domain.redaction import SecretValues
 from fabctl.domain.transaction import Transaction
 
 
@@ -102,7 +103,8 @@ class InMemoryPromotionRepository:
 class InMemoryTransactionRepository:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
-        self._blobs = BlobStore(save=self._save_blob, load=lambda key: self._uow.tables().blobs.get(key))
+        load = lambda key: self._uow.tables().blobs.get(key)  # noqa: E731
+        self._blobs = BlobStore(save=self._save_blob, load=load, secrets=uow.secrets)
         self._map = IdentityMap(uow, partial(transaction_from_dict, blobs=self._blobs))
 
     def _save_blob(self, key: str, data: bytes) -> None:
@@ -234,8 +236,15 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
     inbox: InMemoryInbox
     leases: InMemoryLeases
 
-    def __init__(self, clock: Clock, ids: IdGenerator, lease_term: timedelta = DEFAULT_LEASE_TERM) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        ids: IdGenerator,
+        lease_term: timedelta = DEFAULT_LEASE_TERM,
+        secrets: SecretValues | None = None,
+    ) -> None:
         super().__init__(clock, ids, lease_term)
+        self.secrets = secrets  # before-images hold secrets' names, not their values (blobs.py)
         self._committed = _Tables()
         self._working: _Tables | None = None
         self._install_repositories()

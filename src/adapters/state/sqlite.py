@@ -87,6 +87,7 @@ from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.errors import UnusableStateFile
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import PromotionRequest
+from fabctl.domain.redaction import SecretValues
 from fabctl.domain.transaction import Transaction
 
 # --- repositories -----------------------------------------------------------------------------
@@ -120,7 +121,7 @@ class SqlitePromotionRepository:
 class SqliteTransactionRepository:
     def __init__(self, uow: SqliteUnitOfWork) -> None:
         self._uow = uow
-        self._blobs = BlobStore(save=self._save_blob, load=self._load_blob)
+        self._blobs = BlobStore(save=self._save_blob, load=self._load_blob, secrets=uow.secrets)
         self._map = IdentityMap(uow, self._decode)
 
     def _save_blob(self, key: str, data: bytes) -> None:
@@ -282,8 +283,10 @@ class SqliteUnitOfWork(TrackingUnitOfWork):
         clock: Clock,
         ids: IdGenerator,
         lease_term: timedelta = DEFAULT_LEASE_TERM,
+        secrets: SecretValues | None = None,
     ) -> None:
         super().__init__(clock, ids, lease_term)
+        self.secrets = secrets  # before-images hold secrets' names, not their values (blobs.py)
         self.path = Path(path)
         self._connection: sqlite3.Connection | None = None
         self._schema_ready = False

@@ -8,7 +8,9 @@ another workspace. Without a gateway, or while an item is not yet created (a pla
 values are placeholders; content to be written (`final`) never gets one: a value Fabric provisions
 after creating the item is waited for (up to `PROVISIONING_WAIT_S`).
 Unknown items or workspaces raise `InvalidConfiguration` before anything is written. `$ENV:NAME`
-never reaches here: the source reader substitutes it when it reads the file.
+never reaches here: the source reader substitutes it when it reads the file. `$secret:NAME` does: it
+is read from the rules' secret store when bound, so the rules (and what is pinned or journaled from
+them) keep the marker, and only the environment being deployed has its secrets read.
 
 Logical ids are those of the source's `.platform` files and, for items no longer in the source but
 still in the target, those of fabctl's deployment records (`DeploymentInputs.target_logical_ids`).
@@ -33,6 +35,7 @@ from fabctl.domain.dynamic_values import DynamicValue, parse_dynamic_value
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import ItemKey, LogicalId
 from fabctl.domain.parameters import SparkPool, SparkPoolTarget
+from fabctl.domain.redaction import secret_name
 from fabctl.domain.workspace import Workspace
 
 _LOGICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -168,6 +171,9 @@ class _Resolver:
         )
 
     def resolve(self, value: str) -> str:
+        secret = secret_name(value)
+        if secret is not None:  # read now, kept by no cache here: the store's cache holds it for its TTL
+            return self.inputs.rules.secret(secret)
         if value not in self.parsed:
             self.parsed[value] = self._parse(value)
         parsed = self.parsed[value]

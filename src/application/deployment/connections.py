@@ -83,7 +83,7 @@ def bind_model_connections(
         connection = known.get(connection_id.lower())
         if connection is None:
             raise ConnectionNotFound(
-                rules.sensitive.redact(f"{origin}, field 'connection_id': {_unknown(connection_id, model_name)}"),
+                rules.redactions().redact(f"{origin}, field 'connection_id': {_unknown(connection_id, model_name)}"),
                 error_code="ConnectionNotFound",
             )
         gateway.bind_semantic_model_connection(workspace_id, model_id, connection)

@@ -192,11 +192,12 @@ def _apply(run: DeploymentRun, change: PlannedChange, deps: Deps) -> None:
         desired = bind(item, inputs.rules, run.binding)
     # Nothing is written yet: a SQL endpoint never provisioned, or Fabric failing a read that binding needs.
     except (DomainError, GatewayError) as e:
+        reason = inputs.rules.redactions().redact(str(e))  # a Fabric read's message is not redacted by bind
         with run.lock:
             run.ok = False
             run.failed.add(item.key)
-            run.report(ItemOutcome(str(item.key), change.kind.value, "failed", detail=str(e)))
-            run.result.error = run.result.error or f"{item.key}: {e}"
+            run.report(ItemOutcome(str(item.key), change.kind.value, "failed", detail=reason))
+            run.result.error = run.result.error or f"{item.key}: {reason}"
         return
     record = DeployedItem(
         item.key, change.item_id or "", item.logical_id.value if item.logical_id else "",
@@ -252,7 +253,7 @@ def _bind_connections(run: DeploymentRun, item: Item, item_id: str, deps: Deps) 
             deps.gateway, run.prepared.view.workspace_id, item_id, item.name, inputs.rules, inputs.environment.name
         )
     except GatewayError as e:
-        return str(e)
+        return inputs.rules.redactions().redact(str(e))
     return None
 
 

@@ -117,7 +117,7 @@ def prepare(
             allow_dangling=allow_dangling,
         )  # fmt: skip
     except DomainError as e:
-        raise inputs.rules.sensitive.redact_error(e) from None
+        raise inputs.rules.redactions().redact_error(e) from None
 
 
 def _prepare(

@@ -140,7 +140,11 @@ def journal(
 def report_failure(
     run: DeploymentRun, deps: Deps, number: int, item: str, action: str, error: str, *, key: ItemKey | None
 ) -> None:
-    """Journal and report a failed write of `item` (an item `key`, or a folder path)."""
+    """Journal and report a failed write of `item` (an item `key`, or a folder path).
+
+    Fabric's message may quote the content it refused: the secret values read so far are put back as
+    their `$secret:NAME` before it reaches the journal, the report and the events."""
+    error = run.prepared.inputs.rules.redactions().redact(error)
     with run.lock:
         run.ok = False
         if key is not None:

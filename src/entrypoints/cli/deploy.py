@@ -226,7 +226,7 @@ def _diffs(prepared: PreparedDeployment) -> dict[str, dict[str, str]]:
     from fabctl.domain.plan import ChangeKind
 
     diffs = {}
-    sensitive = prepared.inputs.rules.sensitive
+    sensitive = prepared.inputs.rules.redactions()
     for change in prepared.plan.changes:
         if change.kind is not ChangeKind.UPDATE or not change.changed_parts or change.key not in prepared.desired:
             continue

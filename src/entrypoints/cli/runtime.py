@@ -87,15 +87,18 @@ def app(
         from fabctl.entrypoints.settings import load_settings
 
         adapters: dict[str, Any] = {}
+        given = {k: v for k, v in overrides.items() if v is not None}
+        settings = load_settings(**given)
         if workspace is not None:
             from fabctl.adapters.source.git_folder import FabricGitFolderReader
+            from fabctl.entrypoints.bootstrap import secret_sources
             from fabctl.entrypoints.cli.target import OverridingReader
 
-            adapters["reader"] = OverridingReader(FabricGitFolderReader(), workspace)
+            adapters.update(secret_sources(settings))  # the reader's $secret: values, from the app's one store
+            adapters["reader"] = OverridingReader(FabricGitFolderReader(secrets=adapters["secret_values"]), workspace)
         if progress is not None:
             adapters["progress"] = progress
-        given = {k: v for k, v in overrides.items() if v is not None}
-        root.obj = bootstrap(load_settings(**given), **adapters)
+        root.obj = bootstrap(settings, **adapters)
     built: App = root.obj
     return built
 
@@ -134,17 +137,26 @@ def emit_json(data: Any) -> None:
 
 def fail(error: BaseException, code: int, **details: str) -> NoReturn:
     """Print `error` (every problem it lists, the first on the first line) and exit with `code`."""
-    message = str(error)
+    message = redacted(str(error))
     if output_mode() == "json":
         document: dict[str, Any] = {"message": message, **{k: v for k, v in details.items() if v}}
         problems = getattr(error, "problems", None)  # a DomainError's (field, message) pairs
         if isinstance(problems, tuple) and problems:
-            document["problems"] = [{"field": field, "message": text} for field, text in problems]
+            document["problems"] = [{"field": field, "message": redacted(text)} for field, text in problems]
         emit_json({"error": document})
     click.secho(f"error: {message}", fg="red", err=True)
     if details.get("log"):
         click.echo(f"details: {details['log']}", err=True)
     raise click.exceptions.Exit(code)
+
+
+def redacted(text: str) -> str:
+    """`text` with every secret value this process read (the application's `secret_values`) shown as its
+    `$secret:NAME`: the last boundary before the terminal and the log file, for errors no rule redacted."""
+    ctx = click.get_current_context(silent=True)
+    built = ctx.find_root().obj if ctx is not None else None
+    values = getattr(built, "secret_values", None)
+    return values.revealed().redact(text) if values is not None else text
 
 
 def log_unexpected(error: BaseException) -> str:
@@ -155,7 +167,7 @@ def log_unexpected(error: BaseException) -> str:
     traceback goes to a temporary file and the message names the folder and why.
     """
     log_file = _state_folder() / "fabctl.log"
-    text = "".join(traceback.format_exception(error))
+    text = redacted("".join(traceback.format_exception(error)))
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with log_file.open("a", encoding="utf-8", errors="backslashreplace") as out:

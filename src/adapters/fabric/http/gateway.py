@@ -65,6 +65,9 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
         telemetry: Telemetry | None = None,
     ) -> None:
         tokens = token_provider_for(base_url, credential, refresh_margin_s=token_refresh_margin_s)
+        trace = None if trace_path is None else HttpTrace(trace_path, secrets=trace_secrets)
+        # Values known only later (secrets read while binding) are added to it as they are read.
+        self.trace = trace
         retry = RetryPolicy(max_retries, retry_backoff_s, retry_backoff_max_s, throttle_budget_s)
         client = FabricHttpClient(
             base_url,
@@ -79,7 +82,7 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
             breaker=CircuitBreaker(
                 failure_threshold=circuit_failure_threshold, cooldown_s=circuit_cooldown_s, clock=clock
             ),
-            trace=None if trace_path is None else HttpTrace(trace_path, secrets=trace_secrets),
+            trace=trace,
             user_agent=user_agent,
             sleep=sleep,
             clock=clock,

@@ -8,7 +8,10 @@ kept, so its line has no request body.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -17,6 +20,17 @@ from typing import Any, TextIO
 
 REDACTED = "***"
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-ms-authorization"})
+
+
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+
+
+def _hide_encoded(run: str, secrets: list[str]) -> str:
+    try:
+        decoded = base64.b64decode(run[: len(run) - len(run) % 4], validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return run
+    return f"{REDACTED} (base64)" if any(secret in decoded for secret in secrets) else run
 
 
 class HttpTrace:
@@ -96,4 +110,7 @@ class HttpTrace:
             # Look for the value both raw and as JSON escapes it (the line is JSON).
             for form in {secret, json.dumps(secret, ensure_ascii=False)[1:-1]}:
                 text = text.replace(form, REDACTED)
+        if secrets:
+            # Definition parts travel base64-encoded: a part holding a secret is hidden whole.
+            text = _BASE64_RUN.sub(lambda run: _hide_encoded(run.group(0), secrets), text)
         return text
