@@ -70,9 +70,13 @@ class DoctorContext:
 
     def gateway(self) -> FabricGateway:
         if self._gateway is None:
-            from fabctl.entrypoints.bootstrap import Container
+            settings = self.loaded_settings()
+            if settings.fabric == "http":
+                self._gateway = _quick_http_gateway(settings)
+            else:
+                from fabctl.entrypoints.bootstrap import Container
 
-            self._gateway = Container(settings=self.loaded_settings()).gateway()
+                self._gateway = Container(settings=settings).gateway()
         return self._gateway
 
     def state_store(self) -> UnitOfWork:
@@ -82,3 +86,13 @@ class DoctorContext:
             settings = self.loaded_settings()
             self._uow = state_store(settings, settings.state_store)
         return self._uow
+
+
+def _quick_http_gateway(settings: Settings) -> FabricGateway:
+    """Fabric over HTTP as deployments reach it, with the same identity, but retried once, not five times:
+    the doctor says what is wrong now, it does not wait for Fabric to come back."""
+    from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
+    from fabctl.entrypoints.bootstrap import _credential
+
+    credential = _credential(settings.fabric_url)
+    return HttpxFabricGateway(settings.fabric_url, credential=credential, max_retries=1, connect_timeout_s=5.0)
