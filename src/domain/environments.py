@@ -40,7 +40,7 @@ class Environment:
     skip_unpublish: bool = False
     source_dir: str = ""  # fabric-cicd core.repository_directory, resolved against the config file
     parameter_file: str = ""  # fabric-cicd core.parameter, resolved against the config file
-    features: FeatureFlags = FeatureFlags()  # the flags in force for deployments into it (feature_flags.py)
+    features: FeatureFlags = field(default_factory=FeatureFlags)  # the flags set for it (see `flags`)
 
     @property
     def flags(self) -> FeatureFlags:

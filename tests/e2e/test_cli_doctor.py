@@ -41,7 +41,9 @@ def free_port() -> int:
         return port
 
 
-def test_everything_passes_against_the_emulator_once_the_workspace_exists(tmp_path: Path, emulator: RunningEmulator) -> None:
+def test_everything_passes_against_the_emulator_once_the_workspace_exists(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
     new_source(tmp_path)
     write_item(tmp_path / SOURCE, "Notebook", "Load", notebook("print(1)"))
     deploy(tmp_path, emulator)
@@ -95,7 +97,7 @@ def test_text_output_marks_each_check_and_gives_the_fix(tmp_path: Path) -> None:
     assert configuration.startswith("✗") and "environments.dev.protectd" in configuration
     assert lines[lines.index(configuration) + 1].strip().startswith("fix: ")
     assert next(line for line in lines if " settings " in line).startswith("✓")
-    assert next(line for line in lines if " service bus " in line).startswith("–")
+    assert next(line for line in lines if " service bus " in line).startswith("\N{EN DASH}")
 
 
 def test_a_held_lease_fails_naming_the_transaction_and_the_command_that_settles_it(tmp_path: Path) -> None:

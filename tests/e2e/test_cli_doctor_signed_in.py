@@ -36,7 +36,9 @@ def test_the_credential_check_names_the_principal_of_its_token(
     credential = checks["credential"]
     assert credential["status"] == "pass", credential
     object_id = str(uuid.uuid5(uuid.NAMESPACE_URL, PRINCIPAL.client_id))  # what the authority puts in `oid`
-    assert f"application {PRINCIPAL.client_id} (object id {object_id}, tenant {PRINCIPAL.tenant})" in credential["detail"]
+    assert (
+        f"application {PRINCIPAL.client_id} (object id {object_id}, tenant {PRINCIPAL.tenant})" in credential["detail"]
+    )
     assert checks["state store"]["status"] == "pass" and "Azure storage" in checks["state store"]["detail"]
     assert checks["fabric"]["status"] == "fail" and code == 2
     assert PRINCIPAL.secret not in output

@@ -17,7 +17,9 @@ from fabctl.entrypoints.doctor.outcome import Status
 from fabctl.entrypoints.settings import Settings
 
 
-def context_for(emulator: RunningEmulator, *environments: Environment, principal: TokenPrincipal | None) -> DoctorContext:
+def context_for(
+    emulator: RunningEmulator, *environments: Environment, principal: TokenPrincipal | None
+) -> DoctorContext:
     settings = Settings(fabric_url=emulator.url, state_store="memory")
     context = DoctorContext(settings, release=ReleaseConfig(environments), principal=principal)
     context._gateway = HttpxFabricGateway(emulator.url)  # the gateway a doctor builds, without its retry budget
@@ -40,7 +42,8 @@ def test_the_role_of_the_signed_in_principal_is_named(fresh_emulator: RunningEmu
 
     assert outcome.status is Status.PASS
     assert outcome.detail == (
-        "dev: 'Doctor (dev)' (role Contributor); test: 'Doctor (test)' (no role of its own: through a group, or as a viewer)"
+        "dev: 'Doctor (dev)' (role Contributor); "
+        "test: 'Doctor (test)' (no role of its own: through a group, or as a viewer)"
     )
     assert set(context.workspaces) == {"dev", "test"}
 

@@ -7,12 +7,14 @@ import click
 from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, emit_json
 
-_MARKS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "skipped": ("–", "yellow")}
+_MARKS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "skipped": ("\N{EN DASH}", "yellow")}
 
 
 @click.command()
 @click.argument("source_dir", required=False, default="", type=click.Path(file_okay=False))
-@click.option("--config", "config_path", default="", help="Workspace config [default: SOURCE_DIR/workspace-config.yaml].")
+@click.option(
+    "--config", "config_path", default="", help="Workspace config [default: SOURCE_DIR/workspace-config.yaml]."
+)
 @click.option("--parameter", "parameter_path", default="", help="Parameter file [default: SOURCE_DIR/parameter.yml].")
 @FABRIC_URL_OPTION
 @OUTPUT_OPTION
@@ -46,4 +48,3 @@ def doctor(source_dir: str, config_path: str, parameter_path: str, fabric_url: s
                 click.echo(f"  {'':<16} fix: {result.fix}")
     if not document["ok"]:
         raise click.exceptions.Exit(exit_codes.USER_ERROR)
-

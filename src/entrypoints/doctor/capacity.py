@@ -13,7 +13,8 @@ def check_capacity(context: DoctorContext) -> Outcome:
     if listing is None:
         return skipped("the local Fabric has no capacities to pause")
     states = {c.id.lower(): c for c in listing()}
-    seen, inactive = [], []
+    seen: list[str] = []
+    inactive: list[str] = []
     for env, workspace in workspaces.items():
         if not workspace.capacity_id:
             seen.append(f"{env}: no capacity")

@@ -42,7 +42,9 @@ class DoctorContext:
     _uow: UnitOfWork | None = None
 
     @classmethod
-    def load(cls, source_dir: str = "", config_path: str = "", parameter_path: str = "", **given: object) -> DoctorContext:
+    def load(
+        cls, source_dir: str = "", config_path: str = "", parameter_path: str = "", **given: object
+    ) -> DoctorContext:
         """The context, with the settings as `given` flags and the environment say, or the error they raised."""
         from fabctl.entrypoints.settings import load_settings
 

@@ -35,4 +35,5 @@ def check_service_bus(context: DoctorContext) -> Outcome:
             return failed(f"{queue}: {type(e).__name__}: {e}", FIX)
     return passed(f"signed in; sender opened on {topic}; {queue} read")
 
+
 FIX = "check the namespace, the entity names and the identity's Send and Listen rights (docs/azure.md)"

@@ -34,7 +34,9 @@ def on_service_bus(monkeypatch: pytest.MonkeyPatch, connection_string: str) -> N
 
 
 def test_service_bus_passes_with_the_topic_and_the_queue(
-    site: Site, monkeypatch: pytest.MonkeyPatch, servicebus_broker_factory: BrokerFactory  # noqa: F811
+    site: Site,
+    monkeypatch: pytest.MonkeyPatch,
+    servicebus_broker_factory: BrokerFactory,  # noqa: F811
 ) -> None:
     broker = servicebus_broker_factory(queues=QUEUES, topics=TOPICS)
     on_service_bus(monkeypatch, broker.connection_string())
@@ -45,7 +47,9 @@ def test_service_bus_passes_with_the_topic_and_the_queue(
 
 
 def test_service_bus_fails_when_the_queue_is_missing(
-    site: Site, monkeypatch: pytest.MonkeyPatch, servicebus_broker_factory: BrokerFactory  # noqa: F811
+    site: Site,
+    monkeypatch: pytest.MonkeyPatch,
+    servicebus_broker_factory: BrokerFactory,  # noqa: F811
 ) -> None:
     broker = servicebus_broker_factory(topics=TOPICS)  # no commands queue
     on_service_bus(monkeypatch, broker.connection_string())
@@ -57,7 +61,9 @@ def test_service_bus_fails_when_the_queue_is_missing(
 
 
 def test_service_bus_fails_with_a_wrong_key_and_never_shows_it(
-    site: Site, monkeypatch: pytest.MonkeyPatch, servicebus_broker_factory: BrokerFactory  # noqa: F811
+    site: Site,
+    monkeypatch: pytest.MonkeyPatch,
+    servicebus_broker_factory: BrokerFactory,  # noqa: F811
 ) -> None:
     broker = servicebus_broker_factory(queues=QUEUES, topics=TOPICS)
     wrong = "d3Jvbmcta2V5LWZvci10aGUtZG9jdG9yLXRlc3Q="
@@ -72,7 +78,9 @@ def test_service_bus_fails_with_a_wrong_key_and_never_shows_it(
 
 
 def test_service_bus_fails_when_the_broker_is_gone(
-    site: Site, monkeypatch: pytest.MonkeyPatch, servicebus_broker_factory: BrokerFactory  # noqa: F811
+    site: Site,
+    monkeypatch: pytest.MonkeyPatch,
+    servicebus_broker_factory: BrokerFactory,  # noqa: F811
 ) -> None:
     broker: RunningBroker = servicebus_broker_factory(queues=QUEUES, topics=TOPICS)
     on_service_bus(monkeypatch, broker.connection_string())
@@ -83,7 +91,9 @@ def test_service_bus_fails_when_the_broker_is_gone(
 
 
 def test_the_azure_store_passes_on_azurite(
-    site: Site, monkeypatch: pytest.MonkeyPatch, azurite: RunningAzurite  # noqa: F811
+    site: Site,
+    monkeypatch: pytest.MonkeyPatch,
+    azurite: RunningAzurite,  # noqa: F811
 ) -> None:
     monkeypatch.setenv("FABCTL_STATE_STORE", "azure")
     monkeypatch.setenv("FABCTL_STORAGE_CONNECTION_STRING", azurite.connection_string)
@@ -95,7 +105,9 @@ def test_the_azure_store_passes_on_azurite(
 
 
 def test_the_azure_store_fails_when_nothing_answers_for_it(
-    site: Site, monkeypatch: pytest.MonkeyPatch, azurite: RunningAzurite  # noqa: F811
+    site: Site,
+    monkeypatch: pytest.MonkeyPatch,
+    azurite: RunningAzurite,  # noqa: F811
 ) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
