@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fabctl.domain.errors import UnknownEnvironment
+from fabctl.domain.feature_flags import FeatureFlags
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class Environment:
     skip_unpublish: bool = False
     source_dir: str = ""  # fabric-cicd core.repository_directory, resolved against the config file
     parameter_file: str = ""  # fabric-cicd core.parameter, resolved against the config file
+    features: FeatureFlags = field(default_factory=FeatureFlags)  # the flags set for it (see `flags`)
+
+    @property
+    def flags(self) -> FeatureFlags:
+        """The feature flags in force for a deployment into it, every one decided."""
+        return self.features.resolved(self.protected)
 
     @property
     def target(self) -> str:

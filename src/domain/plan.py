@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from fabctl.domain.items import ItemKey
@@ -44,6 +45,7 @@ class DeploymentPlan:
     workspace_exists: bool = True
     # What the user allowed although it is likely wrong (a logical id left dangling, `--allow-dangling`).
     warnings: tuple[str, ...] = ()
+    features: Mapping[str, bool | None] = field(default_factory=dict)  # the feature flags in force (feature_flags.py)
 
     @property
     def writes(self) -> tuple[PlannedChange, ...]:

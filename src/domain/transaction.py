@@ -131,6 +131,7 @@ class Transaction(Aggregate):
     actor: str = ""  # who ran it (`--user`, $FABCTL_USER or the OS user; a promotion's approver)
     recovered_by: str = ""  # who ran `tx recover` on it: the events from then on are theirs
     inputs: JournaledInputs = JournaledInputs()  # journals written before it was kept: the defaults
+    features: dict[str, bool | None] = field(default_factory=dict)  # the feature flags it ran with
 
     @classmethod
     def start(

@@ -26,6 +26,7 @@ HELP = {
         "emulator",
         "completion",
         "worker",
+        "doctor",
         "--version",
         "--help",
         "Exit codes",
@@ -108,6 +109,7 @@ HELP = {
         "FABCTL_SERVICEBUS_CONNECTION_STRING",
     ],
     ("emulator",): ["serve"],
+    ("doctor",): ["SOURCE_DIR", "--config", "--parameter", "--fabric-url", OUTPUT, "Exit code 0", "Examples"],
     ("completion",): ["bash", "zsh", "fish", "~/.bashrc", "~/.zshrc", "~/.config/fish/completions/fabctl.fish"],
     ("emulator", "serve"): [
         "--host",
@@ -166,7 +168,7 @@ def test_top_level_help_lists_every_command_with_its_whole_first_sentence(tmp_pa
             summaries[name] = match.group(2)
         elif line.strip():
             summaries[name] += " " + line.strip()  # a wrapped summary goes on below
-    commands = {"completion", "deploy", "emulator", "events", "plan", "promote", "state", "tx", "worker"}
+    commands = {"completion", "deploy", "doctor", "emulator", "events", "plan", "promote", "state", "tx", "worker"}
     assert set(summaries) == commands, listing
     cut = {name: text for name, text in summaries.items() if text.endswith("...") or not text.endswith(".")}
     assert not cut, f"summaries cut short: {cut}"

@@ -287,12 +287,14 @@ class EnvironmentModel(_Strict):
     promotion: PromotionModel | None = None
     item_types_in_scope: list[ItemType] | None = None  # replaces the global list for this environment
     exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)
+    features: object = None  # feature flags for this environment, checked by `feature_config`
 
 
 class ReleaseConfigModel(_Strict):
     environments: dict[NonEmptyStr, EnvironmentModel] = Field(min_length=1)
     item_types_in_scope: list[ItemType] = Field(default_factory=list)  # every environment's, unless it sets one
     exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)  # added to each one's
+    features: object = None  # every environment's feature flags, unless it sets its own
 
 
 def _refuse_secret_markers(value: object, path: str, where: str) -> None:
@@ -334,6 +336,9 @@ def read_release_config(path: str) -> ReleaseConfig:
     if is_fabric_cicd_config(data):
         return read_fabric_cicd_config(path, data)
     config = validate_model(ReleaseConfigModel, data, path)
+    from fabctl.adapters.source.feature_config import file_features, flags_in_force
+
+    top_level = file_features(config.features, path, "features")
     environments = []
     for name, env in config.environments.items():
         if env.workspace is not None and env.workspace_id is not None:
@@ -366,6 +371,7 @@ def read_release_config(path: str) -> ReleaseConfig:
                     env.item_types_in_scope if env.item_types_in_scope is not None else config.item_types_in_scope
                 ),
                 exclude=(*config.exclude, *env.exclude),
+                features=flags_in_force(top_level, file_features(env.features, path, f"environments.{name}.features")),
             )
         )
     return ReleaseConfig(tuple(environments), source=path)

@@ -97,6 +97,8 @@ def read_fabric_cicd_config(path: str, data: dict[str, Any]) -> ReleaseConfig:
         where = f"{field}.{env}" if isinstance(value, dict) else field
         return os.path.normpath(os.path.join(base, checked_path(chosen, path, where, base)))
 
+    from fabctl.adapters.source.feature_config import flags_in_force
+
     environments = []
     for env in targets:
         publish, unpublish = config.publish, config.unpublish
@@ -114,6 +116,8 @@ def read_fabric_cicd_config(path: str, data: dict[str, Any]) -> ReleaseConfig:
                 skip_unpublish=bool(pick(unpublish.skip, env)),
                 source_dir=resolved(core.repository_directory, env, "core.repository_directory"),
                 parameter_file=resolved(core.parameter, env, "core.parameter"),
+                # fabric-cicd's file has no flags of fabctl's: the defaults, and FABCTL_FEATURE_* over them
+                features=flags_in_force({}, {}),
             )
         )
     return ReleaseConfig(tuple(environments), source=path)

@@ -248,6 +248,7 @@ def transaction_to_dict(
         "actor": transaction.actor,
         "recovered_by": transaction.recovered_by,
         "inputs": dataclasses.asdict(transaction.inputs),
+        "features": dict(transaction.features),
     }
 
 
@@ -274,6 +275,7 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         actor=doc.get("actor", ""),  # absent from journals written before the actor was recorded
         recovered_by=doc.get("recovered_by", ""),
         inputs=JournaledInputs(**doc.get("inputs", {})),  # absent before a resume read the deploy's files
+        features=dict(doc.get("features", {})),  # absent from journals written before feature flags
     )
 
 

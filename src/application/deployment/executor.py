@@ -71,6 +71,7 @@ def execute(
     tx.scope = tuple(str(c.key) for c in plan.changes if c.kind is not ChangeKind.DELETE)
     tx.deletes = tuple(str(c.key) for c in plan.changes if c.kind is ChangeKind.DELETE)
     inputs = prepared.inputs  # what a resume must read again to plan the same deployment
+    tx.features = dict(plan.features)
     tx.inputs = JournaledInputs(
         inputs.config_path, inputs.parameter_path, inputs.config.standalone, prepared.allow_dangling
     )
@@ -230,7 +231,8 @@ def _apply(run: DeploymentRun, change: PlannedChange, deps: Deps) -> None:
         return
     bind_error = _bind_connections(run, item, item_id, deps) if item.type == "SemanticModel" else None
     # A lakehouse's shortcuts, after the lakehouse itself; a refused one is reported (and failed) there.
-    shortcut_error = deploy_shortcuts(run, item, item_id, desired, deps) if item.type == SHORTCUT_HOLDER else None
+    shortcuts_on = item.type == SHORTCUT_HOLDER and run.prepared.inputs.environment.flags.deploy_shortcuts
+    shortcut_error = deploy_shortcuts(run, item, item_id, desired, deps) if shortcuts_on else None
     with run.lock:
         run.ids_by_key[item.key] = item_id
         if bind_error is not None:

@@ -200,7 +200,7 @@ def _prepare(
     ]  # fmt: skip
     planned_changes = [
         with_shortcuts(c, inputs, desired_of(c.key), view.workspace_id, view.gateway)
-        if c.key.type == SHORTCUT_HOLDER
+        if c.key.type == SHORTCUT_HOLDER and inputs.environment.flags.deploy_shortcuts
         else c
         for c in planned_changes
     ]
@@ -217,6 +217,7 @@ def _prepare(
         folders_to_create=tuple(p for p in _folders_needed(inputs, only) if p not in view.folders),
         workspace_exists=view.workspace is not None,
         warnings=warnings,
+        features=inputs.environment.flags.as_dict(),
     )
     to_write = DesiredDefinitions((c.key for c in planned_changes if c.key in changes and c.writes), desired_of)
     return PreparedDeployment(inputs, view, plan, to_write, refs, allow_dangling=allow_dangling)

@@ -162,9 +162,11 @@ def prepare_plan(
     """Like `plan_deployment`, with what a diff needs: desired and (via `view`) current definitions."""
     inputs = load_inputs(reader, source_dir, environment, config_path, parameter_path)
     only = select(inputs, selection)
+    flags = inputs.environment.flags  # a flag turns a behaviour on by default; an option asks for it anyway
     return prepare_deployment(
-        inputs, gateway, uow, only=only, delete_orphans=delete_orphans,
-        delete_data_items=delete_data_items, refresh=refresh, allow_dangling=allow_dangling, machine=machine,
+        inputs, gateway, uow, only=only, delete_orphans=delete_orphans or flags.delete_orphans,
+        delete_data_items=delete_data_items, refresh=refresh or flags.refresh_before_deploy,
+        allow_dangling=allow_dangling, machine=machine,
     )  # fmt: skip
 
 
@@ -184,12 +186,13 @@ def execute_deployment(
 ) -> DeploymentResult:
     inputs = load_inputs(reader, cmd.source_dir, cmd.environment, cmd.config_path, cmd.parameter_path)
     only = select(inputs, selection_of(cmd))
+    flags = inputs.environment.flags  # a flag turns a behaviour on by default; an option asks for it anyway
     prepared = prepare_deployment(
-        inputs, gateway, uow, only=only, delete_orphans=cmd.delete_orphans,
-        delete_data_items=cmd.delete_data_items, refresh=cmd.refresh, allow_dangling=cmd.allow_dangling,
-        machine=machine,
+        inputs, gateway, uow, only=only, delete_orphans=cmd.delete_orphans or flags.delete_orphans,
+        delete_data_items=cmd.delete_data_items, refresh=cmd.refresh or flags.refresh_before_deploy,
+        allow_dangling=cmd.allow_dangling, machine=machine,
     )  # fmt: skip
-    on_error = cmd.on_error or ("rollback" if inputs.environment.protected else "stop")
+    on_error = cmd.on_error or ("rollback" if flags.rollback_on_failure else "stop")
     deps = Deps(uow, gateway, clock, ids, telemetry, machine, stop, retry=retry)
     progress.started(prepared.plan)
     return execute(

@@ -215,7 +215,7 @@ def _deploy(
     only = {ItemKey.parse(i.key) for i in request.items}
     prepared = prepare_deployment(inputs, deps.gateway, deps.uow, only=only, machine=deps.machine)
     _ensure_same_workspace(request, prepared.view.workspace.id if prepared.view.workspace else "")
-    on_error = "rollback" if inputs.environment.protected else "stop"
+    on_error = "rollback" if inputs.environment.flags.rollback_on_failure else "stop"
     # The deployment is the act of whoever gave the approval that completed the request.
     actor = str(request.approvals[-1].approver) if request.approvals else str(request.requested_by)
     result = execute(

@@ -14,6 +14,7 @@ from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.audit import audit
 from fabctl.entrypoints.cli.completion import completion
 from fabctl.entrypoints.cli.deploy import deploy, plan
+from fabctl.entrypoints.cli.doctor import doctor
 from fabctl.entrypoints.cli.events import events
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
 from fabctl.entrypoints.cli.promote import promote
@@ -99,6 +100,7 @@ cli.add_command(events)
 cli.add_command(emulator)
 cli.add_command(completion)
 cli.add_command(worker)
+cli.add_command(doctor)
 
 
 def main() -> None:

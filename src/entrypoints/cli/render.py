@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from fabctl.application.deployment.results import DeploymentResult
     from fabctl.application.ports import OutboxMessage
     from fabctl.domain.plan import DeploymentPlan
@@ -56,6 +58,8 @@ def plan(plan: DeploymentPlan) -> None:
     console = _console()
     where = f"workspace '{plan.workspace_name}'" + ("" if plan.workspace_exists else " (will be created)")
     console.print(f"Plan for environment [bold]{plan.environment}[/bold], {where}")
+    if plan.features:
+        console.print(f"  features: {features(plan.features)}", soft_wrap=True)
     for folder in plan.folders_to_create:
         console.print(f"  [green]create folder[/green] {folder}")
     table = _table("change", "item", "reason")
@@ -64,6 +68,15 @@ def plan(plan: DeploymentPlan) -> None:
         table.add_row(_styled(change.kind.value), str(change.key), change.reason + drift)
     console.print(table)
     console.print(f"{plan.summary()}.")
+
+
+def features(flags: Mapping[str, bool | None]) -> str:
+    """'rollback_on_failure on, delete_orphans off, ...': the feature flags in force, in their declared order
+    (a store may keep them sorted)."""
+    from fabctl.domain.feature_flags import FLAG_NAMES
+
+    ordered = sorted(flags, key=lambda name: FLAG_NAMES.index(name) if name in FLAG_NAMES else len(FLAG_NAMES))
+    return ", ".join(f"{name} {'on' if flags[name] else 'off'}" for name in ordered)
 
 
 def deployment(result: DeploymentResult) -> None:
@@ -145,6 +158,8 @@ def transaction(t: Transaction) -> None:
     console.print(when)
     if t.reason:
         console.print(f"  reason: {t.reason}")
+    if t.features:
+        console.print(f"  features: {features(t.features)}", soft_wrap=True)
     table = _table("#", "action", "item", "outcome", "item id", "before", "error")
     for s in t.steps:
         before = f"{len(s.before.definition.parts)} parts" if s.before else ""

@@ -35,7 +35,12 @@ class WorkspaceOverride:
 
     def standalone(self) -> ReleaseConfig:
         """The configuration the target alone makes, when there is no configuration file."""
-        environment = Environment(self.environment, workspace_name=self.workspace_name, workspace_id=self.workspace_id)
+        from fabctl.adapters.source.feature_config import flags_in_force
+
+        environment = Environment(
+            self.environment, workspace_name=self.workspace_name, workspace_id=self.workspace_id,
+            features=flags_in_force({}, {}),  # no file: the defaults, and FABCTL_FEATURE_* over them
+        )  # fmt: skip
         return ReleaseConfig((environment,), source=self.flag, standalone=True)
 
     def apply(self, config: ReleaseConfig) -> ReleaseConfig:

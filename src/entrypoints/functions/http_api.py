@@ -101,8 +101,19 @@ def _body(req: func.HttpRequest) -> dict[str, Any]:
 
 
 def _health() -> func.HttpResponse:
-    settings = application.current().settings
-    return _json({"status": "ok", "state_store": settings.state_store, "fabric": settings.fabric})
+    """The doctor's cheap checks (settings, state store, Service Bus; nothing of Fabric): 200, or 503 when one
+    failed, with the checks' JSON either way."""
+    from fabctl.entrypoints.doctor.checks import HEALTH
+    from fabctl.entrypoints.doctor.context import DoctorContext
+    from fabctl.entrypoints.doctor.report import report
+    from fabctl.entrypoints.doctor.run import run_checks
+
+    context = DoctorContext.load()
+    document = report(run_checks(HEALTH, context))
+    status: dict[str, Any] = {"status": "ok" if document["ok"] else "unhealthy"}
+    if context.settings is not None:
+        status |= {"state_store": context.settings.state_store, "fabric": context.settings.fabric}
+    return _json({**status, **document}, status=200 if document["ok"] else 503)
 
 
 def _json(document: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:

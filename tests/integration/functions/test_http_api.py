@@ -161,18 +161,26 @@ def test_an_unknown_promotion_is_404(site: Site) -> None:
     assert "no such promotion request" in str(shown["detail"]) and approved["field"] == "id"
 
 
-def test_health_answers_with_the_configured_adapters(site: Site) -> None:
+def test_health_answers_with_the_configured_adapters_and_its_checks(site: Site) -> None:
     response = http("GET", "health")
 
     assert response.status_code == 200
-    assert document(response) == {"status": "ok", "state_store": "sqlite", "fabric": "local"}
+    found = document(response)
+    assert {k: found[k] for k in ("status", "state_store", "fabric", "ok")} == {
+        "status": "ok", "state_store": "sqlite", "fabric": "local", "ok": True,
+    }  # fmt: skip
+    statuses = {c["name"]: c["status"] for c in found["checks"]}
+    assert statuses == {"settings": "pass", "state store": "pass", "service bus": "skipped"}  # not Fabric's
 
 
-def test_health_reports_bad_settings_as_problem_json_without_a_traceback(
-    site: Site, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_health_is_503_naming_bad_settings_without_a_traceback(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FABCTL_STATE_STORE", "paper")
 
-    found = problem(http("GET", "health"), 422)
+    response = http("GET", "health")
 
-    assert "state_store" in str(found["detail"]) and "Traceback" not in str(found["detail"])
+    assert response.status_code == 503
+    found = document(response)
+    settings = next(c for c in found["checks"] if c["name"] == "settings")
+    assert settings["status"] == "fail" and "state_store" in settings["detail"] and settings["fix"]
+    assert found["ok"] is False and "Traceback" not in response.get_body().decode()
+    assert {c["name"]: c["status"] for c in found["checks"]}["state store"] == "skipped"

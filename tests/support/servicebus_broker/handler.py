@@ -190,7 +190,12 @@ class BrokerHandler(Handler):
             if (reply.properties or {}).get("status-code") == 200:
                 link.connection.authorized = True
         else:
-            reply = management.reply_to(request, self.namespace.queue(role.path), self.clock())
+            try:
+                queue = self.namespace.queue(role.path)
+            except UnknownEntity:  # the link was refused, but the client sent on it before it saw that
+                reply = management.not_found(request, role.path)
+            else:
+                reply = management.reply_to(request, queue, self.clock())
         response_link = self._response_link(link, role, request.reply_to)
         if response_link is not None:
             response_link.send(reply)

@@ -35,6 +35,11 @@ def reply_to(request: Message, queue: Queue, now_ms: int) -> Message:
     return _reply(request, 200, "OK", result)
 
 
+def not_found(request: Message, path: str) -> Message:
+    """The answer to a request on the management node of an entity the namespace lacks."""
+    return _reply(request, 404, f"The messaging entity '{path}' could not be found.", None, "amqp:not-found")
+
+
 def _reply(
     request: Message, status: int, description: str, body: dict[str, Any] | None, condition: str | None = None
 ) -> Message:
