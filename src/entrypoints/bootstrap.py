@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -55,23 +56,43 @@ def _http_gateway(settings: Settings) -> FabricGateway:
     from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
 
     return HttpxFabricGateway(
-        settings.fabric_url, credential=_credential(settings.fabric_url), trace_path=settings.fabric_trace
+        settings.fabric_url, credential=_credential(settings.fabric_url, settings), trace_path=settings.fabric_trace
     )
 
 
-def _credential(url: str) -> object | None:
-    """No credential for a loopback emulator; otherwise azure-identity's default chain.
+def _credential(url: str, settings: Settings | None = None) -> object | None:
+    """The process's one credential (see `process_credential`), or None for a loopback URL when no kind is
+    chosen (an emulator, called as it always was).
 
-    The one choice of identity for every Azure service fabctl calls: Fabric, the state store's account, and
-    Service Bus.
+    The one choice of identity for every Azure service fabctl calls: Fabric, the state store's account,
+    Service Bus and Key Vault. `settings` name the kind (`auth`); without them, FABCTL_AUTH does.
     """
-    from urllib.parse import urlsplit
+    import os
 
-    if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"):
+    from fabctl.adapters.fabric.http.auth import is_loopback
+
+    kind = settings.auth if settings is not None else (os.environ.get("FABCTL_AUTH", "").strip() or None)
+    if kind is None and is_loopback(url):
         return None
-    from azure.identity import DefaultAzureCredential
+    return process_credential(kind or "default")
 
-    return DefaultAzureCredential()
+
+# One credential per process and kind, so one token cache: Fabric, storage, Service Bus and Key Vault share
+# its tokens, and the actor is read from the same sign-in that acts. Built on first use, never on import.
+_PROCESS_CREDENTIALS: dict[str, object] = {}
+_PROCESS_CREDENTIALS_LOCK = threading.Lock()
+
+
+def process_credential(kind: str) -> object:
+    """The credential of `kind` for this process, built once from azure-identity's variables."""
+    import os
+
+    from fabctl.adapters.identity.credentials import build_credential
+
+    with _PROCESS_CREDENTIALS_LOCK:
+        if kind not in _PROCESS_CREDENTIALS:
+            _PROCESS_CREDENTIALS[kind] = build_credential(kind, os.environ)
+        return _PROCESS_CREDENTIALS[kind]
 
 
 def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> UnitOfWork:
@@ -79,7 +100,7 @@ def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> U
     # checked (an identity that may only read is refused) before the unit of work is built.
     from fabctl.entrypoints.state_storage import open_state_storage
 
-    tables, blobs = open_state_storage(settings, _credential)
+    tables, blobs = open_state_storage(settings, lambda url: _credential(url, settings))
     from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
 
     # cast: the port's repositories are plain attributes, which mypy holds invariant (AzureInbox is not Inbox).
@@ -109,8 +130,8 @@ def servicebus_client_opener(settings: Settings) -> Callable[[], ServiceBusClien
     if secret:
         _check_servicebus_connection_string(secret)
     # The same identity as for Fabric and the state store (a namespace is never a loopback host, so it is
-    # azure-identity's chain).
-    credential = None if secret else cast("TokenCredential", _credential(f"https://{host}"))
+    # the process credential).
+    credential = None if secret else cast("TokenCredential", _credential(f"https://{host}", settings))
     return lambda: servicebus_client(connection_string=secret, namespace_host=host, credential=credential)
 
 
