@@ -22,6 +22,8 @@ class PromotionRequested(Event):
     requested_by: str
     items: tuple[str, ...]
     required_approvals: int
+    # A signed-in actor's object id (the name is then verified); "" = a name typed, unverified.
+    actor_object_id: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class ApprovalRecorded(Event):
     approver: str
     approvals: int
     required_approvals: int
+    actor_object_id: str = field(default="", kw_only=True)  # as PromotionRequested's
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class DeploymentStarted(Event):
     workspace_id: str
     environment: str
     actor: str = ""  # who ran it: every transaction event names who caused it
+    actor_object_id: str = field(default="", kw_only=True)  # as PromotionRequested's
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,11 @@ class Approval:
     approver: Identity
     at: datetime
     comment: str = ""
+    object_id: str = ""  # the signed-in approver's object id (verified); "" = a name typed (unverified)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.object_id)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class AuditEntry:
     actor: str  # an identity's text, or "fabctl" for what fabctl did on its own
     action: str
     detail: str = ""
+    object_id: str = ""  # the signed-in actor's object id: verified; "" = typed (or fabctl's own entry)
 
 
 @dataclass
@@ -90,6 +96,11 @@ class PromotionRequest(Aggregate):
     audit: list[AuditEntry] = field(default_factory=list)
     transaction_id: str | None = None
     reason: str = ""
+    requester_object_id: str = ""  # the signed-in requester's object id (verified); "" = a name typed
+
+    @property
+    def requester_verified(self) -> bool:
+        return bool(self.requester_object_id)
 
     @classmethod
     def open(
@@ -107,6 +118,7 @@ class PromotionRequest(Aggregate):
         note: str = "",
         config_path: str = "",
         target_workspace_id: str = "",
+        requester_object_id: str = "",
     ) -> PromotionRequest:
         request = cls(
             id=request_id,
@@ -120,12 +132,13 @@ class PromotionRequest(Aggregate):
             config_path=config_path,
             terms=terms,
             target_workspace_id=target_workspace_id,
+            requester_object_id=requester_object_id,
         )
-        request._log(at, str(requested_by), "requested", note)
+        request._log(at, str(requested_by), "requested", note, requester_object_id)
         request.record(
             events.PromotionRequested(
                 request_id, source_environment, target_environment, str(requested_by),
-                tuple(i.key for i in items), required_approvals,
+                tuple(i.key for i in items), required_approvals, actor_object_id=requester_object_id,
             )
         )  # fmt: skip
         return request
@@ -134,20 +147,28 @@ class PromotionRequest(Aggregate):
     def subject(self) -> str:
         return f"promotion request {self.id}"
 
-    def ensure_approvable_by(self, approver: Identity) -> None:
+    def ensure_approvable_by(self, approver: Identity, object_id: str = "") -> None:
         """Refuse, before anything is read, an approval the state or separation of duties forbids.
 
         Names are compared leniently (`Identity.may_be`): a spelling that could be the requester's,
-        or an earlier approver's, is refused."""
+        or an earlier approver's, is refused. Signed-in principals are one person by their object id too,
+        whatever their names."""
         self._require(PromotionState.APPROVED)
-        if approver.may_be(self.requested_by):
+        if approver.may_be(self.requested_by) or (object_id and object_id == self.requester_object_id):
             raise PromotionRuleViolation(
                 f"'{approver}'{_as(self.requested_by, approver)} requested this promotion and cannot approve it "
                 "(separation of duties)",
                 subject=self.subject,
                 field="approver",
             )
-        earlier = next((a.approver for a in self.approvals if approver.may_be(a.approver)), None)
+        earlier = next(
+            (
+                a.approver
+                for a in self.approvals
+                if approver.may_be(a.approver) or (object_id and object_id == a.object_id)
+            ),
+            None,
+        )
         if earlier is not None:
             raise PromotionRuleViolation(
                 f"'{approver}'{_as(earlier, approver)} has already approved this request; another approver is needed",
@@ -166,24 +187,29 @@ class PromotionRequest(Aggregate):
                 field="terms",
             )  # fmt: skip
 
-    def approve(self, approver: Identity, at: datetime, comment: str = "", *, now: ApprovalTerms) -> None:
-        """Record an approval of the terms `now` (read from the source and configuration just before)."""
-        self.ensure_approvable_by(approver)
+    def approve(
+        self, approver: Identity, at: datetime, comment: str = "", *, now: ApprovalTerms, object_id: str = ""
+    ) -> None:
+        """Record an approval of the terms `now` (read from the source and configuration just before);
+        `object_id` is a signed-in approver's (verified), "" for a typed name."""
+        self.ensure_approvable_by(approver, object_id)
         self.ensure_covered(now)
-        self.approvals.append(Approval(approver, at, comment))
-        self._log(at, str(approver), "approved", comment)
+        self.approvals.append(Approval(approver, at, comment, object_id))
+        self._log(at, str(approver), "approved", comment, object_id)
         count = len(self.approvals)
-        self.record(events.ApprovalRecorded(self.id, str(approver), count, self.required_approvals))
+        self.record(
+            events.ApprovalRecorded(self.id, str(approver), count, self.required_approvals, actor_object_id=object_id)
+        )
         if count >= self.required_approvals:
             self.state = PromotionState.APPROVED
             self.record(events.PromotionApproved(self.id, tuple(str(a.approver) for a in self.approvals)))
 
-    def reject(self, rejected_by: Identity, reason: str, at: datetime) -> None:
-        self._move(PromotionState.REJECTED, str(rejected_by), at, reason)
+    def reject(self, rejected_by: Identity, reason: str, at: datetime, object_id: str = "") -> None:
+        self._move(PromotionState.REJECTED, str(rejected_by), at, reason, object_id)
         self.reason = reason
         self.record(events.PromotionRejected(self.id, str(rejected_by), reason))
 
-    def cancel(self, cancelled_by: Identity, at: datetime) -> None:
+    def cancel(self, cancelled_by: Identity, at: datetime, object_id: str = "") -> None:
         """Only the requester or a person who has approved the request may withdraw it.
 
         Names are compared strictly here (`Identity.is_same_as`): a right is granted only to whom
@@ -197,7 +223,7 @@ class PromotionRequest(Aggregate):
                 subject=self.subject,
                 field="cancelled_by",
             )
-        self._move(PromotionState.CANCELLED, str(cancelled_by), at)
+        self._move(PromotionState.CANCELLED, str(cancelled_by), at, object_id=object_id)
         self.record(events.PromotionCancelled(self.id, str(cancelled_by)))
 
     def start_deployment(self, transaction_id: str, at: datetime) -> None:
@@ -226,13 +252,13 @@ class PromotionRequest(Aggregate):
                 f"cannot {_VERBS[target]} a request that is {state}{closed}", subject=self.subject, field="state"
             )
 
-    def _move(self, target: PromotionState, actor: str, at: datetime, detail: str = "") -> None:
+    def _move(self, target: PromotionState, actor: str, at: datetime, detail: str = "", object_id: str = "") -> None:
         self._require(target)
         self.state = target
-        self._log(at, actor, target.value, detail)
+        self._log(at, actor, target.value, detail, object_id)
 
-    def _log(self, at: datetime, actor: str, action: str, detail: str = "") -> None:
-        self.audit.append(AuditEntry(at, actor, action, detail))
+    def _log(self, at: datetime, actor: str, action: str, detail: str = "", object_id: str = "") -> None:
+        self.audit.append(AuditEntry(at, actor, action, detail, object_id))
 
 
 def _as(recorded: Identity, given: Identity) -> str:

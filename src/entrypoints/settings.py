@@ -78,10 +78,19 @@ class Settings(BaseSettings):
     user: str = Field(default_factory=_default_user, description="Who is acting (requester, approver).")
     # Who fabctl signs in as (docs/operations/authentication.md); unset: azure-identity's chain, and none
     # for a loopback Fabric. Set, the credential is used for every service, and it names the actor.
-    auth: Literal[
-        "default", "environment", "client-secret", "client-certificate", "managed-identity", "workload-identity",
-        "azure-cli", "device-code",
-    ] | None = Field(None, description="The credential kind (FABCTL_AUTH); its variables are azure-identity's.")
+    auth: (
+        Literal[
+            "default",
+            "environment",
+            "client-secret",
+            "client-certificate",
+            "managed-identity",
+            "workload-identity",
+            "azure-cli",
+            "device-code",
+        ]
+        | None
+    ) = Field(None, description="The credential kind (FABCTL_AUTH); its variables are azure-identity's.")
 
     @field_validator("fabric_url")
     @classmethod

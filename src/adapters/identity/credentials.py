@@ -86,7 +86,8 @@ def build_credential(kind: str, environ: Mapping[str, str]) -> TokenCredential:
     if kind == "azure-cli":
         return identity.AzureCliCredential(tenant_id=tenant or "")
     if kind == "device-code":
-        chosen: dict[str, Any] = {"client_id": client, "tenant_id": tenant}  # unset: azure-identity's own (the Azure CLI's app)
+        # Unset, azure-identity's own defaults apply (the Azure CLI's public client, the "organizations" tenant).
+        chosen: dict[str, Any] = {"client_id": client, "tenant_id": tenant}
         return identity.DeviceCodeCredential(**{k: v for k, v in chosen.items() if v}, **common)
     if kind == "environment":
         return identity.EnvironmentCredential()

@@ -89,14 +89,22 @@ def promotion_to_dict(request: PromotionRequest) -> Document:
         "target_workspace_id": request.target_workspace_id,
         "state": request.state.value,
         "approvals": [
-            {"approver": str(a.approver), "at": datetime_to_str(a.at), "comment": a.comment} for a in request.approvals
+            {"approver": str(a.approver), "at": datetime_to_str(a.at), "comment": a.comment, "object_id": a.object_id}
+            for a in request.approvals
         ],
         "audit": [
-            {"at": datetime_to_str(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+            {
+                "at": datetime_to_str(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "detail": e.detail,
+                "object_id": e.object_id,
+            }
             for e in request.audit
         ],
         "transaction_id": request.transaction_id,
         "reason": request.reason,
+        "requester_object_id": request.requester_object_id,
     }
 
 
@@ -115,12 +123,18 @@ def promotion_from_dict(doc: Document) -> PromotionRequest:
         terms=ApprovalTerms(tuple(Pin(g, label, v, sealed) for g, label, v, sealed in doc.get("terms", []))),
         target_workspace_id=doc.get("target_workspace_id", ""),
         state=PromotionState(doc["state"]),
+        # Object ids are absent from requests stored before actors were verified: those read as typed names.
         approvals=[
-            Approval(Identity.parse(a["approver"]), datetime_from_str(a["at"]), a["comment"]) for a in doc["approvals"]
+            Approval(Identity.parse(a["approver"]), datetime_from_str(a["at"]), a["comment"], a.get("object_id", ""))
+            for a in doc["approvals"]
         ],
-        audit=[AuditEntry(datetime_from_str(e["at"]), e["actor"], e["action"], e["detail"]) for e in doc["audit"]],
+        audit=[
+            AuditEntry(datetime_from_str(e["at"]), e["actor"], e["action"], e["detail"], e.get("object_id", ""))
+            for e in doc["audit"]
+        ],
         transaction_id=doc["transaction_id"],
         reason=doc["reason"],
+        requester_object_id=doc.get("requester_object_id", ""),
     )
 
 
@@ -226,6 +240,7 @@ def transaction_to_dict(
         "scope": list(transaction.scope),
         "deletes": list(transaction.deletes),
         "actor": transaction.actor,
+        "actor_object_id": transaction.actor_object_id,
         "recovered_by": transaction.recovered_by,
         "inputs": dataclasses.asdict(transaction.inputs),
     }
@@ -253,6 +268,7 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         deletes=tuple(doc.get("deletes", ())),
         actor=doc.get("actor", ""),  # absent from journals written before the actor was recorded
         recovered_by=doc.get("recovered_by", ""),
+        actor_object_id=doc.get("actor_object_id", ""),  # absent before actors were verified: a typed name
         inputs=JournaledInputs(**doc.get("inputs", {})),  # absent before a resume read the deploy's files
     )
 

@@ -93,6 +93,7 @@ def recover(
     """
     from fabctl.domain.commands import RecoverTransaction
     from fabctl.entrypoints.cli import render
+    from fabctl.entrypoints.cli.acting import acting
     from fabctl.entrypoints.cli.journaled import exit_if_interrupted, journaled_app, stoppable
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
@@ -101,7 +102,7 @@ def recover(
     application = journaled_app(transaction_id, fabric_url)
     command = RecoverTransaction(
         message_id=str(uuid.uuid4()), transaction_id=transaction_id, mode="rollback" if rollback else "resume",
-        requested_by=user or application.settings.user, config_path=config_path, parameter_path=parameter_path,
+        requested_by=acting(user, application).name, config_path=config_path, parameter_path=parameter_path,
         force=force,
     )  # fmt: skip
     with stoppable(application) as switch:

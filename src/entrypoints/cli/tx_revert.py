@@ -47,11 +47,12 @@ def revert(
       fabctl tx revert 3f0c9a7e-... --lock-timeout 10m   # wait while another runner deploys
     """
     from fabctl.application.handlers.revert import revert_transaction
+    from fabctl.entrypoints.cli.acting import acting
     from fabctl.entrypoints.cli.journaled import exit_if_interrupted, journaled_app, stoppable
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
     application = journaled_app(transaction_id, fabric_url)
-    actor = user or application.settings.user
+    actor = acting(user, application).name  # a signed-in principal refuses --user
     with stoppable(application) as switch:
         result = waiting_for_lease(lambda: revert_transaction(
             transaction_id, uow=application.uow, gateway=application.gateway, clock=application.clock,
