@@ -48,10 +48,9 @@ def acting(user: str | None, application: App, *, check_setting: bool = False) -
         return Acting(str(Identity.parse(settings.user, source=USER_SETTING)) if check_setting else settings.user)
     if user is not None:
         raise InvalidConfiguration(
-            f"--user (or FABCTL_USER) names '{user}', but fabctl signs in{_how(settings)} and records the signed-in "
-            "principal as who acts: a typed name cannot be verified; drop --user and unset FABCTL_USER",
-            subject="--user",
-            field="user",
+            f"names '{user}', but fabctl signs in{_how(settings)} and records that principal as who acts, "
+            "never a typed name: drop --user and unset FABCTL_USER",
+            subject="--user / FABCTL_USER",
         )
     return _principal(settings, scope)
 

@@ -22,7 +22,12 @@ def _show(request: PromotionRequest, output: str) -> None:
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
     if output == "json":
-        emit_json(to_jsonable(request))
+        document = to_jsonable(request)
+        # Whether each name is a signed-in principal's (verified) or typed: said, not left to infer.
+        document["requester_verified"] = request.requester_verified
+        for approval, shown in zip(request.approvals, document["approvals"], strict=True):
+            shown["verified"] = approval.verified
+        emit_json(document)
     else:
         render.promotion(request)
 

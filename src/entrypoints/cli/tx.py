@@ -44,7 +44,7 @@ def show(transaction_id: str, output: str) -> None:
 
     found = get_transaction(app().uow, transaction_id)
     if output == "json":
-        emit_json(to_jsonable(found))
+        emit_json({**to_jsonable(found), "actor_verified": found.actor_verified})
     else:
         render.transaction(found)
 

@@ -4,6 +4,7 @@ token) or App Service's managed identity endpoint, each token read for whose it 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +110,19 @@ def test_a_missing_variable_is_named_before_anything_is_sent(
     with pytest.raises(InvalidConfiguration, match=f"FABCTL_AUTH={kind} needs {missing}, which is not set"):
         build_credential(kind, environment)
     assert len(world.authority.requests()) == before
+
+
+@pytest.mark.parametrize("kind", ["client-secret", "client-certificate", "workload-identity", "managed-identity"])
+def test_no_token_or_secret_reaches_azure_identity_or_msal_logs_even_at_debug(
+    kind: str, world: SignedInIdentity, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    environment = _signed_in(monkeypatch, world.environment(kind))
+    caplog.set_level(logging.DEBUG)  # every logger: azure.identity, azure.core's HTTP policies, msal, urllib3
+
+    token = build_credential(kind, environment).get_token(FABRIC_SCOPE).token
+
+    logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
+    assert caplog.records  # the libraries did log at this level: the search below searched something
+    assert token not in logged
+    assert token.split(".")[2] not in logged  # not even the signature alone
+    assert PRINCIPAL.secret not in logged

@@ -1,0 +1,131 @@
+"""The real CLI signed in with FABCTL_AUTH=client-secret against an emulator that requires tokens from
+the local Entra-like authority (`--require-token-from`, signatures checked against its keys): the actor
+recorded is the service principal, verified; `--user` is then refused; a token from another authority
+is answered 401 and ends in one line, exit 2. On the embedded local default, `--user` names the actor,
+recorded and shown as unverified."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from deploy_process import environment, fabctl
+from emulator_process import RunningEmulator, requests_log, running_emulator
+from entra_authority import principal_object_id
+from signed_in_identity import AUTHORITY_URL, PRINCIPAL, SignedInIdentity, signed_in_identity
+from sources import EMULATOR_ARGS, SOURCE, new_source, notebook, one_error_line, write_item
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignedInIdentity]:
+    yield from signed_in_identity(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture(scope="module")
+def stranger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignedInIdentity]:
+    """Another authority with the same tenant and principal, but its own signing key and network."""
+    yield from signed_in_identity(tmp_path_factory.mktemp("stranger"))
+
+
+@pytest.fixture(scope="module")
+def guarded(world: SignedInIdentity, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
+    args = (*EMULATOR_ARGS, "--require-token-from", AUTHORITY_URL)
+    with running_emulator(*args, tmp_path=tmp_path_factory.mktemp("emulator"), env=world.network()) as emulator:
+        yield emulator
+
+
+def unauthorized(emulator: RunningEmulator) -> int:
+    """How many API requests the emulator has refused for their token."""
+    return sum(n for route, n in requests_log(emulator)["byRoute"].items() if route.endswith("(unauthorized)"))
+
+
+def _source(cwd: Path) -> None:
+    root = new_source(cwd)
+    write_item(root, "Notebook", "Load Sales", notebook("print('hello')"))
+
+
+def _signed_in(cwd: Path, world: SignedInIdentity, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return fabctl(cwd, *args, env=environment(**world.environment("client-secret"), **extra))
+
+
+def test_a_signed_in_deploy_records_the_service_principal_as_the_verified_actor(
+    tmp_path: Path, world: SignedInIdentity, guarded: RunningEmulator
+) -> None:
+    _source(tmp_path)
+
+    deployed = _signed_in(tmp_path, world, "deploy", SOURCE, "--env", "dev", "--fabric-url", guarded.url, "-o", "json")
+
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    transaction_id = json.loads(deployed.stdout)["transaction_id"]
+    shown = _signed_in(tmp_path, world, "tx", "show", transaction_id, "-o", "json")
+    assert shown.returncode == 0, shown.stderr
+    journal = json.loads(shown.stdout)
+    assert (journal["actor"], journal["actor_object_id"], journal["actor_verified"]) == (
+        PRINCIPAL.client_id, principal_object_id(PRINCIPAL.client_id), True,
+    )  # fmt: skip
+    text = _signed_in(tmp_path, world, "tx", "show", transaction_id)
+    assert f"by {PRINCIPAL.client_id} (verified, object id {principal_object_id(PRINCIPAL.client_id)})" in text.stdout
+    events = json.loads(_signed_in(tmp_path, world, "events", "--limit", "100", "-o", "json").stdout)
+    started = [e["payload"] for e in events if e["type"] == "DeploymentStarted"]
+    assert [(p["actor"], p["actor_object_id"]) for p in started] == [
+        (PRINCIPAL.client_id, principal_object_id(PRINCIPAL.client_id))
+    ]
+    everything = deployed.stdout + deployed.stderr + shown.stdout + text.stdout + json.dumps(events)
+    assert PRINCIPAL.secret not in everything
+    assert requests_log(guarded)["total"] > 0
+
+
+def test_user_is_refused_when_signed_in(tmp_path: Path, world: SignedInIdentity, guarded: RunningEmulator) -> None:
+    _source(tmp_path)
+    before = requests_log(guarded)["total"]
+
+    refused = _signed_in(
+        tmp_path, world, "deploy", SOURCE, "--env", "dev", "--fabric-url", guarded.url, "--user", "alice"
+    )
+
+    line = one_error_line(refused)
+    assert "--user" in line and "signs in (FABCTL_AUTH=client-secret)" in line, line
+    assert requests_log(guarded)["total"] == before  # refused before Fabric was called
+    by_variable = _signed_in(
+        tmp_path, world, "deploy", SOURCE, "--env", "dev", "--fabric-url", guarded.url, FABCTL_USER="alice"
+    )
+    assert "FABCTL_USER" in one_error_line(by_variable)
+
+
+def test_a_token_from_another_authority_gets_fabrics_401_and_one_line(
+    tmp_path: Path, stranger: SignedInIdentity, guarded: RunningEmulator
+) -> None:
+    _source(tmp_path)
+    before = unauthorized(guarded)
+
+    refused = _signed_in(tmp_path, stranger, "deploy", SOURCE, "--env", "dev", "--fabric-url", guarded.url)
+
+    line = one_error_line(refused)
+    assert "InvalidToken" in line, line
+    assert PRINCIPAL.secret not in refused.stdout + refused.stderr
+    assert unauthorized(guarded) > before
+
+
+def test_no_token_at_all_gets_fabrics_401(tmp_path: Path, guarded: RunningEmulator) -> None:
+    _source(tmp_path)
+    before = unauthorized(guarded)
+
+    refused = fabctl(tmp_path, "deploy", SOURCE, "--env", "dev", "--fabric-url", guarded.url)
+
+    assert "Unauthorized" in one_error_line(refused)
+    assert unauthorized(guarded) > before
+
+
+def test_on_the_local_default_user_names_the_actor_recorded_as_unverified(tmp_path: Path) -> None:
+    _source(tmp_path)
+
+    deployed = fabctl(tmp_path, "deploy", SOURCE, "--env", "dev", "--user", "alice", "-o", "json")
+
+    assert deployed.returncode == 0, deployed.stderr
+    transaction_id = json.loads(deployed.stdout)["transaction_id"]
+    journal = json.loads(fabctl(tmp_path, "tx", "show", transaction_id, "-o", "json").stdout)
+    assert (journal["actor"], journal["actor_object_id"], journal["actor_verified"]) == ("alice", "", False)
+    assert "by alice (unverified)" in fabctl(tmp_path, "tx", "show", transaction_id).stdout
