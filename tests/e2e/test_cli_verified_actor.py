@@ -55,10 +55,19 @@ def test_a_signed_in_deploy_records_the_service_principal_as_the_verified_actor(
     tmp_path: Path, world: SignedInIdentity, guarded: RunningEmulator
 ) -> None:
     _source(tmp_path)
+    asked = len(world.authority.requests())
+    trace = tmp_path / "trace.jsonl"
 
-    deployed = _signed_in(tmp_path, world, "deploy", SOURCE, "--env", "dev", "--fabric-url", guarded.url, "-o", "json")
+    deployed = _signed_in(
+        tmp_path, world, "deploy", SOURCE, "--env", "dev", "--fabric-url", guarded.url, "-o", "json",
+        FABCTL_FABRIC_TRACE=str(trace),
+    )  # fmt: skip
 
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    # One token for the whole process: the actor was read from the very token the Fabric client then sent.
+    assert [r.scope for r in world.authority.requests()[asked:]] == ["https://api.fabric.microsoft.com/.default"]
+    traced = trace.read_text()
+    assert '"authorization": "***"' in traced and "Bearer ey" not in traced and "eyJ" not in traced
     transaction_id = json.loads(deployed.stdout)["transaction_id"]
     shown = _signed_in(tmp_path, world, "tx", "show", transaction_id, "-o", "json")
     assert shown.returncode == 0, shown.stderr
@@ -129,3 +138,35 @@ def test_on_the_local_default_user_names_the_actor_recorded_as_unverified(tmp_pa
     journal = json.loads(fabctl(tmp_path, "tx", "show", transaction_id, "-o", "json").stdout)
     assert (journal["actor"], journal["actor_object_id"], journal["actor_verified"]) == ("alice", "", False)
     assert "by alice (unverified)" in fabctl(tmp_path, "tx", "show", transaction_id).stdout
+
+
+@pytest.mark.parametrize(
+    ("kind", "dropped", "named"),
+    [
+        (
+            "client-secret",
+            "AZURE_CLIENT_SECRET",
+            "FABCTL_AUTH=client-secret needs AZURE_CLIENT_SECRET, which is not set",
+        ),
+        ("workload-identity", "AZURE_FEDERATED_TOKEN_FILE", "needs AZURE_FEDERATED_TOKEN_FILE"),
+        ("azure-cli", "PATH", "`az` is not on PATH"),
+        ("bogus", "", "Input should be 'default', 'environment', 'client-secret'"),
+    ],
+)
+def test_a_kind_without_what_it_needs_is_one_line_and_exit_2(
+    kind: str, dropped: str, named: str, tmp_path: Path, world: SignedInIdentity
+) -> None:
+    _source(tmp_path)
+    env = environment(**world.environment("workload-identity" if kind == "workload-identity" else "client-secret"))
+    env["FABCTL_AUTH"] = kind
+    env.pop(dropped, None)
+    if dropped == "PATH":
+        env["PATH"] = str(tmp_path)  # an empty folder: no `az` on it (fabctl runs by sys.executable's full path)
+    asked = len(world.authority.requests())
+
+    refused = fabctl(tmp_path, "deploy", SOURCE, "--env", "dev", env=env)
+
+    line = one_error_line(refused)
+    assert named in line and "auth" in line, line
+    assert len(world.authority.requests()) == asked
+    assert not (tmp_path / ".fabctl" / "state.db").exists()  # refused before any state was opened

@@ -101,9 +101,7 @@ def test_a_federated_token_for_another_subject_is_refused(
         ("workload-identity", "AZURE_FEDERATED_TOKEN_FILE"),
     ],
 )
-def test_a_missing_variable_is_named_before_anything_is_sent(
-    kind: str, missing: str, world: SignedInIdentity
-) -> None:
+def test_a_missing_variable_is_named_before_anything_is_sent(kind: str, missing: str, world: SignedInIdentity) -> None:
     environment = {k: v for k, v in world.environment(kind).items() if k != missing}
     before = len(world.authority.requests())
 
