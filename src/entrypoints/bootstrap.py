@@ -77,10 +77,12 @@ def _credential(url: str, settings: Settings | None = None) -> object | None:
     return process_credential(kind or "default")
 
 
-# One credential per process and kind, so one token cache: Fabric, storage, Service Bus and Key Vault share
-# its tokens, and the actor is read from the same sign-in that acts. Built on first use, never on import.
-_PROCESS_CREDENTIALS: dict[str, object] = {}
+# One credential per process, so one token cache: Fabric, storage, Service Bus and Key Vault share its tokens,
+# and the actor is read from the same sign-in that acts. Built on first use, never on import; keyed by the
+# kind and azure-identity's variables, so a process whose variables change (a test) never gets a stale one.
+_PROCESS_CREDENTIALS: dict[tuple[str, tuple[tuple[str, str], ...]], object] = {}
 _PROCESS_CREDENTIALS_LOCK = threading.Lock()
+_IDENTITY_VARIABLES = ("AZURE_", "IDENTITY_", "MSI_")
 
 
 def process_credential(kind: str) -> object:
@@ -89,10 +91,11 @@ def process_credential(kind: str) -> object:
 
     from fabctl.adapters.identity.credentials import build_credential
 
+    key = (kind, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_IDENTITY_VARIABLES))))
     with _PROCESS_CREDENTIALS_LOCK:
-        if kind not in _PROCESS_CREDENTIALS:
-            _PROCESS_CREDENTIALS[kind] = build_credential(kind, os.environ)
-        return _PROCESS_CREDENTIALS[kind]
+        if key not in _PROCESS_CREDENTIALS:
+            _PROCESS_CREDENTIALS[key] = build_credential(kind, os.environ)
+        return _PROCESS_CREDENTIALS[key]
 
 
 def _azure_unit_of_work(settings: Settings, clock: Clock, ids: IdGenerator) -> UnitOfWork:
