@@ -7,11 +7,13 @@ recorded and shown as unverified."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli import EXAMPLE, run, run_json
 from deploy_process import environment, fabctl
 from emulator_process import RunningEmulator, requests_log, running_emulator
 from entra_authority import principal_object_id
@@ -170,3 +172,43 @@ def test_a_kind_without_what_it_needs_is_one_line_and_exit_2(
     assert named in line and "auth" in line, line
     assert len(world.authority.requests()) == asked
     assert not (tmp_path / ".fabctl" / "state.db").exists()  # refused before any state was opened
+
+
+def test_on_the_local_default_a_promotions_typed_names_are_shown_unverified(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "sales")
+    assert run_json(tmp_path, "deploy", "sales", "--env", "dev")["succeeded"]
+    request = run_json(tmp_path, "promote", "request", "sales", "--from", "dev", "--user", "alice")
+
+    run_json(tmp_path, "promote", "approve", request["id"], "--user", "bob")
+
+    shown = run_json(tmp_path, "promote", "show", request["id"])
+    assert (shown["requested_by"], shown["requester_object_id"], shown["requester_verified"]) == ("alice", "", False)
+    assert [(a["approver"], a["object_id"], a["verified"]) for a in shown["approvals"]] == [("bob", "", False)]
+    assert {e["object_id"] for e in shown["audit"]} == {""}
+    text = run(tmp_path, "promote", "show", request["id"]).stdout
+    assert "requested by alice (unverified)" in text and "bob (unverified)" in text
+
+
+def test_a_signed_in_requester_is_verified_and_cannot_approve_its_own_request(
+    tmp_path: Path, world: SignedInIdentity, guarded: RunningEmulator
+) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "sales")
+    fabric = ("--fabric-url", guarded.url)
+    deployed = _signed_in(tmp_path, world, "deploy", "sales", "--env", "dev", *fabric)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    made = _signed_in(tmp_path, world, "promote", "request", "sales", "--from", "dev", *fabric, "-o", "json")
+    assert made.returncode == 0, made.stdout + made.stderr
+    request = json.loads(made.stdout)
+
+    refused = _signed_in(tmp_path, world, "promote", "approve", request["id"], *fabric)
+
+    assert "separation of duties" in one_error_line(refused)
+    shown = json.loads(_signed_in(tmp_path, world, "promote", "show", request["id"], "-o", "json").stdout)
+    oid = principal_object_id(PRINCIPAL.client_id)
+    assert (shown["requested_by"], shown["requester_object_id"], shown["requester_verified"]) == (
+        PRINCIPAL.client_id, oid, True,
+    )  # fmt: skip
+    assert (shown["state"], shown["approvals"]) == ("requested", [])
+    assert [(e["action"], e["actor"], e["object_id"]) for e in shown["audit"]] == [
+        ("requested", PRINCIPAL.client_id, oid)
+    ]
