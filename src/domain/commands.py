@@ -92,3 +92,4 @@ class RecoverTransaction(Command):
     config_path: str = ""  # resume: the workspace config [default: SOURCE_DIR/workspace-config.yaml]
     parameter_path: str = ""  # resume: the parameter file [default: SOURCE_DIR/parameter.yml]
     force: bool = False  # take over the transaction's own lease although it has not run out yet
+    actor_object_id: str = ""  # as ExecuteDeployment's (kept on the resuming transaction)

@@ -100,10 +100,11 @@ def recover(
     if rollback == resume:
         raise click.UsageError("give exactly one of --rollback and --resume")
     application = journaled_app(transaction_id, fabric_url)
+    who = acting(user, application)  # a signed-in principal refuses --user
     command = RecoverTransaction(
         message_id=str(uuid.uuid4()), transaction_id=transaction_id, mode="rollback" if rollback else "resume",
-        requested_by=acting(user, application).name, config_path=config_path, parameter_path=parameter_path,
-        force=force,
+        requested_by=who.name, config_path=config_path, parameter_path=parameter_path,
+        force=force, actor_object_id=who.object_id,
     )  # fmt: skip
     with stoppable(application) as switch:
         result = waiting_for_lease(lambda: application.bus.handle(command), lock_timeout)

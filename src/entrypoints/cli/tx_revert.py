@@ -52,14 +52,15 @@ def revert(
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
     application = journaled_app(transaction_id, fabric_url)
-    actor = acting(user, application).name  # a signed-in principal refuses --user
+    who = acting(user, application)  # a signed-in principal refuses --user
     with stoppable(application) as switch:
         result = waiting_for_lease(lambda: revert_transaction(
             transaction_id, uow=application.uow, gateway=application.gateway, clock=application.clock,
-            ids=application.ids, force=force, actor=actor, machine=application.machine, stop=application.stop,
+            ids=application.ids, force=force, actor=who.name, machine=application.machine, stop=application.stop,
+            actor_object_id=who.object_id,
         ), lock_timeout)  # fmt: skip
     application.bus.relay_outbox()  # TransactionCommitted / TransactionRolledBack, like every event
-    document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": actor}
+    document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": who.name}
     if output == "json":
         emit_json(document)
     else:
