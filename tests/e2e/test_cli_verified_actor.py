@@ -50,7 +50,7 @@ def _source(cwd: Path) -> None:
 
 
 def _signed_in(cwd: Path, world: SignedInIdentity, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return fabctl(cwd, *args, env=environment(**world.environment("client-secret"), **extra))
+    return fabctl(cwd, *args, env=environment(**{**world.environment("client-secret"), **extra}))
 
 
 def test_a_signed_in_deploy_records_the_service_principal_as_the_verified_actor(
@@ -212,3 +212,20 @@ def test_a_signed_in_requester_is_verified_and_cannot_approve_its_own_request(
     assert [(e["action"], e["actor"], e["object_id"]) for e in shown["audit"]] == [
         ("requested", PRINCIPAL.client_id, oid)
     ]
+
+
+def test_a_refused_sign_in_is_one_line_exit_2_without_the_secret(
+    tmp_path: Path, world: SignedInIdentity, guarded: RunningEmulator
+) -> None:
+    _source(tmp_path)
+    before = requests_log(guarded)["total"]
+
+    refused = _signed_in(
+        tmp_path, world, "deploy", SOURCE, "--env", "dev", "--fabric-url", guarded.url,
+        AZURE_CLIENT_SECRET="wrong-secret-7e1d",
+    )  # fmt: skip
+
+    line = one_error_line(refused)
+    assert "AADSTS7000215" in line, line
+    assert "wrong-secret-7e1d" not in refused.stdout + refused.stderr
+    assert requests_log(guarded)["total"] == before  # the actor is known before Fabric is called, or nothing is
