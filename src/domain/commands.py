@@ -26,6 +26,7 @@ class ExecuteDeployment(Command):
     requested_by: str
     config_path: str = ""
     parameter_path: str = ""
+    actor_object_id: str = ""  # a signed-in actor's object id ("" = requested_by was typed: unverified)
     on_error: str = ""  # stop | continue | rollback; "" = rollback if protected, else stop
     delete_orphans: bool = False
     items: tuple[str, ...] = ()  # "Name.Type" or name, exact or a regex (full match); () means every item
@@ -48,6 +49,7 @@ class RequestPromotion(Command):
     items: tuple[str, ...] = ()  # "Name.Type" keys; () means every item
     note: str = ""
     config_path: str = ""
+    actor_object_id: str = ""  # as ExecuteDeployment's
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class ApprovePromotion(Command):
     request_id: str
     approver: str
     comment: str = ""
+    actor_object_id: str = ""  # as ExecuteDeployment's
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,14 @@ class RejectPromotion(Command):
     request_id: str
     rejected_by: str
     reason: str
+    actor_object_id: str = ""  # as ExecuteDeployment's
 
 
 @dataclass(frozen=True)
 class CancelPromotion(Command):
     request_id: str
     cancelled_by: str
+    actor_object_id: str = ""  # as ExecuteDeployment's
 
 
 @dataclass(frozen=True)
@@ -87,3 +92,4 @@ class RecoverTransaction(Command):
     config_path: str = ""  # resume: the workspace config [default: SOURCE_DIR/workspace-config.yaml]
     parameter_path: str = ""  # resume: the parameter file [default: SOURCE_DIR/parameter.yml]
     force: bool = False  # take over the transaction's own lease although it has not run out yet
+    actor_object_id: str = ""  # as ExecuteDeployment's (kept on the resuming transaction)

@@ -30,6 +30,8 @@ class PromotionRequested(PromotionEvent):
     requested_by: str
     items: tuple[str, ...]
     required_approvals: int
+    # A signed-in actor's object id (the name is then verified); "" = a name typed, unverified.
+    actor_object_id: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class ApprovalRecorded(PromotionEvent):
     approver: str
     approvals: int
     required_approvals: int
+    actor_object_id: str = field(default="", kw_only=True)  # as PromotionRequested's
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class DeploymentStarted(Event):
     workspace_id: str
     environment: str
     actor: str = ""  # who ran it: every transaction event names who caused it
+    actor_object_id: str = field(default="", kw_only=True)  # as PromotionRequested's
 
 
 @dataclass(frozen=True)

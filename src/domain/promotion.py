@@ -61,6 +61,11 @@ class Approval:
     approver: Identity
     at: datetime
     comment: str = ""
+    object_id: str = ""  # the signed-in approver's object id (verified); "" = a name typed (unverified)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.object_id)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class AuditEntry:
     actor: str  # an identity's text, or "fabctl" for what fabctl did on its own
     action: str
     detail: str = ""
+    object_id: str = ""  # the signed-in actor's object id: verified; "" = typed (or fabctl's own entry)
     # The links, derived from the trail (so not compared: two entries saying the same are equal).
     previous: str = field(default="", compare=False)  # the hash of the entry before ("" for the first)
     state: str = field(default="", compare=False)  # the digest of the request's decisive state after the action
@@ -95,6 +101,11 @@ class PromotionRequest(Aggregate):
     audit: list[AuditEntry] = field(default_factory=list)
     transaction_id: str | None = None
     reason: str = ""
+    requester_object_id: str = ""  # the signed-in requester's object id (verified); "" = a name typed
+
+    @property
+    def requester_verified(self) -> bool:
+        return bool(self.requester_object_id)
 
     @classmethod
     def open(
@@ -112,6 +123,7 @@ class PromotionRequest(Aggregate):
         note: str = "",
         config_path: str = "",
         target_workspace_id: str = "",
+        requester_object_id: str = "",
     ) -> PromotionRequest:
         request = cls(
             id=request_id,
@@ -125,12 +137,13 @@ class PromotionRequest(Aggregate):
             config_path=config_path,
             terms=terms,
             target_workspace_id=target_workspace_id,
+            requester_object_id=requester_object_id,
         )
-        request._log(at, str(requested_by), "requested", note)
+        request._log(at, str(requested_by), "requested", note, requester_object_id)
         request.record(
             events.PromotionRequested(
                 request_id, source_environment, target_environment, str(requested_by),
-                tuple(i.key for i in items), required_approvals,
+                tuple(i.key for i in items), required_approvals, actor_object_id=requester_object_id,
             )
         )  # fmt: skip
         return request
@@ -139,21 +152,29 @@ class PromotionRequest(Aggregate):
     def subject(self) -> str:
         return f"promotion request {self.id}"
 
-    def ensure_approvable_by(self, approver: Identity) -> None:
+    def ensure_approvable_by(self, approver: Identity, object_id: str = "") -> None:
         """Refuse, before anything is read, an approval the state or separation of duties forbids.
 
         Names are compared leniently (`Identity.may_be`): a spelling that could be the requester's,
-        or an earlier approver's, is refused. So is a request changed outside fabctl (`verify_audit`)."""
+        or an earlier approver's, is refused. Signed-in principals are one person by their object id too,
+        whatever their names. So is a request changed outside fabctl (`verify_audit`)."""
         self._require(PromotionState.APPROVED)
         self.verify_audit()
-        if approver.may_be(self.requested_by):
+        if approver.may_be(self.requested_by) or (object_id and object_id == self.requester_object_id):
             raise PromotionRuleViolation(
                 f"'{approver}'{_as(self.requested_by, approver)} requested this promotion and cannot approve it "
                 "(separation of duties)",
                 subject=self.subject,
                 field="approver",
             )
-        earlier = next((a.approver for a in self.approvals if approver.may_be(a.approver)), None)
+        earlier = next(
+            (
+                a.approver
+                for a in self.approvals
+                if approver.may_be(a.approver) or (object_id and object_id == a.object_id)
+            ),
+            None,
+        )
         if earlier is not None:
             raise PromotionRuleViolation(
                 f"'{approver}'{_as(earlier, approver)} has already approved this request; another approver is needed",
@@ -172,24 +193,29 @@ class PromotionRequest(Aggregate):
                 field="terms",
             )  # fmt: skip
 
-    def approve(self, approver: Identity, at: datetime, comment: str = "", *, now: ApprovalTerms) -> None:
-        """Record an approval of the terms `now` (read from the source and configuration just before)."""
-        self.ensure_approvable_by(approver)
+    def approve(
+        self, approver: Identity, at: datetime, comment: str = "", *, now: ApprovalTerms, object_id: str = ""
+    ) -> None:
+        """Record an approval of the terms `now` (read from the source and configuration just before);
+        `object_id` is a signed-in approver's (verified), "" for a typed name."""
+        self.ensure_approvable_by(approver, object_id)
         self.ensure_covered(now)
-        self.approvals.append(Approval(approver, at, comment))
+        self.approvals.append(Approval(approver, at, comment, object_id))
         count = len(self.approvals)
         if count >= self.required_approvals:
             self.state = PromotionState.APPROVED
-        self._log(at, str(approver), "approved", comment)
-        self.record(events.ApprovalRecorded(self.id, str(approver), count, self.required_approvals))
+        self._log(at, str(approver), "approved", comment, object_id)
+        self.record(
+            events.ApprovalRecorded(self.id, str(approver), count, self.required_approvals, actor_object_id=object_id)
+        )
         if self.state is PromotionState.APPROVED:
             self.record(events.PromotionApproved(self.id, tuple(str(a.approver) for a in self.approvals)))
 
-    def reject(self, rejected_by: Identity, reason: str, at: datetime) -> None:
-        self._move(PromotionState.REJECTED, str(rejected_by), at, reason, reason=reason)
+    def reject(self, rejected_by: Identity, reason: str, at: datetime, object_id: str = "") -> None:
+        self._move(PromotionState.REJECTED, str(rejected_by), at, reason, object_id=object_id, reason=reason)
         self.record(events.PromotionRejected(self.id, str(rejected_by), reason))
 
-    def cancel(self, cancelled_by: Identity, at: datetime) -> None:
+    def cancel(self, cancelled_by: Identity, at: datetime, object_id: str = "") -> None:
         """Only the requester or a person who has approved the request may withdraw it.
 
         Names are compared strictly here (`Identity.is_same_as`): a right is granted only to whom
@@ -203,7 +229,7 @@ class PromotionRequest(Aggregate):
                 subject=self.subject,
                 field="cancelled_by",
             )
-        self._move(PromotionState.CANCELLED, str(cancelled_by), at)
+        self._move(PromotionState.CANCELLED, str(cancelled_by), at, object_id=object_id)
         self.record(events.PromotionCancelled(self.id, str(cancelled_by)))
 
     def start_deployment(self, transaction_id: str, at: datetime) -> None:
@@ -241,6 +267,7 @@ class PromotionRequest(Aggregate):
         at: datetime,
         detail: str = "",
         *,
+        object_id: str = "",
         reason: str | None = None,
         transaction_id: str | None = None,
     ) -> None:
@@ -251,13 +278,13 @@ class PromotionRequest(Aggregate):
             self.reason = reason
         if transaction_id is not None:
             self.transaction_id = transaction_id
-        self._log(at, actor, target.value, detail)
+        self._log(at, actor, target.value, detail, object_id)
 
-    def _log(self, at: datetime, actor: str, action: str, detail: str = "") -> None:
+    def _log(self, at: datetime, actor: str, action: str, detail: str = "", object_id: str = "") -> None:
         """Append an entry chained to the one before, recording the request as it is now (every change of
         the request is made before its entry is logged)."""
         previous = self.audit[-1].hash if self.audit else ""
-        entry = AuditEntry(at, actor, action, detail, previous=previous, state=state_digest(self))
+        entry = AuditEntry(at, actor, action, detail, object_id, previous=previous, state=state_digest(self))
         self.audit.append(replace(entry, hash=entry_hash(self.id, entry)))
 
     @property

@@ -132,6 +132,7 @@ class Transaction(Aggregate):
     recovered_by: str = ""  # who ran `tx recover` on it: the events from then on are theirs
     inputs: JournaledInputs = JournaledInputs()  # journals written before it was kept: the defaults
     features: dict[str, bool | None] = field(default_factory=dict)  # the feature flags it ran with
+    actor_object_id: str = ""  # the signed-in actor's object id: `actor` is verified; "" = typed, unverified
 
     @classmethod
     def start(
@@ -143,10 +144,20 @@ class Transaction(Aggregate):
         source_dir: str = "",
         *,
         actor: str = "",
+        actor_object_id: str = "",
     ) -> Transaction:
-        tx = cls(transaction_id, workspace_id, environment, at, source_dir, actor=actor)
-        tx.record(events.DeploymentStarted(transaction_id, workspace_id, environment, actor))
+        tx = cls(
+            transaction_id, workspace_id, environment, at, source_dir, actor=actor, actor_object_id=actor_object_id
+        )
+        tx.record(
+            events.DeploymentStarted(transaction_id, workspace_id, environment, actor, actor_object_id=actor_object_id)
+        )
         return tx
+
+    @property
+    def actor_verified(self) -> bool:
+        """Whether `actor` is a signed-in principal (read from its token), not a name someone typed."""
+        return bool(self.actor_object_id)
 
     @property
     def acting(self) -> str:

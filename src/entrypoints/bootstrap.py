@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,7 +58,7 @@ def _http_gateway(settings: Settings, secret_values: SecretValues, telemetry: Te
 
     gateway = HttpxFabricGateway(
         settings.fabric_url,
-        credential=_credential(settings.fabric_url),
+        credential=_credential(settings.fabric_url, settings),
         trace_path=settings.fabric_trace,
         telemetry=telemetry,
     )
@@ -81,7 +82,7 @@ def _secret_store(settings: Settings) -> SecretStore:
 
     # The process's one identity. A loopback vault (a test's) still needs one: the SDK sends no request
     # without a credential, so the loopback exception the emulator gets does not apply here.
-    credential = _credential(settings.key_vault_url) or _credential("https://vault.azure.net")
+    credential = _credential(settings.key_vault_url, settings) or _credential("https://vault.azure.net", settings)
     return KeyVaultSecretStore(settings.key_vault_url, credential, cache_seconds=settings.secret_cache_seconds)
 
 
@@ -96,19 +97,42 @@ def secret_sources(settings: Settings) -> dict[str, Any]:
     return {"secrets": store, "secret_values": _secret_values(store)}
 
 
-def _credential(url: str) -> object | None:
-    """No credential for a loopback emulator; otherwise azure-identity's default chain.
+def _credential(url: str, settings: Settings | None = None) -> object | None:
+    """The process's one credential (see `process_credential`), or None for a loopback URL when no kind is
+    chosen (an emulator, called as it always was).
 
-    The one choice of identity for every Azure service fabctl calls: Fabric, the state store's account, and
-    Service Bus.
+    The one choice of identity for every Azure service fabctl calls: Fabric, the state store's account,
+    Service Bus and Key Vault. `settings` name the kind (`auth`); without them, FABCTL_AUTH does.
     """
-    from urllib.parse import urlsplit
+    import os
 
-    if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"):
+    from fabctl.adapters.fabric.http.auth import is_loopback
+
+    kind = settings.auth if settings is not None else (os.environ.get("FABCTL_AUTH", "").strip() or None)
+    if kind is None and is_loopback(url):
         return None
-    from azure.identity import DefaultAzureCredential
+    return process_credential(kind or "default")
 
-    return DefaultAzureCredential()
+
+# One credential per process, so one token cache: Fabric, storage, Service Bus and Key Vault share its tokens,
+# and the actor is read from the same sign-in that acts. Built on first use, never on import; keyed by the
+# kind and azure-identity's variables, so a process whose variables change (a test) never gets a stale one.
+_PROCESS_CREDENTIALS: dict[tuple[str, tuple[tuple[str, str], ...]], object] = {}
+_PROCESS_CREDENTIALS_LOCK = threading.Lock()
+_IDENTITY_VARIABLES = ("AZURE_", "IDENTITY_", "MSI_")
+
+
+def process_credential(kind: str) -> object:
+    """The credential of `kind` for this process, built once from azure-identity's variables."""
+    import os
+
+    from fabctl.adapters.identity.credentials import build_credential
+
+    key = (kind, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_IDENTITY_VARIABLES))))
+    with _PROCESS_CREDENTIALS_LOCK:
+        if key not in _PROCESS_CREDENTIALS:
+            _PROCESS_CREDENTIALS[key] = build_credential(kind, os.environ)
+        return _PROCESS_CREDENTIALS[key]
 
 
 def _azure_unit_of_work(
@@ -118,7 +142,7 @@ def _azure_unit_of_work(
     # checked (an identity that may only read is refused) before the unit of work is built.
     from fabctl.entrypoints.state_storage import open_state_storage
 
-    tables, blobs = open_state_storage(settings, _credential)
+    tables, blobs = open_state_storage(settings, lambda url: _credential(url, settings))
     from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
 
     # cast: the port's repositories are plain attributes, which mypy holds invariant (AzureInbox is not Inbox).
@@ -152,8 +176,8 @@ def servicebus_client_opener(settings: Settings) -> Callable[[], ServiceBusClien
     if secret:
         _check_servicebus_connection_string(secret)
     # The same identity as for Fabric and the state store (a namespace is never a loopback host, so it is
-    # azure-identity's chain).
-    credential = None if secret else cast("TokenCredential", _credential(f"https://{host}"))
+    # the process credential).
+    credential = None if secret else cast("TokenCredential", _credential(f"https://{host}", settings))
     return lambda: servicebus_client(connection_string=secret, namespace_host=host, credential=credential)
 
 

@@ -97,6 +97,22 @@ class Settings(BaseSettings):
     def _a_vault(cls, url: str) -> str:
         return key_vault_url(url) if url.strip() else ""
 
+    # Who fabctl signs in as (docs/operations/authentication.md); unset: azure-identity's chain, and none
+    # for a loopback Fabric. Set, the credential is used for every service, and it names the actor.
+    auth: (
+        Literal[
+            "default",
+            "environment",
+            "client-secret",
+            "client-certificate",
+            "managed-identity",
+            "workload-identity",
+            "azure-cli",
+            "device-code",
+        ]
+        | None
+    ) = Field(None, description="The credential kind (FABCTL_AUTH); its variables are azure-identity's.")
+
     @field_validator("fabric_url")
     @classmethod
     def _fabric_api_base(cls, url: str) -> str:
@@ -201,6 +217,8 @@ def load_settings(**overrides: object) -> Settings:
         check_storage_account(settings, overrides)
     if settings.event_bus == "servicebus":
         check_service_bus(settings, overrides)
+    if settings.auth is not None:
+        check_auth(settings, overrides)
     if settings.state_store == "sqlite" or settings.fabric == "local":
         unusable = state_folder_problem(settings.state_dir)
         if unusable:
@@ -256,6 +274,16 @@ def _named_once(
     if not identity and not secret:
         origin = setting_origin(selected_by, given)
         raise InvalidConfiguration(missing.replace("{origin}", origin), subject=SUBJECT, field=identity_key)
+
+
+def check_auth(settings: Settings, overrides: dict[str, Any] | None = None) -> None:
+    """The chosen credential kind has the variables it needs: the first one missing is named, now."""
+    from fabctl.adapters.identity.credentials import missing_setting
+
+    problem = missing_setting(str(settings.auth), os.environ)
+    if problem:
+        origin = setting_origin("auth", overrides)
+        raise InvalidConfiguration(f"{problem} (auth {origin})", subject=SUBJECT, field="auth")
 
 
 def servicebus_connection_string(settings: Settings) -> str:

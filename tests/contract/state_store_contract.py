@@ -328,13 +328,20 @@ class StateStoreContract:
                     "requested_by": "alice",
                     "items": ["Sales.Notebook", "Sales.Report"],
                     "required_approvals": 2,
+                    "actor_object_id": "",  # typed names: unverified
                 },
                 NOW,
             ),
             OutboxMessage(
                 "id-2",
                 "ApprovalRecorded",
-                {"request_id": "p-1", "approver": "bob", "approvals": 1, "required_approvals": 2},
+                {
+                    "request_id": "p-1",
+                    "approver": "bob",
+                    "approvals": 1,
+                    "required_approvals": 2,
+                    "actor_object_id": "",
+                },
                 NOW,
             ),
         ]

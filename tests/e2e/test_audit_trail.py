@@ -103,7 +103,7 @@ def test_an_edit_of_the_state_file_is_found_by_verify_and_refused_by_approve(
 def recomputed(row: dict[str, Any]) -> str:
     """An entry's hash as docs/audit.md defines it, from the export alone: fields left at "" are left out."""
     document = {"request": row["request_id"], "at": row["at"], "actor": row["actor"], "action": row["action"]}
-    document |= {name: row[name] for name in ("detail", "previous") if row[name]}
+    document |= {name: row[name] for name in ("object_id", "detail", "previous") if row[name]}
     document["state"] = row["state"]
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -122,7 +122,7 @@ def test_an_untouched_trail_verifies_and_an_outside_verifier_recomputes_every_ex
     assert [(r["number"], r["actor"], r["action"]) for r in mine] == [(1, "alice", "requested"), (2, "bob", "approved")]
     assert all(recomputed(r) == r["hash"] for r in rows)
     assert [r["previous"] for r in mine] == ["", mine[0]["hash"]]
-    assert as_csv.stdout.splitlines()[0] == "request_id,number,at,actor,action,detail,previous,state,hash"
+    assert as_csv.stdout.splitlines()[0] == "request_id,number,at,actor,object_id,action,detail,previous,state,hash"
     assert len(as_csv.stdout.splitlines()) == len(rows) + 1
 
 

@@ -22,6 +22,7 @@ from fabctl.adapters.state import StateStoreError
 from fabctl.adapters.state.azure_refusals import STORAGE_SCOPE
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.transaction import Transaction
+from fabctl.entrypoints import bootstrap as bootstrap_module
 from fabctl.entrypoints.bootstrap import App, bootstrap
 from fabctl.entrypoints.settings import load_settings
 
@@ -33,6 +34,8 @@ def names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, signed_in: SignedInSt
     """This test's table and container, and the signed-in settings in this process's environment."""
     table, container = fresh_name("idstate"), fresh_name("idblobs")
     monkeypatch.chdir(tmp_path)  # no fabctl.toml of the repository's
+    # Each test is a new fabctl process: a new process credential, so no token cached by an earlier test.
+    monkeypatch.setattr(bootstrap_module, "_PROCESS_CREDENTIALS", {})
     for name, value in {
         **signed_in.environment(),
         "FABCTL_STATE_TABLE": table,

@@ -73,12 +73,13 @@ def stop(process: subprocess.Popen[str]) -> int:
     return process.returncode
 
 
-def start(*args: str, tmp_path: Path | None = None) -> RunningEmulator:
+def start(*args: str, tmp_path: Path | None = None, env: dict[str, str] | None = None) -> RunningEmulator:
     """A started emulator; the caller must `stop(emulator.process)`. `tmp_path` is its working
-    directory (so nothing it might write lands in the repository). `--profile fast` unless `args` name one."""
+    directory (so nothing it might write lands in the repository). `--profile fast` unless `args` name one.
+    `env`: variables added to its environment (e.g. the proxy and CA that reach a token authority)."""
     if "--profile" not in args:
         args = (*DEFAULT_PROFILE, *args)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FABCTL_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FABCTL_")}, **(env or {})}
     env["PYTHONUNBUFFERED"] = "1"
     stderr_file = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 - outlives this call
     process = subprocess.Popen(
@@ -95,9 +96,11 @@ def start(*args: str, tmp_path: Path | None = None) -> RunningEmulator:
 
 
 @contextmanager
-def running_emulator(*args: str, tmp_path: Path | None = None) -> Iterator[RunningEmulator]:
+def running_emulator(
+    *args: str, tmp_path: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[RunningEmulator]:
     """`fabctl emulator serve --port 0 ARGS...` for the duration of the block."""
-    emulator = start(*args, tmp_path=tmp_path)
+    emulator = start(*args, tmp_path=tmp_path, env=env)
     try:
         yield emulator
     finally:

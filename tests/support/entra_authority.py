@@ -3,7 +3,11 @@
 It answers what msal asks of a Microsoft authority for a service principal with a secret:
 `GET /<tenant>/v2.0/.well-known/openid-configuration` (tenant discovery), the keys it names, and
 `POST /<tenant>/oauth2/v2.0/token` with `grant_type=client_credentials`, and instance discovery
-(`GET /common/discovery/instance`). A token is a JWT signed
+(`GET /common/discovery/instance`). The client proves itself by its secret, or by a `client_assertion`
+(RFC 7523): a JWT signed by its certificate's key (`ServicePrincipal.certificate`, as
+CertificateCredential signs one), or a federated token from an outside issuer the principal trusts
+(`ServicePrincipal.federation`, as GitHub Actions' OIDC token reaches WorkloadIdentityCredential);
+each signature is checked. A token is a JWT signed
 with RS256, shaped as Entra's v1 access tokens for storage are: `aud` the resource of the scope
 (`https://storage.azure.com`), `iss` `https://sts.windows.net/<tenant>/`, `nbf`/`iat`/`exp`. Wrong
 credentials get Entra's error shape (`invalid_client`, AADSTS7000215 for a wrong secret).
@@ -29,13 +33,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+import jwt
 from certificates import TlsFiles
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 TOKEN_LIFETIME_S = 3600
 KEY_ID = "fabctl-test-key"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@dataclass(frozen=True)
+class Federation:
+    """An outside OIDC issuer whose tokens stand for the principal (a federated identity credential)."""
+
+    issuer: str
+    subject: str
+    audience: str  # Entra's default for federated credentials: api://AzureADTokenExchange
+    key: PublicKeyTypes
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,8 @@ class ServicePrincipal:
     tenant: str
     client_id: str
     secret: str  # a throwaway test value
+    certificate: PublicKeyTypes | None = None  # the public key of a certificate registered on the app
+    federation: Federation | None = None
 
 
 @dataclass(frozen=True)
@@ -112,11 +131,13 @@ class EntraAuthority:
     def token(self, tenant: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """The answer to a token request: (status, JSON body)."""
         grant, client, scope = form.get("grant_type", ""), form.get("client_id", ""), form.get("scope", "")
-        status, body = self._answer(tenant, grant, client, form.get("client_secret", ""), scope)
+        status, body = self._answer(tenant, grant, client, form, scope)
         self._record(TokenRequest(tenant, client, grant, scope, body.get("error", "issued")))
         return status, body
 
-    def _answer(self, tenant: str, grant: str, client: str, secret: str, scope: str) -> tuple[int, dict[str, Any]]:
+    def _answer(
+        self, tenant: str, grant: str, client: str, form: dict[str, str], scope: str
+    ) -> tuple[int, dict[str, Any]]:
         p = self.principal
         if tenant != p.tenant:
             return _error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
@@ -124,32 +145,23 @@ class EntraAuthority:
             return _error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
         if client != p.client_id:
             return _error(400, "unauthorized_client", 700016, f"Application with identifier '{client}' was not found.")
-        if not hmac.compare_digest(secret.encode(), p.secret.encode()):
+        if "client_assertion" in form:
+            refusal = self._assertion_refusal(tenant, client, form)
+            if refusal is not None:
+                return refusal
+        elif not hmac.compare_digest(form.get("client_secret", "").encode(), p.secret.encode()):
             return _error(
                 401, "invalid_client", 7000215, f"Invalid client secret provided for app '{client}'."
             )  # Entra names the app, never the secret
         resources = [s.removesuffix("/.default") for s in scope.split() if s.endswith("/.default")]
         if len(resources) != 1:
             return _error(400, "invalid_scope", 1002012, "The provided value for scope is not valid.")
-        now = int(time.time())
-        claims = {
-            "aud": self.audience or resources[0],
-            "iss": f"https://sts.windows.net/{tenant}/",
-            "iat": now,
-            "nbf": now,
-            "exp": now + TOKEN_LIFETIME_S,
-            "appid": client,
-            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, client)),
-            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, client)),
-            "tid": tenant,
-            "idtyp": "app",
-            "ver": "1.0",
-        }
+        token = self.issue(client, self.audience or resources[0])
         return 200, {
             "token_type": "Bearer",
             "expires_in": TOKEN_LIFETIME_S - 1,
             "ext_expires_in": TOKEN_LIFETIME_S - 1,
-            "access_token": self._signed(claims),
+            "access_token": token,
         }
 
     def claims_of(self, token: str) -> dict[str, Any] | None:
@@ -165,11 +177,74 @@ class EntraAuthority:
             return None
         return claims if claims.get("nbf", 0) <= time.time() < claims.get("exp", 0) else None
 
+    def issue(self, client_id: str, audience: str, *, lifetime_s: int = TOKEN_LIFETIME_S) -> str:
+        """An application's access token for `audience`, as Entra shapes v1 tokens (also for the managed
+        identity endpoint, which hands out this authority's tokens)."""
+        now = int(time.time())
+        object_id = principal_object_id(client_id)
+        claims = {
+            "aud": audience,
+            "iss": f"https://sts.windows.net/{self.principal.tenant}/",
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime_s,
+            "appid": client_id,
+            "oid": object_id,
+            "sub": object_id,
+            "tid": self.principal.tenant,
+            "idtyp": "app",
+            "ver": "1.0",
+        }
+        return self._signed(claims)
+
+    def _assertion_refusal(self, tenant: str, client: str, form: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+        """None when the assertion proves the client; else Entra's refusal (AADSTS700027, AADSTS70021)."""
+        p, assertion = self.principal, form.get("client_assertion", "")
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            return _error(400, "invalid_request", 900023, "client_assertion_type is not jwt-bearer.")
+        try:
+            issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            return _error(401, "invalid_client", 50027, "The client assertion is not a valid JWT.")
+        if p.federation is not None and issuer == p.federation.issuer:
+            f = p.federation
+            try:
+                claims = jwt.decode(assertion, f.key, algorithms=["RS256"], audience=f.audience, issuer=f.issuer)  # type: ignore[arg-type]
+            except jwt.PyJWTError as e:
+                return _error(400, "invalid_client", 700211, f"The federated token is not valid: {e}.")
+            if claims.get("sub") != f.subject:
+                return _error(400, "invalid_client", 70021, "No matching federated identity record found.")
+            return None
+        if p.certificate is None:
+            return _error(401, "invalid_client", 700027, f"No certificate is registered for app '{client}'.")
+        token_endpoint = f"https://{LOGIN_HOST}/{tenant}/oauth2/v2.0/token"
+        try:
+            claims = jwt.decode(
+                assertion,
+                p.certificate,
+                algorithms=["RS256", "PS256"],
+                audience=token_endpoint,
+                issuer=client,  # type: ignore[arg-type]
+            )
+        except jwt.PyJWTError as e:
+            return _error(401, "invalid_client", 700027, f"Client assertion failed signature validation: {e}.")
+        if claims.get("sub") != client:
+            return _error(401, "invalid_client", 700027, "The client assertion's subject is not the client.")
+        return None
+
     def _signed(self, claims: dict[str, Any]) -> str:
         header = {"typ": "JWT", "alg": "RS256", "kid": KEY_ID}
         signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
         signature = self._key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input}.{_b64url(signature)}"
+
+
+LOGIN_HOST = "login.microsoftonline.com"  # where clients reach the authority (through the CONNECT proxy)
+
+
+def principal_object_id(client_id: str) -> str:
+    """The object id this authority gives an application: derived from its client id, so tests know it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, client_id))
 
 
 def instance_metadata(host: str) -> dict[str, Any]:

@@ -89,7 +89,8 @@ def promotion_to_dict(request: PromotionRequest) -> Document:
         "target_workspace_id": request.target_workspace_id,
         "state": request.state.value,
         "approvals": [
-            {"approver": str(a.approver), "at": datetime_to_str(a.at), "comment": a.comment} for a in request.approvals
+            {"approver": str(a.approver), "at": datetime_to_str(a.at), "comment": a.comment, "object_id": a.object_id}
+            for a in request.approvals
         ],
         "audit": [
             {
@@ -97,6 +98,7 @@ def promotion_to_dict(request: PromotionRequest) -> Document:
                 "actor": e.actor,
                 "action": e.action,
                 "detail": e.detail,
+                "object_id": e.object_id,
                 "previous": e.previous,
                 "state": e.state,
                 "hash": e.hash,
@@ -105,6 +107,7 @@ def promotion_to_dict(request: PromotionRequest) -> Document:
         ],
         "transaction_id": request.transaction_id,
         "reason": request.reason,
+        "requester_object_id": request.requester_object_id,
     }
 
 
@@ -123,8 +126,10 @@ def promotion_from_dict(doc: Document) -> PromotionRequest:
         terms=ApprovalTerms(tuple(Pin(g, label, v, sealed) for g, label, v, sealed in doc.get("terms", []))),
         target_workspace_id=doc.get("target_workspace_id", ""),
         state=PromotionState(doc["state"]),
+        # Object ids are absent from requests stored before actors were verified: those read as typed names.
         approvals=[
-            Approval(Identity.parse(a["approver"]), datetime_from_str(a["at"]), a["comment"]) for a in doc["approvals"]
+            Approval(Identity.parse(a["approver"]), datetime_from_str(a["at"]), a["comment"], a.get("object_id", ""))
+            for a in doc["approvals"]
         ],
         # Entries stored before the trail was chained have no links: `verify` says the trail is not chained.
         audit=[
@@ -133,6 +138,7 @@ def promotion_from_dict(doc: Document) -> PromotionRequest:
                 e["actor"],
                 e["action"],
                 e["detail"],
+                e.get("object_id", ""),
                 e.get("previous", ""),
                 e.get("state", ""),
                 e.get("hash", ""),
@@ -141,6 +147,7 @@ def promotion_from_dict(doc: Document) -> PromotionRequest:
         ],
         transaction_id=doc["transaction_id"],
         reason=doc["reason"],
+        requester_object_id=doc.get("requester_object_id", ""),
     )
 
 
@@ -246,6 +253,7 @@ def transaction_to_dict(
         "scope": list(transaction.scope),
         "deletes": list(transaction.deletes),
         "actor": transaction.actor,
+        "actor_object_id": transaction.actor_object_id,
         "recovered_by": transaction.recovered_by,
         "inputs": dataclasses.asdict(transaction.inputs),
         "features": dict(transaction.features),
@@ -274,6 +282,7 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         deletes=tuple(doc.get("deletes", ())),
         actor=doc.get("actor", ""),  # absent from journals written before the actor was recorded
         recovered_by=doc.get("recovered_by", ""),
+        actor_object_id=doc.get("actor_object_id", ""),  # absent before actors were verified: a typed name
         inputs=JournaledInputs(**doc.get("inputs", {})),  # absent before a resume read the deploy's files
         features=dict(doc.get("features", {})),  # absent from journals written before feature flags
     )

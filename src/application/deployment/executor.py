@@ -48,12 +48,14 @@ def execute(
     on_progress: Callable[[ItemOutcome], None] | None = None,
     resumes: str = "",
     actor: str = "",
+    actor_object_id: str = "",
 ) -> DeploymentResult:
     """Apply the plan; `on_error` is stop (default), continue, or rollback.
 
     Up to `max_workers` items are written at once, each as soon as what it references exists.
     `on_progress` is called with each item's outcome as it finishes, one call at a time.
-    `actor` is who runs it: the transaction and every event it records name them. Once `deps.stop`
+    `actor` is who runs it: the transaction and every event it records name them (`actor_object_id`:
+    a signed-in actor's, so verified; "" for a typed name). Once `deps.stop`
     asks to stop, no new write starts; the run then ends as a failed item would end it (rolled back
     with `on_error` rollback, else failed), whatever `on_error` says.
     """
@@ -63,8 +65,9 @@ def execute(
     workspace = view.workspace or _create_workspace(prepared, deps)
     view.workspace = workspace
     tx = Transaction.start(
-        transaction_id, workspace.id, env.name, deps.clock.now(), prepared.inputs.source_dir, actor=actor
-    )
+        transaction_id, workspace.id, env.name, deps.clock.now(), prepared.inputs.source_dir, actor=actor,
+        actor_object_id=actor_object_id,
+    )  # fmt: skip
     # The HTTP gateway knows the URL it talks to; `tx recover` reaches the same target with it.
     tx.fabric_url = deps.gateway.base_url
     tx.resumes = resumes

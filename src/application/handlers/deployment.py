@@ -198,6 +198,7 @@ def execute_deployment(
     return execute(
         prepared, deps, transaction_id=ids.new_id(), message_id=cmd.message_id, on_error=on_error,
         max_workers=cmd.max_workers, on_progress=progress.item_finished, actor=cmd.requested_by,
+        actor_object_id=cmd.actor_object_id,
     )  # fmt: skip
 
 

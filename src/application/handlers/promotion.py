@@ -95,6 +95,7 @@ def request_promotion(
                 environment=target_env, parameters=inputs.rules,
             ),
             target_workspace_id=target.id if target else "",
+            requester_object_id=cmd.actor_object_id,
         )  # fmt: skip
         uow.promotions.add(request)
         uow.commit()
@@ -125,12 +126,12 @@ def approve_promotion(
     with uow:  # the cheap refusals first: nothing is read for a request that cannot be approved anyway
         ensure_unhandled(uow, cmd.message_id)  # a duplicate is not refused as an approval given twice
         request = _load(uow, cmd.request_id)
-        request.ensure_approvable_by(approver)
+        request.ensure_approvable_by(approver, cmd.actor_object_id)
     now, _ = terms_now(reader, request)
     with uow:
         claim(uow, cmd.message_id)
         request = _load(uow, cmd.request_id)
-        request.approve(approver, clock.now(), cmd.comment, now=now)
+        request.approve(approver, clock.now(), cmd.comment, now=now, object_id=cmd.actor_object_id)
         uow.commit()
     return request
 
@@ -139,7 +140,9 @@ def reject_promotion(cmd: commands.RejectPromotion, *, uow: UnitOfWork, clock: C
     with uow:
         claim(uow, cmd.message_id)
         request = _load(uow, cmd.request_id)
-        request.reject(Identity.parse(cmd.rejected_by, source="rejected_by"), cmd.reason, clock.now())
+        request.reject(
+            Identity.parse(cmd.rejected_by, source="rejected_by"), cmd.reason, clock.now(), cmd.actor_object_id
+        )
         uow.commit()
     return request
 
@@ -148,7 +151,7 @@ def cancel_promotion(cmd: commands.CancelPromotion, *, uow: UnitOfWork, clock: C
     with uow:
         claim(uow, cmd.message_id)
         request = _load(uow, cmd.request_id)
-        request.cancel(Identity.parse(cmd.cancelled_by, source="cancelled_by"), clock.now())
+        request.cancel(Identity.parse(cmd.cancelled_by, source="cancelled_by"), clock.now(), cmd.actor_object_id)
         uow.commit()
     return request
 
@@ -217,10 +220,14 @@ def _deploy(
     _ensure_same_workspace(request, prepared.view.workspace.id if prepared.view.workspace else "")
     on_error = "rollback" if inputs.environment.flags.rollback_on_failure else "stop"
     # The deployment is the act of whoever gave the approval that completed the request.
-    actor = str(request.approvals[-1].approver) if request.approvals else str(request.requested_by)
-    result = execute(
-        prepared, deps, transaction_id=transaction_id, message_id=f"{message_id}-tx", on_error=on_error, actor=actor
+    last = request.approvals[-1] if request.approvals else None
+    actor, object_id = (
+        (str(last.approver), last.object_id) if last else (str(request.requested_by), request.requester_object_id)
     )
+    result = execute(
+        prepared, deps, transaction_id=transaction_id, message_id=f"{message_id}-tx", on_error=on_error, actor=actor,
+        actor_object_id=object_id,
+    )  # fmt: skip
     return result.error, result.state
 
 

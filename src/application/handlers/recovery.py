@@ -180,7 +180,7 @@ def _resume(
     return execute(
         dataclasses.replace(prepared, journal_mark=mark), deps, transaction_id=new_id,
         message_id=f"{cmd.message_id}/resume", on_error="stop", on_progress=progress.item_finished,
-        resumes=tx.id, actor=cmd.requested_by,
+        resumes=tx.id, actor=cmd.requested_by, actor_object_id=cmd.actor_object_id,
     )  # fmt: skip
 
 

@@ -114,11 +114,13 @@ def revert_transaction(
     machine: Machine | None = None,
     stop: StopRequests | None = None,
     retry: ConflictRetry = run_once,
+    actor_object_id: str = "",
 ) -> RevertResult:
     """Deploy the before-images of a committed transaction as a new transaction, in the workspace
     and on the Fabric it journaled (a gateway to another Fabric is refused, nothing written).
 
-    `actor` is who reverts: the revert's transaction and events name them. Once `stop` asks, no
+    `actor` is who reverts: the revert's transaction and events name them (`actor_object_id`: a signed-in
+    actor's, so verified). Once `stop` asks, no
     further write starts and the revert is rolled back, as when one of its writes fails."""
     with uow:
         original = uow.transactions.get(transaction_id)
@@ -149,7 +151,10 @@ def revert_transaction(
             subject=original.subject,
             field="workspace",
         )
-    tx = Transaction.start(ids.new_id(), ws, original.environment, clock.now(), original.source_dir, actor=actor)
+    tx = Transaction.start(
+        ids.new_id(), ws, original.environment, clock.now(), original.source_dir, actor=actor,
+        actor_object_id=actor_object_id,
+    )  # fmt: skip
     tx.reason = f"reverts transaction {original.id}"  # a failure replaces it with its cause
     tx.fabric_url = str(getattr(gateway, "base_url", ""))  # `tx recover` reaches the same target
     result = RevertResult(tx.id, original.id, ws, overridden=conflicts)

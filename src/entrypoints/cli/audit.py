@@ -12,7 +12,7 @@ import click
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
 from fabctl.entrypoints.cli.runtime import OUTPUT_OPTION, app, emit_json
 
-EXPORT_FIELDS = ("request_id", "number", "at", "actor", "action", "detail", "previous", "state", "hash")
+EXPORT_FIELDS = ("request_id", "number", "at", "actor", "object_id", "action", "detail", "previous", "state", "hash")
 
 
 @click.group(cls=WholeSummaryGroup)
@@ -88,7 +88,8 @@ def export(file_format: str, since: str | None) -> None:
     """Print every audit entry of every promotion request, with its hashes, to standard output.
 
     One JSON object per line (jsonl) or CSV with a header row; fields: request_id, number (in
-    the request's trail, from 1), at (UTC), actor, action, detail, previous, state, hash.
+    the request's trail, from 1), at (UTC), actor, object_id (a signed-in actor's; empty for a
+    name typed on the local default), action, detail, previous, state, hash.
 
     \b
     Examples:
@@ -100,7 +101,7 @@ def export(file_format: str, since: str | None) -> None:
     rows = [
         {
             "request_id": e.request_id, "number": e.number, "at": e.entry.at.astimezone(UTC).isoformat(),
-            "actor": e.entry.actor, "action": e.entry.action, "detail": e.entry.detail,
+            "actor": e.entry.actor, "object_id": e.entry.object_id, "action": e.entry.action, "detail": e.entry.detail,
             "previous": e.entry.previous, "state": e.entry.state, "hash": e.entry.hash,
         }
         for e in audit_entries(app().uow, since=_moment(since))

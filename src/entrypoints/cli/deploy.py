@@ -307,6 +307,7 @@ def deploy(
     """
     from fabctl.domain.commands import ExecuteDeployment
     from fabctl.entrypoints.cli import render
+    from fabctl.entrypoints.cli.acting import acting
     from fabctl.entrypoints.cli.journaled import exit_if_interrupted, stoppable
     from fabctl.entrypoints.cli.jsonable import to_jsonable
     from fabctl.entrypoints.cli.progress import reporter
@@ -314,9 +315,10 @@ def deploy(
     mode = output_mode()
     with reporter(mode) as progress:
         application = _target(environment, workspace_id, workspace_name, fabric_url, progress, config_path=config_path)
+        who = acting(user, application)
         command = ExecuteDeployment(
             message_id=str(uuid.uuid4()), source_dir=source_dir, environment=environment,
-            requested_by=user or application.settings.user, config_path=config_path,
+            requested_by=who.name, actor_object_id=who.object_id, config_path=config_path,
             parameter_path=parameter_path, on_error=on_error or "", delete_orphans=delete_orphans, items=items,
             item_types=item_types, folders=folders, exclude=exclude, with_dependencies=with_dependencies,
             delete_data_items=delete_data_items, refresh=refresh, allow_dangling=allow_dangling,

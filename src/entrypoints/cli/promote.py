@@ -14,8 +14,7 @@ from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USE
 if TYPE_CHECKING:
     from fabctl.domain.promotion import PromotionRequest
     from fabctl.entrypoints.bootstrap import App
-
-USER_SETTING = "the user setting ('user' in fabctl.toml, else the OS user name)"
+    from fabctl.entrypoints.cli.acting import Acting
 
 
 def _show(request: PromotionRequest, output: str) -> None:
@@ -23,7 +22,12 @@ def _show(request: PromotionRequest, output: str) -> None:
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
     if output == "json":
-        emit_json(to_jsonable(request))
+        document = to_jsonable(request)
+        # Whether each name is a signed-in principal's (verified) or typed: said, not left to infer.
+        document["requester_verified"] = request.requester_verified
+        for approval, shown in zip(request.approvals, document["approvals"], strict=True):
+            shown["verified"] = approval.verified
+        emit_json(document)
     else:
         render.promotion(request)
 
@@ -34,13 +38,12 @@ def _current(request_id: str) -> PromotionRequest:
     return get_promotion(app().uow, request_id)
 
 
-def _who(user: str | None, application: App) -> str:
-    """Who acts: --user or FABCTL_USER (checked by the option), else the user setting, checked here."""
-    if user is not None:
-        return user
-    from fabctl.domain.identity import Identity
+def _who(user: str | None, application: App) -> Acting:
+    """Who acts: the signed-in principal (verified; --user is then refused), else --user or FABCTL_USER
+    (checked by the option), else the user setting, checked here (cli/acting.py)."""
+    from fabctl.entrypoints.cli.acting import acting
 
-    return str(Identity.parse(application.settings.user, source=USER_SETTING))
+    return acting(user, application, check_setting=True)
 
 
 @click.group(cls=WholeSummaryGroup)
@@ -85,11 +88,12 @@ def request_(
     from fabctl.domain.commands import RequestPromotion
 
     application = app(fabric_url=fabric_url)
+    who = _who(user, application)
     request = application.bus.handle(
         RequestPromotion(
             message_id=str(uuid.uuid4()), source_dir=source_dir, source_environment=source_environment,
-            requested_by=_who(user, application), target_environment=target_environment,
-            items=items, note=note, config_path=config_path,
+            requested_by=who.name, target_environment=target_environment,
+            items=items, note=note, config_path=config_path, actor_object_id=who.object_id,
         )
     )  # fmt: skip
     _show(_current(request.id), output)
@@ -113,8 +117,9 @@ def approve(request_id: str, comment: str, user: str | None, fabric_url: str | N
     from fabctl.entrypoints.cli.journaled import exit_if_interrupted, stoppable
 
     application = app(fabric_url=fabric_url)
+    who = _who(user, application)
     with stoppable(application) as switch:  # Ctrl-C, SIGTERM: the deployment winds down as `deploy`'s does
-        application.bus.handle(ApprovePromotion(str(uuid.uuid4()), request_id, _who(user, application), comment))
+        application.bus.handle(ApprovePromotion(str(uuid.uuid4()), request_id, who.name, comment, who.object_id))
     request = _current(request_id)
     _show(request, output)
     if switch.exit_code and request.transaction_id:
@@ -135,7 +140,8 @@ def reject(request_id: str, reason: str, user: str | None, output: str) -> None:
     from fabctl.domain.commands import RejectPromotion
 
     application = app()
-    application.bus.handle(RejectPromotion(str(uuid.uuid4()), request_id, _who(user, application), reason))
+    who = _who(user, application)
+    application.bus.handle(RejectPromotion(str(uuid.uuid4()), request_id, who.name, reason, who.object_id))
     _show(_current(request_id), output)
 
 
@@ -148,7 +154,8 @@ def cancel(request_id: str, user: str | None, output: str) -> None:
     from fabctl.domain.commands import CancelPromotion
 
     application = app()
-    application.bus.handle(CancelPromotion(str(uuid.uuid4()), request_id, _who(user, application)))
+    who = _who(user, application)
+    application.bus.handle(CancelPromotion(str(uuid.uuid4()), request_id, who.name, who.object_id))
     _show(_current(request_id), output)
 
 

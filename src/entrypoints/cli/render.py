@@ -112,8 +112,9 @@ def promotion(request: PromotionRequest) -> None:
     console = _console()
     console.print(f"Promotion request [bold]{request.id}[/bold]: {_styled(request.state.value)}")
     console.print(f"  {request.source_environment} -> {request.target_environment}, from {request.source_dir}")
-    console.print(f"  requested by {request.requested_by}" + (f": {request.note}" if request.note else ""))
-    approvers = ", ".join(str(a.approver) for a in request.approvals) or "none yet"
+    requester = _who(str(request.requested_by), request.requester_object_id)
+    console.print(f"  requested by {requester}" + (f": {request.note}" if request.note else ""))
+    approvers = ", ".join(_who(str(a.approver), a.object_id) for a in request.approvals) or "none yet"
     console.print(f"  approvals {len(request.approvals)}/{request.required_approvals} ({approvers})")
     if request.transaction_id:
         console.print(f"  transaction {request.transaction_id}")
@@ -122,7 +123,8 @@ def promotion(request: PromotionRequest) -> None:
     console.print("  items: " + ", ".join(i.key for i in request.items))
     table = _table("at", "actor", "action", "detail")
     for entry in request.audit:
-        table.add_row(entry.at.isoformat(timespec="seconds"), entry.actor, entry.action, entry.detail)
+        actor = entry.actor if entry.actor == "fabctl" else _who(entry.actor, entry.object_id)
+        table.add_row(entry.at.isoformat(timespec="seconds"), actor, entry.action, entry.detail)
     console.print("Audit trail:")
     console.print(table)
 
@@ -153,7 +155,7 @@ def transaction(t: Transaction) -> None:
     console.print(f"  environment {t.environment}, workspace {t.workspace_id}, source {t.source_dir}")
     when = f"  started {t.started_at.isoformat(timespec='seconds')}"
     when += f", ended {t.ended_at.isoformat(timespec='seconds')}" if t.ended_at else ""
-    when += f", by {t.actor}" if t.actor else ""
+    when += f", by {_who(t.actor, t.actor_object_id)}" if t.actor else ""
     when += f", recovered by {t.recovered_by}" if t.recovered_by else ""
     console.print(when)
     if t.reason:
@@ -169,6 +171,11 @@ def transaction(t: Transaction) -> None:
             before = f"value set '{s.value_set.before}' -> '{s.value_set.after}'"
         table.add_row(str(s.number), s.action.value, s.item, _styled(s.outcome.value), s.item_id or "", before, s.error)
     console.print(table)
+
+
+def _who(name: str, object_id: str) -> str:
+    """A name as recorded: a signed-in principal's with its object id (verified), a typed one marked."""
+    return f"{name} (verified, object id {object_id})" if object_id else f"{name} (unverified)"
 
 
 def event_list(messages: list[OutboxMessage]) -> None:

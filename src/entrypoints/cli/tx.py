@@ -44,7 +44,7 @@ def show(transaction_id: str, output: str) -> None:
 
     found = get_transaction(app().uow, transaction_id)
     if output == "json":
-        emit_json(to_jsonable(found))
+        emit_json({**to_jsonable(found), "actor_verified": found.actor_verified})
     else:
         render.transaction(found)
 
@@ -93,16 +93,18 @@ def recover(
     """
     from fabctl.domain.commands import RecoverTransaction
     from fabctl.entrypoints.cli import render
+    from fabctl.entrypoints.cli.acting import acting
     from fabctl.entrypoints.cli.journaled import exit_if_interrupted, journaled_app, stoppable
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
     if rollback == resume:
         raise click.UsageError("give exactly one of --rollback and --resume")
     application = journaled_app(transaction_id, fabric_url)
+    who = acting(user, application)  # a signed-in principal refuses --user
     command = RecoverTransaction(
         message_id=str(uuid.uuid4()), transaction_id=transaction_id, mode="rollback" if rollback else "resume",
-        requested_by=user or application.settings.user, config_path=config_path, parameter_path=parameter_path,
-        force=force,
+        requested_by=who.name, config_path=config_path, parameter_path=parameter_path,
+        force=force, actor_object_id=who.object_id,
     )  # fmt: skip
     with stoppable(application) as switch:
         result = waiting_for_lease(lambda: application.bus.handle(command), lock_timeout)

@@ -47,19 +47,21 @@ def revert(
       fabctl tx revert 3f0c9a7e-... --lock-timeout 10m   # wait while another runner deploys
     """
     from fabctl.application.handlers.revert import revert_transaction
+    from fabctl.entrypoints.cli.acting import acting
     from fabctl.entrypoints.cli.journaled import exit_if_interrupted, journaled_app, stoppable
     from fabctl.entrypoints.cli.jsonable import to_jsonable
 
     application = journaled_app(transaction_id, fabric_url)
-    actor = user or application.settings.user
+    who = acting(user, application)  # a signed-in principal refuses --user
     with stoppable(application) as switch:
         result = waiting_for_lease(lambda: revert_transaction(
             transaction_id, uow=application.uow, gateway=application.gateway, clock=application.clock,
-            ids=application.ids, force=force, actor=actor, machine=application.machine, stop=application.stop,
+            ids=application.ids, force=force, actor=who.name, machine=application.machine, stop=application.stop,
+            actor_object_id=who.object_id,
             retry=application.retry,
         ), lock_timeout)  # fmt: skip
     application.bus.relay_outbox()  # TransactionCommitted / TransactionRolledBack, like every event
-    document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": actor}
+    document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": who.name}
     if output == "json":
         emit_json(document)
     else:

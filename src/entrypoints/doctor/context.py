@@ -96,5 +96,5 @@ def _quick_http_gateway(settings: Settings) -> FabricGateway:
     from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
     from fabctl.entrypoints.bootstrap import _credential
 
-    credential = _credential(settings.fabric_url)
+    credential = _credential(settings.fabric_url, settings)
     return HttpxFabricGateway(settings.fabric_url, credential=credential, max_retries=1, connect_timeout_s=5.0)

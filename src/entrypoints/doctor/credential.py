@@ -15,7 +15,7 @@ def check_credential(context: DoctorContext) -> Outcome:
     settings = context.loaded_settings()
     if settings.fabric != "http":
         return skipped(f"Fabric is the {settings.fabric} one: no sign-in")
-    credential = _credential(settings.fabric_url)
+    credential = _credential(settings.fabric_url, settings)
     if credential is None:
         return skipped(f"{settings.fabric_url} is a loopback emulator: no sign-in")
     token = credential.get_token(FABRIC_SCOPE)  # type: ignore[attr-defined]

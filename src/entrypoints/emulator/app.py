@@ -26,6 +26,7 @@ from fabctl.entrypoints.emulator.options import EmulatorOptions
 from fabctl.entrypoints.emulator.request_log import RequestLog
 from fabctl.entrypoints.emulator.router import Call, Route, Router
 from fabctl.entrypoints.emulator.routes import fabric_router
+from fabctl.entrypoints.emulator.token_check import TokenCheck
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class EmulatorApp:
         self.tokens = TokenAges()
         self.dice = Dice(options.seed)
         self.log = RequestLog()
+        self.token_check = TokenCheck(options.token_authority) if options.token_authority else None
 
     @property
     def options(self) -> EmulatorOptions:
@@ -93,6 +95,10 @@ class EmulatorApp:
 
     def _api(self, request: Request, request_id: str) -> Response | None:
         options = self.options
+        refusal = self.token_check.refusal(request.header("Authorization")) if self.token_check else None
+        if refusal is not None:  # Fabric checks the token before anything else: no quota, no fault
+            self.log.record(f"{request.method} (unauthorized)", refusal.status, fault=None, early_retry_by=None)
+            return refusal.response(request_id)
         principal = principal_of(request.header("Authorization"))
         verdict = self.throttle.check(principal, options.throttle_rpm, options.throttle_window_s)
         early = self.early.is_early(principal, request.connection, request.arrived_at or time.monotonic())

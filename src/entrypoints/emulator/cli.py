@@ -190,6 +190,16 @@ def emulator() -> None:
     "Retry-After its last answer gave (the two knobs above) with 429 RequestBlocked and the seconds left, "
     "as Fabric throttles such a client [default: from --profile, recorded refuses, fast allows].",
 )
+@click.option(
+    "--require-token-from",
+    "token_authority",
+    envvar="FABCTL_EMULATOR_TOKEN_AUTHORITY",
+    default="",
+    metavar="AUTHORITY",
+    help="Answer 401 (Fabric's shape) to an API request without a valid token for "
+    "https://api.fabric.microsoft.com signed by this authority, e.g. https://login.microsoftonline.com/TENANT "
+    "(its OpenID configuration names the keys) [default: $FABCTL_EMULATOR_TOKEN_AUTHORITY, else none].",
+)
 def serve(
     host: str,
     port: int,
@@ -213,6 +223,7 @@ def serve(
     publish_ms: int,
     publish_retry_after_s: int | None,
     refuse_early_polls: bool | None,
+    token_authority: str,
 ) -> None:
     """Serve the Fabric REST API v1 until SIGTERM or Ctrl-C (then exit 0).
 
@@ -225,7 +236,7 @@ def serve(
     GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds,
     throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status,
     create_retry_after_s, publish_ms, publish_retry_after_s, failing_publishes, refuse_early_polls live).
-    Tokens are not verified; they only tell principals apart.
+    Tokens are not verified, only told apart, unless --require-token-from names an authority.
     """
     from fabctl.entrypoints.emulator.server import serve as run
 
@@ -246,7 +257,7 @@ def serve(
             name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
             sql_endpoint_ms=sql_endpoint_ms, publish_ms=publish_ms,
             create_retry_after_s=waits["create_retry_after_s"], publish_retry_after_s=waits["publish_retry_after_s"],
-            refuse_early_polls=waits["refuse_early_polls"],
+            refuse_early_polls=waits["refuse_early_polls"], token_authority=token_authority.strip(),
         )  # fmt: skip
     except ValueError as e:
         raise click.UsageError(str(e)) from e

@@ -94,6 +94,9 @@ class EmulatorOptions:
     # names) whose publish fails.
     publish_ms: int = 1000
     failing_publishes: tuple[str, ...] = ()
+    # An authority (https://HOST/TENANT) whose signed tokens for Fabric every API request must carry
+    # (token_check.py); "" = tokens are not verified, only told apart.
+    token_authority: str = ""
 
     def __post_init__(self) -> None:
         knobs = ("port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms", "publish_ms")
@@ -113,6 +116,8 @@ class EmulatorOptions:
             raise ValueError("reserved_name_status must be 400 or 409")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key must be given together")
+        if self.token_authority and not self.token_authority.startswith("https://"):
+            raise ValueError("token_authority must be an https:// URL such as https://login.microsoftonline.com/TENANT")
         object.__setattr__(self, "fault_kinds", parse_fault_kinds(self.fault_kinds))
         object.__setattr__(self, "failing_publishes", tuple(self.failing_publishes))
 

@@ -69,7 +69,7 @@ def _answer(respond: Callable[[], func.HttpResponse]) -> func.HttpResponse:
 
 def _act(req: func.HttpRequest, name: str, model: type[data.CommandData], *, status: int = 200) -> func.HttpResponse:
     """Carry out command `name` as the signed-in caller; answer with the promotion as it now stands."""
-    actor = principal_of(req.headers).actor
+    principal = principal_of(req.headers)  # verified by App Service Authentication: its object id is recorded
     body = _body(req)
     if "id" in req.route_params:
         if "request_id" in body:
@@ -78,7 +78,7 @@ def _act(req: func.HttpRequest, name: str, model: type[data.CommandData], *, sta
         body["request_id"] = req.route_params["id"]
     given = validated(model, body, prefix="")
     app = application.current()
-    result = app.bus.handle(build_command(name, given, str(uuid.uuid4()), actor))
+    result = app.bus.handle(build_command(name, given, str(uuid.uuid4()), principal.actor, principal.object_id))
     request_id = req.route_params.get("id") or result.id
     headers = {"Location": f"/api/promotions/{request_id}"} if status == 201 else {}
     return _json(to_jsonable(get_promotion(app.uow, request_id)), status=status, headers=headers)

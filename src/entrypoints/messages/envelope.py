@@ -7,6 +7,7 @@ given apart from the body (see `ACTOR_PROPERTY`), by whoever authenticated the s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Literal, TypeVar
 
@@ -23,7 +24,9 @@ from fabctl.entrypoints.messages import command_data as data
 ACTOR_PROPERTY = "fabctl-actor"
 VERSION = 1
 M = TypeVar("M", bound=BaseModel)
-ACTOR_FIELDS = frozenset({"requested_by", "approver", "rejected_by", "cancelled_by", "actor", "user"})
+ACTOR_FIELDS = frozenset(
+    {"requested_by", "approver", "rejected_by", "cancelled_by", "actor", "user", "actor_object_id", "object_id"}
+)
 
 
 class CommandRejected(Exception):
@@ -77,10 +80,16 @@ def parse_command(body: bytes, message_id: str, actor: str | None) -> commands.C
     return command_type(message_id=message_id, **fields, **{actor_field: _actor(actor)})
 
 
-def build_command(name: str, given: data.CommandData, message_id: str, actor: str) -> commands.Command:
-    """The command `name` from data already validated (the HTTP API's bodies), acting as `actor`."""
+def build_command(
+    name: str, given: data.CommandData, message_id: str, actor: str, object_id: str = ""
+) -> commands.Command:
+    """The command `name` from data already validated (the HTTP API's bodies), acting as `actor`, a verified
+    principal when `object_id` is its object id. (A Service Bus message's actor is asserted by its sender,
+    not verified: `parse_command` records no object id.)"""
     _, command_type, actor_field = KINDS[name]
-    return command_type(message_id=message_id, **given.model_dump(), **{actor_field: actor})
+    takes_object_id = any(f.name == "actor_object_id" for f in dataclasses.fields(command_type))
+    verified = {"actor_object_id": object_id} if object_id and takes_object_id else {}
+    return command_type(message_id=message_id, **given.model_dump(), **{actor_field: actor}, **verified)
 
 
 def refuse_actor_fields(given: object, *, where: str) -> None:
