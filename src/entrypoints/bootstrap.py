@@ -27,6 +27,7 @@ from fabctl.adapters.telemetry.memory import InMemoryTelemetry
 from fabctl.adapters.telemetry.progress import RecordingProgress
 from fabctl.application.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from fabctl.application.messagebus import MessageBus
+from fabctl.application.notifier import Notifier, NotifyingPublisher
 from fabctl.application.ports import (
     Clock,
     DeploymentProgress,
@@ -40,6 +41,7 @@ from fabctl.application.ports import (
     Telemetry,
     UnitOfWork,
 )
+from fabctl.entrypoints.notifications import http_channel, notifier_for
 from fabctl.entrypoints.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -176,6 +178,7 @@ class Container(containers.DeclarativeContainer):
     progress = providers.Singleton(RecordingProgress)
     machine = providers.Singleton(LocalMachine)
     stop = providers.Singleton(StopSwitch)  # the CLI lets the signals flip it
+    notification_channel = providers.Singleton(http_channel, secrets)  # built only when a subscriber is set
 
 
 @dataclass
@@ -195,6 +198,7 @@ class App:
     ids: IdGenerator
     machine: Machine
     stop: StopRequests
+    notifier: Notifier | None = None  # the subscribers of FABCTL_NOTIFICATIONS_FILE, when it is set
 
 
 # The adapters handlers may ask for, by parameter name.
@@ -209,17 +213,20 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
     for name, instance in overrides.items():
         getattr(container, name).override(providers.Object(instance))
     deps: dict[str, Any] = {name: getattr(container, name)() for name in PORT_NAMES}
+    notifier = notifier_for(container.settings(), container.notification_channel, deps["uow"], deps["clock"])
+    # The notifier hears what the bus accepted, after it accepted it: a webhook never holds an event back.
+    bus_publisher = NotifyingPublisher(deps["publisher"], notifier) if notifier else deps["publisher"]
     bus = MessageBus(
         uow=deps["uow"],
         command_handlers={kind: _inject(h, deps) for kind, h in COMMAND_HANDLERS.items()},
         event_handlers={kind: [_inject(h, deps) for h in hs] for kind, hs in EVENT_HANDLERS.items()},
-        publisher=deps["publisher"],
+        publisher=bus_publisher,
         clock=deps["clock"],
         # A shared store (Azure) refuses a commit made on a stale read: the command runs again from a fresh
         # one. Stores that take turns (SQLite, memory) never raise the conflict, so it costs them nothing.
         retry=RetryOnConflict(),
     )
-    return App(settings=container.settings(), bus=bus, **deps)
+    return App(settings=container.settings(), bus=bus, notifier=notifier, **deps)
 
 
 def _inject(handler: Callable[..., Any], deps: dict[str, Any]) -> Callable[..., Any]:

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     events_topic: str = Field("fabctl-events", description="The topic fabctl publishes its events to.")
     commands_queue: str = Field("fabctl-commands", description="The sessionful queue fabctl takes commands from.")
     user: str = Field(default_factory=_default_user, description="Who is acting (requester, approver).")
+    notifications_file: Path | None = Field(
+        None, description="A notifications.yaml: Teams and webhook subscribers of events (docs/notifications.md)."
+    )
 
     @field_validator("fabric_url")
     @classmethod

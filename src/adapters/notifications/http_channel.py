@@ -9,6 +9,7 @@ workflow carries its signature, nor any key.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -143,10 +144,8 @@ class _UrlRedactor(logging.Filter):
 
     def hide(self, url: str) -> None:
         self._urls.add(url)
-        try:
-            self._urls.add(str(httpx.URL(url)))  # how httpx prints it: default ports dropped, escapes normalised
-        except httpx.InvalidURL:
-            pass
+        with contextlib.suppress(httpx.InvalidURL):  # how httpx prints it: default ports dropped, escapes normalised
+            self._urls.add(str(httpx.URL(url)))
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()

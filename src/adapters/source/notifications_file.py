@@ -91,7 +91,9 @@ def read_notifications(path: str) -> NotificationsConfig:
     for index, subscriber in enumerate(config.notifications):
         where = f"notifications[{index}]"
         if subscriber.name in seen:
-            raise InvalidConfiguration(f"'{subscriber.name}' names two subscribers", subject=path, field=f"{where}.name")
+            raise InvalidConfiguration(
+                f"'{subscriber.name}' names two subscribers", subject=path, field=f"{where}.name"
+            )
         seen.add(subscriber.name)
         literal = not subscriber.url.startswith("$")
         if literal and subscriber.kind == "teams":
