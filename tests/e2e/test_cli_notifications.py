@@ -75,7 +75,7 @@ def test_a_refused_notification_is_a_dead_letter_the_cli_lists_and_retries(
     assert requested.returncode == 0, requested.stderr  # the command succeeded
     assert SIGNATURE not in requested.stdout + requested.stderr
     events = run_json(cwd, "events")
-    assert [e for e in events if e["type"] == "PromotionRequested"][0]["published_at"]  # the bus took it
+    assert next(e for e in events if e["type"] == "PromotionRequested")["published_at"]  # the bus took it
     assert len(hook.requests) == 1  # the other subscriber was served
     [letter] = run_json(cwd, "notify", "list")
     assert (letter["event"], letter["subscription"], letter["reason"]) == (
@@ -92,7 +92,8 @@ def test_a_refused_notification_is_a_dead_letter_the_cli_lists_and_retries(
 def test_a_notifications_file_with_a_mistake_stops_the_command_naming_the_field(deployed_dev: Path) -> None:
     cwd = deployed_dev.parent
     (cwd / "notifications.yaml").write_text(
-        "notifications:\n  - {name: t, kind: teams, url: 'https://x.example/?sig=S3CRETSIG', events: [PromotionFailed]}\n",
+        "notifications:\n"
+        "  - {name: t, kind: teams, url: 'https://x.example/?sig=S3CRETSIG', events: [PromotionFailed]}\n",
         encoding="utf-8",
     )
     (cwd / "fabctl.toml").write_text('notifications_file = "notifications.yaml"\n', encoding="utf-8")
