@@ -31,10 +31,12 @@ SIGNATURE_HEADER = "X-Fabctl-Signature"
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    attempts: int = 4  # the first and three retries
-    backoff_s: float = 1.0  # 1, 2, 4 ... seconds between attempts
-    max_wait_s: float = 30.0  # neither a back-off nor a Retry-After waits longer than this
-    timeout_s: float = 10.0  # connect, write and read, each
+    # Small bounds: a command relays its own events, so a subscriber that is away delays its end (never
+    # fails it) by at most ~3 timeouts and 2 waits; the dead letter and `fabctl notify retry` do the rest.
+    attempts: int = 3  # the first and two retries
+    backoff_s: float = 1.0  # 1, 2 ... seconds between attempts
+    max_wait_s: float = 10.0  # neither a back-off nor a Retry-After waits longer than this
+    timeout_s: float = 5.0  # connect, write and read, each
 
 
 class _Retryable(Exception):
