@@ -154,3 +154,10 @@ def test_events_of_other_types_or_environments_are_not_sent(receivers, tmp_path:
     other = notifier(tmp_path, test_only, {"teams-url": receiver.url()}, RecordedSleeps())
     assert other.notify([APPROVED]) == 0  # the context says prod
     assert receiver.requests == []
+
+
+def test_a_long_retry_after_is_capped(receivers, tmp_path: Path) -> None:
+    receiver = receivers([(429, {"Retry-After": "3600"})])
+    sleeps = RecordedSleeps()
+    assert notifier(tmp_path, teams(), {"teams-url": receiver.url()}, sleeps).notify([APPROVED]) == 1
+    assert sleeps.waits == [FAST.max_wait_s]
