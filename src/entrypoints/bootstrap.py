@@ -27,6 +27,7 @@ from fabctl.adapters.telemetry.memory import InMemoryTelemetry
 from fabctl.adapters.telemetry.progress import RecordingProgress
 from fabctl.application.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from fabctl.application.messagebus import MessageBus
+from fabctl.application.notifier import Notifier, NotifyingPublisher
 from fabctl.application.ports import (
     Clock,
     ConflictRetry,
@@ -42,6 +43,7 @@ from fabctl.application.ports import (
     UnitOfWork,
 )
 from fabctl.domain.redaction import SecretValues
+from fabctl.entrypoints.notifications import http_channel, notifier_for
 from fabctl.entrypoints.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -292,6 +294,7 @@ class Container(containers.DeclarativeContainer):
     # A shared store (Azure) refuses a commit made on a stale read: the command (or a lease renewal) runs again
     # from a fresh one. Stores that take turns (SQLite, memory) never raise the conflict, so it costs them nothing.
     retry = providers.Singleton(RetryOnConflict)
+    notification_channel = providers.Singleton(http_channel, secret_values)  # built only when a subscriber is set
 
 
 @dataclass
@@ -313,6 +316,7 @@ class App:
     machine: Machine
     stop: StopRequests
     retry: ConflictRetry
+    notifier: Notifier | None = None  # the subscribers of FABCTL_NOTIFICATIONS_FILE, when it is set
 
 
 # The adapters handlers may ask for, by parameter name.
@@ -328,16 +332,21 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
     for name, instance in overrides.items():
         getattr(container, name).override(providers.Object(instance))
     deps: dict[str, Any] = {name: getattr(container, name)() for name in PORT_NAMES}
+    notifier = notifier_for(container.settings(), container.notification_channel, deps["uow"], deps["clock"])
+    # The notifier hears what the bus accepted, after it accepted it: a webhook never holds an event back.
+    bus_publisher = NotifyingPublisher(deps["publisher"], notifier) if notifier else deps["publisher"]
     bus = MessageBus(
         uow=deps["uow"],
         command_handlers={kind: _inject(h, deps) for kind, h in COMMAND_HANDLERS.items()},
         event_handlers={kind: [_inject(h, deps) for h in hs] for kind, hs in EVENT_HANDLERS.items()},
-        publisher=deps["publisher"],
+        publisher=bus_publisher,
         clock=deps["clock"],
         retry=deps["retry"],
         telemetry=deps["telemetry"],
     )
-    return App(settings=container.settings(), bus=bus, secret_values=container.secret_values(), **deps)
+    return App(
+        settings=container.settings(), bus=bus, secret_values=container.secret_values(), notifier=notifier, **deps
+    )
 
 
 def _inject(handler: Callable[..., Any], deps: dict[str, Any]) -> Callable[..., Any]:

@@ -113,6 +113,10 @@ class Settings(BaseSettings):
         | None
     ) = Field(None, description="The credential kind (FABCTL_AUTH); its variables are azure-identity's.")
 
+    notifications_file: Path | None = Field(
+        None, description="A notifications.yaml: Teams and webhook subscribers of events (docs/notifications.md)."
+    )
+
     @field_validator("fabric_url")
     @classmethod
     def _fabric_api_base(cls, url: str) -> str:

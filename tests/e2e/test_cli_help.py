@@ -27,6 +27,8 @@ HELP = {
         "completion",
         "worker",
         "doctor",
+        "notify",
+        "audit",
         "--version",
         "--help",
         "Exit codes",
@@ -97,6 +99,12 @@ HELP = {
     ("events",): ["--limit", OUTPUT, "list", "relay"],
     ("events", "list"): ["--limit", OUTPUT],
     ("events", "relay"): [OUTPUT, "FABCTL_EVENT_BUS", "Exit code 1", "Examples"],
+    ("audit",): ["verify", "export", "audit_head", "docs/audit.md"],
+    ("audit", "verify"): ["[REQUEST_ID]...", "--head", OUTPUT, "Exit code 0", "Examples"],
+    ("audit", "export"): ["--format", "jsonl", "csv", "--since", "Examples"],
+    ("notify",): [OUTPUT, "FABCTL_NOTIFICATIONS_FILE", "list", "retry"],
+    ("notify", "list"): [OUTPUT],
+    ("notify", "retry"): ["[ID]...", OUTPUT, "Exit code 1", "Examples"],
     ("worker",): [
         "--concurrency",
         "--max-messages",
@@ -148,7 +156,7 @@ def test_help_names_the_arguments_and_options(tmp_path: Path, command: tuple[str
 
 def test_every_subcommand_has_a_help_case(tmp_path: Path) -> None:
     """A new command without a case in HELP would go unchecked: compare with what each group lists."""
-    for group in [(), ("promote",), ("tx",), ("state",), ("events",), ("emulator",)]:
+    for group in [(), ("promote",), ("tx",), ("state",), ("events",), ("emulator",), ("notify",), ("audit",)]:
         result = run(tmp_path, *group, "--help")
         assert result.returncode == 0, result.stdout + result.stderr
         listing = result.stdout.split("Commands:", 1)[1].split("\n\n", 1)[0]  # not the epilog below it
@@ -168,7 +176,10 @@ def test_top_level_help_lists_every_command_with_its_whole_first_sentence(tmp_pa
             summaries[name] = match.group(2)
         elif line.strip():
             summaries[name] += " " + line.strip()  # a wrapped summary goes on below
-    commands = {"completion", "deploy", "doctor", "emulator", "events", "plan", "promote", "state", "tx", "worker"}
+    commands = {
+        "audit", "completion", "deploy", "doctor", "emulator", "events", "notify", "plan", "promote", "state", "tx",
+        "worker",
+    }  # fmt: skip
     assert set(summaries) == commands, listing
     cut = {name: text for name, text in summaries.items() if text.endswith("...") or not text.endswith(".")}
     assert not cut, f"summaries cut short: {cut}"

@@ -17,6 +17,7 @@ from fabctl.entrypoints.cli.deploy import deploy, plan
 from fabctl.entrypoints.cli.doctor import doctor
 from fabctl.entrypoints.cli.events import events
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
+from fabctl.entrypoints.cli.notify import notify
 from fabctl.entrypoints.cli.promote import promote
 from fabctl.entrypoints.cli.runtime import fail, log_unexpected
 from fabctl.entrypoints.cli.state import state
@@ -101,6 +102,7 @@ cli.add_command(emulator)
 cli.add_command(completion)
 cli.add_command(worker)
 cli.add_command(doctor)
+cli.add_command(notify)
 
 
 def main() -> None:
