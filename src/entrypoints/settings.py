@@ -76,12 +76,22 @@ class Settings(BaseSettings):
     events_topic: str = Field("fabctl-events", description="The topic fabctl publishes its events to.")
     commands_queue: str = Field("fabctl-commands", description="The sessionful queue fabctl takes commands from.")
     user: str = Field(default_factory=_default_user, description="Who is acting (requester, approver).")
+    # Microsoft Graph, for approver groups (docs/operations/graph.md); the emulator's is http://127.0.0.1:PORT/graph.
+    graph_url: str = Field("https://graph.microsoft.com", description="Microsoft Graph's root (no /v1.0).")
 
     @field_validator("fabric_url")
     @classmethod
     def _fabric_api_base(cls, url: str) -> str:
         # The root (fabric-cicd's convention) or the REST base; never credentials (urls.py).
         return fabric_api_base(url) if url.strip() else ""
+
+    @field_validator("graph_url")
+    @classmethod
+    def _a_graph_root(cls, url: str) -> str:
+        root = url.strip().rstrip("/").removesuffix("/v1.0")
+        if not root.startswith(("https://", "http://")) or "@" in root.split("/")[2]:
+            raise ValueError("graph_url must be an http(s) URL without credentials, e.g. https://graph.microsoft.com")
+        return root
 
     @field_validator("storage_account_url")
     @classmethod
