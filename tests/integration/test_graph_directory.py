@@ -149,3 +149,9 @@ def test_a_refused_seed_changes_nothing(fresh_emulator: RunningEmulator) -> None
         seed(fresh_emulator, body)
     assert refused.value.code == 400 and "No Such Group" in refused.value.read().decode()
     assert directory(fresh_emulator).principal_id("carol@contoso.com") is None
+
+
+def test_two_groups_with_one_name_are_refused_not_guessed(approvers: RunningEmulator) -> None:
+    seed(approvers, {"groups": [{"displayName": "release approvers"}]})
+    with pytest.raises(DirectoryUnavailable, match="2 groups .* object id"):
+        directory(approvers).resolve("Release Approvers")
