@@ -153,5 +153,5 @@ def test_a_refused_seed_changes_nothing(fresh_emulator: RunningEmulator) -> None
 
 def test_two_groups_with_one_name_are_refused_not_guessed(approvers: RunningEmulator) -> None:
     seed(approvers, {"groups": [{"displayName": "release approvers"}]})
-    with pytest.raises(DirectoryUnavailable, match="2 groups .* object id"):
+    with pytest.raises(DirectoryUnavailable, match=r"2 groups .* object id"):
         directory(approvers).resolve("Release Approvers")
