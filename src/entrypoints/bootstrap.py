@@ -32,6 +32,7 @@ from fabctl.application.ports import (
     Clock,
     ConflictRetry,
     DeploymentProgress,
+    Directory,
     EventPublisher,
     FabricGateway,
     IdGenerator,
@@ -135,6 +136,24 @@ def process_credential(kind: str) -> object:
         if key not in _PROCESS_CREDENTIALS:
             _PROCESS_CREDENTIALS[key] = build_credential(kind, os.environ)
         return _PROCESS_CREDENTIALS[key]
+
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
+
+def graph_directory(settings: Settings) -> Directory:
+    """Approver groups through Microsoft Graph, signed in as the process's credential (none for the emulator)."""
+    # Imported here: httpx and tenacity cost start-up time that commands without approvals never need.
+    from fabctl.adapters.directory.graph import GraphDirectory
+    from fabctl.adapters.directory.graph_http import GraphClient
+
+    credential = _credential(settings.graph_url, settings)
+    token = None if credential is None else partial(_graph_token, credential)
+    return GraphDirectory(GraphClient(settings.graph_url, token=token))
+
+
+def _graph_token(credential: Any) -> str:
+    return str(credential.get_token(GRAPH_SCOPE).token)
 
 
 def _azure_unit_of_work(

@@ -117,11 +117,22 @@ class Settings(BaseSettings):
         None, description="A notifications.yaml: Teams and webhook subscribers of events (docs/notifications.md)."
     )
 
+    # Microsoft Graph, for approver groups (docs/operations/graph.md); the emulator's is http://127.0.0.1:PORT/graph.
+    graph_url: str = Field("https://graph.microsoft.com", description="Microsoft Graph's root (no /v1.0).")
+
     @field_validator("fabric_url")
     @classmethod
     def _fabric_api_base(cls, url: str) -> str:
         # The root (fabric-cicd's convention) or the REST base; never credentials (urls.py).
         return fabric_api_base(url) if url.strip() else ""
+
+    @field_validator("graph_url")
+    @classmethod
+    def _a_graph_root(cls, url: str) -> str:
+        root = url.strip().rstrip("/").removesuffix("/v1.0")
+        if not root.startswith(("https://", "http://")) or "@" in root.split("/")[2]:
+            raise ValueError("graph_url must be an http(s) URL without credentials, e.g. https://graph.microsoft.com")
+        return root
 
     @field_validator("storage_account_url")
     @classmethod

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from fabctl.adapters.fabric.tenant_errors import TenantError
 from fabctl.entrypoints.emulator import connection_routes as seeding
+from fabctl.entrypoints.emulator.graph_directory import SeedError
 from fabctl.entrypoints.emulator.messages import (
     ApiError,
     Request,
@@ -52,4 +53,14 @@ def handle(app: EmulatorApp, request: Request) -> Response:
             return seed(app.tenant, body)
         except TenantError as e:
             raise ApiError.from_tenant(e) from e
+    if action == ("GET", "graph"):
+        return json_response(200, app.graph.view())
+    if action == ("POST", "graph"):  # users, groups, service principals, members, deny, throttle (docs/emulator.md)
+        body = request.json()
+        if not isinstance(body, dict):
+            raise bad_request("The body must be a JSON object")
+        try:
+            return json_response(200, app.graph.seed(body))
+        except SeedError as e:
+            raise bad_request(str(e)) from e
     raise not_found_route(request.method, request.path)

@@ -17,9 +17,10 @@ import uuid
 from typing import Any
 
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
-from fabctl.entrypoints.emulator import admin
+from fabctl.entrypoints.emulator import admin, graph_routes
 from fabctl.entrypoints.emulator.early import EarlyRequests
 from fabctl.entrypoints.emulator.faults import Dice, Throttle, TokenAges, blocked_message, principal_of
+from fabctl.entrypoints.emulator.graph_directory import GraphDirectoryState
 from fabctl.entrypoints.emulator.messages import ApiError, Request, Response, not_found_route
 from fabctl.entrypoints.emulator.operations import OperationStore
 from fabctl.entrypoints.emulator.options import EmulatorOptions
@@ -52,6 +53,7 @@ class EmulatorApp:
         self.dice = Dice(options.seed)
         self.log = RequestLog()
         self.token_check = TokenCheck(options.token_authority) if options.token_authority else None
+        self.graph = GraphDirectoryState()  # the directory behind /graph/v1.0 (graph_routes.py)
 
     @property
     def options(self) -> EmulatorOptions:
@@ -74,6 +76,7 @@ class EmulatorApp:
         self.early.clear()
         self.tokens.clear()
         self.log.clear()
+        self.graph.clear()
         self.dice.reseed(self.options.seed)
 
     def handle(self, request: Request) -> Response | None:
@@ -82,6 +85,8 @@ class EmulatorApp:
         try:
             if request.path.startswith(admin.PREFIX):
                 response: Response | None = admin.handle(self, request)
+            elif request.path.startswith(graph_routes.PREFIX):  # Graph's own knobs, not Fabric's
+                response = graph_routes.handle(self.graph, request)
             else:
                 response = self._api(request, request_id)
         except ApiError as e:

@@ -1,0 +1,1 @@
+"""Who belongs to which approver group: Microsoft Graph (graph.py)."""
