@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fabctl.domain.errors import UnknownEnvironment
+from fabctl.domain.validation.findings import ValidationSettings
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Environment:
     skip_unpublish: bool = False
     source_dir: str = ""  # fabric-cicd core.repository_directory, resolved against the config file
     parameter_file: str = ""  # fabric-cicd core.parameter, resolved against the config file
+    validation: ValidationSettings = field(default_factory=ValidationSettings)  # the gates before a deployment writes
 
     @property
     def target(self) -> str:

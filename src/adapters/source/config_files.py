@@ -40,7 +40,7 @@ import types
 import typing
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -52,6 +52,7 @@ from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.regex import InvalidRegex, compile_regex
+from fabctl.domain.validation.findings import CHECKS, ForbiddenPattern, Level, ValidationSettings
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -278,6 +279,28 @@ class PromotionModel(_Strict):
     approvals_by_type: dict[ItemType, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
 
+CheckLevel = Literal["error", "warning", "off"]
+
+
+class ForbiddenModel(_Strict):
+    pattern: Regex
+    why: str = ""
+
+
+class ValidationModel(_Strict):
+    """An environment's validation gates: each check's level (default error), forbidden values."""
+
+    notebooks_compile: CheckLevel = "error"
+    semantic_models_parse: CheckLevel = "error"
+    forbidden_values: CheckLevel = "error"
+    secrets: CheckLevel = "error"
+    forbidden: list[ForbiddenModel] = Field(default_factory=list)
+
+    def settings(self) -> ValidationSettings:
+        levels = {check: Level(getattr(self, check)) for check in CHECKS}
+        return ValidationSettings(levels, tuple(ForbiddenPattern(f.pattern, f.why) for f in self.forbidden))
+
+
 class EnvironmentModel(_Strict):
     workspace: NonEmptyStr | None = None
     workspace_id: Guid | None = None
@@ -286,6 +309,7 @@ class EnvironmentModel(_Strict):
     promotion: PromotionModel | None = None
     item_types_in_scope: list[ItemType] | None = None  # replaces the global list for this environment
     exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)
+    validation: ValidationModel = Field(default_factory=ValidationModel)
 
 
 class ReleaseConfigModel(_Strict):
@@ -346,6 +370,7 @@ def read_release_config(path: str) -> ReleaseConfig:
                     env.item_types_in_scope if env.item_types_in_scope is not None else config.item_types_in_scope
                 ),
                 exclude=(*config.exclude, *env.exclude),
+                validation=env.validation.settings(),
             )
         )
     return ReleaseConfig(tuple(environments), source=path)
