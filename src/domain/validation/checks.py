@@ -16,6 +16,7 @@ from fabctl.domain.validation.forbidden import forbidden_findings
 from fabctl.domain.validation.notebooks import NOTEBOOK_PART, notebook_findings
 from fabctl.domain.validation.secrets import secret_findings
 from fabctl.domain.validation.semantic_models import BIM_PART, bim_findings, is_tmdl, tmdl_findings
+from fabctl.domain.value_sets import VALUE_SET_HOLDER
 
 
 def check_definition(
@@ -37,7 +38,8 @@ def check_definition(
                 found += bim_findings(path, text)
             elif is_tmdl(part.path):
                 found += tmdl_findings(path, text)
-        if FORBIDDEN_VALUES in on and settings.forbidden:
+        # A Variable Library holds every environment's values by design (the value sets): not forbidden.
+        if FORBIDDEN_VALUES in on and settings.forbidden and item_type != VALUE_SET_HOLDER:
             found += forbidden_findings(path, text, settings.forbidden)
         if SECRETS in on:
             found += secret_findings(path, text)
