@@ -93,13 +93,16 @@ def notebook_findings(part_path: str, text: str) -> list[Finding]:
         source = _python_source(cell)
         if source is None:
             continue
+        if "\0" in source:  # compile() would not say where
+            line = cell.first_line + next(n for n, text in enumerate(cell.lines) if "\0" in text)
+            found.append(Finding(part_path, line, NOTEBOOKS_COMPILE, "does not compile: it holds a NUL character"))
+            continue
         padded = "\n" * (cell.first_line - 1) + source  # so that the error's line is the file's
         try:
             compile(padded, part_path, "exec", flags=_FLAGS, dont_inherit=True)
         except SyntaxError as e:  # IndentationError and TabError are SyntaxErrors
             line = e.lineno or cell.first_line
             found.append(Finding(part_path, line, NOTEBOOKS_COMPILE, f"does not compile: {e.msg}"))
-        except (ValueError, RecursionError, MemoryError) as e:  # a NUL byte; nesting too deep
-            what = "nested too deeply" if not isinstance(e, ValueError) else "contains a NUL character"
-            found.append(Finding(part_path, cell.first_line, NOTEBOOKS_COMPILE, f"does not compile: {what}"))
+        except (ValueError, RecursionError, MemoryError):  # nesting too deep for the compiler
+            found.append(Finding(part_path, cell.first_line, NOTEBOOKS_COMPILE, "does not compile: nested too deeply"))
     return found

@@ -37,7 +37,7 @@ def test_expressions_are_free_text() -> None:
     text = (
         "table Sales\n\tpartition Sales = m\n\t\tsource =\n\t\t\t\tlet\n\t\t\t\t    x = 1\n\t\t\t\tin x\n"
         "\tmeasure M = ```\n  anything (\n\t\t\t\t\tgoes\n```\n\t\tformatString: 0\n"
-        "/// a description\nexpression Param = \"x\"\n"
+        '/// a description\nexpression Param = "x"\n'
     )
     assert tmdl_findings("t.tmdl", text) == []
 
