@@ -279,7 +279,11 @@ class PromotionModel(_Strict):
     approvals_by_type: dict[ItemType, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
 
-CheckLevel = Literal["error", "warning", "off"]
+def _off(value: object) -> object:
+    return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
+
+
+CheckLevel = Annotated[Literal["error", "warning", "off"], BeforeValidator(_off)]
 
 
 class ForbiddenModel(_Strict):

@@ -31,6 +31,11 @@ def test_levels_and_forbidden_patterns_are_read(tmp_path: Path) -> None:
     assert settings.forbidden == (ForbiddenPattern("contoso-?dev", "the dev account"),)
 
 
+def test_a_bare_off_is_off_not_false(tmp_path: Path) -> None:
+    settings = read_release_config(config(tmp_path, "{secrets: off}")).environment("prod").validation
+    assert settings.level(SECRETS) is Level.OFF
+
+
 @pytest.mark.parametrize(
     ("validation", "field", "says"),
     [
