@@ -301,7 +301,8 @@ class ValidationModel(_Strict):
     forbidden: list[ForbiddenModel] = Field(default_factory=list)
 
     def settings(self) -> ValidationSettings:
-        levels = {check: Level(getattr(self, check)) for check in CHECKS}
+        # Only what differs from the default (error): an environment without the block equals the default.
+        levels = {check: Level(level) for check in CHECKS if (level := getattr(self, check)) != "error"}
         return ValidationSettings(levels, tuple(ForbiddenPattern(f.pattern, f.why) for f in self.forbidden))
 
 
