@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from fabctl.domain.errors import UnknownEnvironment
 from fabctl.domain.feature_flags import FeatureFlags
+from fabctl.domain.validation.findings import ValidationSettings
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Environment:
     source_dir: str = ""  # fabric-cicd core.repository_directory, resolved against the config file
     parameter_file: str = ""  # fabric-cicd core.parameter, resolved against the config file
     features: FeatureFlags = field(default_factory=FeatureFlags)  # the flags set for it (see `flags`)
+    validation: ValidationSettings = field(default_factory=ValidationSettings)  # the gates before a deployment writes
 
     @property
     def flags(self) -> FeatureFlags:

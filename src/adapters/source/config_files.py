@@ -40,7 +40,7 @@ import types
 import typing
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -53,6 +53,7 @@ from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.redaction import SECRET_MARKER, SecretValues
 from fabctl.domain.regex import InvalidRegex, compile_regex
+from fabctl.domain.validation.findings import CHECKS, ForbiddenPattern, Level, ValidationSettings
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -279,6 +280,33 @@ class PromotionModel(_Strict):
     approvals_by_type: dict[ItemType, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
 
+def _off(value: object) -> object:
+    return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
+
+
+CheckLevel = Annotated[Literal["error", "warning", "off"], BeforeValidator(_off)]
+
+
+class ForbiddenModel(_Strict):
+    pattern: Regex
+    why: str = ""
+
+
+class ValidationModel(_Strict):
+    """An environment's validation gates: each check's level (default error), forbidden values."""
+
+    notebooks_compile: CheckLevel = "error"
+    semantic_models_parse: CheckLevel = "error"
+    forbidden_values: CheckLevel = "error"
+    secrets: CheckLevel = "error"
+    forbidden: list[ForbiddenModel] = Field(default_factory=list)
+
+    def settings(self) -> ValidationSettings:
+        # Only what differs from the default (error): an environment without the block equals the default.
+        levels = {check: Level(level) for check in CHECKS if (level := getattr(self, check)) != "error"}
+        return ValidationSettings(levels, tuple(ForbiddenPattern(f.pattern, f.why) for f in self.forbidden))
+
+
 class EnvironmentModel(_Strict):
     workspace: NonEmptyStr | None = None
     workspace_id: Guid | None = None
@@ -288,6 +316,7 @@ class EnvironmentModel(_Strict):
     item_types_in_scope: list[ItemType] | None = None  # replaces the global list for this environment
     exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)
     features: object = None  # feature flags for this environment, checked by `feature_config`
+    validation: ValidationModel = Field(default_factory=ValidationModel)
 
 
 class ReleaseConfigModel(_Strict):
@@ -372,6 +401,7 @@ def read_release_config(path: str) -> ReleaseConfig:
                 ),
                 exclude=(*config.exclude, *env.exclude),
                 features=flags_in_force(top_level, file_features(env.features, path, f"environments.{name}.features")),
+                validation=env.validation.settings(),
             )
         )
     return ReleaseConfig(tuple(environments), source=path)

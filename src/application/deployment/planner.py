@@ -13,6 +13,7 @@ from fabctl.application.deployment.plan_checks import check_data_items, check_re
 from fabctl.application.deployment.publish_plan import with_publish
 from fabctl.application.deployment.shortcuts import with_shortcuts
 from fabctl.application.deployment.target import TargetView
+from fabctl.application.deployment.validation import findings_of, gate
 from fabctl.application.deployment.value_set_plan import with_value_set
 from fabctl.application.ports import DeployedItem
 from fabctl.domain.binding import bind, check_all_rules_matched
@@ -24,6 +25,7 @@ from fabctl.domain.items import Item, ItemKey
 from fabctl.domain.plan import ChangeKind, DeploymentPlan, PlannedChange
 from fabctl.domain.references import dependency_order, references_by_key
 from fabctl.domain.shortcuts import SHORTCUT_HOLDER
+from fabctl.domain.validation.findings import Finding
 from fabctl.domain.value_sets import VALUE_SET_HOLDER
 
 
@@ -152,10 +154,12 @@ def _prepare(
     changes: dict[ItemKey, PlannedChange] = {}
     compare_live: list[ItemKey] = []
     unrecorded: set[ItemKey] = set()  # in the target, but not as fabctl last deployed this content there
+    findings: dict[ItemKey, list[Finding]] = {}  # the validation gates', run while each definition is bound
     for key in dependency_order(inputs.source, only, refs):
         asked.clear()
         item, desired = inputs.source.get(key), desired_of(key)
         assert item is not None
+        findings[key] = findings_of(item, desired, inputs.environment)
         # An item also depends on the items whose ids or endpoints its parameters put in it.
         refs[key] = refs[key] | frozenset(k for k in asked if k != key and k in inputs.source)
         remote = view.items.get(key)
@@ -209,6 +213,8 @@ def _prepare(
     if delete_orphans:
         planned_changes.extend(_orphans(inputs, view, mine, delete_data_items))
     warnings = check_references(inputs, view, only, planned_changes, bound_references, allow_dangling)
+    written = (c.key for c in planned_changes if c.writes)
+    warnings += gate(findings, written, inputs.environment, inputs.source_dir)  # errors refuse, before any write
     plan = DeploymentPlan(
         environment=inputs.environment.name,
         workspace_id=view.workspace_id,

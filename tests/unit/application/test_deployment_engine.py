@@ -272,7 +272,7 @@ def test_rollback_moves_the_item_back_and_removes_the_new_folders(world: World) 
     deploy(world)
     model = next(i for i in source_items() if i.name == "Sales Model")
     changed_model = model.with_definition(
-        ItemDefinition.of([*model.definition.parts, DefinitionPart.from_text("definition/x.tmdl", "x")])
+        ItemDefinition.of([*model.definition.parts, DefinitionPart.from_text("definition/x.tmdl", "table X\n")])
     )
     world.set_source([changed_model if i.name == "Sales Model" else i for i in moved_source("Archive")])
     world.gateway.fail_on = "Sales Model"

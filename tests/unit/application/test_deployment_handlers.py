@@ -148,7 +148,7 @@ def test_rollback_restores_the_workspace_exactly(world: World) -> None:
     before = state()
     model = next(i for i in source_items() if i.name == "Sales Model")
     changed_model = model.with_definition(
-        ItemDefinition.of([*model.definition.parts, DefinitionPart.from_text("definition/x.tmdl", "x")])
+        ItemDefinition.of([*model.definition.parts, DefinitionPart.from_text("definition/x.tmdl", "table X\n")])
     )
     edited = source_items(notebook_extra="# changed\n")
     world.set_source([changed_model if i.name == "Sales Model" else i for i in edited])

@@ -75,7 +75,7 @@ def test_a_failed_write_and_the_rollback_are_counted_and_the_item_span_is_failed
     world.app.bus.handle(ExecuteDeployment("m-1", SOURCE, "dev", "tester"))
     model = next(i for i in source_items() if i.name == "Sales Model")
     changed = model.with_definition(
-        ItemDefinition.of([*model.definition.parts, DefinitionPart.from_text("definition/x.tmdl", "x")])
+        ItemDefinition.of([*model.definition.parts, DefinitionPart.from_text("definition/x.tmdl", "table X\n")])
     )
     world.set_source([changed if i.name == "Sales Model" else i for i in source_items()])
     world.gateway.fail_on = "Sales Model"
