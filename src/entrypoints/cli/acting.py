@@ -5,7 +5,7 @@ azure state store by account URL, Service Bus by namespace), the actor is whose 
 UPN, or an application's app id) and its object id is recorded with it: verified. `--user` and
 FABCTL_USER are then refused, since a typed name could only contradict the sign-in. Only on the
 embedded local default, with no credential, does a typed name (or the OS user) act; it is recorded
-without an object id and shown as unverified (docs/adr/00XX-verified-actor.md).
+without an object id and shown as unverified (docs/adr/0039-verified-actor.md).
 """
 
 from __future__ import annotations
