@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fabctl.domain.errors import UnknownEnvironment
+from fabctl.domain.promotion_rules import RuleSet
 
 
 @dataclass(frozen=True)
@@ -14,10 +15,15 @@ class PromotionPolicy:
 
     default_approvals: int = 1
     approvals_by_type: Mapping[str, int] = field(default_factory=dict)
+    rules: RuleSet = RuleSet()  # per item type: fabctl's templates, overridden by the project's (ADR 00XX)
 
     def required_approvals(self, item_types: Iterable[str]) -> int:
-        counts = [self.approvals_by_type.get(t, self.default_approvals) for t in item_types]
+        counts = [self._approvals(t) for t in item_types]
         return max(counts, default=self.default_approvals)
+
+    def _approvals(self, item_type: str) -> int:
+        ruled = self.rules.for_type(item_type).approvals  # a rule's own count wins over approvals_by_type
+        return ruled if ruled is not None else self.approvals_by_type.get(item_type, self.default_approvals)
 
 
 @dataclass(frozen=True)

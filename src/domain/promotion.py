@@ -60,6 +60,7 @@ class Approval:
     approver: Identity
     at: datetime
     comment: str = ""
+    groups: tuple[str, ...] = ()  # the required groups the directory confirmed the approver belongs to
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,17 @@ class AuditEntry:
     actor: str  # an identity's text, or "fabctl" for what fabctl did on its own
     action: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Governance:
+    """What the promotion rules add to a request when it is opened (see `promotion_rules.evaluate`)."""
+
+    change: str = ""
+    emergency: bool = False
+    approver_groups: tuple[tuple[str, ...], ...] = ()
+    emergency_approvers: tuple[str, ...] = ()
+    validations: tuple[str, ...] = ()
 
 
 @dataclass
@@ -85,6 +97,11 @@ class PromotionRequest(Aggregate):
     config_path: str = ""  # the workspace configuration the request was made under
     terms: ApprovalTerms = field(default_factory=ApprovalTerms)  # what an approval covers, pinned when requested
     target_workspace_id: str = ""  # the target workspace when requested; "" = fabctl was to create it
+    change: str = ""  # the change reference given with --change
+    emergency: bool = False  # requested in a freeze window with --emergency
+    approver_groups: tuple[tuple[str, ...], ...] = ()  # per rule: an approver must be in one of each
+    emergency_approvers: tuple[str, ...] = ()  # an emergency request needs one approval from each
+    validations: tuple[str, ...] = ()  # checks the rules require before deploying (shown; run by the gates)
     state: PromotionState = PromotionState.REQUESTED
     approvals: list[Approval] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
@@ -107,7 +124,9 @@ class PromotionRequest(Aggregate):
         note: str = "",
         config_path: str = "",
         target_workspace_id: str = "",
+        governance: Governance | None = None,
     ) -> PromotionRequest:
+        ruled = governance or Governance()
         request = cls(
             id=request_id,
             source_dir=source_dir,
@@ -120,8 +139,16 @@ class PromotionRequest(Aggregate):
             config_path=config_path,
             terms=terms,
             target_workspace_id=target_workspace_id,
+            change=ruled.change,
+            emergency=ruled.emergency,
+            approver_groups=ruled.approver_groups,
+            emergency_approvers=ruled.emergency_approvers,
+            validations=ruled.validations,
         )
         request._log(at, str(requested_by), "requested", note)
+        if ruled.emergency:
+            groups = ", ".join(ruled.emergency_approvers)
+            request._log(at, str(requested_by), "emergency", f"in a freeze window; needs an approval from {groups}")
         request.record(
             events.PromotionRequested(
                 request_id, source_environment, target_environment, str(requested_by),
@@ -166,11 +193,53 @@ class PromotionRequest(Aggregate):
                 field="terms",
             )  # fmt: skip
 
-    def approve(self, approver: Identity, at: datetime, comment: str = "", *, now: ApprovalTerms) -> None:
-        """Record an approval of the terms `now` (read from the source and configuration just before)."""
+    @property
+    def groups_to_check(self) -> tuple[str, ...]:
+        """The groups whose membership decides whether an approval counts."""
+        names = [g for alternatives in self.approver_groups for g in alternatives]
+        return tuple(dict.fromkeys([*names, *(self.emergency_approvers if self.emergency else ())]))
+
+    def ensure_groups(self, approver: Identity, member_of: frozenset[str]) -> None:
+        """Refuse an approver outside a required group, or a last approval that leaves an emergency
+        without its emergency approver."""
+        for alternatives in self.approver_groups:
+            if not member_of & set(alternatives):
+                raise PromotionRuleViolation(
+                    f"'{approver}' is not a member of {_either(alternatives)}, which the promotion rules require "
+                    "of every approver",
+                    subject=self.subject,
+                    field="approver_groups",
+                )
+        if not self.emergency or len(self.approvals) + 1 < self.required_approvals:
+            return
+        given = {g for a in self.approvals for g in a.groups} | member_of
+        missing = [g for g in self.emergency_approvers if g not in given]
+        if missing:
+            raise PromotionRuleViolation(
+                f"this emergency request (in a freeze window) needs an approval from a member of "
+                f"{_either(tuple(missing))}, and '{approver}' is not one",
+                subject=self.subject,
+                field="emergency_approvers",
+            )
+
+    def approve(
+        self,
+        approver: Identity,
+        at: datetime,
+        comment: str = "",
+        *,
+        now: ApprovalTerms,
+        member_of: frozenset[str] = frozenset(),
+    ) -> None:
+        """Record an approval of the terms `now` (read from the source and configuration just before);
+        `member_of` is which of `groups_to_check` the directory says the approver belongs to."""
         self.ensure_approvable_by(approver)
         self.ensure_covered(now)
-        self.approvals.append(Approval(approver, at, comment))
+        self.ensure_groups(approver, member_of)
+        groups = tuple(g for g in self.groups_to_check if g in member_of)
+        self.approvals.append(Approval(approver, at, comment, groups))
+        if self.emergency and set(groups) & set(self.emergency_approvers):
+            self._log(at, str(approver), "emergency approved", ", ".join(g for g in groups if g in self.emergency_approvers))
         self._log(at, str(approver), "approved", comment)
         count = len(self.approvals)
         self.record(events.ApprovalRecorded(self.id, str(approver), count, self.required_approvals))
@@ -233,6 +302,10 @@ class PromotionRequest(Aggregate):
 
     def _log(self, at: datetime, actor: str, action: str, detail: str = "") -> None:
         self.audit.append(AuditEntry(at, actor, action, detail))
+
+
+def _either(groups: tuple[str, ...]) -> str:
+    return " or ".join(f"group '{g}'" for g in groups)
 
 
 def _as(recorded: Identity, given: Identity) -> str:
