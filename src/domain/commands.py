@@ -48,6 +48,8 @@ class RequestPromotion(Command):
     items: tuple[str, ...] = ()  # "Name.Type" keys; () means every item
     note: str = ""
     config_path: str = ""
+    change: str = ""  # the change reference (--change), matched against the rules' change_pattern
+    emergency: bool = False  # asked during a freeze window: needs the emergency approvers' approval
 
 
 @dataclass(frozen=True)

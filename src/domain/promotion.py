@@ -239,7 +239,9 @@ class PromotionRequest(Aggregate):
         groups = tuple(g for g in self.groups_to_check if g in member_of)
         self.approvals.append(Approval(approver, at, comment, groups))
         if self.emergency and set(groups) & set(self.emergency_approvers):
-            self._log(at, str(approver), "emergency approved", ", ".join(g for g in groups if g in self.emergency_approvers))
+            self._log(
+                at, str(approver), "emergency approved", ", ".join(g for g in groups if g in self.emergency_approvers)
+            )
         self._log(at, str(approver), "approved", comment)
         count = len(self.approvals)
         self.record(events.ApprovalRecorded(self.id, str(approver), count, self.required_approvals))

@@ -63,8 +63,9 @@ class Evaluation:
     emergency: bool = False  # requested in a freeze window with --emergency: needs an emergency approver
 
     @property
-    def approver_groups(self) -> tuple[str, ...]:
-        return _union(a.rule.approver_groups for a in self.applied)
+    def approver_groups(self) -> tuple[tuple[str, ...], ...]:
+        """Per rule that names groups, its groups: an approver must be in one of each."""
+        return tuple(dict.fromkeys(a.rule.approver_groups for a in self.applied if a.rule.approver_groups))
 
     @property
     def emergency_approvers(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from dependency_injector import containers, providers
 
+from fabctl.adapters.directory.principals_file import PrincipalsFileDirectory
 from fabctl.adapters.events.memory import InMemoryEventPublisher
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant
@@ -26,6 +27,7 @@ from fabctl.adapters.system.stop import StopSwitch
 from fabctl.adapters.telemetry.memory import InMemoryTelemetry
 from fabctl.adapters.telemetry.progress import RecordingProgress
 from fabctl.application.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from fabctl.application.handlers.promotion import DirectoryFor
 from fabctl.application.messagebus import MessageBus
 from fabctl.application.ports import (
     Clock,
@@ -176,6 +178,8 @@ class Container(containers.DeclarativeContainer):
     progress = providers.Singleton(RecordingProgress)
     machine = providers.Singleton(LocalMachine)
     stop = providers.Singleton(StopSwitch)  # the CLI lets the signals flip it
+    # principals.yaml next to the workspace configuration (the Graph adapter may replace it)
+    directory_for = providers.Object(PrincipalsFileDirectory.next_to)
 
 
 @dataclass
@@ -195,11 +199,13 @@ class App:
     ids: IdGenerator
     machine: Machine
     stop: StopRequests
+    directory_for: DirectoryFor
 
 
 # The adapters handlers may ask for, by parameter name.
 PORT_NAMES = (
     "uow", "gateway", "reader", "publisher", "secrets", "telemetry", "progress", "clock", "ids", "machine", "stop",
+    "directory_for",
 )  # fmt: skip
 
 

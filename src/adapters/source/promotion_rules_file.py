@@ -98,7 +98,7 @@ def rule_set(project: Mapping[str, RuleModel], *, subject: str, field: str) -> R
 
 def _merged(layers: list[tuple[str, RuleModel]], *, subject: str, field: str) -> PromotionRule:
     values: dict[str, Any] = {}
-    origins = []
+    origins: list[str] = []
     for origin, model in layers:
         given = model.model_fields_set - {"item_type"}
         if given or not origins:
@@ -113,7 +113,9 @@ def _merged(layers: list[tuple[str, RuleModel]], *, subject: str, field: str) ->
             windows.append(FreezeWindow(start_day, start, end_day, end, window.time_zone, window.name))
         except InvalidConfiguration as e:
             part = {"start": "from", "start_day": "from", "end": "to", "end_day": "to"}.get(e.field, e.field)
-            raise InvalidConfiguration(e.message, subject=subject, field=f"{field}.freeze_windows[{index}].{part}") from None
+            raise InvalidConfiguration(
+                e.message, subject=subject, field=f"{field}.freeze_windows[{index}].{part}"
+            ) from None
     return PromotionRule(
         approvals=merged.approvals,
         approver_groups=tuple(merged.approver_groups),

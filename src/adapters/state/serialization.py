@@ -128,7 +128,9 @@ def promotion_from_dict(doc: Document) -> PromotionRequest:
         validations=tuple(doc.get("validations", [])),
         state=PromotionState(doc["state"]),
         approvals=[
-            Approval(Identity.parse(a["approver"]), datetime_from_str(a["at"]), a["comment"], tuple(a.get("groups", [])))
+            Approval(
+                Identity.parse(a["approver"]), datetime_from_str(a["at"]), a["comment"], tuple(a.get("groups", []))
+            )
             for a in doc["approvals"]
         ],
         audit=[AuditEntry(datetime_from_str(e["at"]), e["actor"], e["action"], e["detail"]) for e in doc["audit"]],

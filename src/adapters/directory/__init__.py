@@ -1,0 +1,1 @@
+"""Directories: who belongs to which group (principals.yaml; Microsoft Graph)."""
