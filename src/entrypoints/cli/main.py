@@ -16,6 +16,7 @@ from fabctl.entrypoints.cli.deploy import deploy, plan
 from fabctl.entrypoints.cli.events import events
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
 from fabctl.entrypoints.cli.promote import promote
+from fabctl.entrypoints.cli.rules import rules
 from fabctl.entrypoints.cli.runtime import fail, log_unexpected
 from fabctl.entrypoints.cli.state import state
 from fabctl.entrypoints.cli.tx import tx
@@ -97,6 +98,7 @@ cli.add_command(events)
 cli.add_command(emulator)
 cli.add_command(completion)
 cli.add_command(worker)
+cli.add_command(rules)
 
 
 def main() -> None:
