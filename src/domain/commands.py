@@ -50,6 +50,8 @@ class RequestPromotion(Command):
     note: str = ""
     config_path: str = ""
     actor_object_id: str = ""  # as ExecuteDeployment's
+    change: str = ""  # the change reference (--change), matched against the rules' change_pattern
+    emergency: bool = False  # asked during a freeze window: needs the emergency approvers' approval
 
 
 @dataclass(frozen=True)

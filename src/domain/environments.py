@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from fabctl.domain.errors import UnknownEnvironment
 from fabctl.domain.feature_flags import FeatureFlags
+from fabctl.domain.promotion_rules import RuleSet
 from fabctl.domain.validation.findings import ValidationSettings
 
 
@@ -16,10 +17,15 @@ class PromotionPolicy:
 
     default_approvals: int = 1
     approvals_by_type: Mapping[str, int] = field(default_factory=dict)
+    rules: RuleSet = field(default_factory=RuleSet)  # per item type: templates, then the project's (ADR 00XX)
 
     def required_approvals(self, item_types: Iterable[str]) -> int:
-        counts = [self.approvals_by_type.get(t, self.default_approvals) for t in item_types]
+        counts = [self._approvals(t) for t in item_types]
         return max(counts, default=self.default_approvals)
+
+    def _approvals(self, item_type: str) -> int:
+        ruled = self.rules.for_type(item_type).approvals  # a rule's own count wins over approvals_by_type
+        return ruled if ruled is not None else self.approvals_by_type.get(item_type, self.default_approvals)
 
 
 @dataclass(frozen=True)

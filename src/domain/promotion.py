@@ -62,6 +62,7 @@ class Approval:
     at: datetime
     comment: str = ""
     object_id: str = ""  # the signed-in approver's object id (verified); "" = a name typed (unverified)
+    groups: tuple[str, ...] = ()  # the required groups the directory confirmed the approver belongs to
 
     @property
     def verified(self) -> bool:
@@ -83,6 +84,17 @@ class AuditEntry:
     hash: str = field(default="", compare=False)  # of this entry's content, `previous` and `state`
 
 
+@dataclass(frozen=True)
+class Governance:
+    """What the promotion rules add to a request when it is opened (see `promotion_rules.evaluate`)."""
+
+    change: str = ""
+    emergency: bool = False
+    approver_groups: tuple[tuple[str, ...], ...] = ()
+    emergency_approvers: tuple[str, ...] = ()
+    validations: tuple[str, ...] = ()
+
+
 @dataclass
 class PromotionRequest(Aggregate):
     id: str
@@ -96,6 +108,11 @@ class PromotionRequest(Aggregate):
     config_path: str = ""  # the workspace configuration the request was made under
     terms: ApprovalTerms = field(default_factory=ApprovalTerms)  # what an approval covers, pinned when requested
     target_workspace_id: str = ""  # the target workspace when requested; "" = fabctl was to create it
+    change: str = ""  # the change reference given with --change
+    emergency: bool = False  # requested in a freeze window with --emergency
+    approver_groups: tuple[tuple[str, ...], ...] = ()  # per rule: an approver must be in one of each
+    emergency_approvers: tuple[str, ...] = ()  # an emergency request needs one approval from each
+    validations: tuple[str, ...] = ()  # checks the rules require before deploying (shown; run by the gates)
     state: PromotionState = PromotionState.REQUESTED
     approvals: list[Approval] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
@@ -124,7 +141,9 @@ class PromotionRequest(Aggregate):
         config_path: str = "",
         target_workspace_id: str = "",
         requester_object_id: str = "",
+        governance: Governance | None = None,
     ) -> PromotionRequest:
+        ruled = governance or Governance()
         request = cls(
             id=request_id,
             source_dir=source_dir,
@@ -138,8 +157,17 @@ class PromotionRequest(Aggregate):
             terms=terms,
             target_workspace_id=target_workspace_id,
             requester_object_id=requester_object_id,
+            change=ruled.change,
+            emergency=ruled.emergency,
+            approver_groups=ruled.approver_groups,
+            emergency_approvers=ruled.emergency_approvers,
+            validations=ruled.validations,
         )
         request._log(at, str(requested_by), "requested", note, requester_object_id)
+        if ruled.emergency:
+            groups = ", ".join(ruled.emergency_approvers)
+            detail = f"in a freeze window; needs an approval from {groups}"
+            request._log(at, str(requested_by), "emergency", detail, requester_object_id)
         request.record(
             events.PromotionRequested(
                 request_id, source_environment, target_environment, str(requested_by),
@@ -193,14 +221,56 @@ class PromotionRequest(Aggregate):
                 field="terms",
             )  # fmt: skip
 
+    @property
+    def groups_to_check(self) -> tuple[str, ...]:
+        """The groups whose membership decides whether an approval counts."""
+        names = [g for alternatives in self.approver_groups for g in alternatives]
+        return tuple(dict.fromkeys([*names, *(self.emergency_approvers if self.emergency else ())]))
+
+    def ensure_groups(self, approver: Identity, member_of: frozenset[str]) -> None:
+        """Refuse an approver outside a required group, or a last approval that leaves an emergency
+        without its emergency approver."""
+        for alternatives in self.approver_groups:
+            if not member_of & set(alternatives):
+                raise PromotionRuleViolation(
+                    f"'{approver}' is not a member of {_either(alternatives)}, which the promotion rules require "
+                    "of every approver",
+                    subject=self.subject,
+                    field="approver_groups",
+                )
+        if not self.emergency or len(self.approvals) + 1 < self.required_approvals:
+            return
+        given = {g for a in self.approvals for g in a.groups} | member_of
+        missing = [g for g in self.emergency_approvers if g not in given]
+        if missing:
+            raise PromotionRuleViolation(
+                f"this emergency request (in a freeze window) needs an approval from a member of "
+                f"{_either(tuple(missing))}, and '{approver}' is not one",
+                subject=self.subject,
+                field="emergency_approvers",
+            )
+
     def approve(
-        self, approver: Identity, at: datetime, comment: str = "", *, now: ApprovalTerms, object_id: str = ""
+        self,
+        approver: Identity,
+        at: datetime,
+        comment: str = "",
+        *,
+        now: ApprovalTerms,
+        object_id: str = "",
+        member_of: frozenset[str] = frozenset(),
     ) -> None:
         """Record an approval of the terms `now` (read from the source and configuration just before);
-        `object_id` is a signed-in approver's (verified), "" for a typed name."""
+        `object_id` is a signed-in approver's (verified), "" for a typed name; `member_of` is which of
+        `groups_to_check` the directory says the approver belongs to."""
         self.ensure_approvable_by(approver, object_id)
         self.ensure_covered(now)
-        self.approvals.append(Approval(approver, at, comment, object_id))
+        self.ensure_groups(approver, member_of)
+        groups = tuple(g for g in self.groups_to_check if g in member_of)
+        self.approvals.append(Approval(approver, at, comment, object_id, groups))
+        if self.emergency and set(groups) & set(self.emergency_approvers):
+            emergency = ", ".join(g for g in groups if g in self.emergency_approvers)
+            self._log(at, str(approver), "emergency approved", emergency, object_id)
         count = len(self.approvals)
         if count >= self.required_approvals:
             self.state = PromotionState.APPROVED
@@ -301,6 +371,10 @@ class PromotionRequest(Aggregate):
         if isinstance(event, events.PromotionEvent):
             event = replace(event, audit_head=self.audit_head)
         super().record(event)
+
+
+def _either(groups: tuple[str, ...]) -> str:
+    return " or ".join(f"group '{g}'" for g in groups)
 
 
 def _as(recorded: Identity, given: Identity) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from dependency_injector import containers, providers
 
+from fabctl.adapters.directory.principals_file import PrincipalsFileDirectory
 from fabctl.adapters.events.memory import InMemoryEventPublisher
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant
@@ -26,6 +27,7 @@ from fabctl.adapters.system.stop import StopSwitch
 from fabctl.adapters.telemetry.memory import InMemoryTelemetry
 from fabctl.adapters.telemetry.progress import RecordingProgress
 from fabctl.application.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from fabctl.application.handlers.promotion import DirectoryFor
 from fabctl.application.messagebus import MessageBus
 from fabctl.application.notifier import Notifier, NotifyingPublisher
 from fabctl.application.ports import (
@@ -150,6 +152,13 @@ def graph_directory(settings: Settings) -> Directory:
     credential = _credential(settings.graph_url, settings)
     token = None if credential is None else partial(_graph_token, credential)
     return GraphDirectory(GraphClient(settings.graph_url, token=token))
+
+
+def _graph_directory_for(settings: Settings) -> DirectoryFor:
+    """Graph answers for every configuration: the group names the rules give are Graph display names (or object
+    ids); principals.yaml is then not read."""
+    directory = graph_directory(settings)
+    return lambda _config_path: directory
 
 
 def _graph_token(credential: Any) -> str:
@@ -314,6 +323,12 @@ class Container(containers.DeclarativeContainer):
     # from a fresh one. Stores that take turns (SQLite, memory) never raise the conflict, so it costs them nothing.
     retry = providers.Singleton(RetryOnConflict)
     notification_channel = providers.Singleton(http_channel, secret_values)  # built only when a subscriber is set
+    # Who is in an approver group: principals.yaml next to the workspace configuration, or Microsoft Graph.
+    directory_for = providers.Selector(
+        settings.provided.directory,
+        file=providers.Object(PrincipalsFileDirectory.next_to),
+        graph=providers.Singleton(_graph_directory_for, settings),
+    )
 
 
 @dataclass
@@ -335,13 +350,14 @@ class App:
     machine: Machine
     stop: StopRequests
     retry: ConflictRetry
+    directory_for: DirectoryFor
     notifier: Notifier | None = None  # the subscribers of FABCTL_NOTIFICATIONS_FILE, when it is set
 
 
 # The adapters handlers may ask for, by parameter name.
 PORT_NAMES = (
     "uow", "gateway", "reader", "publisher", "secrets", "telemetry", "progress", "clock", "ids", "machine", "stop",
-    "retry",
+    "retry", "directory_for",
 )  # fmt: skip
 
 

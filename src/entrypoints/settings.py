@@ -119,6 +119,10 @@ class Settings(BaseSettings):
 
     # Microsoft Graph, for approver groups (docs/operations/graph.md); the emulator's is http://127.0.0.1:PORT/graph.
     graph_url: str = Field("https://graph.microsoft.com", description="Microsoft Graph's root (no /v1.0).")
+    # Who is in an approver group: principals.yaml next to workspace-config.yaml (file), or Microsoft Graph (graph).
+    directory: Literal["file", "graph"] = Field(
+        "file", description="Where approver groups' members come from: principals.yaml (file) or Microsoft Graph."
+    )
 
     @field_validator("fabric_url")
     @classmethod

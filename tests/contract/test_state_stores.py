@@ -104,7 +104,13 @@ def test_a_promotion_is_stored_with_enum_values_aware_iso_datetimes_and_no_event
     assert document["state"] == "rejected"
     assert document["reason"] == "wrong quarter"
     assert document["approvals"] == [
-        {"approver": "bob", "at": "2026-03-01T14:30:15.123456+02:00", "comment": "looks fine", "object_id": ""}
+        {
+            "approver": "bob",
+            "at": "2026-03-01T14:30:15.123456+02:00",
+            "comment": "looks fine",
+            "object_id": "",
+            "groups": [],
+        }
     ]  # object id "": a typed name, unverified
     assert [(e["action"], e["at"]) for e in document["audit"]] == [
         ("requested", "2026-03-01T12:00:00+00:00"),

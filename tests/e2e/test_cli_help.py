@@ -29,6 +29,7 @@ HELP = {
         "doctor",
         "notify",
         "audit",
+        "rules",
         "--version",
         "--help",
         "Exit codes",
@@ -99,6 +100,8 @@ HELP = {
     ("events",): ["--limit", OUTPUT, "list", "relay"],
     ("events", "list"): ["--limit", OUTPUT],
     ("events", "relay"): [OUTPUT, "FABCTL_EVENT_BUS", "Exit code 1", "Examples"],
+    ("rules",): ["check"],
+    ("rules", "check"): ["SOURCE_DIR", "--from", "--to", "--change", "--emergency", "--at", OUTPUT, "Exit code 0"],
     ("audit",): ["verify", "export", "audit_head", "docs/audit.md"],
     ("audit", "verify"): ["[REQUEST_ID]...", "--head", OUTPUT, "Exit code 0", "Examples"],
     ("audit", "export"): ["--format", "jsonl", "csv", "--since", "Examples"],
@@ -156,7 +159,8 @@ def test_help_names_the_arguments_and_options(tmp_path: Path, command: tuple[str
 
 def test_every_subcommand_has_a_help_case(tmp_path: Path) -> None:
     """A new command without a case in HELP would go unchecked: compare with what each group lists."""
-    for group in [(), ("promote",), ("tx",), ("state",), ("events",), ("emulator",), ("notify",), ("audit",)]:
+    groups = [(), ("promote",), ("tx",), ("state",), ("events",), ("emulator",), ("notify",), ("audit",), ("rules",)]
+    for group in groups:
         result = run(tmp_path, *group, "--help")
         assert result.returncode == 0, result.stdout + result.stderr
         listing = result.stdout.split("Commands:", 1)[1].split("\n\n", 1)[0]  # not the epilog below it
@@ -177,8 +181,8 @@ def test_top_level_help_lists_every_command_with_its_whole_first_sentence(tmp_pa
         elif line.strip():
             summaries[name] += " " + line.strip()  # a wrapped summary goes on below
     commands = {
-        "audit", "completion", "deploy", "doctor", "emulator", "events", "notify", "plan", "promote", "state", "tx",
-        "worker",
+        "audit", "completion", "deploy", "doctor", "emulator", "events", "notify", "plan", "promote", "rules", "state",
+        "tx", "worker",
     }  # fmt: skip
     assert set(summaries) == commands, listing
     cut = {name: text for name, text in summaries.items() if text.endswith("...") or not text.endswith(".")}

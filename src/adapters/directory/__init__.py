@@ -1,1 +1,1 @@
-"""Who belongs to which approver group: Microsoft Graph (graph.py)."""
+"""Directories: who belongs to which group (principals.yaml; Microsoft Graph, graph.py)."""

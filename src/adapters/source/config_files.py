@@ -46,6 +46,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from fabctl.adapters.source.documents import DocumentProblem, check_document, shown
+from fabctl.adapters.source.promotion_rules_file import RuleModel, rule_set
 from fabctl.adapters.source.regular_files import read_regular, reason
 from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
 from fabctl.domain.errors import DomainError, InvalidConfiguration
@@ -126,6 +127,7 @@ Guid = Annotated[str, AfterValidator(_guid)]
 Regex = Annotated[str, AfterValidator(_regex)]
 NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
 ItemType = Annotated[str, AfterValidator(_known_type)]
+RuleName = Annotated[str, AfterValidator(lambda v: v if v == "default" else _known_type(v))]
 StrList = Annotated[list[NonEmptyStr], BeforeValidator(_as_list)]
 
 M = TypeVar("M", bound=BaseModel)
@@ -278,6 +280,7 @@ class _Strict(BaseModel):
 class PromotionModel(_Strict):
     approvals: int = Field(default=1, ge=0)
     approvals_by_type: dict[ItemType, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    rules: dict[RuleName, RuleModel] = Field(default_factory=dict)  # by item type or "default" (ADR 00XX)
 
 
 def _off(value: object) -> object:
@@ -383,10 +386,13 @@ def read_release_config(path: str) -> ReleaseConfig:
                 field=f"environments.{name}.workspace",
             )
         promotion = env.promotion
+        rules = rule_set(
+            promotion.rules if promotion is not None else {}, subject=path, field=f"environments.{name}.promotion.rules"
+        )
         policy = (
-            PromotionPolicy(promotion.approvals, dict(promotion.approvals_by_type))
+            PromotionPolicy(promotion.approvals, dict(promotion.approvals_by_type), rules)
             if promotion is not None
-            else PromotionPolicy()
+            else PromotionPolicy(rules=rules)
         )
         environments.append(
             Environment(

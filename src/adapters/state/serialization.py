@@ -87,9 +87,20 @@ def promotion_to_dict(request: PromotionRequest) -> Document:
         "config_path": request.config_path,
         "terms": [[p.group, p.label, p.value, p.sealed] for p in request.terms.pins],
         "target_workspace_id": request.target_workspace_id,
+        "change": request.change,
+        "emergency": request.emergency,
+        "approver_groups": [list(g) for g in request.approver_groups],
+        "emergency_approvers": list(request.emergency_approvers),
+        "validations": list(request.validations),
         "state": request.state.value,
         "approvals": [
-            {"approver": str(a.approver), "at": datetime_to_str(a.at), "comment": a.comment, "object_id": a.object_id}
+            {
+                "approver": str(a.approver),
+                "at": datetime_to_str(a.at),
+                "comment": a.comment,
+                "object_id": a.object_id,
+                "groups": list(a.groups),
+            }
             for a in request.approvals
         ],
         "audit": [
@@ -125,10 +136,22 @@ def promotion_from_dict(doc: Document) -> PromotionRequest:
         # Requests stored before terms were pinned have none: every term then reads as added.
         terms=ApprovalTerms(tuple(Pin(g, label, v, sealed) for g, label, v, sealed in doc.get("terms", []))),
         target_workspace_id=doc.get("target_workspace_id", ""),
+        # Requests stored before promotion rules have none of their fields: no rule applied to them.
+        change=doc.get("change", ""),
+        emergency=doc.get("emergency", False),
+        approver_groups=tuple(tuple(g) for g in doc.get("approver_groups", [])),
+        emergency_approvers=tuple(doc.get("emergency_approvers", [])),
+        validations=tuple(doc.get("validations", [])),
         state=PromotionState(doc["state"]),
         # Object ids are absent from requests stored before actors were verified: those read as typed names.
         approvals=[
-            Approval(Identity.parse(a["approver"]), datetime_from_str(a["at"]), a["comment"], a.get("object_id", ""))
+            Approval(
+                Identity.parse(a["approver"]),
+                datetime_from_str(a["at"]),
+                a["comment"],
+                a.get("object_id", ""),
+                tuple(a.get("groups", [])),
+            )
             for a in doc["approvals"]
         ],
         # Entries stored before the trail was chained have no links: `verify` says the trail is not chained.

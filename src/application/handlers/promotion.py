@@ -4,6 +4,7 @@ when approved (and only on the terms approved), ending `succeeded`, `failed` or 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
@@ -16,6 +17,7 @@ from fabctl.application.messagebus import run_once
 from fabctl.application.ports import (
     Clock,
     ConflictRetry,
+    Directory,
     FabricGateway,
     IdGenerator,
     Machine,
@@ -29,7 +31,8 @@ from fabctl.domain.approval_terms import ApprovalTerms
 from fabctl.domain.errors import DomainError, NotFound, PromotionRuleViolation
 from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
-from fabctl.domain.promotion import PromotedItem, PromotionRequest, PromotionState
+from fabctl.domain.promotion import Governance, PromotedItem, PromotionRequest, PromotionState
+from fabctl.domain.promotion_rules import Evaluation, evaluate
 from fabctl.domain.transaction import TransactionState
 
 logger = logging.getLogger(__name__)
@@ -60,6 +63,11 @@ def request_promotion(
     for key in sorted(keys):
         if key not in source:
             raise NotFound(f"no item '{key}' in the source", subject=cmd.source_dir, field="items")
+    judged = evaluate(
+        target_env.promotion.rules, (str(k) for k in keys), source_environment=source_env.name,
+        change=cmd.change, at=clock.now(), emergency=cmd.emergency,
+    )  # fmt: skip
+    refuse_if_any(judged, config.source)
     workspace = find_workspace(gateway, source_env, config.source)
     target = find_workspace(gateway, target_env, config.source)
     request_id = ids.new_id()
@@ -96,10 +104,23 @@ def request_promotion(
             ),
             target_workspace_id=target.id if target else "",
             requester_object_id=cmd.actor_object_id,
+            governance=Governance(
+                cmd.change, judged.emergency, judged.approver_groups, judged.emergency_approvers, judged.validations
+            ),
         )  # fmt: skip
         uow.promotions.add(request)
         uow.commit()
     return request
+
+
+def refuse_if_any(judged: Evaluation, config_source: str) -> None:
+    """Refuse, naming every rule that refuses (the first as the field, the others after it)."""
+    if judged.refusals:
+        first, *others = judged.refusals
+        raise PromotionRuleViolation(
+            str(first), subject=config_source, field=f"promotion.rules.{first.rule}",
+            also=[(f"promotion.rules.{r.rule}", str(r)) for r in others],
+        )  # fmt: skip
 
 
 def _load(uow: UnitOfWork, request_id: str) -> PromotionRequest:
@@ -119,21 +140,51 @@ def terms_now(reader: SourceReader, request: PromotionRequest) -> tuple[Approval
     return terms, inputs
 
 
+# The directory that says who is in the groups a workspace configuration's rules name, by that file's path.
+DirectoryFor = Callable[[str], Directory]
+
+
 def approve_promotion(
-    cmd: commands.ApprovePromotion, *, uow: UnitOfWork, reader: SourceReader, clock: Clock
+    cmd: commands.ApprovePromotion,
+    *,
+    uow: UnitOfWork,
+    reader: SourceReader,
+    clock: Clock,
+    directory_for: DirectoryFor | None = None,
 ) -> PromotionRequest:
     approver = Identity.parse(cmd.approver, source="approver")
     with uow:  # the cheap refusals first: nothing is read for a request that cannot be approved anyway
         ensure_unhandled(uow, cmd.message_id)  # a duplicate is not refused as an approval given twice
         request = _load(uow, cmd.request_id)
         request.ensure_approvable_by(approver, cmd.actor_object_id)
-    now, _ = terms_now(reader, request)
+    now, inputs = terms_now(reader, request)
+    member_of = _member_of(request, approver, cmd.actor_object_id, directory_for, inputs.config.source)
     with uow:
         claim(uow, cmd.message_id)
         request = _load(uow, cmd.request_id)
-        request.approve(approver, clock.now(), cmd.comment, now=now, object_id=cmd.actor_object_id)
+        request.approve(approver, clock.now(), cmd.comment, now=now, object_id=cmd.actor_object_id, member_of=member_of)
         uow.commit()
     return request
+
+
+def _member_of(
+    request: PromotionRequest,
+    approver: Identity,
+    object_id: str,
+    directory_for: DirectoryFor | None,
+    config_source: str,
+) -> frozenset[str]:
+    """Which of the groups the request's rules name the approver is in, asked at approval time."""
+    groups = request.groups_to_check
+    if not groups:
+        return frozenset()
+    if directory_for is None:
+        raise PromotionRuleViolation(
+            "the promotion rules name approver groups, and no directory is configured to check them",
+            subject=request.subject, field="approver_groups",
+        )  # fmt: skip
+    directory = directory_for(config_source)
+    return frozenset(g for g in groups if directory.is_member(g, actor=str(approver), object_id=object_id))
 
 
 def reject_promotion(cmd: commands.RejectPromotion, *, uow: UnitOfWork, clock: Clock) -> PromotionRequest:

@@ -19,6 +19,7 @@ from fabctl.entrypoints.cli.events import events
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
 from fabctl.entrypoints.cli.notify import notify
 from fabctl.entrypoints.cli.promote import promote
+from fabctl.entrypoints.cli.rules import rules
 from fabctl.entrypoints.cli.runtime import fail, log_unexpected
 from fabctl.entrypoints.cli.state import state
 from fabctl.entrypoints.cli.tx import tx
@@ -31,13 +32,15 @@ class FabctlGroup(WholeSummaryGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         # Imported here so `fabctl --help` does not pay for the domain and application.
-        from fabctl.application.errors import AccessDenied, GatewayError
+        from fabctl.application.errors import AccessDenied, DirectoryUnavailable, GatewayError
         from fabctl.domain.errors import DomainError
 
         try:
             return super().invoke(ctx)
         except DomainError as e:
             fail(e, exit_codes.USER_ERROR, kind=type(e).__name__, subject=e.subject, field=e.field)
+        except DirectoryUnavailable as e:  # a Graph permission missing: named, with the principals.yaml fallback
+            fail(e, exit_codes.USER_ERROR, kind=type(e).__name__, permission=e.permission)
         except AccessDenied as e:  # no sign-in, or a role missing: the user's to fix, wherever it happens
             fail(e, exit_codes.USER_ERROR, kind=type(e).__name__, error_code=e.error_code)
         except GatewayError as e:
@@ -103,6 +106,7 @@ cli.add_command(completion)
 cli.add_command(worker)
 cli.add_command(doctor)
 cli.add_command(notify)
+cli.add_command(rules)
 
 
 def main() -> None:

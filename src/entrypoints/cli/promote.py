@@ -67,6 +67,8 @@ def promote() -> None:
 @click.option("--to", "target_environment", default="", help="The next environment (the default).")
 @click.option("--item", "items", multiple=True, help="Only this item, as Name.Type (repeatable).")
 @click.option("--note", default="", help="Why: shown to approvers and kept in the audit trail.")
+@click.option("--change", default="", help="The change reference the rules' change_pattern asks for.")
+@click.option("--emergency", is_flag=True, help="In a freeze window: ask the rules' emergency approvers.")
 @click.option(
     "--config", "config_path", default="", help="Workspace config [default: SOURCE_DIR/workspace-config.yaml]."
 )
@@ -79,6 +81,8 @@ def request_(
     target_environment: str,
     items: tuple[str, ...],
     note: str,
+    change: str,
+    emergency: bool,
     config_path: str,
     user: str | None,
     fabric_url: str | None,
@@ -94,6 +98,7 @@ def request_(
             message_id=str(uuid.uuid4()), source_dir=source_dir, source_environment=source_environment,
             requested_by=who.name, target_environment=target_environment,
             items=items, note=note, config_path=config_path, actor_object_id=who.object_id,
+            change=change, emergency=emergency,
         )
     )  # fmt: skip
     _show(_current(request.id), output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from fabctl.domain.environments import PromotionPolicy
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.items import ItemKey
 from fabctl.domain.parameters import SparkPoolTarget
+from fabctl.domain.promotion_rules import RuleSet
 from fabctl.domain.references import dependency_order
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sales-workspace"
@@ -58,8 +60,8 @@ def test_the_example_configuration_defines_dev_test_and_prod_in_order() -> None:
         "Sales (prod)",
     ]
     assert (dev.protected, test.protected, prod.protected) == (False, False, True)
-    assert test.promotion == PromotionPolicy(1, {})
-    assert prod.promotion == PromotionPolicy(1, {"SemanticModel": 2, "Report": 2})
+    assert replace(test.promotion, rules=RuleSet()) == PromotionPolicy(1, {})
+    assert replace(prod.promotion, rules=RuleSet()) == PromotionPolicy(1, {"SemanticModel": 2, "Report": 2})
     assert prod.promotion.required_approvals(["Notebook", "SemanticModel"]) == 2
     assert prod.promotion.required_approvals(["Notebook"]) == 1
     assert config.next_after("test") == prod
@@ -99,7 +101,8 @@ def test_an_environment_without_promotion_takes_the_default_policy(tmp_path: Pat
 
     (dev,) = read_release_config(path).environments
 
-    assert dev.promotion == PromotionPolicy()
+    assert replace(dev.promotion, rules=RuleSet()) == PromotionPolicy()
+    assert dev.promotion.rules.for_type("Notebook").origin == "fabctl template notebook.yaml"
     assert dev.capacity_id == ""
     assert dev.protected is False
 
