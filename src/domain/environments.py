@@ -17,7 +17,7 @@ class PromotionPolicy:
 
     default_approvals: int = 1
     approvals_by_type: Mapping[str, int] = field(default_factory=dict)
-    rules: RuleSet = field(default_factory=RuleSet)  # per item type: templates, then the project's (ADR 00XX)
+    rules: RuleSet = field(default_factory=RuleSet)  # per item type: templates, then the project's (ADR 0046)
 
     def required_approvals(self, item_types: Iterable[str]) -> int:
         counts = [self._approvals(t) for t in item_types]

@@ -280,7 +280,7 @@ class _Strict(BaseModel):
 class PromotionModel(_Strict):
     approvals: int = Field(default=1, ge=0)
     approvals_by_type: dict[ItemType, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
-    rules: dict[RuleName, RuleModel] = Field(default_factory=dict)  # by item type or "default" (ADR 00XX)
+    rules: dict[RuleName, RuleModel] = Field(default_factory=dict)  # by item type or "default" (ADR 0046)
 
 
 def _off(value: object) -> object:
