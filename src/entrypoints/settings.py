@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     )
     events_topic: str = Field("fabctl-events", description="The topic fabctl publishes its events to.")
     commands_queue: str = Field("fabctl-commands", description="The sessionful queue fabctl takes commands from.")
-    # Telemetry (docs/operations.md#telemetry-traces-metrics-and-logs-opentelemetry): none by default; otlp reads the standard OTEL_EXPORTER_OTLP_*
+    # Telemetry (docs/operations.md): none by default; otlp reads the standard OTEL_EXPORTER_OTLP_*
     # variables, azure-monitor APPLICATIONINSIGHTS_CONNECTION_STRING (a secret, never shown).
     telemetry: Literal["none", "console", "otlp", "azure-monitor"] = Field(
         "none", description="Where traces, metrics and logs go: none, console, otlp or azure-monitor."
@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     def _a_vault(cls, url: str) -> str:
         return key_vault_url(url) if url.strip() else ""
 
-    # Who fabctl signs in as (docs/operations.md#authentication-who-fabctl-signs-in-as-and-who-is-recorded-as-acting); unset: azure-identity's chain, and none
+    # Who fabctl signs in as (docs/operations.md); unset: azure-identity's chain, and none
     # for a loopback Fabric. Set, the credential is used for every service, and it names the actor.
     auth: (
         Literal[
@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         None, description="A notifications.yaml: Teams and webhook subscribers of events (docs/notifications.md)."
     )
 
-    # Microsoft Graph, for approver groups (docs/operations.md#approver-groups-through-microsoft-graph); the emulator's is http://127.0.0.1:PORT/graph.
+    # Microsoft Graph, for approver groups (docs/operations.md); the emulator's is http://127.0.0.1:PORT/graph.
     graph_url: str = Field("https://graph.microsoft.com", description="Microsoft Graph's root (no /v1.0).")
     # Who is in an approver group: principals.yaml next to workspace-config.yaml (file), or Microsoft Graph (graph).
     directory: Literal["file", "graph"] = Field(

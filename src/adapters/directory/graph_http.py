@@ -17,7 +17,7 @@ import tenacity
 
 from fabctl.application.errors import DirectoryUnavailable
 
-FALLBACK = "or name the members by object id in principals.yaml (the file fallback, docs/operations.md#approver-groups-through-microsoft-graph)"
+FALLBACK = "or name the members by object id in principals.yaml (the file fallback, docs/operations.md)"
 
 
 @dataclass(frozen=True)

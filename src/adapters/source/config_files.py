@@ -48,12 +48,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from fabctl.adapters.source.documents import DocumentProblem, check_document, shown
 from fabctl.adapters.source.promotion_rules_file import RuleModel, rule_set
 from fabctl.adapters.source.regular_files import read_regular, reason
+from fabctl.adapters.source.validators import valid_regex
 from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.redaction import SECRET_MARKER, SecretValues
-from fabctl.domain.regex import InvalidRegex, compile_regex
 from fabctl.domain.validation.findings import CHECKS, ForbiddenPattern, Level, ValidationSettings
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -92,14 +92,6 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-def _regex(value: str) -> str:
-    try:
-        compile_regex(value)
-    except InvalidRegex as e:
-        raise ValueError(str(e)) from None
-    return value
-
-
 def checked_path(value: str, subject: str, field: str, base: str = "") -> str:
     """`value`, a path the file `subject` names (relative to `base`), or an `InvalidConfiguration`
     saying why no file system could hold it: `open` would fail with a traceback, not a message."""
@@ -124,7 +116,7 @@ def checked_path(value: str, subject: str, field: str, base: str = "") -> str:
 
 
 Guid = Annotated[str, AfterValidator(_guid)]
-Regex = Annotated[str, AfterValidator(_regex)]
+Regex = Annotated[str, AfterValidator(valid_regex)]
 NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
 ItemType = Annotated[str, AfterValidator(_known_type)]
 RuleName = Annotated[str, AfterValidator(lambda v: v if v == "default" else _known_type(v))]

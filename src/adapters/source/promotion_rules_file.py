@@ -21,20 +21,12 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from fabctl.adapters.source.validators import valid_regex
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.freeze_windows import DAYS, FreezeWindow
 from fabctl.domain.promotion_rules import DEFAULT_RULE, PromotionRule, RuleSet
-from fabctl.domain.regex import InvalidRegex, compile_regex
 
 TEMPLATES = "rule_templates"
-
-
-def _regex(value: str) -> str:
-    try:
-        compile_regex(value)
-    except InvalidRegex as e:
-        raise ValueError(str(e)) from None
-    return value
 
 
 def _day_and_time(value: str) -> str:
@@ -67,7 +59,7 @@ class RuleModel(_Strict):
     approvals: Annotated[int, Field(ge=0)] | None = None
     approver_groups: Names = Field(default_factory=list)
     allowed_sources: Names = Field(default_factory=list)
-    change_pattern: Annotated[str, AfterValidator(_regex)] = ""
+    change_pattern: Annotated[str, AfterValidator(valid_regex)] = ""
     validations: Names = Field(default_factory=list)
     freeze_windows: list[FreezeWindowModel] = Field(default_factory=list)
     emergency_approvers: str = ""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessToken
 from scripted_server import Answer, ScriptedServer, scripted_servers
+from stepping_clock import SteppingClock
 
 from fabctl.adapters.fabric.http.auth import TokenProvider
 from fabctl.adapters.fabric.http.concurrency import AdaptiveConcurrency
@@ -23,19 +24,6 @@ from fabctl.adapters.fabric.http.throttle import ThrottleGate
 from fabctl.adapters.fabric.http.transport import FabricHttpClient
 from fabctl.adapters.fabric.http.urls import fabric_api_base
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
-
-
-class SteppingClock:
-    """Single-threaded fake time: `sleep` moves the clock forward by what was asked."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

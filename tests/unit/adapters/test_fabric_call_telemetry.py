@@ -10,19 +10,9 @@ import pytest
 from opentelemetry.trace import SpanKind
 from otel_capture import captured
 from scripted_server import ScriptedServer, scripted_servers
+from stepping_clock import SteppingClock
 
 from fabctl.adapters.fabric.http.transport import FabricHttpClient
-
-
-class SteppingClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

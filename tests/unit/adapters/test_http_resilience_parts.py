@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessToken
 from scripted_server import Answer, ScriptedServer, scripted_servers
+from stepping_clock import SteppingClock
 
 from fabctl.adapters.fabric.http.auth import FABRIC_SCOPE, TokenProvider, is_loopback
 from fabctl.adapters.fabric.http.circuit import CircuitBreaker, CircuitState
@@ -35,21 +36,6 @@ from fabctl.adapters.fabric.http.trace import HttpTrace
 from fabctl.adapters.fabric.http.transport import FabricHttpClient, RetryPolicy
 
 # --- time that moves only when told to ------------------------------------------------------------
-
-
-class SteppingClock:
-    """Single-threaded fake time: `sleep` moves the clock forward by what was asked."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class ManualClock:
