@@ -278,6 +278,7 @@ def transaction_to_dict(
         "actor": transaction.actor,
         "actor_object_id": transaction.actor_object_id,
         "recovered_by": transaction.recovered_by,
+        "recovered_by_object_id": transaction.recovered_by_object_id,
         "inputs": dataclasses.asdict(transaction.inputs),
         "features": dict(transaction.features),
     }
@@ -305,6 +306,7 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         deletes=tuple(doc.get("deletes", ())),
         actor=doc.get("actor", ""),  # absent from journals written before the actor was recorded
         recovered_by=doc.get("recovered_by", ""),
+        recovered_by_object_id=doc.get("recovered_by_object_id", ""),  # absent before recoverers were verified
         actor_object_id=doc.get("actor_object_id", ""),  # absent before actors were verified: a typed name
         inputs=JournaledInputs(**doc.get("inputs", {})),  # absent before a resume read the deploy's files
         features=dict(doc.get("features", {})),  # absent from journals written before feature flags

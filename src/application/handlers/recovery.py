@@ -228,7 +228,7 @@ def _claim(
                 subject=tx.subject,
                 field="lease",
             )
-        tx.recovered_by = cmd.requested_by
+        tx.recovered_by, tx.recovered_by_object_id = cmd.requested_by, cmd.actor_object_id
         renew_lease(uow, tx, clock, machine)  # this process holds it now
         uow.commit()
     return tx

@@ -156,7 +156,8 @@ def transaction(t: Transaction) -> None:
     when = f"  started {t.started_at.isoformat(timespec='seconds')}"
     when += f", ended {t.ended_at.isoformat(timespec='seconds')}" if t.ended_at else ""
     when += f", by {_who(t.actor, t.actor_object_id)}" if t.actor else ""
-    when += f", recovered by {t.recovered_by}" if t.recovered_by else ""
+    verified = "verified" if t.recovered_by_object_id else "unverified"
+    when += f", recovered by {t.recovered_by} ({verified})" if t.recovered_by else ""
     console.print(when)
     if t.reason:
         console.print(f"  reason: {t.reason}")

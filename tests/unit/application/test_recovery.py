@@ -229,6 +229,16 @@ def test_an_update_whose_outcome_is_unknown_is_undone_when_it_landed(world: Worl
     assert notebook(world) == before_text
 
 
+def test_the_recoverer_is_recorded_with_its_object_id_when_signed_in(world: World) -> None:
+    crash_first_deployment(world)
+
+    recover(world, "tx-crashed", "rollback", force=True, actor_object_id="0bj3c7-1d")
+
+    with world.app.uow as uow:
+        tx = uow.transactions.get("tx-crashed")
+    assert tx is not None and (tx.recovered_by, tx.recovered_by_object_id) == ("tester", "0bj3c7-1d")
+
+
 def test_recovering_a_finished_transaction_is_refused(world: World) -> None:
     done = deploy(world, "m-1")
 
