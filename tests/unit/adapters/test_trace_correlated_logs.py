@@ -24,6 +24,10 @@ class Kept(logging.Handler):
 
 def test_records_in_a_span_carry_its_ids() -> None:
     capture, kept, logger = captured(), Kept(), logging.getLogger("fabctl.test.correlation")
+    # Its own level, enabled, not propagating: what other tests in this process did to the logging tree
+    # (the CLI's and the worker's set-up run in-process elsewhere) must not decide whether it records.
+    logger.setLevel(logging.DEBUG)
+    logger.disabled, logger.propagate = False, False
     logger.addHandler(kept)
     correlation = TraceCorrelation()
     try:
