@@ -45,7 +45,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from fabctl.adapters.source.documents import DocumentProblem, check_document, shown
+from fabctl.adapters.source.documents import DocumentProblem, check_document, shown, string_values
 from fabctl.adapters.source.promotion_rules_file import RuleModel, rule_set
 from fabctl.adapters.source.regular_files import read_regular, reason
 from fabctl.adapters.source.validators import valid_regex
@@ -321,22 +321,17 @@ class ReleaseConfigModel(_Strict):
     features: object = None  # every environment's feature flags, unless it sets its own
 
 
-def _refuse_secret_markers(value: object, path: str, where: str) -> None:
+def _refuse_secret_markers(document: object, path: str) -> None:
     """No field of this file takes a secret yet: its values are shown in plans and pinned as they are, so
     a `$secret:` here would be a literal that looks like a secret. Refused, saying where secrets go."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _refuse_secret_markers(v, path, f"{where}.{k}" if where else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _refuse_secret_markers(v, path, f"{where}[{i}]")
-    elif isinstance(value, str) and SECRET_MARKER in value:
-        raise InvalidConfiguration(
-            f"'{SECRET_MARKER}NAME' is not taken in the workspace configuration (no field of it holds a secret); "
-            "use it as a replace_value in parameter.yml",
-            subject=path,
-            field=where,
-        )
+    for where, value in string_values(document):
+        if SECRET_MARKER in value:
+            raise InvalidConfiguration(
+                f"'{SECRET_MARKER}NAME' is not taken in the workspace configuration (no field of it holds a secret); "
+                "use it as a replace_value in parameter.yml",
+                subject=path,
+                field=where,
+            )
 
 
 def read_release_config(path: str) -> ReleaseConfig:
@@ -353,7 +348,7 @@ def read_release_config(path: str) -> ReleaseConfig:
         raise InvalidConfiguration(
             "must be a YAML mapping with an 'environments' key", subject=path, field="environments"
         )
-    _refuse_secret_markers(data, path, "")
+    _refuse_secret_markers(data, path)
     # Imported here: fabric_cicd_config builds on the validation helpers of this module.
     from fabctl.adapters.source.fabric_cicd_config import is_fabric_cicd_config, read_fabric_cicd_config
 

@@ -11,6 +11,7 @@ either, naming the field.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 MAX_VALUES = 1_000_000  # values (scalars, lists, mappings) counted with every alias expanded
@@ -70,3 +71,15 @@ def check_document(document: object) -> None:
                 pending.append((_child(path, shown(str(key))), item))
         elif isinstance(value, list):
             pending.extend((_child(path, index), item) for index, item in reversed(list(enumerate(value))))
+
+
+def string_values(value: object, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a parsed document, depth first, with its field path (`a.b[2].c`)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from string_values(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from string_values(v, f"{where}[{i}]")
+    elif isinstance(value, str):
+        yield where, value

@@ -36,6 +36,7 @@ from fabctl.adapters.source.config_files import (
     checked_path,
     validate_model,
 )
+from fabctl.adapters.source.documents import string_values
 from fabctl.adapters.source.jsonpath import JsonPathNg
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.parameters import (
@@ -186,7 +187,7 @@ def _read_into(file: Path, shown: str, rules: _Rules, chain: tuple[Path, ...], s
         return
     if not isinstance(data, dict):
         raise InvalidConfiguration("must be a YAML mapping with a 'find_replace' list", subject=shown)
-    _check_secret_markers(data, shown, "")
+    _check_secret_markers(data, shown)
     data = _substitute_environment(data, shown, "", rules.sensitive)
     parameters = validate_model(ParameterFileModel, data, shown)
     _collect(parameters, shown, rules)
@@ -242,15 +243,11 @@ def _substitute_environment(value: object, shown: str, where: str, taken: dict[s
     return value
 
 
-def _check_secret_markers(value: object, shown: str, where: str) -> None:
+def _check_secret_markers(document: object, shown: str) -> None:
     """`$secret:NAME` is a whole value naming a secret: it is kept as it is and read when bound."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _check_secret_markers(v, shown, f"{where}.{k}" if where else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _check_secret_markers(v, shown, f"{where}[{i}]")
-    elif isinstance(value, str) and SECRET_MARKER in value:
+    for where, value in string_values(document):
+        if SECRET_MARKER not in value:
+            continue
         if not _SECRET_FIELD.fullmatch(where):
             raise InvalidConfiguration(
                 f"'{SECRET_MARKER}NAME' is taken only as a replace_value of find_replace or key_value_replace "
