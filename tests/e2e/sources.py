@@ -34,6 +34,7 @@ CONFIG = f'environments:\n  dev:\n    workspace: "{DEV_WORKSPACE}"\n'
 EMULATOR_ARGS = ("--lro-ms", "20", "--sql-endpoint-ms", "0", "--latency-ms", "0", "--lro-share", "0")
 DEFAULT_KNOBS: dict[str, Any] = {
     "fault_rate": 0.0,
+    "fault_weights": {},
     "lro_share": 0.0,
     "latency_ms": 0,
     "throttle_rpm": 0,

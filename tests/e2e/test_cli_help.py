@@ -132,6 +132,7 @@ HELP = {
         "--throttle-rpm",
         "--fault-rate",
         "--fault-kinds",
+        "--fault-weights",
         "--seed",
         "--latency-ms",
         "--lro-ms",

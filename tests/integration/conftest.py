@@ -16,6 +16,7 @@ SESSION_ARGS = ("--lro-ms", "1000", "--sql-endpoint-ms", "400", "--name-reservat
 DEFAULT_KNOBS = {
     "fault_rate": 0.0,
     "fault_kinds": ["500", "reset", "token-expired", "failed-operation"],
+    "fault_weights": {},
     "throttle_rpm": 0,
     "throttle_window_s": 60.0,
     "latency_ms": 0,

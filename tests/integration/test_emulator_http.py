@@ -671,7 +671,15 @@ def test_the_request_log_counts_by_route_template_and_status(
 
 
 def test_config_refuses_unknown_or_invalid_knobs(fresh_emulator: RunningEmulator) -> None:
-    for bad in ({"fault_rate": 2}, {"port": 1}, {"fault_kinds": ["boom"]}, {"page_size": "2"}, {"lro_ms": -1}):
+    bad_knobs = (
+        {"fault_rate": 2},
+        {"port": 1},
+        {"fault_kinds": ["boom"]},
+        {"fault_weights": {"boom": 1}},
+        {"page_size": "2"},
+        {"lro_ms": -1},
+    )
+    for bad in bad_knobs:
         response = httpx.post(fresh_emulator.admin + "/config", json=bad, trust_env=False)
         assert response.status_code == 400, bad
         assert response.json()["errorCode"] == "BadRequest"

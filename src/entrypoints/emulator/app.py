@@ -131,7 +131,7 @@ class EmulatorApp:
                 for k in options.fault_kinds
                 if (k != "failed-operation" or may_fail_operation) and (k != "token-expired" or not fresh_token)
             ]
-            fault = self.dice.fault(options.fault_rate, kinds)
+            fault = self.dice.fault(options.fault_rate, kinds, options.fault_weights)
             response, fault = self._faulted_or_served(request, request_id, found, options, fault)
 
         status = None if response is None else response.status

@@ -11,7 +11,14 @@ import click
 
 from fabctl.entrypoints.cli.exit_codes import USER_ERROR
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
-from fabctl.entrypoints.emulator.options import FAULT_KINDS, PROFILES, EmulatorOptions, parse_fault_kinds, profile_knobs
+from fabctl.entrypoints.emulator.options import (
+    FAULT_KINDS,
+    PROFILES,
+    EmulatorOptions,
+    parse_fault_kinds,
+    parse_fault_weights,
+    profile_knobs,
+)
 
 DEFAULTS = EmulatorOptions()
 
@@ -25,6 +32,13 @@ class EmulatorStartError(click.ClickException):
 def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
     try:
         return parse_fault_kinds(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from e
+
+
+def _fault_weights(_ctx: click.Context, _param: click.Parameter, value: str) -> dict[str, float]:
+    try:
+        return parse_fault_weights(value)
     except ValueError as e:
         raise click.BadParameter(str(e)) from e
 
@@ -102,6 +116,13 @@ def emulator() -> None:
     help="Comma-separated faults to draw from: 500 (UnknownError), reset (connection closed "
     "without a response), token-expired (401 TokenExpired), failed-operation (a long-running "
     "operation ends Failed and changes nothing).",
+)
+@click.option(
+    "--fault-weights",
+    default="",
+    callback=_fault_weights,
+    help="Comma-separated KIND=WEIGHT: how much likelier a fault kind is drawn than an unnamed one "
+    "(weight 1), e.g. failed-operation=4, as only requests that may answer 202 can get that kind.",
 )
 @click.option(
     "--seed",
@@ -211,6 +232,7 @@ def serve(
     throttle_window_s: float,
     fault_rate: float,
     fault_kinds: tuple[str, ...],
+    fault_weights: dict[str, float],
     seed: int,
     latency_ms: int,
     lro_ms: int,
@@ -233,7 +255,7 @@ def serve(
     mirroreddatabases, eventhouses, kqlDatabases, ...), environments[/{id}] (+ staging/publish),
     shortcuts, connections, capacities, operations/{id}[/result].
     Admin (no auth, faults or latency): POST /_emulator/reset, GET /_emulator/snapshot[?ids=false],
-    GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds,
+    GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds, fault_weights,
     throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status,
     create_retry_after_s, publish_ms, publish_retry_after_s, failing_publishes, refuse_early_polls live).
     Tokens are not verified, only told apart, unless --require-token-from names an authority.
@@ -252,7 +274,8 @@ def serve(
         options = EmulatorOptions(
             host=host, port=port, state_dir=state_dir, tls_cert=tls_cert, tls_key=tls_key,
             page_size=page_size, throttle_rpm=throttle_rpm, throttle_window_s=throttle_window_s,
-            fault_rate=fault_rate, fault_kinds=fault_kinds, seed=seed, latency_ms=latency_ms, lro_ms=lro_ms,
+            fault_rate=fault_rate, fault_kinds=fault_kinds, fault_weights=fault_weights, seed=seed,
+            latency_ms=latency_ms, lro_ms=lro_ms,
             lro_share=lro_share,
             name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
             sql_endpoint_ms=sql_endpoint_ms, publish_ms=publish_ms,

@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -147,10 +147,14 @@ class Dice:
         with self._lock:
             return self._random.random() < probability
 
-    def fault(self, rate: float, kinds: Sequence[str]) -> str | None:
+    def fault(self, rate: float, kinds: Sequence[str], weights: Mapping[str, float] | None = None) -> str | None:
+        """One of `kinds` for a `rate` share of calls (None for the rest), each kind as likely as its
+        weight in `weights` (1 when unnamed)."""
         if not kinds or rate <= 0:
             return None
         with self._lock:
             if rate < 1 and self._random.random() >= rate:
                 return None
-            return self._random.choice(list(kinds))
+            if not weights:
+                return self._random.choice(list(kinds))
+            return self._random.choices(list(kinds), [weights.get(k, 1.0) for k in kinds])[0]

@@ -7,7 +7,7 @@ The CLI builds one from its flags; `POST /_emulator/config` derives a new one fr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ RUNTIME_KNOBS = frozenset(
     {
         "fault_rate",
         "fault_kinds",
+        "fault_weights",
         "throttle_rpm",
         "throttle_window_s",
         "latency_ms",
@@ -61,6 +62,32 @@ def parse_fault_kinds(kinds: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(k for k in FAULT_KINDS if k in chosen)
 
 
+def parse_fault_weights(weights: str | Mapping[str, Any]) -> dict[str, float]:
+    """`"failed-operation=4"` or `{"failed-operation": 4}`: how much likelier a kind is drawn than one
+    of weight 1 (every kind unnamed). A kind that only some requests can get (failed-operation needs a
+    request that may answer 202) is drawn less often overall: a weight evens that out."""
+    if isinstance(weights, str):
+        pairs = [p.partition("=") for p in (w.strip() for w in weights.split(",")) if p]
+        if any(not sep for _, sep, _ in pairs):
+            raise ValueError("fault weights must be KIND=WEIGHT, comma-separated, e.g. failed-operation=4")
+        given: Mapping[str, Any] = {k.strip(): v.strip() for k, _, v in pairs}
+    else:
+        given = weights
+    unknown = sorted(set(given) - set(FAULT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown fault kind(s) {', '.join(unknown)}; expected some of {', '.join(FAULT_KINDS)}")
+    parsed: dict[str, float] = {}
+    for kind, weight in given.items():
+        try:
+            number = float(weight) if not isinstance(weight, bool) else -1.0
+        except (TypeError, ValueError):
+            number = -1.0
+        if number <= 0:
+            raise ValueError(f"the weight of fault kind {kind} must be a number > 0")
+        parsed[kind] = number
+    return {k: parsed[k] for k in FAULT_KINDS if k in parsed}
+
+
 @dataclass(frozen=True)
 class EmulatorOptions:
     """How the emulator listens, stores and misbehaves. Defaults give a faultless Fabric that asks
@@ -76,6 +103,7 @@ class EmulatorOptions:
     throttle_window_s: float = 60.0  # Fabric's window is a minute; tests shorten it
     fault_rate: float = 0.0
     fault_kinds: tuple[str, ...] = FAULT_KINDS
+    fault_weights: Mapping[str, float] = field(default_factory=dict)  # by kind; unnamed kinds weigh 1
     seed: int = 0
     latency_ms: int = 0
     lro_ms: int = 1000
@@ -119,6 +147,7 @@ class EmulatorOptions:
         if self.token_authority and not self.token_authority.startswith("https://"):
             raise ValueError("token_authority must be an https:// URL such as https://login.microsoftonline.com/TENANT")
         object.__setattr__(self, "fault_kinds", parse_fault_kinds(self.fault_kinds))
+        object.__setattr__(self, "fault_weights", parse_fault_weights(self.fault_weights))
         object.__setattr__(self, "failing_publishes", tuple(self.failing_publishes))
 
     @property
@@ -129,6 +158,7 @@ class EmulatorOptions:
         """The knobs `POST /_emulator/config` accepts, with their current values."""
         view = {f.name: getattr(self, f.name) for f in fields(self) if f.name in RUNTIME_KNOBS}
         view["fault_kinds"] = list(self.fault_kinds)
+        view["fault_weights"] = dict(self.fault_weights)
         view["failing_publishes"] = list(self.failing_publishes)
         return view
 
@@ -151,6 +181,10 @@ def _typed(name: str, value: Any) -> Any:
         if not strings:
             raise ValueError("fault_kinds must be a list of strings or a comma-separated string")
         return parse_fault_kinds(value)
+    if name == "fault_weights":
+        if not isinstance(value, dict):
+            raise ValueError("fault_weights must be an object of fault kind to weight")
+        return parse_fault_weights(value)
     if name == "refuse_early_polls":
         if not isinstance(value, bool):
             raise ValueError("refuse_early_polls must be true or false")
