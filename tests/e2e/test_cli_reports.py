@@ -146,7 +146,10 @@ def test_junit_marks_items_skipped_after_a_stop(workspace: Path) -> None:
     add_failing_report(workspace)
     junit = cwd / "junit.xml"
 
-    result = run(cwd, "deploy", SOURCE, "--env", "dev", "--on-error", "stop", "--junit", junit)
+    # One worker: the items start one after another in plan order, so those after the failed report have
+    # not started when it fails, whatever the machine's load. With many, every item could be under way
+    # before the failure is seen, and none would be left to skip (a CI run under load saw that).
+    result = run(cwd, "deploy", SOURCE, "--env", "dev", "--on-error", "stop", "--junit", junit, "--workers", "1")
 
     assert result.returncode == 3, result.stdout + result.stderr
     cases = ET.parse(junit).getroot().findall("testsuite/testcase")
