@@ -22,7 +22,7 @@ GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 def config(*, protected: bool, smoke: str) -> str:
     return (
-        "environments:\n  dev:\n    workspace: \"Engine (dev)\"\n"
+        'environments:\n  dev:\n    workspace: "Engine (dev)"\n'
         f"    protected: {'true' if protected else 'false'}\n    smoke_tests:\n{smoke}"
     )
 

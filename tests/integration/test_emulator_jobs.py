@@ -34,7 +34,8 @@ def _item(api: httpx.Client, item_type: str, name: str) -> tuple[str, str]:
     body: dict[str, Any] = {"displayName": name, "type": item_type}
     if item_type == "Notebook":
         code = base64.b64encode(b"# Fabric notebook source\nprint(1)\n").decode()
-        body["definition"] = {"parts": [{"path": "notebook-content.py", "payload": code, "payloadType": "InlineBase64"}]}
+        parts = [{"path": "notebook-content.py", "payload": code, "payloadType": "InlineBase64"}]
+        body["definition"] = {"parts": parts}
     created = api.post(f"/v1/workspaces/{ws}/items", json=body)
     assert created.status_code == 201, created.text
     return ws, created.json()["id"]
