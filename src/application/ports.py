@@ -20,6 +20,7 @@ from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.plan import DeploymentPlan
 from fabctl.domain.promotion import PromotionRequest
 from fabctl.domain.shortcuts import Shortcut
+from fabctl.domain.smoke_tests import JobRun
 from fabctl.domain.transaction import UNFINISHED_STATES, Transaction, TransactionState
 from fabctl.domain.workspace import Workspace
 
@@ -161,6 +162,12 @@ class FabricGateway(Protocol):
     def get_environment_publish_state(self, workspace_id: str, environment_id: str) -> str:
         """The state of an Environment's latest publish (`properties.publishDetails.state`: "Running",
         "Success", "Failed", "Cancelled"), or "" when the service reports none."""
+        ...
+
+    def run_item_job(self, workspace_id: str, item_id: str, job_type: str, timeout_s: float) -> JobRun:
+        """Run the item's on-demand job (`jobType` RunNotebook, Pipeline, ...) through Fabric's job
+        scheduler and wait, at most `timeout_s` seconds, for its instance to end. A job that ends
+        Failed is a result, not an error; a refused start (404, 400) raises `GatewayError`."""
         ...
 
 

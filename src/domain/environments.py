@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fabctl.domain.errors import UnknownEnvironment
 from fabctl.domain.feature_flags import FeatureFlags
 from fabctl.domain.promotion_rules import RuleSet
+from fabctl.domain.smoke_tests import SmokeTest
 from fabctl.domain.validation.findings import ValidationSettings
 
 
@@ -49,6 +50,7 @@ class Environment:
     parameter_file: str = ""  # fabric-cicd core.parameter, resolved against the config file
     features: FeatureFlags = field(default_factory=FeatureFlags)  # the flags set for it (see `flags`)
     validation: ValidationSettings = field(default_factory=ValidationSettings)  # the gates before a deployment writes
+    smoke_tests: tuple[SmokeTest, ...] = ()  # checked after a deployment's writes (docs/smoke-tests.md)
 
     @property
     def flags(self) -> FeatureFlags:

@@ -115,6 +115,29 @@ class DeploymentFailed(Event):
 
 
 @dataclass(frozen=True)
+class SmokeTestPassed(Event):
+    """A smoke test the environment declares passed after the deployment's writes (docs/smoke-tests.md)."""
+
+    transaction_id: str
+    workspace_id: str
+    check: str  # run | sql_endpoint
+    item: str  # "Name.Type"
+    job_instance_id: str  # "" for a check that runs no job
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SmokeTestFailed(Event):
+    transaction_id: str
+    workspace_id: str
+    check: str
+    item: str
+    job_instance_id: str
+    reason: str  # Fabric's failureReason, the state seen, or the timeout
+    actor: str = ""
+
+
+@dataclass(frozen=True)
 class TransactionCommitted(Event):
     transaction_id: str
     workspace_id: str

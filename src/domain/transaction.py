@@ -11,6 +11,7 @@ from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.errors import DomainError, IllegalTransition
 from fabctl.domain.shortcuts import ShortcutWrite
+from fabctl.domain.smoke_tests import SmokeResult
 from fabctl.domain.value_sets import ValueSetWrite
 
 
@@ -134,6 +135,7 @@ class Transaction(Aggregate):
     features: dict[str, bool | None] = field(default_factory=dict)  # the feature flags it ran with
     actor_object_id: str = ""  # the signed-in actor's object id: `actor` is verified; "" = typed, unverified
     recovered_by_object_id: str = ""  # the signed-in recoverer's object id, as `actor_object_id` is the actor's
+    smoke_tests: list[SmokeResult] = field(default_factory=list)  # the environment's, after the writes
 
     @classmethod
     def start(
@@ -203,6 +205,26 @@ class Transaction(Aggregate):
 
     def record_failure(self, number: int, error: str) -> None:
         self._step(number, StepOutcome.FAILED).error = error
+
+    def record_smoke_test(self, result: SmokeResult) -> None:
+        """A smoke test's result, once the writes are done and before the transaction ends."""
+        self._require_state(TransactionState.STARTED, "record a smoke test in")
+        self.smoke_tests.append(result)
+        if result.passed:
+            passed = events.SmokeTestPassed(
+                self.id, self.workspace_id, result.check, result.item, result.job_instance_id, self.acting
+            )
+            self.record(passed)
+        else:
+            failed = events.SmokeTestFailed(
+                self.id, self.workspace_id, result.check, result.item, result.job_instance_id, result.detail,
+                self.acting,
+            )  # fmt: skip
+            self.record(failed)
+
+    @property
+    def failed_smoke_test(self) -> SmokeResult | None:
+        return next((r for r in self.smoke_tests if not r.passed), None)
 
     def commit(self, at: datetime) -> None:
         self._require_state(TransactionState.STARTED, "commit")

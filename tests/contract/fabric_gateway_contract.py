@@ -444,6 +444,25 @@ class FabricGatewayContract:
         with pytest.raises(ItemNotFound):
             gateway.get_environment_publish_state(workspace.id, notebook.id)
 
+    def test_a_notebook_job_runs_to_completion(self, gateway: FabricGateway, workspace: WorkspaceInfo) -> None:
+        notebook = gateway.create_item(workspace.id, "Notebook", "Smoke", definition=NOTEBOOK)
+
+        run = gateway.run_item_job(workspace.id, notebook.id, "RunNotebook", 30)
+
+        assert (run.status, run.timed_out, run.failure_reason) == ("Completed", False, "")
+        assert uuid.UUID(run.instance_id)
+
+    def test_a_job_is_refused_for_an_unknown_item_or_a_wrong_job_type(
+        self, gateway: FabricGateway, workspace: WorkspaceInfo
+    ) -> None:
+        notebook = gateway.create_item(workspace.id, "Notebook", "Smoke", definition=NOTEBOOK)
+
+        with pytest.raises(ItemNotFound):
+            gateway.run_item_job(workspace.id, UNKNOWN_ID, "RunNotebook", 30)
+        with pytest.raises(GatewayError) as wrong:
+            gateway.run_item_job(workspace.id, notebook.id, "Pipeline", 30)
+        assert wrong.value.error_code == "InvalidJobType"
+
 
 def _once_provisioned(read: Callable[[], str | None], timeout_s: float = 10) -> str:
     """What `read` gives once it gives something (Fabric provisions these a while after creating the item)."""

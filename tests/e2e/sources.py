@@ -43,6 +43,9 @@ DEFAULT_KNOBS: dict[str, Any] = {
     "publish_ms": 0,
     "publish_retry_after_s": 0,
     "failing_publishes": [],
+    "job_ms": 0,
+    "job_failure_rate": 0.0,
+    "failing_jobs": [],
 }
 
 

@@ -31,6 +31,9 @@ DEFAULT_KNOBS = {
     "refuse_early_polls": False,
     "publish_ms": 0,
     "failing_publishes": [],
+    "job_ms": 0,
+    "job_failure_rate": 0.0,
+    "failing_jobs": [],
 }
 
 

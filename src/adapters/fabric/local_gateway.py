@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
@@ -18,6 +19,7 @@ from fabctl.application.errors import GatewayError, ItemConflict, ItemNotFound
 from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.shortcuts import Shortcut
+from fabctl.domain.smoke_tests import JOB_TYPES, JobRun
 
 _METHOD = "local"
 _ERRORS: dict[int, Callable[..., GatewayError]] = {404: ItemNotFound, 409: ItemConflict}
@@ -180,6 +182,18 @@ class LocalFabricGateway:
     def get_environment_publish_state(self, workspace_id: str, environment_id: str) -> str:
         with _translated(f"local://workspaces/{workspace_id}/environments/{environment_id}"):
             return self._tenant.publish_details(workspace_id, environment_id).state
+
+    def run_item_job(self, workspace_id: str, item_id: str, job_type: str, timeout_s: float) -> JobRun:
+        # In process nothing runs: a job of the right type completes at once (failing jobs are the emulator's).
+        url = f"local://workspaces/{workspace_id}/items/{item_id}/jobs/instances"
+        with _translated(url):
+            item = self._tenant.get_item(workspace_id, item_id)
+        if JOB_TYPES.get(item.type) != job_type:
+            raise GatewayError(
+                f"the job type '{job_type}' is not valid for an item of type {item.type}",
+                error_code="InvalidJobType", method=_METHOD, url=url, status=400,
+            )  # fmt: skip
+        return JobRun(str(uuid.uuid4()), "Completed")
 
 
 def _workspace(record: WorkspaceRecord) -> WorkspaceInfo:

@@ -48,6 +48,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from fabctl.adapters.source.documents import DocumentProblem, check_document, shown, string_values
 from fabctl.adapters.source.promotion_rules_file import RuleModel, rule_set
 from fabctl.adapters.source.regular_files import read_regular, reason
+from fabctl.adapters.source.smoke_tests_config import SmokeTestModel, smoke_tests
 from fabctl.adapters.source.validators import valid_regex
 from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
 from fabctl.domain.errors import DomainError, InvalidConfiguration
@@ -312,6 +313,7 @@ class EnvironmentModel(_Strict):
     exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)
     features: object = None  # feature flags for this environment, checked by `feature_config`
     validation: ValidationModel = Field(default_factory=ValidationModel)
+    smoke_tests: list[SmokeTestModel] = Field(default_factory=list)  # run after a deployment's writes
 
 
 class ReleaseConfigModel(_Strict):
@@ -395,6 +397,7 @@ def read_release_config(path: str) -> ReleaseConfig:
                 exclude=(*config.exclude, *env.exclude),
                 features=flags_in_force(top_level, file_features(env.features, path, f"environments.{name}.features")),
                 validation=env.validation.settings(),
+                smoke_tests=smoke_tests(env.smoke_tests, subject=path, field=f"environments.{name}.smoke_tests"),
             )
         )
     return ReleaseConfig(tuple(environments), source=path)

@@ -25,6 +25,7 @@ from fabctl.domain.promotion import (
     PromotionState,
 )
 from fabctl.domain.shortcuts import ShortcutWrite
+from fabctl.domain.smoke_tests import SmokeResult
 from fabctl.domain.transaction import (
     ItemImage,
     JournaledInputs,
@@ -281,6 +282,7 @@ def transaction_to_dict(
         "recovered_by_object_id": transaction.recovered_by_object_id,
         "inputs": dataclasses.asdict(transaction.inputs),
         "features": dict(transaction.features),
+        "smoke_tests": [r.to_json() for r in transaction.smoke_tests],
     }
 
 
@@ -310,6 +312,7 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         actor_object_id=doc.get("actor_object_id", ""),  # absent before actors were verified: a typed name
         inputs=JournaledInputs(**doc.get("inputs", {})),  # absent before a resume read the deploy's files
         features=dict(doc.get("features", {})),  # absent from journals written before feature flags
+        smoke_tests=[SmokeResult.from_json(r) for r in doc.get("smoke_tests", ())],  # absent before smoke tests
     )
 
 

@@ -22,6 +22,7 @@ from fabctl.application.deployment.rollback import roll_back
 from fabctl.application.deployment.run import DeploymentRun, Deps, StepFailed, save, stop_here
 from fabctl.application.deployment.scheduler import run_when_ready
 from fabctl.application.deployment.shortcut_writes import deploy_shortcuts
+from fabctl.application.deployment.smoke_run import run_smoke_tests
 from fabctl.application.deployment.tasks import Task, plan_tasks
 from fabctl.application.deployment.value_set_writes import activate
 from fabctl.application.deployment.writes import create, create_folders, delete, fill, reserve, update
@@ -120,6 +121,8 @@ def _run(
         try:
             run.ok = create_folders(run, deps, max_workers)
             _apply_all(run, deps, on_error, max_workers)
+            if run.ok:  # the environment's smoke tests check what the writes left, before the commit
+                run_smoke_tests(run, deps)
             _finish(run, deps, run.ok, on_error)
         finally:  # a deployment that raised (a lost lease, a bug) still counts, as ended in its journal's state
             outcome = tx.state.value

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fabctl.domain.plan import DeploymentPlan
+from fabctl.domain.smoke_tests import SmokeResult
 
 
 @dataclass(frozen=True)
 class ItemOutcome:
     item: str  # "Name.Type", or a folder path
-    action: str  # create | update | delete | no-op | create_folder
-    status: str  # done | failed | skipped | unchanged | undone | undo_failed
+    action: str  # create | update | delete | no-op | create_folder | smoke_test | ...
+    status: str  # done | failed | skipped | unchanged | undone | undo_failed | passed (a smoke test)
     item_id: str = ""
     detail: str = ""
 
@@ -26,6 +27,7 @@ class DeploymentResult:
     state: str = "started"  # the transaction's final state
     outcomes: list[ItemOutcome] = field(default_factory=list)
     error: str = ""
+    smoke_tests: list[SmokeResult] = field(default_factory=list)  # the environment's, after the writes
 
     @property
     def succeeded(self) -> bool:

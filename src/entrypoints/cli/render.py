@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 _STYLE = {
     "create": "green", "update": "yellow", "delete": "red", "no-op": "dim",
-    "done": "green", "failed": "red", "skipped": "yellow", "unchanged": "dim", "undone": "magenta",
+    "done": "green", "failed": "red", "skipped": "yellow", "unchanged": "dim", "undone": "magenta", "passed": "green",
     "committed": "green", "rolled_back": "magenta", "started": "yellow",
     "succeeded": "green", "rejected": "red", "requested": "yellow", "approved": "cyan",
 }  # fmt: skip
@@ -172,6 +172,10 @@ def transaction(t: Transaction) -> None:
             before = f"value set '{s.value_set.before}' -> '{s.value_set.after}'"
         table.add_row(str(s.number), s.action.value, s.item, _styled(s.outcome.value), s.item_id or "", before, s.error)
     console.print(table)
+    for r in t.smoke_tests:  # checked after the writes, before the transaction ended (docs/smoke-tests.md)
+        instance = f" (job instance {r.job_instance_id})" if r.job_instance_id else ""
+        verdict = _styled("passed" if r.passed else "failed")
+        console.print(f"  smoke test {r.check} {r.item}: {verdict}{instance}, {r.detail}")
 
 
 def _who(name: str, object_id: str) -> str:

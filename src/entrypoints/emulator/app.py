@@ -21,6 +21,7 @@ from fabctl.entrypoints.emulator import admin, graph_routes
 from fabctl.entrypoints.emulator.early import EarlyRequests
 from fabctl.entrypoints.emulator.faults import Dice, Throttle, TokenAges, blocked_message, principal_of
 from fabctl.entrypoints.emulator.graph_directory import GraphDirectoryState
+from fabctl.entrypoints.emulator.jobs import JobStore
 from fabctl.entrypoints.emulator.messages import ApiError, Request, Response, not_found_route
 from fabctl.entrypoints.emulator.operations import OperationStore
 from fabctl.entrypoints.emulator.options import EmulatorOptions
@@ -47,6 +48,7 @@ class EmulatorApp:
         self._options_lock = threading.Lock()
         self._router = router or fabric_router()
         self.operations = operations or OperationStore()
+        self.jobs = JobStore()  # item job instances (job_routes.py)
         self.throttle = Throttle()
         self.early = EarlyRequests()
         self.tokens = TokenAges()
@@ -72,6 +74,7 @@ class EmulatorApp:
         """An empty tenant and fresh counters; the options stay, the dice restart from the seed."""
         self.tenant.clear()
         self.operations.clear()
+        self.jobs.clear()
         self.throttle.clear()
         self.early.clear()
         self.tokens.clear()
@@ -182,6 +185,7 @@ class EmulatorApp:
             operations=self.operations,
             chance=self.dice.chance,
             fail_operation=fault == "failed-operation",
+            jobs=self.jobs,
         )
         try:
             response = route.handler(call)

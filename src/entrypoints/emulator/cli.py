@@ -199,6 +199,21 @@ def emulator() -> None:
     help="How long an Environment's staging/publish runs (publishDetails.state Running) before it ends.",
 )
 @click.option(
+    "--job-ms",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.job_ms,
+    show_default=True,
+    help="How long an item job instance (jobs/instances) runs (NotStarted, then InProgress) before it ends.",
+)
+@click.option(
+    "--job-failure-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=DEFAULTS.job_failure_rate,
+    show_default=True,
+    help="Share of item job instances that end Failed (seeded by --seed); the runtime knob failing_jobs "
+    "names items whose jobs always fail.",
+)
+@click.option(
     "--publish-retry-after-s",
     type=click.IntRange(min=0),
     default=None,
@@ -243,6 +258,8 @@ def serve(
     profile: str,
     create_retry_after_s: int | None,
     publish_ms: int,
+    job_ms: int,
+    job_failure_rate: float,
     publish_retry_after_s: int | None,
     refuse_early_polls: bool | None,
     token_authority: str,
@@ -253,11 +270,12 @@ def serve(
     Routes: workspaces (+ assignToCapacity, roleAssignments), items (+ getDefinition,
     updateDefinition, move), folders, typed items (lakehouses, warehouses, sqldatabases,
     mirroreddatabases, eventhouses, kqlDatabases, ...), environments[/{id}] (+ staging/publish),
-    shortcuts, connections, capacities, operations/{id}[/result].
+    items/{id}/jobs/instances[/{id}] (item jobs), shortcuts, connections, capacities, operations/{id}[/result].
     Admin (no auth, faults or latency): POST /_emulator/reset, GET /_emulator/snapshot[?ids=false],
     GET /_emulator/requests, GET|POST /_emulator/config (change fault_rate, fault_kinds, fault_weights,
     throttle_rpm, throttle_window_s, latency_ms, lro_ms, lro_share, page_size, seed, reserved_name_status,
-    create_retry_after_s, publish_ms, publish_retry_after_s, failing_publishes, refuse_early_polls live).
+    create_retry_after_s, publish_ms, publish_retry_after_s, failing_publishes, refuse_early_polls, job_ms,
+    job_failure_rate, failing_jobs live).
     Tokens are not verified, only told apart, unless --require-token-from names an authority.
     """
     from fabctl.entrypoints.emulator.server import serve as run
@@ -278,7 +296,7 @@ def serve(
             latency_ms=latency_ms, lro_ms=lro_ms,
             lro_share=lro_share,
             name_reservation_seconds=name_reservation_seconds, reserved_name_status=int(reserved_name_status),
-            sql_endpoint_ms=sql_endpoint_ms, publish_ms=publish_ms,
+            sql_endpoint_ms=sql_endpoint_ms, publish_ms=publish_ms, job_ms=job_ms, job_failure_rate=job_failure_rate,
             create_retry_after_s=waits["create_retry_after_s"], publish_retry_after_s=waits["publish_retry_after_s"],
             refuse_early_polls=waits["refuse_early_polls"], token_authority=token_authority.strip(),
         )  # fmt: skip

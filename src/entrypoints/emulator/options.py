@@ -33,6 +33,9 @@ RUNTIME_KNOBS = frozenset(
         "publish_retry_after_s",
         "failing_publishes",
         "refuse_early_polls",
+        "job_ms",
+        "job_failure_rate",
+        "failing_jobs",
     }
 )
 
@@ -122,18 +125,23 @@ class EmulatorOptions:
     # names) whose publish fails.
     publish_ms: int = 1000
     failing_publishes: tuple[str, ...] = ()
+    # Item jobs (job_routes): how long a job instance runs, the items (display names) whose jobs fail,
+    # and the share of the other jobs that fail (drawn from the seeded dice).
+    job_ms: int = 1000
+    failing_jobs: tuple[str, ...] = ()
+    job_failure_rate: float = 0.0
     # An authority (https://HOST/TENANT) whose signed tokens for Fabric every API request must carry
     # (token_check.py); "" = tokens are not verified, only told apart.
     token_authority: str = ""
 
     def __post_init__(self) -> None:
-        knobs = ("port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms", "publish_ms")
+        knobs = ("port", "page_size", "throttle_rpm", "latency_ms", "lro_ms", "sql_endpoint_ms", "publish_ms", "job_ms")
         for name in (*knobs, "create_retry_after_s", "publish_retry_after_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be between 0 and 65535")
-        for name in ("fault_rate", "lro_share"):
+        for name in ("fault_rate", "lro_share", "job_failure_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.throttle_window_s <= 0:
@@ -149,6 +157,7 @@ class EmulatorOptions:
         object.__setattr__(self, "fault_kinds", parse_fault_kinds(self.fault_kinds))
         object.__setattr__(self, "fault_weights", parse_fault_weights(self.fault_weights))
         object.__setattr__(self, "failing_publishes", tuple(self.failing_publishes))
+        object.__setattr__(self, "failing_jobs", tuple(self.failing_jobs))
 
     @property
     def tls(self) -> bool:
@@ -160,6 +169,7 @@ class EmulatorOptions:
         view["fault_kinds"] = list(self.fault_kinds)
         view["fault_weights"] = dict(self.fault_weights)
         view["failing_publishes"] = list(self.failing_publishes)
+        view["failing_jobs"] = list(self.failing_jobs)
         return view
 
     def with_changes(self, changes: Mapping[str, Any]) -> EmulatorOptions:
@@ -193,9 +203,13 @@ def _typed(name: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("failing_publishes must be a list of environment display names")
         return tuple(value)
+    if name == "failing_jobs":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("failing_jobs must be a list of item display names")
+        return tuple(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} must be a number")
-    if name in ("fault_rate", "lro_share", "throttle_window_s"):
+    if name in ("fault_rate", "lro_share", "throttle_window_s", "job_failure_rate"):
         return float(value)
     if value != int(value):
         raise ValueError(f"{name} must be a whole number")

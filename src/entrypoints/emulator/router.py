@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabctl.adapters.fabric.tenant import FabricTenant
+from fabctl.entrypoints.emulator.jobs import JobStore
 from fabctl.entrypoints.emulator.messages import Request, Response, bad_request
 from fabctl.entrypoints.emulator.operations import FAILED_ERROR, OperationStore, accepted
 from fabctl.entrypoints.emulator.options import EmulatorOptions
@@ -73,6 +74,7 @@ class Call:
         operations: OperationStore,
         chance: Callable[[float], bool],
         fail_operation: bool = False,
+        jobs: JobStore | None = None,
     ) -> None:
         self.request = request
         self.params = params
@@ -81,10 +83,15 @@ class Call:
         self.operations = operations
         self._chance = chance
         self._fail_operation = fail_operation
+        self.jobs = jobs if jobs is not None else JobStore()
         self.failed_operation_applied = False
 
     def __getitem__(self, name: str) -> str:
         return self.params[name]
+
+    def chance(self, probability: float) -> bool:
+        """True with `probability`, from the emulator's seeded dice."""
+        return self._chance(probability)
 
     def body(self, *, required: bool = True) -> dict[str, Any]:
         """The JSON object sent. Bodies of routes that need none are parsed only to refuse bad JSON:

@@ -10,6 +10,7 @@ from fabctl.adapters.fabric.tenant_records import DEFAULT_CAPACITY_REGION, ONELA
 from fabctl.entrypoints.emulator import connection_routes as connections
 from fabctl.entrypoints.emulator import environment_routes as environments
 from fabctl.entrypoints.emulator import item_routes as items
+from fabctl.entrypoints.emulator import job_routes as jobs
 from fabctl.entrypoints.emulator import shortcut_routes as shortcuts
 from fabctl.entrypoints.emulator import typed_routes as typed
 from fabctl.entrypoints.emulator.messages import Response, bad_request, empty_response, json_response
@@ -129,6 +130,8 @@ ROUTES = (
     Route("POST", ITEM + "/getDefinition", items.get_definition, may_be_lro=True),
     Route("POST", ITEM + "/updateDefinition", items.update_definition, may_be_lro=True),
     Route("POST", ITEM + "/move", items.move_item),
+    Route("POST", ITEM + "/jobs/instances", jobs.run_on_demand_job),
+    Route("GET", ITEM + "/jobs/instances/{jobInstanceId}", jobs.get_job_instance),
     Route("GET", WS + "/folders", items.list_folders),
     Route("POST", WS + "/folders", items.create_folder),
     Route("GET", FOLDER, items.get_folder),

@@ -18,6 +18,7 @@ from fabctl.adapters.fabric.http.administration import WorkspaceAdministration
 from fabctl.adapters.fabric.http.auth import token_provider_for
 from fabctl.adapters.fabric.http.base import named
 from fabctl.adapters.fabric.http.circuit import CircuitBreaker
+from fabctl.adapters.fabric.http.jobs import JobPoller
 from fabctl.adapters.fabric.http.operations import OperationPoller
 from fabctl.adapters.fabric.http.paging import iterate_pages
 from fabctl.adapters.fabric.http.shortcuts import OneLakeShortcuts
@@ -29,6 +30,7 @@ from fabctl.adapters.fabric.item_attributes import attribute_of, typed_segment
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, Telemetry, WorkspaceInfo
 from fabctl.domain.definition import ItemDefinition
+from fabctl.domain.smoke_tests import JobRun
 
 
 class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
@@ -92,6 +94,7 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
             client, deadline_s=lro_deadline_s, poll_interval_s=lro_poll_interval_s, clock=clock, sleep=sleep
         )
         super().__init__(client, operations, retry, sleep, operation_retries)
+        self._jobs = JobPoller(client, poll_interval_s=lro_poll_interval_s, clock=clock, sleep=sleep)
         self._uploads = UploadWindow(upload_window_bytes)
 
     # --- workspaces ----------------------------------------------------------------------------
@@ -255,3 +258,8 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
     def get_environment_publish_state(self, workspace_id: str, environment_id: str) -> str:
         response = self._client.request("GET", f"workspaces/{workspace_id}/environments/{environment_id}")
         return self._read(response, shapes.publish_state)
+
+    # --- item jobs -------------------------------------------------------------------------------
+
+    def run_item_job(self, workspace_id: str, item_id: str, job_type: str, timeout_s: float) -> JobRun:
+        return self._jobs.run(workspace_id, item_id, job_type, timeout_s)
