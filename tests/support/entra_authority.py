@@ -177,9 +177,10 @@ class EntraAuthority:
             return _error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
         if client != self.user.public_client_id:
             return _error(400, "unauthorized_client", 700016, f"Application with identifier '{client}' was not found.")
-        return 200, self.device_flows.start(client).answer()
+        return 200, self.device_flows.start(client, form.get("scope", "")).answer()
 
     def _device_code_answer(self, tenant: str, client: str, device_code: str, scope: str) -> tuple[int, dict[str, Any]]:
+        scope = scope or self.device_flows.scope_of(device_code)
         state = self.device_flows.poll(device_code, client)
         if state == "pending":
             return _error(400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending.")

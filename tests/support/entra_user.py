@@ -64,17 +64,24 @@ class DeviceFlows:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._polls: dict[str, tuple[str, int]] = {}  # device code -> (client id, polls so far)
+        self._scopes: dict[str, str] = {}  # device code -> the scope asked when the flow started
         self.prompts: list[str] = []  # the user codes handed out, for tests to find in the output
 
-    def start(self, client_id: str) -> DeviceFlowStart:
+    def start(self, client_id: str, scope: str) -> DeviceFlowStart:
         flow = DeviceFlowStart(secrets.token_urlsafe(24), secrets.token_hex(4).upper())
         with self._lock:
             self._polls[flow.device_code] = (client_id, 0)
+            self._scopes[flow.device_code] = scope
             self.prompts.append(flow.user_code)
         return flow
 
+    def scope_of(self, device_code: str) -> str:
+        """The scope the flow was started for (a poll need not repeat it)."""
+        with self._lock:
+            return self._scopes.get(device_code, "")
+
     def poll(self, device_code: str, client_id: str) -> str:
-        """ "pending" on the first poll, "done" after it, "expired_token" for a code never given to `client_id`."""
+        """`pending` on the first poll, `done` after it, `expired_token` for a code never given to `client_id`."""
         with self._lock:
             known = self._polls.get(device_code)
             if known is None or known[0] != client_id:
