@@ -120,8 +120,9 @@ def test_a_paused_capacity_fails_naming_it_and_the_fix(tmp_path: Path, own_emula
     assert paused["state"] == "Inactive"
     assert checks["capacity"] == {
         "name": "capacity", "status": "fail",
-        "detail": f"paused: dev: capacity 'Sales F64' (7d3e2b91-4f6a-4c58-9a0e-1b5c8d2f6e34) Inactive",
-        "fix": "resume the capacity (Azure portal: the Fabric capacity > Resume), or assign the workspace an active one",
+        "detail": "paused: dev: capacity 'Sales F64' (7d3e2b91-4f6a-4c58-9a0e-1b5c8d2f6e34) Inactive",
+        "fix": "resume the capacity (Azure portal: the Fabric capacity > Resume), "
+        "or assign the workspace an active one",
     }  # fmt: skip
     set_capacity(own_emulator, displayName="Sales F64", state="Active")
     resumed, checks = doctor(tmp_path, environment(), "--fabric-url", own_emulator.url)

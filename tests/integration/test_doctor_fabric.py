@@ -46,7 +46,8 @@ def test_the_role_of_the_signed_in_principal_is_named(fresh_emulator: RunningEmu
     assert set(context.workspaces) == {"dev", "test"}
     assert outcome.status is Status.PASS
     assert outcome.detail == (
-        "ci@contoso.com: dev: 'Doctor (dev)' role Contributor; test: 'Doctor (test)' no role of its own (through a group)"
+        "ci@contoso.com: dev: 'Doctor (dev)' role Contributor; "
+        "test: 'Doctor (test)' no role of its own (through a group)"
     )
 
 

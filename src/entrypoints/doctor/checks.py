@@ -26,7 +26,8 @@ KEY_VAULT = Check("key vault", key_vault.check_key_vault, key_vault.FIX)
 UNFINISHED = Check("unfinished work", check_unfinished, state_store.FIX)
 
 ALL = (
-    SETTINGS, CONFIGURATION, CREDENTIAL, FABRIC, WORKSPACES, ROLES, CAPACITY, KEY_VAULT, STATE_STORE, SERVICE_BUS, UNFINISHED,
+    SETTINGS, CONFIGURATION, CREDENTIAL, FABRIC, WORKSPACES, ROLES, CAPACITY, KEY_VAULT, STATE_STORE, SERVICE_BUS,
+    UNFINISHED,
 )  # fmt: skip
 # What the Function app's /api/health runs: cheap, and nothing of Fabric's.
 HEALTH = (SETTINGS, STATE_STORE, SERVICE_BUS)
