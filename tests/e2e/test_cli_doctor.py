@@ -53,8 +53,8 @@ def test_everything_passes_against_the_emulator_once_the_workspace_exists(
     assert result.returncode == 0, result.stdout
     assert statuses(checks) == {
         "settings": "pass", "configuration": "pass", "credential": "skipped", "fabric": "pass",
-        "workspaces": "pass", "capacity": "pass", "key vault": "skipped", "state store": "pass",
-        "service bus": "skipped", "unfinished work": "pass",
+        "workspaces": "pass", "roles": "skipped", "capacity": "pass", "key vault": "skipped",
+        "state store": "pass", "service bus": "skipped", "unfinished work": "pass",
     }  # fmt: skip
     assert f"dev: '{DEV_WORKSPACE}'" in checks["workspaces"]["detail"]
     assert "Active" in checks["capacity"]["detail"]  # the emulator's default capacity

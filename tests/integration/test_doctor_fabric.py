@@ -14,6 +14,7 @@ from fabctl.entrypoints.doctor.capacity import check_capacity
 from fabctl.entrypoints.doctor.context import DoctorContext
 from fabctl.entrypoints.doctor.fabric import check_workspaces
 from fabctl.entrypoints.doctor.outcome import Status
+from fabctl.entrypoints.doctor.roles import check_roles
 from fabctl.entrypoints.settings import Settings
 
 
@@ -38,14 +39,16 @@ def test_the_role_of_the_signed_in_principal_is_named(fresh_emulator: RunningEmu
         principal=me,
     )  # fmt: skip
 
-    outcome = check_workspaces(context)
+    found = check_workspaces(context)
+    outcome = check_roles(context)
 
+    assert found.status is Status.PASS and found.detail == "dev: 'Doctor (dev)'; test: 'Doctor (test)'"
+    assert set(context.workspaces) == {"dev", "test"}
     assert outcome.status is Status.PASS
     assert outcome.detail == (
-        "dev: 'Doctor (dev)' (role Contributor); "
-        "test: 'Doctor (test)' (no role of its own: through a group, or as a viewer)"
+        "ci@contoso.com: dev: 'Doctor (dev)' role Contributor; "
+        "test: 'Doctor (test)' no role of its own (through a group)"
     )
-    assert set(context.workspaces) == {"dev", "test"}
 
 
 def test_a_workspace_id_fabric_does_not_know_fails(fresh_emulator: RunningEmulator) -> None:
@@ -66,4 +69,4 @@ def test_the_capacity_of_each_workspace_is_active(fresh_emulator: RunningEmulato
 
     outcome = check_capacity(context)
 
-    assert outcome.status is Status.PASS and outcome.detail == f"dev: capacity {capacity.id} Active"
+    assert outcome.status is Status.PASS and outcome.detail == f"dev: capacity 'Local capacity' ({capacity.id}) Active"

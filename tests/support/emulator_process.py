@@ -137,3 +137,16 @@ def snapshot(emulator: RunningEmulator, *, ids: bool = True) -> dict[str, Any]:
 def requests_log(emulator: RunningEmulator) -> dict[str, Any]:
     result: dict[str, Any] = _admin(emulator, "GET", "requests")
     return result
+
+
+def set_capacity(emulator: RunningEmulator, **capacity: str) -> dict[str, Any]:
+    """A capacity added, or paused (`state="Inactive"`) or resumed: `displayName`, `state`, `id` (the default
+    capacity when left out), `sku` (docs/emulator.md, /_emulator/capacities)."""
+    result: dict[str, Any] = _admin(emulator, "POST", "capacities", capacity)
+    return result
+
+
+def set_role(emulator: RunningEmulator, workspace_id: str, principal_id: str, role: str, kind: str = "User") -> None:
+    """`principal_id`'s role in the workspace, whatever it was (/_emulator/role-assignments)."""
+    body = {"workspaceId": workspace_id, "principal": {"id": principal_id, "type": kind}, "role": role}
+    _admin(emulator, "POST", "role-assignments", body)

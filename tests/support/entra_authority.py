@@ -39,6 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from entra_user import DEVICE_CODE_GRANT, USER, DeviceFlows, SignedInUser
 
 TOKEN_LIFETIME_S = 3600
 KEY_ID = "fabctl-test-key"
@@ -83,6 +84,8 @@ class EntraAuthority:
     def __init__(self, tls: TlsFiles, principal: ServicePrincipal) -> None:
         self.principal = principal
         self.audience: str | None = None  # None: the scope's resource, as Entra does
+        self.user: SignedInUser = USER  # who signs in by device code (entra_user.py)
+        self.device_flows = DeviceFlows()
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._lock = threading.Lock()
         self._requests: list[TokenRequest] = []
@@ -113,6 +116,7 @@ class EntraAuthority:
         return {
             "issuer": f"{base}/v2.0",
             "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
             "jwks_uri": f"https://{host}/{tenant}/discovery/v2.0/keys",
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
@@ -141,6 +145,8 @@ class EntraAuthority:
         p = self.principal
         if tenant != p.tenant:
             return _error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
+        if grant == DEVICE_CODE_GRANT:
+            return self._device_code_answer(tenant, client, form.get("device_code", ""), scope)
         if grant != "client_credentials":
             return _error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
         if client != p.client_id:
@@ -163,6 +169,58 @@ class EntraAuthority:
             "ext_expires_in": TOKEN_LIFETIME_S - 1,
             "access_token": token,
         }
+
+    def start_device_flow(self, tenant: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """The answer to `POST /<tenant>/oauth2/v2.0/devicecode` (entra_user.py)."""
+        client = form.get("client_id", "")
+        if tenant != self.principal.tenant:
+            return _error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
+        if client != self.user.public_client_id:
+            return _error(400, "unauthorized_client", 700016, f"Application with identifier '{client}' was not found.")
+        return 200, self.device_flows.start(client, form.get("scope", "")).answer()
+
+    def _device_code_answer(self, tenant: str, client: str, device_code: str, scope: str) -> tuple[int, dict[str, Any]]:
+        scope = scope or self.device_flows.scope_of(device_code)
+        state = self.device_flows.poll(device_code, client)
+        if state == "pending":
+            return _error(400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending.")
+        if state != "done":
+            return _error(
+                400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid."
+            )
+        resources = [s.removesuffix("/.default") for s in scope.split() if s.endswith("/.default")]
+        if len(resources) != 1:
+            return _error(400, "invalid_scope", 1002012, "The provided value for scope is not valid.")
+        return 200, {
+            "token_type": "Bearer",
+            "scope": scope,
+            "expires_in": TOKEN_LIFETIME_S - 1,
+            "ext_expires_in": TOKEN_LIFETIME_S - 1,
+            "access_token": self.issue_user(self.audience or resources[0]),
+            "id_token": self._id_token(tenant, client),
+            "client_info": self.user.client_info(tenant),
+        }
+
+    def issue_user(self, audience: str, *, lifetime_s: int = TOKEN_LIFETIME_S) -> str:
+        """The signed-in person's access token for `audience`, as Entra shapes v1 user tokens (also what the
+        stand-in `az` hands out: azure_cli_standin.py)."""
+        now, user = int(time.time()), self.user
+        claims = {
+            "aud": audience, "iss": f"https://sts.windows.net/{self.principal.tenant}/", "iat": now, "nbf": now,
+            "exp": now + lifetime_s, "upn": user.upn, "unique_name": user.upn, "oid": user.object_id,
+            "sub": user.object_id, "tid": self.principal.tenant, "appid": user.public_client_id, "idtyp": "user",
+            "ver": "1.0",
+        }  # fmt: skip
+        return self._signed(claims)
+
+    def _id_token(self, tenant: str, client: str) -> str:
+        now, user = int(time.time()), self.user
+        claims = {
+            "aud": client, "iss": f"https://{LOGIN_HOST}/{tenant}/v2.0", "iat": now, "nbf": now,
+            "exp": now + TOKEN_LIFETIME_S, "oid": user.object_id, "sub": user.object_id, "tid": tenant,
+            "preferred_username": user.upn, "name": user.upn, "ver": "2.0",
+        }  # fmt: skip
+        return self._signed(claims)
 
     def claims_of(self, token: str) -> dict[str, Any] | None:
         """The claims of a token this authority signed and that is still valid; None for any other."""
@@ -288,9 +346,11 @@ def _handler(authority: EntraAuthority) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             parts = self.path.split("?")[0].strip("/").split("/")
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            form = {k: v[0] for k, v in parse_qs(body).items()}
             if len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
-                form = {k: v[0] for k, v in parse_qs(body).items()}
                 self._send(*authority.token(parts[0], form))
+            elif len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "devicecode"]:
+                self._send(*authority.start_device_flow(parts[0], form))
             else:
                 self._send(*_error(404, "not_found", 90019, f"No route for {self.path}"))
 

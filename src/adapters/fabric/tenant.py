@@ -23,6 +23,7 @@ from typing import Any, Self
 from fabctl.adapters.fabric import tenant_errors as errors
 from fabctl.adapters.fabric import tenant_rows as rows
 from fabctl.adapters.fabric import tenant_rules as rules
+from fabctl.adapters.fabric.tenant_capacities import SettableCapacitiesAndRoles
 from fabctl.adapters.fabric.tenant_connections import PoolsAndConnections
 from fabctl.adapters.fabric.tenant_environments import ENVIRONMENT, EnvironmentPublishing, initial_publish
 from fabctl.adapters.fabric.tenant_errors import TenantError
@@ -69,7 +70,9 @@ def _opened(target: str) -> sqlite3.Connection:
         ) from e
 
 
-class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts, EnvironmentPublishing, VariableLibraries):
+class FabricTenant(
+    PoolsAndConnections, ItemProperties, Shortcuts, EnvironmentPublishing, VariableLibraries, SettableCapacitiesAndRoles
+):
     """One Fabric tenant: capacities, workspaces, role assignments, folders, items, definitions,
     Spark pools, connections and semantic model bindings (see `tenant_connections`), lakehouses'
     OneLake shortcuts (see `tenant_shortcuts`) and environment publishes (see `tenant_environments`).
@@ -149,13 +152,16 @@ class FabricTenant(PoolsAndConnections, ItemProperties, Shortcuts, EnvironmentPu
             row = db.execute("SELECT * FROM workspaces WHERE name_key = ?", (name.casefold(),)).fetchone()
             return None if row is None else rows.workspace(row)
 
-    def create_workspace(self, name: str, capacity_id: str | None = None, description: str = "") -> WorkspaceRecord:
+    def create_workspace(
+        self, name: str, capacity_id: str | None = None, description: str = "", *, creator: str | None = None
+    ) -> WorkspaceRecord:
+        """The workspace, its `creator` (the caller's object id; else the tenant's principal) its Admin."""
         rules.require_name(name, "workspace")
         with self._transaction(write=True) as db:
             rules.workspace_name_free(db, name)
             capacity = rows.get_capacity(db, capacity_id or DEFAULT_CAPACITY_ID)
             workspace = WorkspaceRecord(self._new_id(), name, description, capacity.id)
-            rows.insert_workspace(db, workspace, admin=self._principal)
+            rows.insert_workspace(db, workspace, admin=creator or self._principal)
             return workspace
 
     def update_workspace(

@@ -87,8 +87,12 @@ def build_credential(kind: str, environ: Mapping[str, str]) -> TokenCredential:
         return identity.AzureCliCredential(tenant_id=tenant or "")
     if kind == "device-code":
         # Unset, azure-identity's own defaults apply (the Azure CLI's public client, the "organizations" tenant).
+        from fabctl.adapters.identity.device_code_prompt import prompt_on_stderr
+
         chosen: dict[str, Any] = {"client_id": client, "tenant_id": tenant}
-        return identity.DeviceCodeCredential(**{k: v for k, v in chosen.items() if v}, **common)
+        return identity.DeviceCodeCredential(
+            **{k: v for k, v in chosen.items() if v}, prompt_callback=prompt_on_stderr, **common
+        )
     if kind == "environment":
         return identity.EnvironmentCredential()
     return identity.DefaultAzureCredential()

@@ -23,8 +23,11 @@ def check_capacity(context: DoctorContext) -> Outcome:
         if capacity is None:  # Fabric lists only the capacities the identity has a role on
             seen.append(f"{env}: capacity {workspace.capacity_id} not visible to the identity (state not known)")
             continue
-        state = capacity.state
-        (seen if state == "Active" else inactive).append(f"{env}: capacity {workspace.capacity_id} {state}")
+        named = f"capacity '{capacity.name}' ({capacity.id})"
+        (seen if capacity.state == "Active" else inactive).append(f"{env}: {named} {capacity.state}")
     if inactive:
-        return failed("; ".join(inactive), "resume the capacity (Azure portal), or assign the workspace another one")
+        return failed(
+            "paused: " + "; ".join(inactive),
+            "resume the capacity (Azure portal: the Fabric capacity > Resume), or assign the workspace an active one",
+        )
     return passed("; ".join(seen))

@@ -1,4 +1,4 @@
-"""Fabric answers, each environment's workspace is visible, and the identity's role in it."""
+"""Fabric answers, and each environment's workspace is visible (the identity's role in it: roles.py)."""
 
 from __future__ import annotations
 
@@ -31,25 +31,13 @@ def check_workspaces(context: DoctorContext) -> Outcome:
             missing.append(f"{env.name} ('{env.target}')")
             continue
         context.workspaces[env.name] = found
-        seen.append(f"{env.name}: '{found.name}'{_role(context, gateway, found.id)}")
+        seen.append(f"{env.name}: '{found.name}'")
     if missing:
         return failed(
             f"not visible: {', '.join(missing)}" + (f"; visible: {'; '.join(seen)}" if seen else ""),
             "create the workspace (deploy creates one given by name) or give the identity a role in it",
         )
     return passed("; ".join(seen))
-
-
-def _role(context: DoctorContext, gateway: Any, workspace_id: str) -> str:
-    """' (role Admin)', or why the role is not known; Fabric lists roles to members and up."""
-    listing = getattr(gateway, "list_role_assignments", None)  # the HTTP gateway's: not the port's
-    if listing is None:
-        return " (the local Fabric has no roles)"
-    if context.principal is None:
-        return " (role not known: no signed-in identity)"
-    assignments = listing(workspace_id)
-    roles = [a.role for a in assignments if a.principal_id.lower() == context.principal.object_id.lower()]
-    return f" (role {roles[0]})" if roles else " (no role of its own: through a group, or as a viewer)"
 
 
 def target_workspaces(context: DoctorContext) -> dict[str, Any]:

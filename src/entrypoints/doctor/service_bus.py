@@ -1,18 +1,22 @@
-"""Service Bus answers: a sender opened on the events topic, and the commands queue read (nothing is sent,
-nothing received).
+"""Service Bus answers: the events topic takes a message, and the commands queue is read; nothing is left
+behind, nothing received.
 
-The namespace and the key or identity are proved by the topic's sender: opening it signs in and attaches a
-link. An entity the namespace lacks is refused only after the link attached, which the SDK does not wait
-for; so the queue is proved by a read that needs an answer (peeking a probe session: sessions exist only
-as ids, so locking one takes nothing from a worker). The topic has no such read for a sender.
+An entity the namespace lacks is refused only after its link attached, which the SDK does not wait for;
+so each entity is proved by an operation that needs an answer. The topic: a probe message scheduled a
+week ahead and cancelled at once (both are `$management` requests needing the Send right, which
+publishing events needs; a cancelled message never reaches a subscription). The queue: peeking a probe
+session (sessions exist only as ids, so locking one takes nothing from a worker).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from fabctl.entrypoints.doctor.context import DoctorContext
 from fabctl.entrypoints.doctor.outcome import Outcome, failed, passed, skipped
 
 PROBE_SESSION = "fabctl-doctor-probe"
+PROBE_AHEAD = timedelta(days=7)  # far enough that a cancel that never arrived is seen before it is delivered
 
 
 def check_service_bus(context: DoctorContext) -> Outcome:
@@ -24,8 +28,12 @@ def check_service_bus(context: DoctorContext) -> Outcome:
     topic, queue = f"topic {settings.events_topic}", f"queue {settings.commands_queue}"
     with servicebus_client_opener(settings)() as client:
         try:
-            with client.get_topic_sender(settings.events_topic):
-                pass
+            from azure.servicebus import ServiceBusMessage
+
+            with client.get_topic_sender(settings.events_topic) as sender:
+                probe = ServiceBusMessage(b"", subject="fabctl-doctor-probe", message_id=PROBE_SESSION)
+                numbers = sender.schedule_messages(probe, datetime.now(UTC) + PROBE_AHEAD)
+                sender.cancel_scheduled_messages(numbers)
         except Exception as e:  # the SDK's message rarely names the entity: the check does
             return failed(f"{topic}: {type(e).__name__}: {e}", FIX)
         try:
@@ -33,7 +41,7 @@ def check_service_bus(context: DoctorContext) -> Outcome:
                 receiver.peek_messages(max_message_count=1)
         except Exception as e:
             return failed(f"{queue}: {type(e).__name__}: {e}", FIX)
-    return passed(f"signed in; sender opened on {topic}; {queue} read")
+    return passed(f"signed in; {topic} took a probe message (scheduled and cancelled); {queue} read")
 
 
 FIX = "check the namespace, the entity names and the identity's Send and Listen rights (docs/azure.md)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fabctl.adapters.fabric.tenant_errors import TenantError
+from fabctl.entrypoints.emulator import capacity_admin
 from fabctl.entrypoints.emulator import connection_routes as seeding
 from fabctl.entrypoints.emulator.graph_directory import SeedError
 from fabctl.entrypoints.emulator.messages import (
@@ -51,6 +52,14 @@ def handle(app: EmulatorApp, request: Request) -> Response:
         seed = seeding.seed_spark_pool if action[1] == "spark-pools" else seeding.seed_connection
         try:
             return seed(app.tenant, body)
+        except TenantError as e:
+            raise ApiError.from_tenant(e) from e
+    if action[0] == "POST" and action[1] in capacity_admin.ROUTES:  # a paused capacity, a role (capacity_admin.py)
+        body = request.json()
+        if not isinstance(body, dict):
+            raise bad_request("The body must be a JSON object")
+        try:
+            return capacity_admin.seed(app.tenant, action[1], body)
         except TenantError as e:
             raise ApiError.from_tenant(e) from e
     if action == ("GET", "graph"):

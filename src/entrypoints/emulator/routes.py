@@ -13,6 +13,7 @@ from fabctl.entrypoints.emulator import item_routes as items
 from fabctl.entrypoints.emulator import job_routes as jobs
 from fabctl.entrypoints.emulator import shortcut_routes as shortcuts
 from fabctl.entrypoints.emulator import typed_routes as typed
+from fabctl.entrypoints.emulator.faults import principal_of
 from fabctl.entrypoints.emulator.messages import Response, bad_request, empty_response, json_response
 from fabctl.entrypoints.emulator.operations import result_response, state_response
 from fabctl.entrypoints.emulator.paging import paged
@@ -28,10 +29,12 @@ def list_workspaces(call: Call) -> Response:
 
 def create_workspace(call: Call) -> Response:
     body = call.body()
+    caller = principal_of(call.request.header("Authorization"))
     workspace = call.tenant.create_workspace(
         required_text(body, "displayName"),
         optional_id(body, "capacityId"),
         optional_text(body, "description") or "",
+        creator=None if caller == "anonymous" else caller,  # the caller becomes its Admin, as in Fabric
     )
     location = f"{call.request.base_url}/v1/workspaces/{workspace.id}"
     return json_response(201, workspace.to_fabric(), {"Location": location})

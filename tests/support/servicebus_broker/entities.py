@@ -92,6 +92,7 @@ class Topic:
     path: str
     options: EntityOptions
     subscriptions: dict[str, Queue] = field(default_factory=dict)
+    scheduled: dict[int, bytes] = field(default_factory=dict)  # sequence number -> encoded message (scheduling.py)
 
 
 class Namespace:
@@ -130,6 +131,18 @@ class Namespace:
             return self._queues[path.lower()]
         except KeyError:
             raise UnknownEntity(path) from None
+
+    def topic(self, path: str) -> Topic:
+        try:
+            return self._topics[path.lower()]
+        except KeyError:
+            raise UnknownEntity(path) from None
+
+    def next_sequence_number(self) -> int:
+        with self.lock:
+            number = self._next_sequence
+            self._next_sequence += 1
+            return number
 
     def can_send_to(self, path: str) -> bool:
         key = path.lower()

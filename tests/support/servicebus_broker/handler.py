@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from proton import Condition, Delivery, Endpoint, Event, Handler, Link, Message
 
-from servicebus_broker import deliveries, management
+from servicebus_broker import deliveries, management, scheduling
 from servicebus_broker.cbs import SasPolicy, put_token_reply
 from servicebus_broker.codec import messages_in, outgoing, ticks
 from servicebus_broker.entities import LockLost, Namespace, Queue, SessionCannotBeLocked, UnknownEntity
@@ -73,8 +73,12 @@ class BrokerHandler(Handler):
             return None
         if not link.connection.authorized:
             return Condition("amqp:unauthorized-access", "no valid put-token on $cbs for this connection")
-        if role.kind == "management":
-            return self._unknown(role.path, receiving=True)
+        if role.kind == "management":  # a queue's, a subscription's or a topic's (scheduling.py)
+            try:
+                self.namespace.topic(role.path)
+            except UnknownEntity:
+                return self._unknown(role.path, receiving=True)
+            return None
         if link.is_receiver:
             return self._unknown(role.path, receiving=False)
         unknown = self._unknown(role.path, receiving=True)
@@ -191,14 +195,21 @@ class BrokerHandler(Handler):
                 link.connection.authorized = True
         else:
             try:
-                queue = self.namespace.queue(role.path)
-            except UnknownEntity:  # the link was refused, but the client sent on it before it saw that
-                reply = management.not_found(request, role.path)
+                topic = self.namespace.topic(role.path)
+            except UnknownEntity:
+                reply = self._queue_answer(role, request)
             else:
-                reply = management.reply_to(request, queue, self.clock())
+                reply = scheduling.reply_to(request, topic, self.namespace.next_sequence_number)
         response_link = self._response_link(link, role, request.reply_to)
         if response_link is not None:
             response_link.send(reply)
+
+    def _queue_answer(self, role: LinkRole, request: Message) -> Message:
+        try:
+            queue = self.namespace.queue(role.path)
+        except UnknownEntity:  # the link was refused, but the client sent on it before it saw that
+            return management.not_found(request, role.path)
+        return management.reply_to(request, queue, self.clock())
 
     def _response_link(self, request_link: Link, role: LinkRole, reply_to: str | None) -> Link | None:
         node = request_link.remote_target.address
