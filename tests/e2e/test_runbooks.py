@@ -81,7 +81,9 @@ def test_a_command_outside_a_console_block_or_not_fabctl_is_refused(tmp_path: Pa
 def test_the_annotations_give_exit_code_actor_and_output_file(tmp_path: Path) -> None:
     path = tmp_path / "one.md"
     path.write_text(
-        "```console\n$ X_TRACE=t.jsonl fabctl audit export --since <SINCE> > a.jsonl  # exits 2; as bob@contoso.com: why\n```\n",
+        "```console\n"
+        "$ X_TRACE=t.jsonl fabctl audit export --since <SINCE> > a.jsonl  # exits 2; as bob@contoso.com: why\n"
+        "```\n",
         encoding="utf-8",
     )
     [command] = commands(path)
@@ -100,8 +102,11 @@ def test_deploying(tmp_path: Path, emulator: RunningEmulator) -> None:
 
     ran = run_runbook(RUNBOOKS / "deploying.md", scenario)
 
-    assert states(scenario) == [("dev", "committed"), ("test", "committed"), ("prod", "committed"), 
-        ("dev", "committed")
+    assert states(scenario) == [
+        ("dev", "committed"),
+        ("test", "committed"),
+        ("prod", "committed"),
+        ("dev", "committed"),
     ]
     report = json.loads((tmp_path / "deploy.json").read_text())
     assert [o["item"] for o in report["outcomes"] if o["status"] == "done"] == ["Load Sales.Notebook"]
@@ -223,8 +228,12 @@ def test_compromised_credential(tmp_path: Path, world: SignedInIdentity, guarded
         (PRINCIPAL.client_id, world.object_id, "requested"),
     ]  # exported before the runbook cancels it
     assert [r["state"] for r in scenario.json("promote", "list")] == ["cancelled"]
+    assert f"by {PRINCIPAL.client_id} (verified, object id {world.object_id})" in ran[2].result.stdout  # tx show
     events = json.loads((tmp_path / "events.json").read_text())
-    assert {e["type"] for e in events} >= {"DeploymentStarted", "PromotionRequested"}
+    started = [e["payload"] for e in events if e["type"] in ("DeploymentStarted", "PromotionRequested")]
+    assert len(started) == 5 and {(p.get("actor", p.get("requested_by")), p["actor_object_id"]) for p in started} == {
+        (PRINCIPAL.client_id, world.object_id)
+    }  # 4 deployments, 1 request: the revert in the runbook came after the export
     assert [t["state"] for t in scenario.json("tx", "list")] == ["committed"] * 5  # 3 deploys, the suspect, its revert
     assert "exfiltrate" not in json.dumps(items(guarded, "Sales (dev)"))
     assert leaked not in "".join(r.result.stdout + r.result.stderr for r in ran)

@@ -34,9 +34,7 @@ class Scenario:
         who = self.user if user is None else user
         if who:
             env["FABCTL_USER"] = who
-        return subprocess.run(
-            [*COMMAND, *args], cwd=self.cwd, env=env, capture_output=True, text=True, timeout=180
-        )
+        return subprocess.run([*COMMAND, *args], cwd=self.cwd, env=env, capture_output=True, text=True, timeout=180)
 
     def json(self, *args: str) -> Any:
         result = self.fabctl(*args, "-o", "json")
