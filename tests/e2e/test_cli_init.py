@@ -119,7 +119,7 @@ def test_from_workspace_exports_what_plans_as_no_change(tmp_path: Path, emulator
     assert live["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 8}
     # The workspace's ids became logical ids: the pipeline names its notebooks by their .platform's.
     platform = json.loads((tmp_path / "adopted" / "Notebooks" / "Load Sales.Notebook" / ".platform").read_text())
-    pipeline = (tmp_path / "adopted" / "Orchestration" / "Daily Sales.DataPipeline" / "pipeline-content.json")
+    pipeline = tmp_path / "adopted" / "Orchestration" / "Daily Sales.DataPipeline" / "pipeline-content.json"
     assert f'"notebookId": "{platform["config"]["logicalId"]}"' in pipeline.read_text()
     assert '"workspaceId": "00000000-0000-0000-0000-000000000000"' in pipeline.read_text()
 

@@ -25,7 +25,9 @@ ENVIRONMENTS = ("dev", "test", "prod")
 SCHEMA_DIR = ".schemas"
 # --ci's choices -> the folder of fabctl's `templates/` (package `fabctl.templates`) they copy
 CI_PROVIDERS = {"github": "github-actions", "azure-devops": "azure-devops"}
-PLATFORM_SCHEMA = "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/platformProperties/2.0.0/schema.json"
+PLATFORM_SCHEMA = (
+    "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/platformProperties/2.0.0/schema.json"
+)
 SAMPLE_NOTEBOOK = "Notebooks/Hello.Notebook"
 IGNORED_WHEN_EMPTY = frozenset({".git"})  # a fresh clone of an empty repository is an empty project
 
@@ -66,7 +68,8 @@ def configuration_files(project: str, workspaces: dict[str, str], *, adopted: bo
     """workspace-config.yaml, parameter.yml, principals.yaml, README.md, .gitignore and the schemas."""
     quoted = {env: json.dumps(name)[1:-1] for env, name in workspaces.items()}  # inside YAML's double quotes
     texts = {
-        "workspace-config.yaml": modeline("workspace-config") + Template(_sample("workspace-config.yaml")).substitute(quoted),
+        "workspace-config.yaml": modeline("workspace-config")
+        + Template(_sample("workspace-config.yaml")).substitute(quoted),
         "parameter.yml": modeline("parameter") + _sample("adopted-parameter.yml" if adopted else "parameter.yml"),
         "principals.yaml": modeline("principals") + _sample("principals.yaml"),
         "README.md": Template(_sample("README.md")).substitute(project=project),

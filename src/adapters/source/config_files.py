@@ -138,7 +138,12 @@ RegexList = Annotated[list[Regex], BeforeValidator(_as_list, json_schema_input_t
 LaxBool = Annotated[
     bool,
     WithJsonSchema(
-        {"anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false", "True", "False", "TRUE", "FALSE"]}]}
+        {
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "string", "enum": ["true", "false", "True", "False", "TRUE", "FALSE"]},
+            ]
+        }
     ),
 ]
 

@@ -127,7 +127,9 @@ FindReplaces = Annotated[
 KeyValueReplaces = Annotated[
     list[KeyValueReplaceModel], BeforeValidator(_as_list, json_schema_input_type=list[KeyValueReplaceModel] | None)
 ]
-SparkPools = Annotated[list[SparkPoolModel], BeforeValidator(_as_list, json_schema_input_type=list[SparkPoolModel] | None)]
+SparkPools = Annotated[
+    list[SparkPoolModel], BeforeValidator(_as_list, json_schema_input_type=list[SparkPoolModel] | None)
+]
 
 
 class ParameterFileModel(_Strict):

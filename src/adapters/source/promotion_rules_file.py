@@ -44,7 +44,9 @@ def _as_list(value: object) -> object:
 DayTime = Annotated[
     str,
     AfterValidator(_day_and_time),
-    WithJsonSchema({"type": "string", "pattern": "^\\s*[A-Za-z]+ \\s*[0-9]{2}:[0-9]{2}\\s*$", "examples": ["Friday 16:00"]}),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^\\s*[A-Za-z]+ \\s*[0-9]{2}:[0-9]{2}\\s*$", "examples": ["Friday 16:00"]}
+    ),
 ]
 Name = Annotated[str, Field(min_length=1)]
 Names = Annotated[list[Name], BeforeValidator(_as_list, json_schema_input_type=Name | list[Name])]

@@ -29,9 +29,7 @@ _SCHEMAS = ("workspace-config", "parameter", "principals")  # schemas.SCHEMA_NAM
     show_default=True,
     help="With --from-workspace: the environment whose workspace it is.",
 )
-@click.option(
-    "--ci", type=click.Choice(_CI), default="github", show_default=True, help="The CI workflows to write."
-)
+@click.option("--ci", type=click.Choice(_CI), default="github", show_default=True, help="The CI workflows to write.")
 @click.option("--force", is_flag=True, help="Write into a non-empty DIRECTORY, overwriting fabctl's files there.")
 @FABRIC_URL_OPTION
 @OUTPUT_OPTION
