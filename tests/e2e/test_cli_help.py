@@ -30,6 +30,8 @@ HELP = {
         "notify",
         "audit",
         "rules",
+        "init",
+        "schema",
         "--version",
         "--help",
         "Exit codes",
@@ -102,6 +104,8 @@ HELP = {
     ("events", "relay"): [OUTPUT, "FABCTL_EVENT_BUS", "Exit code 1", "Examples"],
     ("rules",): ["check"],
     ("rules", "check"): ["SOURCE_DIR", "--from", "--to", "--change", "--emergency", "--at", OUTPUT, "Exit code 0"],
+    ("init",): ["[DIRECTORY]", "--from-workspace", "--env", "--ci", "--force", "--fabric-url", OUTPUT, "Examples"],
+    ("schema",): ["workspace-config", "parameter", "principals", ".schemas/"],
     ("audit",): ["verify", "export", "audit_head", "docs/audit.md"],
     ("audit", "verify"): ["[REQUEST_ID]...", "--head", OUTPUT, "Exit code 0", "Examples"],
     ("audit", "export"): ["--format", "jsonl", "csv", "--since", "Examples"],
@@ -182,8 +186,8 @@ def test_top_level_help_lists_every_command_with_its_whole_first_sentence(tmp_pa
         elif line.strip():
             summaries[name] += " " + line.strip()  # a wrapped summary goes on below
     commands = {
-        "audit", "completion", "deploy", "doctor", "emulator", "events", "notify", "plan", "promote", "rules", "state",
-        "tx", "worker",
+        "audit", "completion", "deploy", "doctor", "emulator", "events", "init", "notify", "plan", "promote", "rules",
+        "schema", "state", "tx", "worker",
     }  # fmt: skip
     assert set(summaries) == commands, listing
     cut = {name: text for name, text in summaries.items() if text.endswith("...") or not text.endswith(".")}

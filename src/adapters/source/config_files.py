@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from fabctl.adapters.source.documents import DocumentProblem, check_document, shown, string_values
 from fabctl.adapters.source.promotion_rules_file import RuleModel, rule_set
@@ -52,6 +52,7 @@ from fabctl.adapters.source.smoke_tests_config import SmokeTestModel, smoke_test
 from fabctl.adapters.source.validators import valid_regex
 from fabctl.domain.environments import Environment, PromotionPolicy, ReleaseConfig
 from fabctl.domain.errors import DomainError, InvalidConfiguration
+from fabctl.domain.feature_flags import FLAG_NAMES
 from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.redaction import SECRET_MARKER, SecretValues
@@ -116,12 +117,36 @@ def checked_path(value: str, subject: str, field: str, base: str = "") -> str:
     return value
 
 
-Guid = Annotated[str, AfterValidator(_guid)]
+# The `WithJsonSchema` and `json_schema_input_type` annotations change no validation: they make the JSON
+# Schemas `fabctl schema` prints from these models (`schemas.py`) accept what the validators accept.
+GUID_PATTERN = "^" + _GUID.pattern + "$"
+Guid = Annotated[str, AfterValidator(_guid), WithJsonSchema({"type": "string", "pattern": GUID_PATTERN})]
 Regex = Annotated[str, AfterValidator(valid_regex)]
-NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
-ItemType = Annotated[str, AfterValidator(_known_type)]
-RuleName = Annotated[str, AfterValidator(lambda v: v if v == "default" else _known_type(v))]
-StrList = Annotated[list[NonEmptyStr], BeforeValidator(_as_list)]
+NonEmptyStr = Annotated[str, AfterValidator(_non_empty), WithJsonSchema({"type": "string", "pattern": r"\S"})]
+ItemType = Annotated[
+    str, AfterValidator(_known_type), WithJsonSchema({"type": "string", "enum": sorted(KNOWN_ITEM_TYPES)})
+]
+RuleName = Annotated[
+    str,
+    AfterValidator(lambda v: v if v == "default" else _known_type(v)),
+    WithJsonSchema({"type": "string", "enum": ["default", *sorted(KNOWN_ITEM_TYPES)]}),
+]
+StrList = Annotated[
+    list[NonEmptyStr], BeforeValidator(_as_list, json_schema_input_type=NonEmptyStr | list[NonEmptyStr] | None)
+]
+RegexList = Annotated[list[Regex], BeforeValidator(_as_list, json_schema_input_type=Regex | list[Regex] | None)]
+# fabric-cicd writes its flags as "true"/"false"; pydantic's lax booleans take those spellings too.
+LaxBool = Annotated[
+    bool,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "string", "enum": ["true", "false", "True", "False", "TRUE", "FALSE"]},
+            ]
+        }
+    ),
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -280,7 +305,10 @@ def _off(value: object) -> object:
     return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
 
 
-CheckLevel = Annotated[Literal["error", "warning", "off"], BeforeValidator(_off)]
+CheckLevel = Annotated[
+    Literal["error", "warning", "off"],
+    BeforeValidator(_off, json_schema_input_type=Literal["error", "warning", "off", False]),
+]
 
 
 class ForbiddenModel(_Strict):
@@ -303,15 +331,40 @@ class ValidationModel(_Strict):
         return ValidationSettings(levels, tuple(ForbiddenPattern(f.pattern, f.why) for f in self.forbidden))
 
 
+# Checked by `feature_config` (its messages name the flags); the schema lists them for editors.
+Features = Annotated[
+    object,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "properties": {name: {"type": "boolean"} for name in FLAG_NAMES},
+                    "additionalProperties": False,
+                },
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
 class EnvironmentModel(_Strict):
+    # `read_release_config` refuses both and neither; the schema says it too.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"oneOf": [{"required": ["workspace"]}, {"required": ["workspace_id"]}]},
+    )
+
     workspace: NonEmptyStr | None = None
     workspace_id: Guid | None = None
     capacity_id: Guid | None = None
     protected: bool = False
     promotion: PromotionModel | None = None
     item_types_in_scope: list[ItemType] | None = None  # replaces the global list for this environment
-    exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)
-    features: object = None  # feature flags for this environment, checked by `feature_config`
+    exclude: RegexList = Field(default_factory=list)
+    features: Features = None  # feature flags for this environment, checked by `feature_config`
     validation: ValidationModel = Field(default_factory=ValidationModel)
     smoke_tests: list[SmokeTestModel] = Field(default_factory=list)  # run after a deployment's writes
 
@@ -319,8 +372,8 @@ class EnvironmentModel(_Strict):
 class ReleaseConfigModel(_Strict):
     environments: dict[NonEmptyStr, EnvironmentModel] = Field(min_length=1)
     item_types_in_scope: list[ItemType] = Field(default_factory=list)  # every environment's, unless it sets one
-    exclude: Annotated[list[Regex], BeforeValidator(_as_list)] = Field(default_factory=list)  # added to each one's
-    features: object = None  # every environment's feature flags, unless it sets its own
+    exclude: RegexList = Field(default_factory=list)  # added to each one's
+    features: Features = None  # every environment's feature flags, unless it sets its own
 
 
 def _refuse_secret_markers(document: object, path: str) -> None:

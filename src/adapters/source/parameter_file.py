@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from fabctl.adapters.source.config_files import (
     ItemType,
+    LaxBool,
     NonEmptyStr,
     StrList,
     _as_list,
@@ -55,16 +56,18 @@ from fabctl.domain.regex import InvalidRegex, compile_regex
 _ENV_TOKEN = re.compile(r"\$ENV:(\w+)")
 # Where a `$secret:` value may stand: a value written into items, for one environment.
 _SECRET_FIELD = re.compile(r"(find_replace|key_value_replace)\[\d+\]\.replace_value\.[^.\[]+")
-TypeList = Annotated[list[ItemType], BeforeValidator(_as_list)]
+TypeList = Annotated[list[ItemType], BeforeValidator(_as_list, json_schema_input_type=ItemType | list[ItemType] | None)]
+# coerce_numbers_to_str: `replace_value: {test: 42}` is the text "42".
+Replacement = Annotated[str, WithJsonSchema({"type": ["string", "number"]})]
 
 
 class FindReplaceModel(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     find_value: NonEmptyStr
-    replace_value: dict[NonEmptyStr, str] = Field(min_length=1)
-    is_regex: bool = False  # fabric-cicd writes "true"/"false"; pydantic accepts both forms
-    ignore_case: bool = False
+    replace_value: dict[NonEmptyStr, Replacement] = Field(min_length=1)
+    is_regex: LaxBool = False  # fabric-cicd writes "true"/"false"; pydantic accepts both forms
+    ignore_case: LaxBool = False
     item_type: TypeList = Field(default_factory=list)
     item_name: StrList = Field(default_factory=list)
     file_path: StrList = Field(default_factory=list)
@@ -113,13 +116,33 @@ class GatewayBindingModel(_Strict):
     dataset_name: StrList = Field(min_length=1)
 
 
+def _same(value: object) -> object:
+    return value
+
+
+# A section left empty (None) is no rules.
+FindReplaces = Annotated[
+    list[FindReplaceModel], BeforeValidator(_as_list, json_schema_input_type=list[FindReplaceModel] | None)
+]
+KeyValueReplaces = Annotated[
+    list[KeyValueReplaceModel], BeforeValidator(_as_list, json_schema_input_type=list[KeyValueReplaceModel] | None)
+]
+SparkPools = Annotated[
+    list[SparkPoolModel], BeforeValidator(_as_list, json_schema_input_type=list[SparkPoolModel] | None)
+]
+
+
 class ParameterFileModel(_Strict):
-    find_replace: Annotated[list[FindReplaceModel], BeforeValidator(_as_list)] = Field(default_factory=list)
-    key_value_replace: Annotated[list[KeyValueReplaceModel], BeforeValidator(_as_list)] = Field(default_factory=list)
-    spark_pool: Annotated[list[SparkPoolModel], BeforeValidator(_as_list)] = Field(default_factory=list)
-    semantic_model_binding: Any = None  # validated below: its two formats need their own models
+    find_replace: FindReplaces = Field(default_factory=list)
+    key_value_replace: KeyValueReplaces = Field(default_factory=list)
+    spark_pool: SparkPools = Field(default_factory=list)
+    # Validated below: its two formats need their own models. The no-op validator only gives the
+    # JSON Schema (`schemas.py`) those two models.
+    semantic_model_binding: Annotated[
+        Any, BeforeValidator(_same, json_schema_input_type=list[LegacyBindingModel] | BindingsModel | None)
+    ] = None
     gateway_binding: list[GatewayBindingModel] = Field(default_factory=list)
-    extend: Annotated[list[NonEmptyStr], BeforeValidator(_as_list)] = Field(default_factory=list)
+    extend: StrList = Field(default_factory=list)
 
 
 class _LegacyBindings(_Strict):

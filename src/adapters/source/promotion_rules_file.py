@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from fabctl.adapters.source.validators import valid_regex
 from fabctl.domain.errors import InvalidConfiguration
@@ -40,8 +40,16 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-DayTime = Annotated[str, AfterValidator(_day_and_time)]
-Names = Annotated[list[Annotated[str, Field(min_length=1)]], BeforeValidator(_as_list)]
+# The JSON Schema annotations (`schemas.py`) change no validation.
+DayTime = Annotated[
+    str,
+    AfterValidator(_day_and_time),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^\\s*[A-Za-z]+ \\s*[0-9]{2}:[0-9]{2}\\s*$", "examples": ["Friday 16:00"]}
+    ),
+]
+Name = Annotated[str, Field(min_length=1)]
+Names = Annotated[list[Name], BeforeValidator(_as_list, json_schema_input_type=Name | list[Name])]
 
 
 class _Strict(BaseModel):

@@ -17,6 +17,7 @@ from fabctl.entrypoints.cli.deploy import deploy, plan
 from fabctl.entrypoints.cli.doctor import doctor
 from fabctl.entrypoints.cli.events import events
 from fabctl.entrypoints.cli.groups import WholeSummaryGroup
+from fabctl.entrypoints.cli.init import init, schema
 from fabctl.entrypoints.cli.notify import notify
 from fabctl.entrypoints.cli.promote import promote
 from fabctl.entrypoints.cli.rules import rules
@@ -107,6 +108,8 @@ cli.add_command(worker)
 cli.add_command(doctor)
 cli.add_command(notify)
 cli.add_command(rules)
+cli.add_command(init)
+cli.add_command(schema)
 
 
 def main() -> None:
