@@ -191,7 +191,8 @@ def test_azure_pipelines_scripts_run_against_the_emulator(project: Path, emulato
 
     out = passed(bash(plan, project, ci_env(project, emulator, "pat", ENVIRONMENT="dev")))
     assert f"##vso[task.uploadsummary]{ci}/plan-dev.md" in out
-    assert (ci / "plan-dev.md").read_text(encoding="utf-8").startswith("### fabctl plan: `dev`, workspace `Sales (dev)`")
+    markdown = (ci / "plan-dev.md").read_text(encoding="utf-8")
+    assert markdown.startswith("### fabctl plan: `dev`, workspace `Sales (dev)`")
     assert (ci / "federated-token").read_text(encoding="utf-8") == "not-a-token"
 
     passed(bash(azure_script("deploy-dev.yml", "Deploy to dev"), project, ci_env(project, emulator, "dora")))

@@ -66,7 +66,7 @@ def test_markdown_plan_of_a_new_workspace(tmp_path: Path, emulator: RunningEmula
     assert result.stdout == FIRST_PLAN
 
 
-def test_markdown_plan_after_an_edit_with_detailed_exitcode_and_report(tmp_path: Path, emulator: RunningEmulator) -> None:
+def test_markdown_plan_after_an_edit_exits_4_and_keeps_report(tmp_path: Path, emulator: RunningEmulator) -> None:
     source = small_source(tmp_path)
     run_json(tmp_path, "deploy", "small", "--env", "dev", "--fabric-url", emulator.url)
     write_item(source, "Notebook", "Load", notebook("print('load, twice')"), logical_id=None)
@@ -104,3 +104,22 @@ def test_markdown_plan_of_an_unknown_environment_is_one_error_on_stderr(tmp_path
     assert result.stdout == ""  # nothing lands in a job summary
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_markdown_plan_with_diff_folds_each_changed_part(tmp_path: Path, emulator: RunningEmulator) -> None:
+    source = small_source(tmp_path)
+    run_json(tmp_path, "deploy", "small", "--env", "dev", "--fabric-url", emulator.url)
+    write_item(source, "Notebook", "Load", notebook("print('load, twice')"))
+
+    result = run(tmp_path, "plan", "small", "--env", "dev", "-o", "markdown", "--diff", "--fabric-url", emulator.url)
+
+    assert result.returncode == 0, result.stderr
+    folded = result.stdout.split("<details><summary>Load.Notebook: notebook-content.py</summary>\n\n```diff\n", 1)[1]
+    diff, rest = folded.split("\n```\n", 1)
+    assert [line for line in diff.splitlines() if line.startswith(("+", "-"))] == [
+        "--- a/notebook-content.py",
+        "+++ b/notebook-content.py",
+        "-print('load')",
+        "+print('load, twice')",
+    ]
+    assert rest == "\n</details>\n"

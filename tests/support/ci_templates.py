@@ -52,6 +52,4 @@ def walk(node: Any) -> list[dict[str, Any]]:
 
 def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`script` as the runner runs it: bash, stopping at the first failing command (GitHub's `bash -e`)."""
-    return subprocess.run(
-        ["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)

@@ -11,7 +11,15 @@ import click
 
 from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.lease_wait import LOCK_TIMEOUT_OPTION, waiting_for_lease
-from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, PLAN_OUTPUT_OPTION, USER_OPTION, app, emit_json, output_mode
+from fabctl.entrypoints.cli.runtime import (
+    FABRIC_URL_OPTION,
+    OUTPUT_OPTION,
+    PLAN_OUTPUT_OPTION,
+    USER_OPTION,
+    app,
+    emit_json,
+    output_mode,
+)
 
 if TYPE_CHECKING:
     from fabctl.application.deployment.planner import PreparedDeployment

@@ -61,4 +61,5 @@ def _diff(title: str, diff: str) -> list[str]:
     """One part's unified diff, folded away under its name."""
     fence = "`" * max(3, max((len(run) for run in re.findall("`{3,}", diff)), default=0) + 1)
     body = diff if diff.endswith("\n") else diff + "\n"
-    return [f"<details><summary>{cell(title)}</summary>", "", f"{fence}diff", body.rstrip("\n"), fence, "", "</details>", ""]
+    summary = f"<details><summary>{cell(title)}</summary>"
+    return [summary, "", f"{fence}diff", body.rstrip("\n"), fence, "", "</details>", ""]
