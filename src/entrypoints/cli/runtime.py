@@ -36,6 +36,18 @@ OUTPUT_OPTION = click.option(
     help="text for people; json for CI (one JSON document on stdout).",
 )
 
+# `plan` alone also speaks markdown: a summary for a pull request comment or a CI job's summary page.
+PLAN_OUTPUT_OPTION = click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    callback=_remember_output,
+    help="text for people; json for CI (one JSON document on stdout); markdown for a pull request "
+    "comment or $GITHUB_STEP_SUMMARY.",
+)
+
 
 def _validated_user(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """The identity's normalised text (see `fabctl.domain.identity`); a bad name is refused (exit 2),
