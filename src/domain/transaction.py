@@ -134,6 +134,7 @@ class Transaction(Aggregate):
     features: dict[str, bool | None] = field(default_factory=dict)  # the feature flags it ran with
     actor_object_id: str = ""  # the signed-in actor's object id: `actor` is verified; "" = typed, unverified
     recovered_by_object_id: str = ""  # the signed-in recoverer's object id, as `actor_object_id` is the actor's
+    warnings: tuple[str, ...] = ()  # what the plan warned of and let through (validation gates at `warning`, ...)
 
     @classmethod
     def start(

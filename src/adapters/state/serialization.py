@@ -281,6 +281,7 @@ def transaction_to_dict(
         "recovered_by_object_id": transaction.recovered_by_object_id,
         "inputs": dataclasses.asdict(transaction.inputs),
         "features": dict(transaction.features),
+        "warnings": list(transaction.warnings),
     }
 
 
@@ -310,6 +311,7 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         actor_object_id=doc.get("actor_object_id", ""),  # absent before actors were verified: a typed name
         inputs=JournaledInputs(**doc.get("inputs", {})),  # absent before a resume read the deploy's files
         features=dict(doc.get("features", {})),  # absent from journals written before feature flags
+        warnings=tuple(doc.get("warnings", ())),  # absent from journals written before warnings were kept
     )
 
 
