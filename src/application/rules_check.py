@@ -38,5 +38,5 @@ def check_rules(
             raise NotFound(f"no item '{key}' in the source", subject=source_dir, field="items")
     return evaluate(
         target.promotion.rules, (str(k) for k in keys), source_environment=inputs.environment.name,
-        change=change, at=at, emergency=emergency,
+        change=change, at=at, emergency=emergency, validation=target.validation,
     )  # fmt: skip

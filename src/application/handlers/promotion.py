@@ -10,6 +10,7 @@ from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
 from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.target import find_workspace
+from fabctl.application.deployment.validation import ValidationFailed
 from fabctl.application.errors import GatewayError
 from fabctl.application.handlers.deployment import prepare_deployment
 from fabctl.application.inbox import claim, ensure_unhandled
@@ -32,8 +33,9 @@ from fabctl.domain.errors import DomainError, NotFound, PromotionRuleViolation
 from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import Governance, PromotedItem, PromotionRequest, PromotionState
-from fabctl.domain.promotion_rules import Evaluation, evaluate
+from fabctl.domain.promotion_rules import Evaluation, RuleSet, evaluate
 from fabctl.domain.transaction import TransactionState
+from fabctl.domain.validation.required import requiring
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ def request_promotion(
             raise NotFound(f"no item '{key}' in the source", subject=cmd.source_dir, field="items")
     judged = evaluate(
         target_env.promotion.rules, (str(k) for k in keys), source_environment=source_env.name,
-        change=cmd.change, at=clock.now(), emergency=cmd.emergency,
+        change=cmd.change, at=clock.now(), emergency=cmd.emergency, validation=target_env.validation,
     )  # fmt: skip
     refuse_if_any(judged, config.source)
     workspace = find_workspace(gateway, source_env, config.source)
@@ -267,7 +269,10 @@ def _deploy(
     now, inputs = terms_now(reader, request)
     request.ensure_covered(now)  # checked again, on the very inputs that are deployed
     only = {ItemKey.parse(i.key) for i in request.items}
-    prepared = prepare_deployment(inputs, deps.gateway, deps.uow, only=only, machine=deps.machine)
+    try:
+        prepared = prepare_deployment(inputs, deps.gateway, deps.uow, only=only, machine=deps.machine)
+    except ValidationFailed as e:
+        raise required_validations_failed(e, inputs.environment.promotion.rules, request.subject) or e from None
     _ensure_same_workspace(request, prepared.view.workspace.id if prepared.view.workspace else "")
     on_error = "rollback" if inputs.environment.flags.rollback_on_failure else "stop"
     # The deployment is the act of whoever gave the approval that completed the request.
@@ -280,6 +285,26 @@ def _deploy(
         actor_object_id=object_id,
     )  # fmt: skip
     return result.error, result.state
+
+
+def required_validations_failed(
+    failed: ValidationFailed, rules: RuleSet, subject: str
+) -> PromotionRuleViolation | None:
+    """The promotion's refusal naming, for each check that failed, the rule that requires it and the item type;
+    None when no rule required the checks that failed (the gate's own refusal then stands)."""
+    required = []
+    for item, check in failed.failed:
+        item_type = item.rpartition(".")[2]
+        rule = rules.for_type(item_type)
+        name = requiring(rule.validations, check)
+        if name:
+            required.append(f"{item_type} items must pass {name} ({rule.origin})")
+    if not required:
+        return None
+    return PromotionRuleViolation(
+        "a validation the promotion rules require did not pass: " + "; ".join(dict.fromkeys(required)),
+        subject=subject, field="promotion.rules.validations", also=failed.problems,
+    )  # fmt: skip
 
 
 def _ensure_same_workspace(request: PromotionRequest, workspace_id: str) -> None:
