@@ -91,6 +91,11 @@ def test_an_emergency_request_needs_the_emergency_group_and_is_marked(tmp_path: 
     actions = [(e["actor"], e["action"]) for e in approved["audit"]]
     assert ("alice@contoso.com", "emergency") in actions
     assert ("dana@contoso.com", "emergency approved") in actions
+    # judged again as the deployment started, still in the window: the override is what let it deploy
+    assert ("fabctl", "emergency deploy") in actions
+    assert actions.index(("fabctl", "emergency deploy")) == actions.index(("fabctl", "deploying")) + 1
+    deploy = next(e for e in approved["audit"] if e["action"] == "emergency deploy")
+    assert deploy["detail"] == "in a freeze window, approved by change-board"
 
 
 def test_rules_check_names_each_rule_and_passes_on_a_weekday(tmp_path: Path) -> None:

@@ -268,6 +268,7 @@ def _deploy(
     """Deploy the request's items on its terms; (error, transaction state)."""
     now, inputs = terms_now(reader, request)
     request.ensure_covered(now)  # checked again, on the very inputs that are deployed
+    _judge_freeze_at_start(request, inputs, deps)
     only = {ItemKey.parse(i.key) for i in request.items}
     try:
         prepared = prepare_deployment(inputs, deps.gateway, deps.uow, only=only, machine=deps.machine)
@@ -285,6 +286,27 @@ def _deploy(
         actor_object_id=object_id,
     )  # fmt: skip
     return result.error, result.state
+
+
+def _judge_freeze_at_start(request: PromotionRequest, inputs: DeploymentInputs, deps: Deps) -> None:
+    """Freeze windows judged again as the deployment starts: a request made before a window does not deploy in
+    it. An emergency request deploys, and the trail says it did so in the window."""
+    at = deps.clock.now()
+    judged = evaluate(
+        inputs.environment.promotion.rules, (i.key for i in request.items),
+        source_environment=request.source_environment, change=request.change, at=at, emergency=request.emergency,
+    )  # fmt: skip
+    frozen = [r for r in judged.refusals if r.rule in ("freeze_windows", "emergency_approvers")]
+    if frozen:
+        raise PromotionRuleViolation(
+            f"not deployed, the freeze began after the request: {frozen[0].message}",
+            subject=request.subject, field=f"promotion.rules.{frozen[0].rule}",
+        )  # fmt: skip
+    if judged.emergency:
+        with deps.uow:
+            current = _load(deps.uow, request.id)
+            current.deploy_in_freeze(at)
+            deps.uow.commit()
 
 
 def required_validations_failed(
