@@ -118,8 +118,8 @@ def evaluate(
                 elif not rule.emergency_approvers:
                     refuse("emergency_approvers", f"in the freeze window {window.describe()}, and no group may "
                            "approve an emergency (set emergency_approvers)", rule.origin)  # fmt: skip
-        for name in rule.validations if validation is not None else ():
-            level = weakened(name, validation)
+        for name in rule.validations:
+            level = weakened(name, validation) if validation is not None else None
             if level is not None:
                 item_type = key.rpartition(".")[2]
                 refuse("validations", f"{item_type} items must pass {name} before deploying, and the target "
