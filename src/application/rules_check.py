@@ -8,6 +8,7 @@ from fabctl.application.deployment.inputs import load_inputs
 from fabctl.application.ports import SourceReader
 from fabctl.domain.errors import NotFound, PromotionRuleViolation
 from fabctl.domain.items import ItemKey
+from fabctl.domain.promotion import PromotionRequest
 from fabctl.domain.promotion_rules import Evaluation, evaluate
 
 
@@ -38,5 +39,16 @@ def check_rules(
             raise NotFound(f"no item '{key}' in the source", subject=source_dir, field="items")
     return evaluate(
         target.promotion.rules, (str(k) for k in keys), source_environment=inputs.environment.name,
-        change=change, at=at, emergency=emergency,
+        change=change, at=at, emergency=emergency, validation=target.validation,
+    )  # fmt: skip
+
+
+def rules_of(reader: SourceReader, request: PromotionRequest) -> Evaluation:
+    """The rules that applied to each of a request's items and why, judged as when it was requested (its
+    configuration is pinned with it: a changed one voids the approval)."""
+    requested = request.audit[0].at  # the trail opens with the request
+    return check_rules(
+        reader, request.source_dir, request.source_environment, target_environment=request.target_environment,
+        items=tuple(i.key for i in request.items), change=request.change, at=requested,
+        emergency=request.emergency, config_path=request.config_path,
     )  # fmt: skip

@@ -310,6 +310,11 @@ class PromotionRequest(Aggregate):
         self._move(PromotionState.DEPLOYING, "fabctl", at, detail, transaction_id=transaction_id)
         self.record(events.PromotionDeploying(self.id, transaction_id))
 
+    def deploy_in_freeze(self, at: datetime) -> None:
+        """Mark in the trail that this emergency request deploys inside a freeze window, under its override."""
+        approvers = ", ".join(g for a in self.approvals for g in a.groups if g in self.emergency_approvers)
+        self._log(at, "fabctl", "emergency deploy", f"in a freeze window, approved by {approvers or 'none'}")
+
     def succeed(self, at: datetime) -> None:
         self._move(PromotionState.SUCCEEDED, "fabctl", at, f"transaction {self.transaction_id}")
         self.record(events.PromotionSucceeded(self.id, self.transaction_id or ""))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from fabctl.domain.freeze_windows import FreezeWindow
+from fabctl.domain.validation.findings import ValidationSettings
+from fabctl.domain.validation.required import check_of, weakened
 
 DEFAULT_RULE = "default"
 
@@ -84,8 +86,10 @@ def evaluate(
     change: str,
     at: datetime,
     emergency: bool = False,
+    validation: ValidationSettings | None = None,
 ) -> Evaluation:
-    """Judge promoting `items` ("Name.Type") from `source_environment` at the instant `at`."""
+    """Judge promoting `items` ("Name.Type") from `source_environment` at the instant `at`, into an environment
+    whose validation gates run as `validation` says (a required validation must run there as an error)."""
     applied = tuple(AppliedRule(key, rules.for_type(key.rpartition(".")[2])) for key in sorted(items))
     refusals: list[Refusal] = []
     frozen = False
@@ -114,6 +118,13 @@ def evaluate(
                 elif not rule.emergency_approvers:
                     refuse("emergency_approvers", f"in the freeze window {window.describe()}, and no group may "
                            "approve an emergency (set emergency_approvers)", rule.origin)  # fmt: skip
+        for name in rule.validations:
+            level = weakened(name, validation) if validation is not None else None
+            if level is not None:
+                item_type = key.rpartition(".")[2]
+                refuse("validations", f"{item_type} items must pass {name} before deploying, and the target "
+                       f"environment's validation.{check_of(name)} is {level}, not error: set it to error there",
+                       rule.origin)  # fmt: skip
         if rule.max_items and len(applied) > rule.max_items:
             refuse("max_items", f"at most {rule.max_items} items per promotion ({len(applied)} requested)",
                    rule.origin)  # fmt: skip

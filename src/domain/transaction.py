@@ -136,6 +136,7 @@ class Transaction(Aggregate):
     actor_object_id: str = ""  # the signed-in actor's object id: `actor` is verified; "" = typed, unverified
     recovered_by_object_id: str = ""  # the signed-in recoverer's object id, as `actor_object_id` is the actor's
     smoke_tests: list[SmokeResult] = field(default_factory=list)  # the environment's, after the writes
+    warnings: tuple[str, ...] = ()  # what the plan warned of and let through (validation gates at `warning`, ...)
 
     @classmethod
     def start(

@@ -155,10 +155,14 @@ def graph_directory(settings: Settings) -> Directory:
 
 
 def _graph_directory_for(settings: Settings) -> DirectoryFor:
-    """Graph answers for every configuration: the group names the rules give are Graph display names (or object
-    ids); principals.yaml is then not read."""
+    """Graph answers for every configuration: principals.yaml next to it names the groups' members (resolved
+    through Graph); a group it does not define is a Graph group by display name (or object id)."""
+    from fabctl.adapters.directory.graph import GraphDirectory
+    from fabctl.adapters.directory.graph_principals import GraphPrincipalsDirectory
+
     directory = graph_directory(settings)
-    return lambda _config_path: directory
+    assert isinstance(directory, GraphDirectory)
+    return lambda config_path: GraphPrincipalsDirectory(directory, PrincipalsFileDirectory.next_to(config_path))
 
 
 def _graph_token(credential: Any) -> str:

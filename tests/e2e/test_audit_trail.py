@@ -47,6 +47,10 @@ def add_an_approval(body: Body) -> None:
     body["approvals"].append({"approver": "mallory", "at": body["approvals"][0]["at"], "comment": ""})
 
 
+def edit_an_approval(body: Body) -> None:
+    body["approvals"][0]["approver"] = "carol"  # bob's approval claimed by another name
+
+
 def lower_required_approvals(body: Body) -> None:
     body["required_approvals"] = 1
 
@@ -58,6 +62,14 @@ def change_the_requester(body: Body) -> None:
 def repoint_a_pin(body: Body) -> None:
     pin = next(p for p in body["terms"] if p[1] == "environments.prod.workspace")
     pin[2] = '"Sales (test)"'
+
+
+def repoint_an_item_pin(body: Body) -> None:
+    body["items"][0]["source_hash"] = "0" * 64  # approve content other than what was requested
+
+
+def drop_the_required_validations(body: Body) -> None:
+    body["validations"] = []  # the rules' requirements, stored with the request
 
 
 def edit_an_entry(body: Body) -> None:
@@ -74,9 +86,12 @@ def reorder_the_entries(body: Body) -> None:
 
 PROBES: list[tuple[Callable[[Body], None], str]] = [
     (add_an_approval, "the request was changed after audit entry 2 (approved)"),
+    (edit_an_approval, "the request was changed after audit entry 2 (approved)"),
     (lower_required_approvals, "the request was changed after audit entry 2 (approved)"),
     (change_the_requester, "the request was changed after audit entry 2 (approved)"),
     (repoint_a_pin, "the request was changed after audit entry 2 (approved)"),
+    (repoint_an_item_pin, "the request was changed after audit entry 2 (approved)"),
+    (drop_the_required_validations, "the request was changed after audit entry 2 (approved)"),
     (edit_an_entry, "audit entry 2 (approved) was edited"),
     (remove_an_entry, "audit entry 1 (approved) is not the first entry"),
     (reorder_the_entries, "audit entry 1 (approved) is not the first entry"),

@@ -91,6 +91,11 @@ def test_an_emergency_request_needs_the_emergency_group_and_is_marked(tmp_path: 
     actions = [(e["actor"], e["action"]) for e in approved["audit"]]
     assert ("alice@contoso.com", "emergency") in actions
     assert ("dana@contoso.com", "emergency approved") in actions
+    # judged again as the deployment started, still in the window: the override is what let it deploy
+    assert ("fabctl", "emergency deploy") in actions
+    assert actions.index(("fabctl", "emergency deploy")) == actions.index(("fabctl", "deploying")) + 1
+    deploy = next(e for e in approved["audit"] if e["action"] == "emergency deploy")
+    assert deploy["detail"] == "in a freeze window, approved by change-board"
 
 
 def test_rules_check_names_each_rule_and_passes_on_a_weekday(tmp_path: Path) -> None:
@@ -116,3 +121,30 @@ def test_a_bad_rule_names_file_and_field(tmp_path: Path) -> None:
     refused = run(tmp_path, "rules", "check", "governed", "--from", "dev")
     assert "workspace-config.yaml" in error(refused)
     assert "environments.test.promotion.rules.default.freeze_windows[0].from" in refused.stderr
+
+
+def test_promote_request_shows_the_rule_of_each_item_and_where_it_came_from(tmp_path: Path) -> None:
+    governed(tmp_path, frozen=False)
+    opened = run_json(tmp_path, "promote", "request", "governed", "--from", "dev", "--user", "alice@contoso.com",
+                      "--change", "CHG1234567", "--item", "SalesLakehouse.Lakehouse")  # fmt: skip
+    shown = run(tmp_path, "promote", "request", "governed", "--from", "dev", "--user", "alice@contoso.com",
+                "--change", "CHG1234567", "--item", "Transform Sales.Notebook")  # fmt: skip
+
+    assert opened["rules"]["passed"] is True and opened["rules"]["refusals"] == []
+    [lakehouse] = opened["rules"]["items"]
+    assert lakehouse["item"] == "SalesLakehouse.Lakehouse"
+    assert lakehouse["rule"]["origin"] == (
+        "fabctl template lakehouse.yaml < workspace-config.yaml environments.test.promotion.rules.default"
+    )
+    assert lakehouse["rule"]["approver_groups"] == ["release-approvers"]
+    assert lakehouse["rule"]["validations"] == ["no-foreign-environment-values", "no-secret-literals"]
+    assert shown.returncode == 0, shown.stderr
+    assert "Rules:" in shown.stdout
+    assert (
+        "Transform Sales.Notebook: approvals as the environment says; groups release-approvers; from dev; "
+        r"change CHG\d{7}; freeze test-window: "
+    ) in shown.stdout
+    assert (
+        "at most 10 items; validations notebook-compiles, no-foreign-environment-values, no-secret-literals  "
+        "[fabctl template notebook.yaml < workspace-config.yaml environments.test.promotion.rules.default]"
+    ) in shown.stdout

@@ -106,3 +106,17 @@ def test_a_dev_value_left_in_a_promoted_item_refuses_the_promotions_deploy(tmp_p
     shown = run_json(tmp_path, "promote", "show", request["id"])
     assert shown["state"] == "failed"
     assert [t["environment"] for t in run_json(tmp_path, "tx", "list")] == ["dev", "dev"]
+
+
+def test_a_warning_let_through_is_kept_in_the_transactions_journal(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    break_the_notebook(root)
+    configure(root, "dev", "{notebooks_compile: warning}")
+    expected = f"validation: Load Sales.Notebook: {NOTEBOOK}, line {BROKEN_LINE}: does not compile"
+    deployed = run_json(tmp_path, "deploy", "sales", "--env", "dev")
+
+    journal = run_json(tmp_path, "tx", "show", deployed["transaction_id"])
+    shown = run(tmp_path, "tx", "show", deployed["transaction_id"])
+
+    assert [w.startswith(expected) for w in journal["warnings"]] == [True]
+    assert shown.returncode == 0 and f"warning: {expected}" in shown.stdout

@@ -74,6 +74,21 @@ class PrincipalsFileDirectory:
             names |= aliases.get(name, set())
         return bool(names & _members(group, groups))
 
+    def exists(self) -> bool:
+        return Path(self.path).is_file()
+
+    def members(self, group: str) -> set[str] | None:
+        """The names (object ids, UPNs, app ids, names the file does not define) `group` holds through the file's
+        nested groups; None when the file does not define `group`."""
+        groups, _ = self._load()
+        return _members(group, groups) if group in groups else None
+
+    def aliases(self, name: str) -> set[str]:
+        """Every name the file gives the principal `name` (its UPN or app id and its object id), `name` included."""
+        _, aliases = self._load()
+        key = self._checked(name, "approver")
+        return {key, *aliases.get(key, set())}
+
     def _load(self) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
         from fabctl.adapters.source.config_files import _load_yaml, validate_model
 

@@ -25,6 +25,7 @@ from fabctl.adapters.source.validators import valid_regex
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.freeze_windows import DAYS, FreezeWindow
 from fabctl.domain.promotion_rules import DEFAULT_RULE, PromotionRule, RuleSet
+from fabctl.domain.validation.required import REQUIRABLE
 
 TEMPLATES = "rule_templates"
 
@@ -38,6 +39,13 @@ def _day_and_time(value: str) -> str:
 
 def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
+
+
+def _requirable(names: list[str]) -> list[str]:
+    for name in names:
+        if name not in REQUIRABLE:
+            raise ValueError(f"'{name}' is not a validation; use one of {', '.join(REQUIRABLE)}")
+    return names
 
 
 # The JSON Schema annotations (`schemas.py`) change no validation.
@@ -68,7 +76,7 @@ class RuleModel(_Strict):
     approver_groups: Names = Field(default_factory=list)
     allowed_sources: Names = Field(default_factory=list)
     change_pattern: Annotated[str, AfterValidator(valid_regex)] = ""
-    validations: Names = Field(default_factory=list)
+    validations: Annotated[Names, AfterValidator(_requirable)] = Field(default_factory=list)
     freeze_windows: list[FreezeWindowModel] = Field(default_factory=list)
     emergency_approvers: str = ""
     max_items: Annotated[int, Field(ge=0)] = 0

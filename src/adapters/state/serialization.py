@@ -283,6 +283,7 @@ def transaction_to_dict(
         "inputs": dataclasses.asdict(transaction.inputs),
         "features": dict(transaction.features),
         "smoke_tests": [r.to_json() for r in transaction.smoke_tests],
+        "warnings": list(transaction.warnings),
     }
 
 
@@ -313,6 +314,7 @@ def transaction_from_dict(doc: Document, blobs: BlobStore | None = None) -> Tran
         inputs=JournaledInputs(**doc.get("inputs", {})),  # absent before a resume read the deploy's files
         features=dict(doc.get("features", {})),  # absent from journals written before feature flags
         smoke_tests=[SmokeResult.from_json(r) for r in doc.get("smoke_tests", ())],  # absent before smoke tests
+        warnings=tuple(doc.get("warnings", ())),  # absent from journals written before warnings were kept
     )
 
 

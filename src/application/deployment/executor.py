@@ -76,6 +76,7 @@ def execute(
     tx.deletes = tuple(str(c.key) for c in plan.changes if c.kind is ChangeKind.DELETE)
     inputs = prepared.inputs  # what a resume must read again to plan the same deployment
     tx.features = dict(plan.features)
+    tx.warnings = plan.warnings  # a warning let through is part of what this deployment was
     tx.inputs = JournaledInputs(
         inputs.config_path, inputs.parameter_path, inputs.config.standalone, prepared.allow_dangling
     )

@@ -10,6 +10,7 @@ from fabctl.application.deployment.executor import execute
 from fabctl.application.deployment.inputs import DeploymentInputs, load_inputs
 from fabctl.application.deployment.run import Deps
 from fabctl.application.deployment.target import find_workspace
+from fabctl.application.deployment.validation import ValidationFailed
 from fabctl.application.errors import GatewayError
 from fabctl.application.handlers.deployment import prepare_deployment
 from fabctl.application.inbox import claim, ensure_unhandled
@@ -32,8 +33,9 @@ from fabctl.domain.errors import DomainError, NotFound, PromotionRuleViolation
 from fabctl.domain.identity import Identity
 from fabctl.domain.items import ItemKey
 from fabctl.domain.promotion import Governance, PromotedItem, PromotionRequest, PromotionState
-from fabctl.domain.promotion_rules import Evaluation, evaluate
+from fabctl.domain.promotion_rules import Evaluation, RuleSet, evaluate
 from fabctl.domain.transaction import TransactionState
+from fabctl.domain.validation.required import requiring
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ def request_promotion(
             raise NotFound(f"no item '{key}' in the source", subject=cmd.source_dir, field="items")
     judged = evaluate(
         target_env.promotion.rules, (str(k) for k in keys), source_environment=source_env.name,
-        change=cmd.change, at=clock.now(), emergency=cmd.emergency,
+        change=cmd.change, at=clock.now(), emergency=cmd.emergency, validation=target_env.validation,
     )  # fmt: skip
     refuse_if_any(judged, config.source)
     workspace = find_workspace(gateway, source_env, config.source)
@@ -266,8 +268,12 @@ def _deploy(
     """Deploy the request's items on its terms; (error, transaction state)."""
     now, inputs = terms_now(reader, request)
     request.ensure_covered(now)  # checked again, on the very inputs that are deployed
+    _judge_freeze_at_start(request, inputs, deps)
     only = {ItemKey.parse(i.key) for i in request.items}
-    prepared = prepare_deployment(inputs, deps.gateway, deps.uow, only=only, machine=deps.machine)
+    try:
+        prepared = prepare_deployment(inputs, deps.gateway, deps.uow, only=only, machine=deps.machine)
+    except ValidationFailed as e:
+        raise required_validations_failed(e, inputs.environment.promotion.rules, request.subject) or e from None
     _ensure_same_workspace(request, prepared.view.workspace.id if prepared.view.workspace else "")
     on_error = "rollback" if inputs.environment.flags.rollback_on_failure else "stop"
     # The deployment is the act of whoever gave the approval that completed the request.
@@ -280,6 +286,47 @@ def _deploy(
         actor_object_id=object_id,
     )  # fmt: skip
     return result.error, result.state
+
+
+def _judge_freeze_at_start(request: PromotionRequest, inputs: DeploymentInputs, deps: Deps) -> None:
+    """Freeze windows judged again as the deployment starts: a request made before a window does not deploy in
+    it. An emergency request deploys, and the trail says it did so in the window."""
+    at = deps.clock.now()
+    judged = evaluate(
+        inputs.environment.promotion.rules, (i.key for i in request.items),
+        source_environment=request.source_environment, change=request.change, at=at, emergency=request.emergency,
+    )  # fmt: skip
+    frozen = [r for r in judged.refusals if r.rule in ("freeze_windows", "emergency_approvers")]
+    if frozen:
+        raise PromotionRuleViolation(
+            f"not deployed, the freeze began after the request: {frozen[0].message}",
+            subject=request.subject, field=f"promotion.rules.{frozen[0].rule}",
+        )  # fmt: skip
+    if judged.emergency:
+        with deps.uow:
+            current = _load(deps.uow, request.id)
+            current.deploy_in_freeze(at)
+            deps.uow.commit()
+
+
+def required_validations_failed(
+    failed: ValidationFailed, rules: RuleSet, subject: str
+) -> PromotionRuleViolation | None:
+    """The promotion's refusal naming, for each check that failed, the rule that requires it and the item type;
+    None when no rule required the checks that failed (the gate's own refusal then stands)."""
+    required = []
+    for item, check in failed.failed:
+        item_type = item.rpartition(".")[2]
+        rule = rules.for_type(item_type)
+        name = requiring(rule.validations, check)
+        if name:
+            required.append(f"{item_type} items must pass {name} ({rule.origin})")
+    if not required:
+        return None
+    return PromotionRuleViolation(
+        "a validation the promotion rules require did not pass: " + "; ".join(dict.fromkeys(required)),
+        subject=subject, field="promotion.rules.validations", also=failed.problems,
+    )  # fmt: skip
 
 
 def _ensure_same_workspace(request: PromotionRequest, workspace_id: str) -> None:

@@ -13,13 +13,16 @@ from fabctl.entrypoints.cli.runtime import FABRIC_URL_OPTION, OUTPUT_OPTION, USE
 
 if TYPE_CHECKING:
     from fabctl.domain.promotion import PromotionRequest
+    from fabctl.domain.promotion_rules import Evaluation
     from fabctl.entrypoints.bootstrap import App
     from fabctl.entrypoints.cli.acting import Acting
 
 
-def _show(request: PromotionRequest, output: str) -> None:
+def _show(request: PromotionRequest, output: str, judged: Evaluation | None = None) -> None:
+    """The request; with `judged`, the rules that applied to each item and why (as `fabctl rules check`)."""
     from fabctl.entrypoints.cli import render
     from fabctl.entrypoints.cli.jsonable import to_jsonable
+    from fabctl.entrypoints.cli.rules_render import rules, rules_json
 
     if output == "json":
         document = to_jsonable(request)
@@ -27,9 +30,14 @@ def _show(request: PromotionRequest, output: str) -> None:
         document["requester_verified"] = request.requester_verified
         for approval, shown in zip(request.approvals, document["approvals"], strict=True):
             shown["verified"] = approval.verified
+        if judged is not None:
+            document["rules"] = rules_json(judged)
         emit_json(document)
     else:
         render.promotion(request)
+        if judged is not None:
+            click.echo("Rules:")
+            rules(judged)
 
 
 def _current(request_id: str) -> PromotionRequest:
@@ -101,7 +109,10 @@ def request_(
             change=change, emergency=emergency,
         )
     )  # fmt: skip
-    _show(_current(request.id), output)
+    from fabctl.application.rules_check import rules_of
+
+    opened = _current(request.id)
+    _show(opened, output, rules_of(application.reader, opened))
 
 
 @promote.command()

@@ -163,6 +163,8 @@ def transaction(t: Transaction) -> None:
         console.print(f"  reason: {t.reason}")
     if t.features:
         console.print(f"  features: {features(t.features)}", soft_wrap=True)
+    for warning in t.warnings:
+        console.print(f"  warning: {warning}", soft_wrap=True, markup=False)
     table = _table("#", "action", "item", "outcome", "item id", "before", "error")
     for s in t.steps:
         before = f"{len(s.before.definition.parts)} parts" if s.before else ""

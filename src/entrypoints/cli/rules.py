@@ -56,6 +56,7 @@ def check(
       fabctl rules check sales --from test --at 2026-12-04T17:00:00+01:00 -o json
     """
     from fabctl.application.rules_check import check_rules
+    from fabctl.entrypoints.cli.rules_render import rules, rules_json
 
     application = app()
     at = _instant(at_text) if at_text else application.clock.now().astimezone(UTC)
@@ -64,42 +65,10 @@ def check(
         items=items, change=change, at=at, emergency=emergency, config_path=config_path,
     )  # fmt: skip
     if output == "json":
-        emit_json({
-            "at": at.isoformat(),
-            "passed": not judged.refusals,
-            "emergency": judged.emergency,
-            "items": [_rule_json(a.item, a.rule) for a in judged.applied],
-            "refusals": [{"rule": r.rule, "message": r.message, "origin": r.origin} for r in judged.refusals],
-        })  # fmt: skip
+        emit_json({"at": at.isoformat(), **rules_json(judged)})
     else:
-        for applied in judged.applied:
-            click.echo(f"{applied.item}: {_summary(applied.rule)}  [{applied.rule.origin}]")
-        for refusal in judged.refusals:
-            click.secho(f"refused: {refusal}", fg="red")
+        rules(judged)
         if not judged.refusals:
             click.echo(f"passed at {at.isoformat()}")
     if judged.refusals:
         raise click.exceptions.Exit(exit_codes.USER_ERROR)
-
-
-def _rule_json(item: str, rule: object) -> dict[str, object]:
-    from fabctl.entrypoints.cli.jsonable import to_jsonable
-
-    return {"item": item, "rule": to_jsonable(rule)}
-
-
-def _summary(rule: object) -> str:
-    from fabctl.domain.promotion_rules import PromotionRule
-
-    assert isinstance(rule, PromotionRule)
-    parts = [
-        f"approvals {rule.approvals if rule.approvals is not None else 'as the environment says'}",
-        *([f"groups {' or '.join(rule.approver_groups)}"] if rule.approver_groups else []),
-        *([f"from {', '.join(rule.allowed_sources)}"] if rule.allowed_sources else []),
-        *([f"change {rule.change_pattern}"] if rule.change_pattern else []),
-        *([f"freeze {'; '.join(w.describe() for w in rule.freeze_windows)}"] if rule.freeze_windows else []),
-        *([f"emergency by {rule.emergency_approvers}"] if rule.emergency_approvers else []),
-        *([f"at most {rule.max_items} items"] if rule.max_items else []),
-        *([f"validations {', '.join(rule.validations)}"] if rule.validations else []),
-    ]
-    return "; ".join(parts)
