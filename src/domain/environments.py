@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from fabctl.domain.connections import DeclaredConnection
 from fabctl.domain.errors import UnknownEnvironment
 from fabctl.domain.feature_flags import FeatureFlags
 from fabctl.domain.promotion_rules import RuleSet
@@ -49,6 +50,7 @@ class Environment:
     parameter_file: str = ""  # fabric-cicd core.parameter, resolved against the config file
     features: FeatureFlags = field(default_factory=FeatureFlags)  # the flags set for it (see `flags`)
     validation: ValidationSettings = field(default_factory=ValidationSettings)  # the gates before a deployment writes
+    connections: tuple[DeclaredConnection, ...] = ()  # ensured before its items deploy (docs/connections.md)
 
     @property
     def flags(self) -> FeatureFlags:

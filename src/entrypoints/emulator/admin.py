@@ -53,6 +53,8 @@ def handle(app: EmulatorApp, request: Request) -> Response:
             return seed(app.tenant, body)
         except TenantError as e:
             raise ApiError.from_tenant(e) from e
+    if action == ("GET", "connections"):
+        return seeding.connections_with_digests(app.tenant)
     if action == ("GET", "graph"):
         return json_response(200, app.graph.view())
     if action == ("POST", "graph"):  # users, groups, service principals, members, deny, throttle (docs/emulator.md)
