@@ -222,7 +222,7 @@ class _Resolver:
             return found
         if self.final:
             raise self._fail(f"'{value.text}': connection '{name}' does not exist in Fabric")
-        return f"<id of connection '{name}' after deployment>"
+        return f"<id of connection {name} after deployment>"
 
     def _item_value(self, value: DynamicValue) -> str:
         key, attribute = value.item, value.attribute
