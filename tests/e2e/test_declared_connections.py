@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator_process import RunningEmulator, configure
+from secret_search import files_holding
 from sources import (
     DEV_WORKSPACE,
     SOURCE,
@@ -163,5 +164,7 @@ def test_a_connection_created_by_a_deployment_that_rolls_back_is_deleted(
 
     assert result["state"] == "rolled_back", result
     assert held(emulator) == []
+    assert "pw-rollback-2b8d" not in json.dumps(result)
+    assert files_holding(tmp_path / ".fabctl", "pw-rollback-2b8d") == []  # journal, records, events, log
     outcome = next(o for o in result["outcomes"] if o["item"] == "sales-sql.Connection")
     assert (outcome["action"], outcome["status"]) == ("create", "undone")
