@@ -38,9 +38,7 @@ def test_a_basic_sql_connection_keeps_its_secret_as_a_marker(tmp_path: Path) -> 
             connection_type="SQL",
             path="contoso-prod.database.windows.net;sales",
             parameters=(("server", "contoso-prod.database.windows.net"), ("database", "sales")),
-            credentials=Credentials(
-                "Basic", (("username", "svc_sales"), ("password", "$secret:SALES_SQL_PASSWORD"))
-            ),
+            credentials=Credentials("Basic", (("username", "svc_sales"), ("password", "$secret:SALES_SQL_PASSWORD"))),
             privacy_level="Organizational",
             field="environments.prod.connections.sales-sql",
         ),
