@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
@@ -75,6 +75,27 @@ class ConnectionInfo:
     connectivity_type: str  # e.g. "ShareableCloud", "OnPremisesGateway"
     connection_type: str  # connectionDetails.type, e.g. "SQL"
     path: str  # connectionDetails.path, e.g. "server.database.windows.net;sales"
+    # The settings fabctl compares with a declared connection (Fabric never returns credentials).
+    privacy_level: str = ""
+    credential_type: str = ""  # credentialDetails.credentialType
+    connection_encryption: str = ""
+    skip_test_connection: bool = False
+
+
+@dataclass(frozen=True)
+class ConnectionWrite:
+    """A shareable cloud connection to create (`POST /v1/connections`) or update (`PATCH`, which
+    ignores `connection_type` and `parameters`: Fabric cannot change them). `credentials` holds the
+    secret values themselves, in Fabric's field names: never stored, logged or shown (`repr` hides them)."""
+
+    display_name: str
+    connection_type: str
+    parameters: tuple[tuple[str, str], ...]
+    privacy_level: str
+    connection_encryption: str
+    skip_test_connection: bool
+    credential_type: str
+    credentials: Mapping[str, str] = field(repr=False)
 
 
 class FabricGateway(Protocol):
@@ -130,6 +151,18 @@ class FabricGateway(Protocol):
 
     def list_connections(self) -> list[ConnectionInfo]:
         """Every connection the caller can see (`GET /v1/connections`)."""
+        ...
+
+    def create_connection(self, connection: ConnectionWrite) -> ConnectionInfo:
+        """Create a shareable cloud connection (`POST /v1/connections`); what Fabric lists of it."""
+        ...
+
+    def update_connection(self, connection_id: str, connection: ConnectionWrite) -> ConnectionInfo:
+        """Set the connection's privacy level, encryption and credentials (`PATCH /v1/connections/{id}`)."""
+        ...
+
+    def delete_connection(self, connection_id: str) -> None:
+        """Delete the connection (`DELETE /v1/connections/{id}`); one already gone raises `ItemNotFound`."""
         ...
 
     def bind_semantic_model_connection(self, workspace_id: str, model_id: str, connection: ConnectionInfo) -> None:

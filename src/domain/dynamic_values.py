@@ -6,6 +6,8 @@ Every form fabric-cicd 1.4.0 documents:
 - `$workspace.<name>` or `$workspace.<name>.$id`: the id of another workspace, by name;
 - `$items.<Type>.<Name>.$<attribute>`, or the older `$items.<Type>.<Name>.<attribute>`;
 - `$workspace.<name>.$items.<Type>.<Name>.$<attribute>`: an item of another workspace;
+- `$connections.<name>.$id` (or `.id`): the id of a connection the environment declares in
+  workspace-config.yaml (fabctl's own: fabric-cicd users paste the GUID instead);
 with `<attribute>` one of `id` (any item's), `sqlendpoint` (a Lakehouse's, Mirrored Database's,
 Warehouse's or SQL Database's), `sqlendpointid` (a Lakehouse's or Mirrored Database's) and
 `queryserviceuri` (an Eventhouse's), in any case: the types fabric-cicd 1.4.0 reads each of (ADR 0028).
@@ -22,6 +24,7 @@ from fabctl.domain.item_types import KNOWN_ITEM_TYPES
 from fabctl.domain.items import ItemKey
 
 ITEMS = "$items."
+CONNECTIONS = "$connections."
 WORKSPACE = "$workspace."
 CROSS_WORKSPACE = ".$items."
 ITEM_ATTRIBUTES = ("id", "sqlendpoint", "sqlendpointid", "queryserviceuri")
@@ -40,9 +43,10 @@ _WORKSPACE_ATTRIBUTES = {
 }
 KNOWN_FORMS = (
     "$workspace.$id, $workspace.id, $workspace.$name, $workspace.$name_encoded, $workspace.<name>, "
-    "$workspace.<name>.$id, $items.<Type>.<Name>.$id, $items.<Type>.<Name>.$sqlendpoint (of a Lakehouse, "
-    "MirroredDatabase, Warehouse or SQLDatabase), $items.<Type>.<Name>.$sqlendpointid (of a Lakehouse or "
-    "MirroredDatabase), $items.<Type>.<Name>.$queryserviceuri (of an Eventhouse), the same without the '$' "
+    "$workspace.<name>.$id, $connections.<name>.$id, $items.<Type>.<Name>.$id, "
+    "$items.<Type>.<Name>.$sqlendpoint (of a Lakehouse, MirroredDatabase, Warehouse or SQLDatabase), "
+    "$items.<Type>.<Name>.$sqlendpointid (of a Lakehouse or MirroredDatabase), "
+    "$items.<Type>.<Name>.$queryserviceuri (of an Eventhouse), the same without the '$' "
     "before the attribute, and $workspace.<name>.$items.<Type>.<Name>.$<attribute>"
 )
 
@@ -55,6 +59,7 @@ class DynamicValue:
     attribute: str  # id | name | name_encoded (a workspace's); or one of ITEM_ATTRIBUTES (an item's)
     workspace: str | None = None  # another workspace, by name; None: the target workspace
     item: ItemKey | None = None  # None: the workspace itself
+    connection: str | None = None  # a declared connection's name: its `id`
 
     @property
     def names_target_item(self) -> bool:
@@ -75,6 +80,12 @@ def parse_dynamic_value(text: str) -> DynamicValue:
         return DynamicValue(text, attribute, item=key)
     if text.startswith(WORKSPACE):
         return _workspace(text, text[len(WORKSPACE) :])
+    if text.startswith(CONNECTIONS):
+        rest = text[len(CONNECTIONS) :]
+        name = rest.removesuffix(".$id") if rest.endswith(".$id") else rest.removesuffix(".id")
+        if name == rest or not name.strip():
+            raise _unknown(text, "a connection has only $id: '$connections.<name>.$id'")
+        return DynamicValue(text, "id", connection=name.strip())
     raise _unknown(text, "it is not a dynamic value")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from fabctl.domain.connections import DeclaredConnection
 from fabctl.domain.errors import UnknownEnvironment
 from fabctl.domain.feature_flags import FeatureFlags
 from fabctl.domain.promotion_rules import RuleSet
@@ -51,6 +52,7 @@ class Environment:
     features: FeatureFlags = field(default_factory=FeatureFlags)  # the flags set for it (see `flags`)
     validation: ValidationSettings = field(default_factory=ValidationSettings)  # the gates before a deployment writes
     smoke_tests: tuple[SmokeTest, ...] = ()  # checked after a deployment's writes (docs/smoke-tests.md)
+    connections: tuple[DeclaredConnection, ...] = ()  # ensured before its items deploy (docs/connections.md)
 
     @property
     def flags(self) -> FeatureFlags:

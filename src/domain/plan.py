@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from fabctl.domain.connections import ConnectionChange, ConnectionChangeKind
 from fabctl.domain.items import ItemKey
 
 
@@ -46,6 +47,7 @@ class DeploymentPlan:
     # What the user allowed although it is likely wrong (a logical id left dangling, `--allow-dangling`).
     warnings: tuple[str, ...] = ()
     features: Mapping[str, bool | None] = field(default_factory=dict)  # the feature flags in force (feature_flags.py)
+    connections: tuple[ConnectionChange, ...] = ()  # the environment's declared connections, ensured first
 
     @property
     def writes(self) -> tuple[PlannedChange, ...]:
@@ -53,7 +55,8 @@ class DeploymentPlan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.writes or self.folders_to_create or not self.workspace_exists)
+        connections = any(c.kind is not ConnectionChangeKind.NO_OP for c in self.connections)
+        return bool(self.writes or self.folders_to_create or not self.workspace_exists or connections)
 
     @property
     def drifted(self) -> tuple[PlannedChange, ...]:

@@ -33,6 +33,7 @@ class StepAction(StrEnum):
     SHORTCUT = "shortcut"  # a lakehouse's OneLake shortcut set, changed or deleted (`TransactionStep.shortcut`)
     PUBLISH = "publish"  # an Environment's staged definition made the published one; no before-image
     ACTIVATE_VALUE_SET = "activate_value_set"  # a Variable Library's active value set (`TransactionStep.value_set`)
+    CREATE_CONNECTION = "create_connection"  # a declared connection (item "<name>.Connection"), tenant-wide
 
 
 class StepOutcome(StrEnum):

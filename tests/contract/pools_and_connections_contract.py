@@ -7,13 +7,14 @@ reads back what a model is bound to.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 import pytest
 from fabric_gateway_contract import UNKNOWN_ID
 
 from fabctl.application.errors import GatewayError, ItemNotFound
-from fabctl.application.ports import ConnectionInfo, FabricGateway, WorkspaceInfo
+from fabctl.application.ports import ConnectionInfo, ConnectionWrite, FabricGateway, WorkspaceInfo
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 
 MODEL = ItemDefinition.of(
@@ -105,10 +106,36 @@ class PoolsAndConnectionsContract:
         listed = {c.id: c for c in gateway.list_connections()}
 
         assert listed[sql] == ConnectionInfo(
-            sql, "Sales SQL", "ShareableCloud", "SQL", "sales.database.windows.net;sales"
-        )
+            sql, "Sales SQL", "ShareableCloud", "SQL", "sales.database.windows.net;sales",
+            privacy_level="Organizational", credential_type="Anonymous", connection_encryption="NotEncrypted",
+        )  # fmt: skip
         assert listed[lake].connection_type == "AzureDataLakeStorage"
         assert listed[lake].path == "https://onelake.dfs.fabric.microsoft.com/x"
+
+    def test_a_connection_is_created_updated_and_deleted_and_never_shows_its_credentials(
+        self, gateway: FabricGateway
+    ) -> None:
+        write = ConnectionWrite(
+            "sales-sql", "SQL", (("server", "srv.database.windows.net"), ("database", "sales")), "Organizational",
+            "NotEncrypted", False, "Basic", {"username": "svc", "password": "contract-pw-41"},
+        )  # fmt: skip
+
+        created = gateway.create_connection(write)
+        updated = gateway.update_connection(
+            created.id, replace(write, privacy_level="Private", credentials={"username": "svc", "password": "pw-2"})
+        )
+
+        assert created == ConnectionInfo(
+            created.id, "sales-sql", "ShareableCloud", "SQL", "srv.database.windows.net;sales",
+            privacy_level="Organizational", credential_type="Basic", connection_encryption="NotEncrypted",
+        )  # fmt: skip
+        assert updated == replace(created, privacy_level="Private")
+        assert [c for c in gateway.list_connections() if c.id == created.id] == [updated]
+        assert "contract-pw-41" not in repr(write)
+        gateway.delete_connection(created.id)
+        assert all(c.id != created.id for c in gateway.list_connections())
+        with pytest.raises(ItemNotFound):
+            gateway.delete_connection(created.id)
 
     def test_a_model_is_bound_to_a_connection(
         self, gateway: FabricGateway, seeder: Seeder, workspace: WorkspaceInfo

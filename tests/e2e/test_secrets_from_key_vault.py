@@ -16,7 +16,7 @@ import pytest
 from cli import COMMAND, _environment
 from emulator_process import RunningEmulator, configure, snapshot
 from secret_search import files_holding, holds
-from sources import SOURCE, items, new_source, notebook, part, write_file, write_item
+from sources import SOURCE, api, items, new_source, notebook, part, write_file, write_item
 from vault_world import PRINCIPAL, VAULT_URL, VaultWorld, vault_world
 
 FAILED = 3
@@ -53,9 +53,17 @@ def canary() -> str:
     return f"canary-{uuid.uuid4().hex}"
 
 
+# A connection whose password is a secret too: sent to Fabric on every deploy, kept nowhere by fabctl.
+CONNECTION_CONFIG = (
+    'environments:\n  dev:\n    workspace: "Engine (dev)"\n    connections:\n'
+    '      sales-sql: {type: SQL, path: "contoso.database.windows.net;sales", credentials: '
+    '{kind: Basic, username: svc_sales, password: "$secret:SQL_PASSWORD"}}\n'
+)
+
+
 def source(cwd: Path, code: str = "x = 'TOKEN'", cores: int = 4) -> Path:
-    """A notebook and an Environment both holding TOKEN, and a notebook without it."""
-    root = new_source(cwd)
+    """A notebook and an Environment both holding TOKEN, a notebook without it, and a connection."""
+    root = new_source(cwd, CONNECTION_CONFIG)
     write_file(root / "parameter.yml", PARAMETERS)
     write_item(root, "Notebook", "Load", notebook(code), logical_id="7d3f0c4e-1a2b-4c5d-8e9f-0a1b2c3d4e5f")
     write_item(root, "Notebook", "Other", notebook("y = 1"), logical_id="8e4a1d5f-2b3c-4d6e-9fa0-1b2c3d4e5f60")
@@ -70,8 +78,9 @@ def source(cwd: Path, code: str = "x = 'TOKEN'", cores: int = 4) -> Path:
 def test_a_secret_from_key_vault_is_deployed_and_stored_nowhere(
     tmp_path: Path, emulator: RunningEmulator, world: VaultWorld
 ) -> None:
-    value = canary()
+    value, password = canary(), canary()
     world.vault.put("DB-PASSWORD", value)
+    world.vault.put("SQL-PASSWORD", password)
     source(tmp_path)
     fabctl = Runs(tmp_path, emulator, world)
 
@@ -79,6 +88,8 @@ def test_a_secret_from_key_vault_is_deployed_and_stored_nowhere(
     assert first.returncode == 0, first.stdout + first.stderr
     assert f"x = '{value}'" in part(items(emulator)["Load.Notebook"], "notebook-content.py")  # Fabric holds it
     assert world.vault.reads("DB-PASSWORD") >= 1 and world.vault.challenges >= 1
+    assert world.vault.reads("SQL-PASSWORD") >= 1
+    assert [c["displayName"] for c in api(emulator, "GET", "connections")["value"]] == ["sales-sql"]
 
     again = fabctl("plan", SOURCE, "--env", "dev", "--diff", "-o", "json")
     assert again.returncode == 0, again.stderr
@@ -105,14 +116,16 @@ def test_a_secret_from_key_vault_is_deployed_and_stored_nowhere(
     assert reverted.returncode == 0, reverted.stdout + reverted.stderr
     assert part(items(emulator)["Load.Notebook"], "notebook-content.py").endswith(f"x = '{value}'\n")
 
-    leaks = [f"output {i}" for i, text in enumerate(fabctl.outputs) if holds(text, value)]
-    leaks += files_holding(tmp_path / ".fabctl", value)
-    leaks += [
-        name
-        for name in ("r1.json", "j1.xml", "r2.json", "j2.xml", "trace.jsonl")
-        if holds((tmp_path / name).read_bytes(), value)
-    ]
-    assert leaks == []
+    for secret in (value, password):
+        leaks = [f"output {i}" for i, text in enumerate(fabctl.outputs) if holds(text, secret)]
+        leaks += files_holding(tmp_path / ".fabctl", secret)
+        leaks += [
+            name
+            for name in ("r1.json", "j1.xml", "r2.json", "j2.xml", "trace.jsonl")
+            if holds((tmp_path / name).read_bytes(), secret)
+        ]
+        assert leaks == []
+    assert "/connections" in (tmp_path / "trace.jsonl").read_text()  # the trace saw the connection writes
     assert files_holding(tmp_path / ".fabctl", "\x00$secret:DB_PASSWORD\x00")  # sealed: the name is kept
     assert "getDefinition" in (tmp_path / "trace.jsonl").read_text()  # the trace saw the definitions
     assert not any(holds(text, PRINCIPAL.secret) for text in fabctl.outputs)

@@ -5,18 +5,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 
 from fabctl.adapters.fabric.item_attributes import attribute_of, typed_segment
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
+from fabctl.adapters.fabric.tenant_connections import credentials_digest
 from fabctl.adapters.fabric.tenant_records import (
     ConnectionRecord,
+    ConnectionSettings,
     FolderRecord,
     ItemConnectionRecord,
     ItemRecord,
     WorkspaceRecord,
 )
 from fabctl.application.errors import GatewayError, ItemConflict, ItemNotFound
-from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
+from fabctl.application.ports import (
+    ConnectionInfo,
+    ConnectionWrite,
+    RemoteFolder,
+    RemoteItem,
+    SparkPoolInfo,
+    WorkspaceInfo,
+)
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.shortcuts import Shortcut
 from fabctl.domain.smoke_tests import JOB_TYPES, JobRun
@@ -141,6 +151,24 @@ class LocalFabricGateway:
         with _translated("local://connections"):
             return [_connection(c) for c in self._tenant.list_connections()]
 
+    def create_connection(self, connection: ConnectionWrite) -> ConnectionInfo:
+        path = ";".join(value for _, value in connection.parameters)
+        with _translated("local://connections"):
+            settings = _settings(connection, ConnectionSettings())
+            created = self._tenant.create_connection(
+                connection.display_name, connection.connection_type, path, "ShareableCloud", None, settings
+            )
+            return _connection(created)
+
+    def update_connection(self, connection_id: str, connection: ConnectionWrite) -> ConnectionInfo:
+        with _translated(f"local://connections/{connection_id}"):
+            current = self._tenant.connection_by_id(connection_id)
+            return _connection(self._tenant.update_connection(connection_id, _settings(connection, current.settings)))
+
+    def delete_connection(self, connection_id: str) -> None:
+        with _translated(f"local://connections/{connection_id}"):
+            self._tenant.delete_connection(connection_id)
+
     def bind_semantic_model_connection(self, workspace_id: str, model_id: str, connection: ConnectionInfo) -> None:
         with _translated(f"local://workspaces/{workspace_id}/semanticModels/{model_id}/bindConnection"):
             self._tenant.bind_model_connection(
@@ -209,7 +237,21 @@ def _folder(record: FolderRecord) -> RemoteFolder:
 
 
 def _connection(record: ConnectionRecord) -> ConnectionInfo:
-    return ConnectionInfo(record.id, record.display_name, record.connectivity_type, record.connection_type, record.path)
+    s = record.settings
+    return ConnectionInfo(
+        record.id, record.display_name, record.connectivity_type, record.connection_type, record.path,
+        privacy_level=s.privacy_level, credential_type=s.credential_type,
+        connection_encryption=s.connection_encryption, skip_test_connection=s.skip_test_connection,
+    )  # fmt: skip
+
+
+def _settings(connection: ConnectionWrite, current: ConnectionSettings) -> ConnectionSettings:
+    credentials = {"credentialType": connection.credential_type, **connection.credentials}
+    return replace(
+        current, privacy_level=connection.privacy_level, credential_type=connection.credential_type,
+        connection_encryption=connection.connection_encryption, skip_test_connection=connection.skip_test_connection,
+        credentials_digest=credentials_digest(credentials),
+    )  # fmt: skip
 
 
 def _item_connection(record: ItemConnectionRecord) -> ConnectionInfo:

@@ -8,9 +8,12 @@ the data sources themselves are read from the model's definition when its connec
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 
 from fabctl.adapters.fabric import tenant_errors as errors
@@ -39,6 +42,11 @@ def _connection(row: sqlite3.Row) -> ConnectionRecord:
     return ConnectionRecord(
         row["id"], row["display_name"], row["connectivity_type"], row["connection_type"], row["path"], settings
     )
+
+
+def credentials_digest(credentials: Mapping[str, object]) -> str:
+    """What the tenant keeps of written credentials: a digest of their canonical JSON, never a value."""
+    return hashlib.sha256(json.dumps(credentials, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _serves(connection: ConnectionRecord, connection_type: str, path: str) -> bool:
@@ -131,6 +139,28 @@ class PoolsAndConnections:
                 ),
             )
             return record
+
+    def update_connection(self, connection_id: str, settings: ConnectionSettings) -> ConnectionRecord:
+        """`PATCH /v1/connections/{id}`: new settings (privacy level, credentials); the data source stays."""
+        with self._transaction(write=True) as db:
+            row = db.execute("SELECT * FROM connections WHERE id = ?", (connection_id.lower(),)).fetchone()
+            if row is None:
+                raise errors.not_found("Connection", connection_id)
+            db.execute("UPDATE connections SET settings = ? WHERE id = ?", (settings.to_json(), row["id"]))
+            return dataclasses.replace(_connection(row), settings=settings)
+
+    def delete_connection(self, connection_id: str) -> None:
+        with self._transaction(write=True) as db:
+            gone = db.execute("DELETE FROM connections WHERE id = ?", (connection_id.lower(),)).rowcount == 0
+            if gone:
+                raise errors.not_found("Connection", connection_id)
+
+    def connection_by_id(self, connection_id: str) -> ConnectionRecord:
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM connections WHERE id = ?", (connection_id.lower(),)).fetchone()
+            if row is None:
+                raise errors.not_found("Connection", connection_id)
+            return _connection(row)
 
     # --- semantic model bindings -----------------------------------------------------------------
 

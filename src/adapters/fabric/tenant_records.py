@@ -219,6 +219,9 @@ class ConnectionSettings:
     single_sign_on_type: str = "None"
     skip_test_connection: bool = False
     last_used: str | None = None  # ISO moment the connection was last used; null when never
+    # SHA-256 of the credentials last written (`credentials_digest`): the emulator keeps no value, and
+    # never returns even this through the Fabric routes; tests read it on the admin surface.
+    credentials_digest: str = ""
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__)

@@ -45,6 +45,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
+from fabctl.adapters.source.connection_config import ConnectionModel, check_secret_marker, declared_connections
 from fabctl.adapters.source.documents import DocumentProblem, check_document, shown, string_values
 from fabctl.adapters.source.promotion_rules_file import RuleModel, rule_set
 from fabctl.adapters.source.regular_files import read_regular, reason
@@ -367,6 +368,7 @@ class EnvironmentModel(_Strict):
     features: Features = None  # feature flags for this environment, checked by `feature_config`
     validation: ValidationModel = Field(default_factory=ValidationModel)
     smoke_tests: list[SmokeTestModel] = Field(default_factory=list)  # run after a deployment's writes
+    connections: dict[NonEmptyStr, ConnectionModel] = Field(default_factory=dict)  # see connection_config
 
 
 class ReleaseConfigModel(_Strict):
@@ -377,16 +379,11 @@ class ReleaseConfigModel(_Strict):
 
 
 def _refuse_secret_markers(document: object, path: str) -> None:
-    """No field of this file takes a secret yet: its values are shown in plans and pinned as they are, so
-    a `$secret:` here would be a literal that looks like a secret. Refused, saying where secrets go."""
+    """Only a connection's credentials take a secret: the file's other values are shown in plans and
+    pinned as they are, so a `$secret:` elsewhere would be a literal that looks like a secret."""
     for where, value in string_values(document):
         if SECRET_MARKER in value:
-            raise InvalidConfiguration(
-                f"'{SECRET_MARKER}NAME' is not taken in the workspace configuration (no field of it holds a secret); "
-                "use it as a replace_value in parameter.yml",
-                subject=path,
-                field=where,
-            )
+            check_secret_marker(where, value, path)
 
 
 def read_release_config(path: str) -> ReleaseConfig:
@@ -451,6 +448,7 @@ def read_release_config(path: str) -> ReleaseConfig:
                 features=flags_in_force(top_level, file_features(env.features, path, f"environments.{name}.features")),
                 validation=env.validation.settings(),
                 smoke_tests=smoke_tests(env.smoke_tests, subject=path, field=f"environments.{name}.smoke_tests"),
+                connections=declared_connections(env.connections, path, name),
             )
         )
     return ReleaseConfig(tuple(environments), source=path)

@@ -151,6 +151,7 @@ class _Resolver:
         self.parsed: dict[str, DynamicValue] = {}
         self.remote_items: dict[str, list[RemoteItem]] = {}
         self.pools: list[SparkPoolInfo] | None = None
+        self.connections: dict[str, str] | None = None  # display name (case folded) -> id
         self.asked = asked
         self.final = final
         self.sleep = sleep
@@ -193,6 +194,8 @@ class _Resolver:
             raise self._fail(e.message) from None
 
     def _resolve(self, value: DynamicValue) -> str:
+        if value.connection is not None:
+            return self._connection_id(value)
         if value.item is None and value.workspace is None:
             if value.attribute == "id":
                 return self.workspace_id or "<id of the workspace after deployment>"
@@ -201,6 +204,25 @@ class _Resolver:
         if value.workspace is None:
             return self._item_value(value)
         return self._other_workspace_value(value)
+
+    def _connection_id(self, value: DynamicValue) -> str:
+        """A declared connection's id: listed once; not created yet (a plan), a placeholder."""
+        name = value.connection or ""
+        declared = [c.name for c in self.inputs.environment.connections]
+        if name.casefold() not in (d.casefold() for d in declared):
+            known = ", ".join(declared) or "none"
+            raise self._fail(
+                f"'{value.text}' names connection '{name}', which environment '{self.inputs.environment.name}' "
+                f"does not declare in its connections (declared: {known})"
+            )
+        if self.gateway is not None and self.connections is None:
+            self.connections = {c.display_name.casefold(): c.id for c in self.gateway.list_connections()}
+        found = (self.connections or {}).get(name.casefold())
+        if found is not None:
+            return found
+        if self.final:
+            raise self._fail(f"'{value.text}': connection '{name}' does not exist in Fabric")
+        return f"<id of connection {name} after deployment>"
 
     def _item_value(self, value: DynamicValue) -> str:
         key, attribute = value.item, value.attribute

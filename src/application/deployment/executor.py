@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from fabctl.application.deployment.binder import binding_context
+from fabctl.application.deployment.connection_writes import ensure_connections
 from fabctl.application.deployment.connections import bind_model_connections
 from fabctl.application.deployment.journal import JournalWriter
 from fabctl.application.deployment.lease_keeper import LeaseKeeper
@@ -120,7 +121,8 @@ def _run(
     started = deps.clock.now()
     with deps.telemetry.span("fabctl.deploy", environment=env.name, transaction=tx.id) as span:
         try:
-            run.ok = create_folders(run, deps, max_workers)
+            # Connections first: items may refer to them (`$connections.<name>.$id`).
+            run.ok = ensure_connections(run, deps) and create_folders(run, deps, max_workers)
             _apply_all(run, deps, on_error, max_workers)
             if run.ok:  # the environment's smoke tests check what the writes left, before the commit
                 run_smoke_tests(run, deps)

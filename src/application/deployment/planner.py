@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from fabctl.application.deployment.binder import binding_context
+from fabctl.application.deployment.connection_plan import plan_connections
 from fabctl.application.deployment.connections import SEMANTIC_MODEL, check_connections, unbound_connections
 from fabctl.application.deployment.inputs import DeploymentInputs
 from fabctl.application.deployment.plan_checks import check_data_items, check_references
@@ -138,6 +139,7 @@ def _prepare(
     workspace_name = view.workspace.name if view.workspace else inputs.environment.workspace_name
     ids = {k: i.id for k, i in view.items.items()}
     asked: set[ItemKey] = set()  # the items whose `$items` values the item being bound uses
+    connection_changes = plan_connections(view.gateway, inputs)  # a secret it cannot read: refused first
     context = binding_context(inputs, view.workspace_id, workspace_name, ids, gateway=view.gateway, asked=asked)
     bound_references: dict[ItemKey, set[Reference]] = {}
     context.references = bound_references  # what each planned item refers to, noted as it is bound
@@ -224,6 +226,7 @@ def _prepare(
         workspace_exists=view.workspace is not None,
         warnings=warnings,
         features=inputs.environment.flags.as_dict(),
+        connections=connection_changes,
     )
     to_write = DesiredDefinitions((c.key for c in planned_changes if c.key in changes and c.writes), desired_of)
     return PreparedDeployment(inputs, view, plan, to_write, refs, allow_dangling=allow_dangling)

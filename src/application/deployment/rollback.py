@@ -87,6 +87,9 @@ def _undo(step: TransactionStep, workspace_id: str, gateway: FabricGateway) -> N
     if step.action is StepAction.CREATE and step.item_id:
         with suppress(ItemNotFound):  # already gone: the undo's goal holds
             gateway.delete_item(workspace_id, step.item_id)
+    elif step.action is StepAction.CREATE_CONNECTION and step.item_id:
+        with suppress(ItemNotFound):  # already gone: the undo's goal holds
+            gateway.delete_connection(step.item_id)
     elif step.action is StepAction.CREATE_FOLDER and step.item_id:
         with suppress(ItemNotFound):  # already gone (an undo a crash interrupted): the goal holds
             gateway.delete_folder(workspace_id, step.item_id)

@@ -263,6 +263,10 @@ def _landed(
     if step.action is StepAction.ACTIVATE_VALUE_SET:
         # Counted as done either way, like a shortcut: undoing it activates the set it replaced.
         return True, step.item_id or "", "an activation is undone by activating the value set it replaced"
+    if step.action is StepAction.CREATE_CONNECTION:
+        name = step.item.rpartition(".")[0].casefold()
+        made = next((c for c in gateway.list_connections() if c.display_name.casefold() == name), None)
+        return (True, made.id, "the connection exists: adopted") if made else (False, "", "no such connection")
     if step.action is StepAction.CREATE_FOLDER:
         found = folders.get(step.item)
         return (True, found, "the folder exists") if found else (False, "", "the folder does not exist")

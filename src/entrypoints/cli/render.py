@@ -60,6 +60,9 @@ def plan(plan: DeploymentPlan) -> None:
     console.print(f"Plan for environment [bold]{plan.environment}[/bold], {where}")
     if plan.features:
         console.print(f"  features: {features(plan.features)}", soft_wrap=True)
+    for connection in plan.connections:  # tenant-wide, written before the items (docs/connections.md)
+        kind = connection.kind.value
+        console.print(f"  {_styled(kind)} connection {connection.name}: {connection.reason}", soft_wrap=True)
     for folder in plan.folders_to_create:
         console.print(f"  [green]create folder[/green] {folder}")
     table = _table("change", "item", "reason")

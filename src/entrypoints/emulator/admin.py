@@ -62,6 +62,8 @@ def handle(app: EmulatorApp, request: Request) -> Response:
             return capacity_admin.seed(app.tenant, action[1], body)
         except TenantError as e:
             raise ApiError.from_tenant(e) from e
+    if action == ("GET", "connections"):
+        return seeding.connections_with_digests(app.tenant)
     if action == ("GET", "graph"):
         return json_response(200, app.graph.view())
     if action == ("POST", "graph"):  # users, groups, service principals, members, deny, throttle (docs/emulator.md)

@@ -7,9 +7,11 @@ Pools and connections are seeded through the admin surface (`/_emulator/spark-po
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fabctl.adapters.fabric import tenant_rules as rules
+from fabctl.adapters.fabric.tenant_connections import credentials_digest
 from fabctl.adapters.fabric.tenant_errors import not_found
 from fabctl.adapters.fabric.tenant_records import (
     CREDENTIAL_TYPES,
@@ -29,6 +31,101 @@ def list_spark_pools(call: Call) -> Response:
 
 def list_connections(call: Call) -> Response:
     return paged(call, [c.to_fabric() for c in call.tenant.list_connections()])
+
+
+# The credentials fields each credential type needs (Fabric's `credentials` object).
+_CREDENTIAL_FIELDS = {
+    "Anonymous": (),
+    "Basic": ("username", "password"),
+    "Key": ("key",),
+    "ServicePrincipal": ("servicePrincipalClientId", "servicePrincipalSecret", "tenantId"),
+}
+
+
+def create_connection(call: Call) -> Response:
+    """`POST /v1/connections` of a shareable cloud connection: its path is its parameters' values,
+    `;`-joined, as Fabric lists a SQL connection's `server;database`."""
+    body = call.body()
+    if body.get("connectivityType") != "ShareableCloud":
+        raise bad_request("The emulator creates ShareableCloud connections only (connectivityType).")
+    details = body.get("connectionDetails")
+    if not isinstance(details, dict):
+        raise bad_request("The connectionDetails field is required and must be an object.")
+    required_text(details, "creationMethod")
+    parameters = details.get("parameters")
+    if (
+        not isinstance(parameters, list)
+        or not parameters
+        or not all(
+            isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("value"), str)
+            for p in parameters
+        )
+    ):
+        raise bad_request("The connectionDetails.parameters field must be a list of {dataType, name, value}.")
+    settings = _written_settings(body, ConnectionSettings())
+    connection = call.tenant.create_connection(
+        required_text(body, "displayName"),
+        required_text(details, "type"),
+        ";".join(p["value"] for p in parameters),
+        "ShareableCloud",
+        None,
+        settings,
+    )
+    return json_response(201, connection.to_fabric())
+
+
+def get_connection(call: Call) -> Response:
+    return json_response(200, call.tenant.connection_by_id(call["connectionId"]).to_fabric())
+
+
+def update_connection(call: Call) -> Response:
+    """`PATCH /v1/connections/{id}`: privacy level and credential details; connectionDetails cannot change."""
+    body = call.body()
+    if "connectionDetails" in body:
+        raise bad_request("The connectionDetails of a connection cannot be updated.")
+    current = call.tenant.connection_by_id(call["connectionId"])
+    settings = _written_settings(body, current.settings)
+    return json_response(200, call.tenant.update_connection(current.id, settings).to_fabric())
+
+
+def delete_connection(call: Call) -> Response:
+    call.tenant.delete_connection(call["connectionId"])
+    return empty_response(200)
+
+
+def _written_settings(body: dict[str, Any], current: ConnectionSettings) -> ConnectionSettings:
+    """The settings a create or an update sends; the credentials' values are kept as a digest only,
+    and no message here quotes one."""
+    settings = dataclasses.replace(
+        current, privacy_level=_choice(body, "privacyLevel", PRIVACY_LEVELS, current.privacy_level)
+    )
+    details = body.get("credentialDetails")
+    if details is None:
+        return settings
+    if not isinstance(details, dict) or not isinstance(details.get("credentials"), dict):
+        raise bad_request("The credentialDetails field must be an object with a credentials object.")
+    credentials = details["credentials"]
+    kind = _choice(credentials, "credentialType", CREDENTIAL_TYPES, "")
+    needed = _CREDENTIAL_FIELDS.get(kind)
+    if needed is None:
+        raise bad_request(f"The emulator does not take {kind} credentials.")
+    missing = [f for f in needed if not isinstance(credentials.get(f), str) or not credentials[f]]
+    if missing:
+        raise bad_request(f"{kind} credentials need {', '.join(missing)}.")
+    return dataclasses.replace(
+        settings,
+        credential_type=kind,
+        connection_encryption=_choice(details, "connectionEncryption", ENCRYPTIONS, current.connection_encryption),
+        single_sign_on_type=_choice(details, "singleSignOnType", SINGLE_SIGN_ON_TYPES, current.single_sign_on_type),
+        skip_test_connection=_flag(details, "skipTestConnection", False),
+        credentials_digest=credentials_digest(credentials),
+    )
+
+
+def connections_with_digests(tenant: Any) -> Response:
+    """`GET /_emulator/connections` (admin): each connection with the digest of its last credentials."""
+    listed = [{**c.to_fabric(), "credentialsDigest": c.settings.credentials_digest} for c in tenant.list_connections()]
+    return json_response(200, {"value": listed})
 
 
 def list_item_connections(call: Call) -> Response:

@@ -28,7 +28,15 @@ from fabctl.adapters.fabric.http.transport import DEFAULT_BASE_URL, FabricHttpCl
 from fabctl.adapters.fabric.http.uploads import DEFAULT_UPLOAD_WINDOW_BYTES, DefinitionUpload, UploadWindow
 from fabctl.adapters.fabric.item_attributes import attribute_of, typed_segment
 from fabctl.application.errors import ItemNotFound
-from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, Telemetry, WorkspaceInfo
+from fabctl.application.ports import (
+    ConnectionInfo,
+    ConnectionWrite,
+    RemoteFolder,
+    RemoteItem,
+    SparkPoolInfo,
+    Telemetry,
+    WorkspaceInfo,
+)
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.smoke_tests import JobRun
 
@@ -236,6 +244,27 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
 
     def list_connections(self) -> list[ConnectionInfo]:
         return self._list(iterate_pages(self._client, "connections"), shapes.connection)
+
+    def create_connection(self, connection: ConnectionWrite) -> ConnectionInfo:
+        def settled() -> ConnectionInfo | None:  # display names are unique in the tenant
+            return named(self.list_connections(), connection.display_name, lambda c: c.display_name)
+
+        body = shapes.connection_creation(connection)
+        return self._once(lambda: self._read(self._post_once("connections", body), shapes.connection), settled)
+
+    def update_connection(self, connection_id: str, connection: ConnectionWrite) -> ConnectionInfo:
+        # Setting the same settings twice leaves them set: safe to retry, unlike a create.
+        response = self._client.request(
+            "PATCH", f"connections/{connection_id}", json=shapes.connection_update(connection)
+        )
+        return self._read(response, shapes.connection)
+
+    def delete_connection(self, connection_id: str) -> None:
+        def still_there() -> None:
+            if all(c.id.lower() != connection_id.lower() for c in self.list_connections()):
+                raise ItemNotFound(f"connection {connection_id} is gone")
+
+        self._delete_once(f"connections/{connection_id}", still_there)
 
     def bind_semantic_model_connection(self, workspace_id: str, model_id: str, connection: ConnectionInfo) -> None:
         # Binding twice binds the same connection again: safe to retry, unlike a create.

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fabctl.application.ports import ConnectionInfo, RemoteFolder, RemoteItem, SparkPoolInfo, WorkspaceInfo
+from fabctl.application.ports import (
+    ConnectionInfo,
+    ConnectionWrite,
+    RemoteFolder,
+    RemoteItem,
+    SparkPoolInfo,
+    WorkspaceInfo,
+)
 from fabctl.domain.definition import DefinitionPart, ItemDefinition
 
 INLINE_BASE64 = "InlineBase64"
@@ -131,13 +138,52 @@ def item_connection(body: dict[str, Any]) -> ConnectionInfo:
     """An entry of an item's connections: its `id` is absent (or null) when the data source uses no
     shareable connection (a personal cloud or automatic one)."""
     details = body.get("connectionDetails") or {}
+    credentials = body.get("credentialDetails") or {}
     return ConnectionInfo(
         str(body.get("id") or ""),
         str(body.get("displayName") or ""),
         str(body.get("connectivityType") or ""),
         str(details.get("type") or ""),
         str(details.get("path") or ""),
+        privacy_level=str(body.get("privacyLevel") or ""),
+        credential_type=str(credentials.get("credentialType") or ""),
+        connection_encryption=str(credentials.get("connectionEncryption") or ""),
+        skip_test_connection=bool(credentials.get("skipTestConnection")),
     )
+
+
+def _credential_details(connection: ConnectionWrite) -> dict[str, Any]:
+    return {
+        "singleSignOnType": "None",
+        "connectionEncryption": connection.connection_encryption,
+        "skipTestConnection": connection.skip_test_connection,
+        "credentials": {"credentialType": connection.credential_type, **connection.credentials},
+    }
+
+
+def connection_creation(connection: ConnectionWrite) -> dict[str, Any]:
+    """`POST /v1/connections` of a shareable cloud connection (Fabric's CreateCloudConnectionRequest)."""
+    parameters = [{"dataType": "Text", "name": name, "value": value} for name, value in connection.parameters]
+    return {
+        "connectivityType": "ShareableCloud",
+        "displayName": connection.display_name,
+        "connectionDetails": {
+            "type": connection.connection_type,
+            "creationMethod": connection.connection_type,
+            "parameters": parameters,
+        },
+        "privacyLevel": connection.privacy_level,
+        "credentialDetails": _credential_details(connection),
+    }
+
+
+def connection_update(connection: ConnectionWrite) -> dict[str, Any]:
+    """`PATCH /v1/connections/{id}` (UpdateShareableCloudConnectionRequest): no connectionDetails."""
+    return {
+        "connectivityType": "ShareableCloud",
+        "privacyLevel": connection.privacy_level,
+        "credentialDetails": _credential_details(connection),
+    }
 
 
 def connection_binding(connection: ConnectionInfo) -> dict[str, Any]:
