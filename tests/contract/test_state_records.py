@@ -4,7 +4,6 @@ import into the other store exports them again unchanged (what `fabctl state mig
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import sqlite3
 from datetime import timedelta
