@@ -4,6 +4,11 @@ The notifier is a second consumer of the outbox messages the relay publishes: `N
 every message the event bus accepted, after the bus accepted it. So a webhook that fails or hangs can never
 keep an event from the bus, nor fail the command that recorded it: the notifier never raises. A message no
 channel could deliver after its retries becomes a dead letter, kept until `retry` delivers it (docs/notifications.md).
+
+Two channels (ADR 0044's amendment): inside the relaying command, `channel` tries once with a short timeout, and a
+subscriber that did not answer is not tried again in the same relay (its later notifications become dead letters at
+once): a hung subscriber delays the command by about one timeout, not by retries times messages. `retry` (the
+`fabctl notify retry` command, whose job it is) uses `retry_channel`, with the patient policy.
 """
 
 from __future__ import annotations
@@ -99,9 +104,11 @@ class Notifier:
         dead_letters: DeadLetters,
         context: EventContext,
         clock: Clock,
+        retry_channel: NotificationChannel | None = None,
     ) -> None:
         self.subscriptions = tuple(subscriptions)
         self._channel = channel
+        self._retry_channel = retry_channel or channel
         self._dead_letters = dead_letters
         self._context = context
         self._clock = clock
@@ -109,14 +116,23 @@ class Notifier:
     def notify(self, messages: Sequence[OutboxMessage]) -> int:
         """Send each message to every subscriber that wants it; how many were delivered. Never raises."""
         delivered = 0
+        unanswered: set[str] = set()  # subscribers that failed in this relay: not waited on again
         for message in messages:
             wanting = [s for s in self.subscriptions if message.type in s.events]
             if not wanting:
                 continue
             environment, actor = self._context_of(message)
             for subscription in wanting:
-                if subscription.wants(message.type, environment):
-                    delivered += self._deliver(Notification(subscription, message, environment, actor))
+                if not subscription.wants(message.type, environment):
+                    continue
+                notification = Notification(subscription, message, environment, actor)
+                if subscription.name in unanswered:
+                    self._keep(notification, "not tried: the subscriber failed earlier in this relay", 0)
+                    continue
+                sent = self._deliver(notification, self._channel)
+                delivered += sent
+                if not sent:
+                    unanswered.add(subscription.name)
         return delivered
 
     def retry(self, letter_ids: Sequence[str] = ()) -> RetryOutcome:
@@ -132,7 +148,7 @@ class Notifier:
                 failed.append(letter_id)  # its subscriber is no longer configured: kept, not dropped unseen
                 continue
             environment, actor = self._context_of(letter.message)
-            if self._deliver(Notification(subscription, letter.message, environment, actor)):
+            if self._deliver(Notification(subscription, letter.message, environment, actor), self._retry_channel):
                 self._dead_letters.remove(letter_id)
                 delivered.append(letter_id)
             else:
@@ -147,15 +163,20 @@ class Notifier:
             logger.warning("the context of event %s could not be read (%s)", message.id, type(e).__name__)
             return "", ""
 
-    def _deliver(self, notification: Notification) -> int:
-        subscription, message = notification.subscription, notification.message
+    def _deliver(self, notification: Notification, channel: NotificationChannel) -> int:
         try:
-            self._channel.send(notification)
+            channel.send(notification)
             return 1
         except NotificationNotDelivered as e:
             reason, attempts = e.reason, e.attempts
         except Exception as e:  # an adapter's defect: still a dead letter, never the relay's failure
             reason, attempts = f"{type(e).__name__}", 1
+        self._keep(notification, reason, attempts)
+        return 0
+
+    def _keep(self, notification: Notification, reason: str, attempts: int) -> None:
+        """Keep a notification not delivered as a dead letter, for `retry`."""
+        subscription, message = notification.subscription, notification.message
         logger.warning("notification of %s to '%s' not delivered: %s", message.type, subscription.name, reason)
         letter_id = f"{message.id}.{subscription.name}"
         letter = DeadLetter(letter_id, subscription.name, message, reason, attempts, self._clock.now())
@@ -163,7 +184,6 @@ class Notifier:
             self._dead_letters.add(letter)
         except Exception:
             logger.exception("dead letter %s could not be kept", letter_id)
-        return 0
 
 
 class NotifyingPublisher:

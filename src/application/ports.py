@@ -255,6 +255,8 @@ class OutboxMessage:
     payload: dict[str, Any]
     created_at: datetime
     published_at: datetime | None = None
+    # Recorded, never to be sent: its deployment ran with the `publish_events` flag off. Not pending either.
+    withheld: bool = False
 
 
 class PromotionRepository(Protocol):
@@ -294,7 +296,10 @@ class DeploymentRecords(Protocol):
 
 class Outbox(Protocol):
     def add(self, message: OutboxMessage) -> None: ...
-    def pending(self) -> list[OutboxMessage]: ...
+    def pending(self) -> list[OutboxMessage]:
+        """The messages not yet published, in outbox order; a withheld one never is."""
+        ...
+
     def mark_published(self, message_id: str, at: datetime) -> None: ...
     def list(self, limit: int = 100) -> list[OutboxMessage]: ...
 

@@ -27,8 +27,8 @@ from fabctl.domain.aggregate import Aggregate
 from fabctl.domain.events import Event
 
 
-def outbox_message(event: Event, message_id: str, clock: Clock) -> OutboxMessage:
-    return OutboxMessage(message_id, type(event).__name__, dataclasses.asdict(event), clock.now())
+def outbox_message(event: Event, message_id: str, clock: Clock, *, withheld: bool = False) -> OutboxMessage:
+    return OutboxMessage(message_id, type(event).__name__, dataclasses.asdict(event), clock.now(), withheld=withheld)
 
 
 class TrackingUnitOfWork:
@@ -85,11 +85,13 @@ class TrackingUnitOfWork:
 
     def commit(self) -> None:
         events: list[Event] = []
+        staged: list[tuple[Event, bool]] = []  # each event, and whether its aggregate withholds it from the bus
         for aggregate in self._seen:
             events.extend(aggregate.events)
+            staged.extend((event, aggregate.withholds_events) for event in aggregate.events)
             self._save(aggregate)
-        for event in events:
-            self.outbox.add(outbox_message(event, self._ids.new_id(), self._clock))
+        for event, withheld in staged:
+            self.outbox.add(outbox_message(event, self._ids.new_id(), self._clock, withheld=withheld))
         self._commit()
         for aggregate in self._seen:
             aggregate.events.clear()

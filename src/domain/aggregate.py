@@ -13,3 +13,8 @@ class Aggregate:
 
     def record(self, event: Event) -> None:
         self.events.append(event)
+
+    @property
+    def withholds_events(self) -> bool:
+        """Whether its events are kept in the outbox without ever being sent (the `publish_events` flag)."""
+        return False

@@ -22,6 +22,9 @@ class FeatureFlags:
     deploy_shortcuts: bool = True
     # The plan compares with the workspace's live definitions, finding drift (as `--refresh`).
     refresh_before_deploy: bool = False
+    # The deployment's events (its journal's: started, items, committed, failed, rolled back) go to the event
+    # bus. Off, they are still written to the outbox, marked withheld: kept for the audit, never sent.
+    publish_events: bool = True
 
     def as_dict(self) -> dict[str, bool | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

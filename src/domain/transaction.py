@@ -160,6 +160,11 @@ class Transaction(Aggregate):
         return tx
 
     @property
+    def withholds_events(self) -> bool:
+        # Only an explicit off: journals written before the flag (no entry) published, as they still do.
+        return self.features.get("publish_events") is False
+
+    @property
     def actor_verified(self) -> bool:
         """Whether `actor` is a signed-in principal (read from its token), not a name someone typed."""
         return bool(self.actor_object_id)

@@ -46,7 +46,7 @@ from fabctl.application.ports import (
     UnitOfWork,
 )
 from fabctl.domain.redaction import SecretValues
-from fabctl.entrypoints.notifications import http_channel, notifier_for
+from fabctl.entrypoints.notifications import http_channel, notifier_for, patient_http_channel
 from fabctl.entrypoints.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -327,6 +327,7 @@ class Container(containers.DeclarativeContainer):
     # from a fresh one. Stores that take turns (SQLite, memory) never raise the conflict, so it costs them nothing.
     retry = providers.Singleton(RetryOnConflict)
     notification_channel = providers.Singleton(http_channel, secret_values)  # built only when a subscriber is set
+    notification_retry_channel = providers.Singleton(patient_http_channel, secret_values)
     # Who is in an approver group: principals.yaml next to the workspace configuration, or Microsoft Graph.
     directory_for = providers.Selector(
         settings.provided.directory,
@@ -371,7 +372,10 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
     for name, instance in overrides.items():
         getattr(container, name).override(providers.Object(instance))
     deps: dict[str, Any] = {name: getattr(container, name)() for name in PORT_NAMES}
-    notifier = notifier_for(container.settings(), container.notification_channel, deps["uow"], deps["clock"])
+    notifier = notifier_for(
+        container.settings(), container.notification_channel, deps["uow"], deps["clock"],
+        retry_channel=container.notification_retry_channel,
+    )  # fmt: skip
     # The notifier hears what the bus accepted, after it accepted it: a webhook never holds an event back.
     bus_publisher = NotifyingPublisher(deps["publisher"], notifier) if notifier else deps["publisher"]
     bus = MessageBus(

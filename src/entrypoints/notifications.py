@@ -20,14 +20,26 @@ _ACTOR_KEYS = ("actor", "approver", "rejected_by", "cancelled_by", "requested_by
 
 
 def http_channel(secret_values: SecretValues) -> NotificationChannel:
+    """The channel of the relay inside a command: one short attempt (a hung subscriber must not hold it)."""
     # Imported here: httpx and tenacity cost start-up time a run without subscribers never needs.
+    from fabctl.adapters.notifications.http_channel import IN_COMMAND, HttpxNotificationChannel
+
+    return HttpxNotificationChannel(secret_values.value, IN_COMMAND)
+
+
+def patient_http_channel(secret_values: SecretValues) -> NotificationChannel:
+    """The channel of `fabctl notify retry`: retries with back-off, longer timeouts."""
     from fabctl.adapters.notifications.http_channel import HttpxNotificationChannel
 
     return HttpxNotificationChannel(secret_values.value)
 
 
 def notifier_for(
-    settings: Settings, channel: Callable[[], NotificationChannel], uow: UnitOfWork, clock: Clock
+    settings: Settings,
+    channel: Callable[[], NotificationChannel],
+    uow: UnitOfWork,
+    clock: Clock,
+    retry_channel: Callable[[], NotificationChannel] | None = None,
 ) -> Notifier | None:
     """The notifier of the settings' notifications file; None when none is set. The file is read now: a
     mistake in it stops the command before it changes anything (`InvalidConfiguration`)."""
@@ -38,7 +50,10 @@ def notifier_for(
     config = read_notifications(str(settings.notifications_file))
     for warning in config.warnings:
         logger.warning(warning)
-    return Notifier(config.subscriptions, channel(), dead_letters_of(settings), event_context(uow), clock)
+    patient = retry_channel() if retry_channel is not None else None
+    return Notifier(
+        config.subscriptions, channel(), dead_letters_of(settings), event_context(uow), clock, retry_channel=patient
+    )
 
 
 def dead_letters_of(settings: Settings) -> FileDeadLetters:

@@ -384,6 +384,27 @@ class StateStoreContract:
         assert everything == ["m-1", "m-2", "m-3", "m-4"]
         assert nothing == []
 
+    def test_a_deployment_with_publish_events_off_keeps_its_events_withheld_not_pending(
+        self, uow: TrackingUnitOfWork
+    ) -> None:
+        quiet = new_transaction("tx-1", "ws-1")
+        quiet.features = {"publish_events": False}
+        loud = new_transaction("tx-2", "ws-2")
+        loud.features = {"publish_events": True}
+        with uow:
+            uow.transactions.add(quiet)
+            uow.transactions.add(loud)
+            uow.commit()
+        with uow:
+            pending = uow.outbox.pending()
+            recorded = uow.outbox.list()
+        assert [(m.payload["transaction_id"], m.published_at) for m in pending] == [("tx-2", None)]
+        assert [(m.type, m.payload["transaction_id"], m.withheld) for m in recorded] == [
+            ("DeploymentStarted", "tx-1", True),
+            ("DeploymentStarted", "tx-2", False),
+        ]
+        assert recorded[0].published_at is None  # never sent: not published, and no relay will send it
+
     def test_the_outbox_refuses_a_second_message_with_the_same_id(self, uow: TrackingUnitOfWork) -> None:
         with uow:
             uow.outbox.add(message("m-1"))

@@ -3,6 +3,7 @@ import into the other store exports them again unchanged (what `fabctl state mig
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from datetime import timedelta
@@ -183,6 +184,23 @@ def test_an_import_keeps_the_outbox_order_even_where_creation_times_do_not_follo
         assert [m.id for m in azure.outbox.list()] == ["m-1", "m-2", "m-3"]
         assert [m.id for m in azure.outbox.pending()] == ["m-1", "m-2", "m-3"]
     assert exported(other_sqlite) == exported(sqlite)
+
+
+def test_a_withheld_event_stays_withheld_through_an_export_and_import(
+    sqlite: SqliteUnitOfWork, azure: AzureStorageUnitOfWork, other_sqlite: SqliteUnitOfWork
+) -> None:
+    with sqlite:
+        sqlite.outbox.add(message("m-1"))
+        sqlite.outbox.add(dataclasses.replace(message("m-2"), withheld=True))
+        sqlite.commit()
+
+    azure.import_records(exported(sqlite))
+    other_sqlite.import_records(exported(azure))
+
+    for store in (azure, other_sqlite):
+        with store:
+            assert [(m.id, m.withheld) for m in store.outbox.list()] == [("m-1", False), ("m-2", True)]
+            assert [m.id for m in store.outbox.pending()] == ["m-1"]
 
 
 @pytest.mark.parametrize("target", ["other_sqlite", "other_azure"])

@@ -229,7 +229,7 @@ def test_sqlite_creates_the_directory_schema_and_records_the_version(tmp_path: P
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         journal_mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
     connection.close()
-    assert versions == [(n, "2026-03-01T12:00:00+00:00") for n in (1, 2, 3, 4, 5)]
+    assert versions == [(n, "2026-03-01T12:00:00+00:00") for n in (1, 2, 3, 4, 5, 6)]
     assert {
         "promotions",
         "transactions",

@@ -43,6 +43,22 @@ def test_a_deploy_exports_one_trace_and_its_metrics_over_otlp(tmp_path: Path, em
     assert duration.unit == "s" and duration.points[0]["outcome"] == "committed"
 
 
+def test_tx_revert_counts_a_rollback_whose_trigger_is_revert(tmp_path: Path, emulator: RunningEmulator) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "sales")
+    run_json(tmp_path, "deploy", "sales", "--env", "dev", "--fabric-url", emulator.url)
+    notebook = tmp_path / "sales" / "Notebooks" / "Load Sales.Notebook" / "notebook-content.py"
+    notebook.write_text(notebook.read_text(encoding="utf-8") + "\nprint('v2')\n", encoding="utf-8")
+    second = run_json(tmp_path, "deploy", "sales", "--env", "dev", "--fabric-url", emulator.url)
+    with running_otlp_receiver() as receiver:
+        env = {"FABCTL_TELEMETRY": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "NO_PROXY": "127.0.0.1"}
+        reverted = run_json(tmp_path, "tx", "revert", second["transaction_id"], "--fabric-url", emulator.url, env=env)
+
+    assert reverted["succeeded"] is True
+    assert not receiver.refused
+    rollbacks = [p for m in receiver.metrics if m.name == "fabctl.rollbacks" for p in m.points]
+    assert rollbacks == [{"environment": "dev", "trigger": "revert"}]
+
+
 def test_console_telemetry_goes_to_stderr_and_leaves_the_json_on_stdout_whole(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "sales")
 

@@ -53,6 +53,7 @@ def test_the_flags_in_force_are_in_the_plan_and_on_the_transaction(tmp_path: Pat
     write_item(new_source(tmp_path, config), "Notebook", "Load", notebook("print(1)"))
     expected = {
         "rollback_on_failure": False, "delete_orphans": True, "deploy_shortcuts": True, "refresh_before_deploy": True,
+        "publish_events": True,
     }  # fmt: skip
 
     planned = run_json(tmp_path, emulator, "plan", SOURCE, "--env", "dev")
@@ -62,7 +63,10 @@ def test_the_flags_in_force_are_in_the_plan_and_on_the_transaction(tmp_path: Pat
     shown_text = run(tmp_path, emulator, "tx", "show", deployed["transaction_id"]).stdout
 
     assert planned["features"] == expected
-    line = "features: rollback_on_failure off, delete_orphans on, deploy_shortcuts on, refresh_before_deploy on"
+    line = (
+        "features: rollback_on_failure off, delete_orphans on, deploy_shortcuts on, refresh_before_deploy on, "
+        "publish_events on"
+    )
     assert line in text, text
     assert line in shown_text, shown_text
     assert shown["features"] == expected

@@ -1,7 +1,8 @@
 """`$secret:NAME` through the real CLI: read from Key Vault (the real SecretClient, signed in with
 azure-identity, over TLS, through the local vault), deployed into Fabric (the emulator), and found nowhere
-else: not in any output, report, trace, or byte of the state folder, after a deploy, a plan, a failing
-deploy and its rollback.
+else: not in any output, report, trace, byte of the state folder, or export of the telemetry (OTLP to a local
+receiver: span attributes, metric points, log records), after a deploy, a plan, a failing deploy and its rollback,
+and a revert.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from cli import COMMAND, _environment
 from emulator_process import RunningEmulator, configure, snapshot
+from otlp_receiver import OtlpReceiver, running_otlp_receiver
 from secret_search import files_holding, holds
 from sources import SOURCE, api, items, new_source, notebook, part, write_file, write_item
 from vault_world import PRINCIPAL, VAULT_URL, VaultWorld, vault_world
@@ -31,12 +33,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultWorld]:
 class Runs:
     """Every fabctl run of one test, with its outputs kept for the search."""
 
-    def __init__(self, cwd: Path, emulator: RunningEmulator, world: VaultWorld) -> None:
-        self.cwd, self.emulator, self.world = cwd, emulator, world
+    def __init__(
+        self, cwd: Path, emulator: RunningEmulator, world: VaultWorld, telemetry: OtlpReceiver | None = None
+    ) -> None:
+        self.cwd, self.emulator, self.world, self.telemetry = cwd, emulator, world, telemetry
         self.outputs: list[str] = []
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**_environment("dora"), **self.world.environment(), "FABCTL_FABRIC_TRACE": "trace.jsonl"}
+        if self.telemetry is not None:  # exported over OTLP to the receiver (reached directly: NO_PROXY)
+            env |= {"FABCTL_TELEMETRY": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": self.telemetry.endpoint}
         result = subprocess.run(
             [*COMMAND, *args, "--fabric-url", self.emulator.url],
             cwd=self.cwd,
@@ -82,8 +88,38 @@ def test_a_secret_from_key_vault_is_deployed_and_stored_nowhere(
     world.vault.put("DB-PASSWORD", value)
     world.vault.put("SQL-PASSWORD", password)
     source(tmp_path)
-    fabctl = Runs(tmp_path, emulator, world)
+    with running_otlp_receiver() as telemetry:
+        fabctl = Runs(tmp_path, emulator, world, telemetry)
+        every_path(fabctl, value)
 
+    for secret in (value, password):
+        leaks = [f"output {i}" for i, text in enumerate(fabctl.outputs) if holds(text, secret)]
+        leaks += files_holding(tmp_path / ".fabctl", secret)
+        leaks += [
+            name
+            for name in ("r1.json", "j1.xml", "r2.json", "j2.xml", "trace.jsonl")
+            if holds((tmp_path / name).read_bytes(), secret)
+        ]
+        leaks += [f"telemetry export {i}" for i, body in enumerate(telemetry.bodies) if holds(body, secret)]
+        assert leaks == []
+    assert "/connections" in (tmp_path / "trace.jsonl").read_text()  # the trace saw the connection writes
+    assert files_holding(tmp_path / ".fabctl", "\x00$secret:DB_PASSWORD\x00")  # sealed: the name is kept
+    assert "getDefinition" in (tmp_path / "trace.jsonl").read_text()  # the trace saw the definitions
+    assert not any(holds(text, PRINCIPAL.secret) for text in fabctl.outputs)
+    assert not any(holds(body, PRINCIPAL.secret) for body in telemetry.bodies)
+    # The search read the telemetry of every path: the exports held their spans, rollbacks and log records.
+    assert not telemetry.refused
+    assert {"fabctl.command", "fabctl.deploy", "fabctl.item"} <= {s.name for s in telemetry.spans}
+    assert any(s.attributes.get("item") == "Load.Notebook" for s in telemetry.spans)
+    assert any(holds(body, "Load.Notebook") for body in telemetry.bodies)  # the raw search sees attribute text
+    triggers = {p["trigger"] for m in telemetry.metrics if m.name == "fabctl.rollbacks" for p in m.points}
+    assert triggers == {"on_error", "revert"}
+    assert telemetry.logs
+
+
+def every_path(fabctl: Runs, value: str) -> None:
+    """A deploy, a plan, a failing deploy rolled back, a deploy and its revert: each checked as it ends."""
+    emulator, world, tmp_path = fabctl.emulator, fabctl.world, fabctl.cwd
     first = fabctl("deploy", SOURCE, "--env", "dev", "-o", "json", "--report", "r1.json", "--junit", "j1.xml")
     assert first.returncode == 0, first.stdout + first.stderr
     assert f"x = '{value}'" in part(items(emulator)["Load.Notebook"], "notebook-content.py")  # Fabric holds it
@@ -115,20 +151,6 @@ def test_a_secret_from_key_vault_is_deployed_and_stored_nowhere(
     reverted = fabctl("tx", "revert", json.loads(second.stdout)["transaction_id"], "-o", "json")
     assert reverted.returncode == 0, reverted.stdout + reverted.stderr
     assert part(items(emulator)["Load.Notebook"], "notebook-content.py").endswith(f"x = '{value}'\n")
-
-    for secret in (value, password):
-        leaks = [f"output {i}" for i, text in enumerate(fabctl.outputs) if holds(text, secret)]
-        leaks += files_holding(tmp_path / ".fabctl", secret)
-        leaks += [
-            name
-            for name in ("r1.json", "j1.xml", "r2.json", "j2.xml", "trace.jsonl")
-            if holds((tmp_path / name).read_bytes(), secret)
-        ]
-        assert leaks == []
-    assert "/connections" in (tmp_path / "trace.jsonl").read_text()  # the trace saw the connection writes
-    assert files_holding(tmp_path / ".fabctl", "\x00$secret:DB_PASSWORD\x00")  # sealed: the name is kept
-    assert "getDefinition" in (tmp_path / "trace.jsonl").read_text()  # the trace saw the definitions
-    assert not any(holds(text, PRINCIPAL.secret) for text in fabctl.outputs)
 
 
 def test_a_missing_secret_is_one_error_naming_it_and_the_vault(

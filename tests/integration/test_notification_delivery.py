@@ -161,3 +161,31 @@ def test_a_long_retry_after_is_capped(receivers, tmp_path: Path) -> None:
     sleeps = RecordedSleeps()
     assert notifier(tmp_path, teams(), {"teams-url": receiver.url()}, sleeps).notify([APPROVED]) == 1
     assert sleeps.waits == [FAST.max_wait_s]
+
+
+def test_in_a_command_a_hung_subscriber_is_tried_once_and_its_later_events_wait_for_retry(
+    receivers, tmp_path: Path
+) -> None:
+    receiver = receivers([HANG])  # the first request is never answered; later ones are (200)
+    in_command = HttpxNotificationChannel(
+        InMemorySecretStore({}).get_secret, DeliveryPolicy(attempts=1, timeout_s=0.5), sleep=RecordedSleeps()
+    )
+    patient = HttpxNotificationChannel(InMemorySecretStore({}).get_secret, FAST, sleep=RecordedSleeps())
+    hook = Subscription("audit", "webhook", receiver.url(), frozenset({"PromotionApproved"}))
+    dead = FileDeadLetters(tmp_path / "dead")
+    notifier = Notifier([hook], in_command, dead, lambda m: ("prod", "bob"), FixedClock(T0), retry_channel=patient)
+    second = OutboxMessage("ev-2", "PromotionApproved", {"request_id": "p-2", "approvers": ["bob"]}, T0)
+
+    sent = notifier.notify([APPROVED, second])
+
+    assert sent == 0
+    assert len(receiver.requests) == 1  # the second event was not sent to the subscriber that hung
+    assert [(d.id, d.attempts) for d in dead.list()] == [("ev-1.audit", 1), ("ev-2.audit", 0)]
+    assert dead.list()[0].reason == "no answer (ReadTimeout)"
+    assert dead.list()[1].reason == "not tried: the subscriber failed earlier in this relay"
+
+    retried = notifier.retry()
+
+    assert retried.delivered == ("ev-1.audit", "ev-2.audit") and retried.failed == ()
+    assert [r.json()["data"]["request_id"] for r in receiver.requests[1:]] == ["p-1", "p-2"]
+    assert dead.list() == []

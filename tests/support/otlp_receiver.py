@@ -59,6 +59,7 @@ class OtlpReceiver:
     metrics: list[ReceivedMetric] = field(default_factory=list)
     logs: list[ReceivedLog] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # paths or bodies it could not decode
+    bodies: list[bytes] = field(default_factory=list)  # every export as it came (ungzipped), to search whole
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,6 +69,8 @@ class OtlpReceiver:
 
     def take(self, path: str, body: bytes) -> bytes | None:
         """Decode one export; its response's bytes, or None for a path or a body it does not know."""
+        with self._lock:
+            self.bodies.append(body)
         try:
             if path == "/v1/traces":
                 traces = ExportTraceServiceRequest.FromString(body)

@@ -30,12 +30,16 @@ SIGNATURE_HEADER = "X-Fabctl-Signature"
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    # Small bounds: a command relays its own events, so a subscriber that is away delays its end (never
-    # fails it) by at most ~3 timeouts and 2 waits; the dead letter and `fabctl notify retry` do the rest.
+    # The patient policy, for `fabctl notify retry`, whose job the delivery is.
     attempts: int = 3  # the first and two retries
     backoff_s: float = 1.0  # 1, 2 ... seconds between attempts
     max_wait_s: float = 10.0  # neither a back-off nor a Retry-After waits longer than this
     timeout_s: float = 5.0  # connect, write and read, each
+
+
+# Inside the command that relays its own events: one attempt, a short timeout. A subscriber that is away
+# delays the command's end (never fails it) by about this timeout; its dead letter waits for `notify retry`.
+IN_COMMAND = DeliveryPolicy(attempts=1, timeout_s=2.0)
 
 
 class _Retryable(Exception):

@@ -145,9 +145,17 @@ def item_entity(workspace_id: str, item_type: str, name: str, body: str) -> Enti
 
 
 def outbox_entities(
-    message_id: str, message_type: str, payload: str, created: str, published: str | None, position: str
+    message_id: str,
+    message_type: str,
+    payload: str,
+    created: str,
+    published: str | None,
+    position: str,
+    *,
+    withheld: bool = False,
 ) -> tuple[Entity, Entity | None]:
-    """An outbox message at `position` in outbox order, and its pending marker (None once published)."""
+    """An outbox message at `position` in outbox order, and its pending marker (None once published, and for
+    a withheld message, which is never sent)."""
     fields = {
         "MessageId": message_id,
         "Type": message_type,
@@ -156,9 +164,14 @@ def outbox_entities(
         **split_text("Payload", payload),
     }
     stored = entity(
-        outbox_key(message_id), Kind="outbox", **fields, **({} if published is None else {"PublishedAt": published})
+        outbox_key(message_id),
+        Kind="outbox",
+        **fields,
+        **({} if published is None else {"PublishedAt": published}),
+        **({"Withheld": True} if withheld else {}),
     )
-    marker = None if published is not None else entity(pending_key(position, message_id), Kind="pending", **fields)
+    pending = published is None and not withheld
+    marker = entity(pending_key(position, message_id), Kind="pending", **fields) if pending else None
     return stored, marker
 
 

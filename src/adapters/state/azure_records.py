@@ -84,6 +84,7 @@ def export_azure(tables: TableClient, container: ContainerClient) -> list[StateR
                 "payload": json.loads(join_text(e, "Payload")),
                 "created_at": e["CreatedAt"],
                 "published_at": e.get("PublishedAt"),
+                "withheld": bool(e.get("Withheld", False)),
             },
         )
         for e in _in_store_order(kinds.get("outbox", []))
@@ -192,8 +193,9 @@ def _entities(grouped: dict[str, list[StateRecord]]) -> list[Entity]:
     for item, position in zip(outbox, _positions(created), strict=True):
         doc = item.fields()
         stored, marker = outbox_entities(
-            item.key, doc["type"], to_json(doc["payload"]), doc["created_at"], doc["published_at"], position
-        )
+            item.key, doc["type"], to_json(doc["payload"]), doc["created_at"], doc["published_at"], position,
+            withheld=bool(doc.get("withheld", False)),
+        )  # fmt: skip
         entities.extend([stored] if marker is None else [stored, marker])
     entities += [inbox_entity(item.key, item.fields()["handled_at"]) for item in grouped["inbox"]]
     for item in grouped["lease"]:

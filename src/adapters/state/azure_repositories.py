@@ -185,6 +185,7 @@ def outbox_message(stored: Entity) -> OutboxMessage:
         payload=json.loads(join_text(stored, "Payload")),
         created_at=datetime_from_str(stored["CreatedAt"]),
         published_at=None if published is None else datetime_from_str(published),
+        withheld=bool(stored.get("Withheld", False)),
     )
 
 
@@ -201,7 +202,7 @@ class AzureOutbox:
         published = None if message.published_at is None else datetime_to_str(message.published_at)
         created, position = datetime_to_str(message.created_at), self._uow.next_position()
         stored, marker = outbox_entities(
-            message.id, message.type, to_json(message.payload), created, published, position
+            message.id, message.type, to_json(message.payload), created, published, position, withheld=message.withheld
         )
         self._uow.table().create(stored)
         if marker is not None:

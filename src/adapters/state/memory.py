@@ -166,7 +166,7 @@ class InMemoryOutbox:
         self._uow.tables().outbox.append(to_json(outbox_message_to_dict(message)))
 
     def pending(self) -> list[OutboxMessage]:
-        return [m for m in _read_outbox(self._uow) if m.published_at is None]
+        return [m for m in _read_outbox(self._uow) if m.published_at is None and not m.withheld]
 
     def mark_published(self, message_id: str, at: datetime) -> None:
         outbox = self._uow.tables().outbox

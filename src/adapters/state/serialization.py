@@ -350,6 +350,7 @@ def outbox_message_to_dict(message: OutboxMessage) -> Document:
         "payload": message.payload,
         "created_at": datetime_to_str(message.created_at),
         "published_at": _optional_datetime_to_str(message.published_at),
+        "withheld": message.withheld,
     }
 
 
@@ -360,6 +361,7 @@ def outbox_message_from_dict(doc: Document) -> OutboxMessage:
         payload=doc["payload"],
         created_at=datetime_from_str(doc["created_at"]),
         published_at=_optional_datetime_from_str(doc["published_at"]),
+        withheld=bool(doc.get("withheld", False)),  # absent from outboxes written before the flag
     )
 
 

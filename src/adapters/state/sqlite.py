@@ -198,6 +198,7 @@ class SqliteOutbox:
             to_json(message.payload),
             datetime_to_str(message.created_at),
             published_at,
+            int(message.withheld),
         )
         self._uow.execute(INSERT_OUTBOX, params)
 
@@ -213,13 +214,14 @@ class SqliteOutbox:
 
 
 def _message(row: Sequence[Any]) -> OutboxMessage:
-    message_id, message_type, payload, created_at, published_at = row
+    message_id, message_type, payload, created_at, published_at, withheld = row
     return OutboxMessage(
         id=message_id,
         type=message_type,
         payload=json.loads(payload),
         created_at=datetime_from_str(created_at),
         published_at=None if published_at is None else datetime_from_str(published_at),
+        withheld=bool(withheld),
     )
 
 

@@ -38,10 +38,14 @@ def export_sqlite(query: Query) -> list[StateRecord]:
     found += [record("step", step_key(tx, n), {"body": json.loads(body)}) for tx, n, body in steps]
     items = query("SELECT workspace_id, item_type, item_name, body FROM deployed_items", ())
     found += [record("deployed_item", deployed_item_key(w, t, n), {"body": json.loads(b)}) for w, t, n, b in items]
-    outbox = query("SELECT id, type, payload, created_at, published_at FROM outbox ORDER BY seq", ())
+    outbox = query("SELECT id, type, payload, created_at, published_at, withheld FROM outbox ORDER BY seq", ())
     found += [
-        record("outbox", i, {"type": t, "payload": json.loads(p), "created_at": c, "published_at": published})
-        for i, t, p, c, published in outbox
+        record(
+            "outbox",
+            i,
+            {"type": t, "payload": json.loads(p), "created_at": c, "published_at": published, "withheld": bool(w)},
+        )
+        for i, t, p, c, published, w in outbox
     ]
     found += [record("inbox", i, {"handled_at": at}) for i, at in query("SELECT message_id, handled_at FROM inbox", ())]
     leases = query("SELECT workspace_id, holder, until, holder_facts FROM leases", ())
@@ -74,8 +78,12 @@ def import_sqlite(query: Query, execute: Execute, records: Iterable[StateRecord]
         execute("INSERT INTO deployed_items (workspace_id, item_type, item_name, body) VALUES (?, ?, ?, ?)", params)
     for item in grouped["outbox"]:  # in the order given: that is the outbox order (seq)
         doc = item.fields()
-        params = (item.key, doc["type"], to_json(doc["payload"]), doc["created_at"], doc["published_at"])
-        execute("INSERT INTO outbox (id, type, payload, created_at, published_at) VALUES (?, ?, ?, ?, ?)", params)
+        withheld = int(bool(doc.get("withheld", False)))  # absent from records exported before the flag
+        params = (item.key, doc["type"], to_json(doc["payload"]), doc["created_at"], doc["published_at"], withheld)
+        execute(
+            "INSERT INTO outbox (id, type, payload, created_at, published_at, withheld) VALUES (?, ?, ?, ?, ?, ?)",
+            params,
+        )
     for item in grouped["inbox"]:
         execute("INSERT INTO inbox (message_id, handled_at) VALUES (?, ?)", (item.key, item.fields()["handled_at"]))
     for item in grouped["lease"]:

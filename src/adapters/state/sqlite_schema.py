@@ -85,6 +85,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Leases written before this have '{}': their holder is unknown, and only --force takes over.
         "ALTER TABLE leases ADD COLUMN holder_facts TEXT NOT NULL DEFAULT '{}'",
     ),
+    (
+        # 1: an event recorded but never to be sent (its deployment's `publish_events` flag was off).
+        "ALTER TABLE outbox ADD COLUMN withheld INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -119,9 +123,9 @@ SELECT_DEPLOYED_ITEMS = "SELECT body FROM deployed_items WHERE workspace_id = ? 
 DELETE_DEPLOYED_ITEM = "DELETE FROM deployed_items WHERE workspace_id = ? AND item_type = ? AND item_name = ?"
 
 INSERT_OUTBOX = """
-INSERT INTO outbox (id, type, payload, created_at, published_at) VALUES (?, ?, ?, ?, ?)"""
-OUTBOX_COLUMNS = "id, type, payload, created_at, published_at"
-SELECT_PENDING = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE published_at IS NULL ORDER BY seq"
+INSERT INTO outbox (id, type, payload, created_at, published_at, withheld) VALUES (?, ?, ?, ?, ?, ?)"""
+OUTBOX_COLUMNS = "id, type, payload, created_at, published_at, withheld"
+SELECT_PENDING = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE published_at IS NULL AND withheld = 0 ORDER BY seq"
 SELECT_RECENT = f"""
 SELECT {OUTBOX_COLUMNS} FROM (SELECT * FROM outbox ORDER BY seq DESC LIMIT ?) ORDER BY seq"""
 MARK_PUBLISHED = "UPDATE outbox SET published_at = ? WHERE id = ?"

@@ -30,6 +30,7 @@ from fabctl.application.ports import (
     Machine,
     RemoteItem,
     StopRequests,
+    Telemetry,
     UnitOfWork,
 )
 from fabctl.domain.definition import ItemDefinition
@@ -115,6 +116,7 @@ def revert_transaction(
     stop: StopRequests | None = None,
     retry: ConflictRetry = run_once,
     actor_object_id: str = "",
+    telemetry: Telemetry | None = None,
 ) -> RevertResult:
     """Deploy the before-images of a committed transaction as a new transaction, in the workspace
     and on the Fabric it journaled (a gateway to another Fabric is refused, nothing written).
@@ -168,10 +170,22 @@ def revert_transaction(
         # Renewed while the revert writes; lost, it stops before its next write, storing nothing more.
         with LeaseKeeper(uow, tx, clock, retry=retry) as keeper:
             _run(tx, writes, result, keeper, gateway, clock, stop)
+        _count_rollback(tx, telemetry)
     finally:
         if stop is not None:
             stop.transaction_ended()
     return result
+
+
+def _count_rollback(tx: Transaction, telemetry: Telemetry | None) -> None:
+    """A revert undoes a deployment, as a rollback does: one `fabctl.rollbacks`, told apart by `trigger`. A
+    revert whose own write failed, and that was itself rolled back, undid nothing: it counts as on_error."""
+    if telemetry is None:
+        return
+    if tx.state is TransactionState.COMMITTED:
+        telemetry.count("fabctl.rollbacks", environment=tx.environment, trigger="revert")
+    elif tx.state in (TransactionState.ROLLED_BACK, TransactionState.ROLLBACK_INCOMPLETE):
+        telemetry.count("fabctl.rollbacks", environment=tx.environment, trigger="on_error")
 
 
 def _changed_by_later(original: Transaction, transactions: list[Transaction]) -> list[str]:

@@ -193,6 +193,7 @@ def event_list(messages: list[OutboxMessage]) -> None:
     for m in messages:
         details = ", ".join(f"{k}={v}" for k, v in m.payload.items() if not isinstance(v, list | tuple))
         published = m.published_at.isoformat(timespec="seconds") if m.published_at else "pending"
+        published = "withheld (publish_events off)" if m.withheld else published
         table.add_row(m.created_at.isoformat(timespec="seconds"), m.type, published, details)
     _console().print(table if messages else "No events yet.")
 

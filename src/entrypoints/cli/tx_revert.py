@@ -58,7 +58,7 @@ def revert(
             transaction_id, uow=application.uow, gateway=application.gateway, clock=application.clock,
             ids=application.ids, force=force, actor=who.name, machine=application.machine, stop=application.stop,
             actor_object_id=who.object_id,
-            retry=application.retry,
+            retry=application.retry, telemetry=application.telemetry,
         ), lock_timeout)  # fmt: skip
     application.bus.relay_outbox()  # TransactionCommitted / TransactionRolledBack, like every event
     document = {**to_jsonable(result), "succeeded": result.succeeded, "requested_by": who.name}

@@ -110,9 +110,9 @@ def test_a_bad_flag_in_the_file_is_named_by_file_and_field(
 
 
 def test_a_bad_top_level_flag_is_named_too(tmp_path: Path) -> None:
-    path = write(tmp_path, "features: {publish_events: false}\nenvironments:\n  dev:\n    workspace: D\n")
+    path = write(tmp_path, "features: {publish_webhooks: false}\nenvironments:\n  dev:\n    workspace: D\n")
 
     with pytest.raises(InvalidConfiguration) as raised:
         read_release_config(path)
 
-    assert raised.value.field == "features.publish_events" and "unknown feature flag" in raised.value.message
+    assert raised.value.field == "features.publish_webhooks" and "unknown feature flag" in raised.value.message

@@ -91,6 +91,25 @@ def test_a_failed_write_and_the_rollback_are_counted_and_the_item_span_is_failed
     assert failed[0].attributes["error.type"] == "GatewayError"
 
 
+def test_a_revert_counts_as_a_rollback_told_apart_by_its_trigger() -> None:
+    from fabctl.application.handlers.revert import revert_transaction
+
+    world, capture = traced_world()
+    app = world.app
+    app.bus.handle(ExecuteDeployment("m-1", SOURCE, "dev", "tester"))
+    world.set_source(source_items(notebook_extra="# v2\n"))
+    second = app.bus.handle(ExecuteDeployment("m-2", SOURCE, "dev", "tester"))
+
+    result = revert_transaction(
+        second.transaction_id, uow=app.uow, gateway=app.gateway, clock=app.clock, ids=app.ids,
+        telemetry=capture.telemetry,
+    )  # fmt: skip
+
+    assert result.succeeded
+    assert capture.total("fabctl.rollbacks", trigger="revert", environment="dev") == 1
+    assert capture.total("fabctl.rollbacks", trigger="on_error") == 0
+
+
 def test_an_approve_message_continues_its_senders_trace_down_to_the_item_writes() -> None:
     world, capture = traced_world()
     world.app.bus.handle(ExecuteDeployment("m-1", SOURCE, "dev", "tester"))
