@@ -3,7 +3,7 @@
 A declared connection holds no secret value: a credential field that is a secret keeps its
 `$secret:NAME` marker, read only when the connection is written (see `application/deployment/
 connection_writes.py`). Fabric never returns a connection's credentials, so a connection that exists
-has its credentials sent again on every deployment (ADR 0047): the plan compares everything else.
+has its credentials sent again on every deployment (ADR 0051): the plan compares everything else.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Item jobs in the emulator (docs/emulator-jobs.md): `POST .../items/{id}/jobs/instances?jobType=...` answers
+"""Item jobs in the emulator (docs/emulator.md, "Item jobs"): `POST .../items/{id}/jobs/instances?jobType=...` answers
 202 with a Location naming the job instance and a Retry-After; the instance has Fabric's ItemJobInstance shape
 and ends Completed, or Failed with a failureReason for an item the `failing_jobs` knob names."""
 

@@ -1,6 +1,6 @@
 """What a deployment does to the connections its environment declares (workspace-config.yaml):
 create the missing ones, update those whose settings differ, leave the rest; and the credentials
-each write sends, read from the secret store only then (never kept: see ADR 0047).
+each write sends, read from the secret store only then (never kept: see ADR 0051).
 
 Every secret a declared connection names is read when planning, so a missing one is refused
 before any write, naming the secret, where it was looked for and the field that names it.

@@ -1,6 +1,6 @@
 """The environment's declared connections, written before any item: a missing one is created (a
 journaled step, so a rollback deletes it), an existing one gets its settings and credentials sent
-again (not a step: what it replaced cannot be read back, so a rollback keeps it; ADR 0047)."""
+again (not a step: what it replaced cannot be read back, so a rollback keeps it; ADR 0051)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fabric's job scheduler as the emulator models it: item job instances (docs/emulator-jobs.md).
+"""Fabric's job scheduler as the emulator models it: item job instances (docs/emulator.md, "Item jobs").
 
 A job instance's outcome is decided when it is started (the `failing_jobs` and `job_failure_rate`
 knobs); only its visible status moves with the clock: NotStarted for the first fifth of `job_ms`,
