@@ -87,6 +87,26 @@ def test_revert_restores_what_the_reverted_deployment_replaced(workspace: Path) 
     assert all(s["outcome"] == "succeeded" for s in shown["steps"])
 
 
+def test_reverting_a_first_deployment_deletes_what_it_created_value_set_and_all(workspace: Path) -> None:
+    # The example's first deployment creates a Variable Library and activates its value set: the
+    # activation goes with the library, as in a rollback, instead of a PATCH to a library deleted before it.
+    cwd = workspace.parent
+    first = run_json(cwd, "deploy", "sales-workspace", "--env", "dev")
+    journal = run_json(cwd, "tx", "show", first["transaction_id"])
+    assert "activate_value_set" in [s["action"] for s in journal["steps"]], journal
+
+    result = run(cwd, "tx", "revert", first["transaction_id"], "-o", "json")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    reverted = json.loads(result.stdout)
+    assert reverted["state"] == "committed", reverted
+    # Only deletes: an item the reverted deployment created is not first updated, moved or re-pointed.
+    undone = run_json(cwd, "tx", "show", reverted["transaction_id"])
+    assert {s["action"] for s in undone["steps"]} == {"delete"}, undone
+    held = [i for w in local_snapshot(cwd)["workspaces"] for i in w["items"]]
+    assert held == []
+
+
 def test_revert_is_refused_after_a_change_by_hand_unless_forced(workspace: Path) -> None:
     cwd = workspace.parent
     run_json(cwd, "deploy", "sales-workspace", "--env", "dev")

@@ -15,8 +15,9 @@ from fabctl.application.ports import Clock, FabricGateway, UnitOfWork
 from fabctl.domain.item_types import PUBLISHED_TYPES
 from fabctl.domain.transaction import StepAction, StepOutcome, Transaction, TransactionState, TransactionStep
 
-# Steps that change an item after it was written: undone by deleting the item when this transaction created it.
-_GO_WITH_THEIR_ITEM = frozenset(
+# Steps that change an item after it was written: undone by deleting the item when this transaction created it
+# (by a rollback, and by `tx revert`).
+GO_WITH_THEIR_ITEM = frozenset(
     {StepAction.UPDATE, StepAction.MOVE, StepAction.SHORTCUT, StepAction.PUBLISH, StepAction.ACTIVATE_VALUE_SET}
 )
 # Undone once every definition is back: a publish publishes the restored definition (ADR 0025), and a
@@ -43,7 +44,7 @@ def roll_back(
     steps = [s for s in steps if s.action not in _LAST] + [s for s in steps if s.action in _LAST]
     for step in steps:
         # (A shortcut or a publish goes with the item it was made in.)
-        if step.action in _GO_WITH_THEIR_ITEM and step.item_id in created:
+        if step.action in GO_WITH_THEIR_ITEM and step.item_id in created:
             tx.record_undone(step.number)
             _save(uow, tx, clock, keep, keeper)
             continue

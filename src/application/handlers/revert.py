@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from fabctl.application.deployment.lease_keeper import LeaseKeeper
 from fabctl.application.deployment.leases import claim_workspace
 from fabctl.application.deployment.results import ItemOutcome
-from fabctl.application.deployment.rollback import roll_back
+from fabctl.application.deployment.rollback import GO_WITH_THEIR_ITEM, roll_back
 from fabctl.application.deployment.shortcuts import current_shortcut, set_shortcut
 from fabctl.application.deployment.target import folder_paths
 from fabctl.application.errors import GatewayError, ItemNotFound
@@ -206,9 +206,14 @@ def _plan(original: Transaction, target: _Target) -> tuple[list[_Write], list[st
     writes: list[_Write] = []
     conflicts: list[str] = []
     activations: list[_Write] = []  # last: a previous value set may be one only the restored definition has
+    # An item the transaction created is deleted: what it did to it since (a definition, a move, a shortcut,
+    # a publish, a value set) goes with it, as in a rollback, instead of writes to an item about to go.
+    created = {s.item_id for s in original.steps if s.action is StepAction.CREATE and s.item_id}
     for step in reversed(original.steps):
         if step.outcome is not StepOutcome.SUCCEEDED or step.action is StepAction.CREATE_FOLDER:
             continue  # folders the transaction created are left in place (there is no journaled folder delete)
+        if step.action in GO_WITH_THEIR_ITEM and step.item_id in created:
+            continue
         item = target.items.get(step.item_id or "")
         if step.action is StepAction.ACTIVATE_VALUE_SET and step.value_set is not None:
             if item is None:
