@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cli import run_json
-from emulator_process import RunningEmulator, configure
+from emulator_process import RunningEmulator, configure, snapshot
 from sources import SOURCE, deploy, fabctl, fabctl_json, items, new_source, notebook, part, workspace, write_item
 
 FAILED = 3  # a deployment failed (docs/adr/0020-exit-codes.md)
@@ -156,3 +156,19 @@ def test_a_smoke_test_failing_the_promoted_deployment_fails_the_promotion(
     [rolled_back] = [e for e in events(tmp_path, "PromotionRolledBack") if e["request_id"] == request["id"]]
     [smoke] = events(tmp_path, "SmokeTestFailed")
     assert smoke["transaction_id"] == rolled_back["transaction_id"]
+
+
+def test_a_smoke_test_naming_an_item_nowhere_is_refused_before_any_write(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    root = new_source(tmp_path, config(protected=True, smoke=LOAD + '      - run: "Nightly.DataPipeline"\n'))
+    write_item(root, "Notebook", "Load", notebook("print('load')"))
+
+    result = fabctl(tmp_path, emulator, "deploy", SOURCE, "--env", "dev")
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        "error: src/workspace-config.yaml, field 'environments.dev.smoke_tests[1].run': smoke test names "
+        "Nightly.DataPipeline, which this deployment neither deploys nor finds in the target workspace"
+    )
+    assert snapshot(emulator)["workspaces"] == []  # nothing written, not even the workspace

@@ -1,4 +1,5 @@
-"""What a plan checks before it may be executed: nothing it writes dangles, every flag names something.
+"""What a plan checks before it may be executed: nothing it writes dangles, every flag and smoke test
+names something.
 
 Both raise a `DomainError` before any write (the plan is refused whole); see `domain/dangling.py`.
 """
@@ -68,3 +69,23 @@ def check_data_items(
             subject=inputs.source_dir,
             field="delete_data_items",
         )
+
+
+def check_smoke_tests(
+    inputs: DeploymentInputs, view: TargetView, only: set[ItemKey] | None, changes: list[PlannedChange]
+) -> None:
+    """Each of the environment's smoke tests names an item the workspace holds after the deployment:
+    one the source deploys, or one the target keeps. Else the plan is refused, before any write, rather
+    than the deployment failing after all of them."""
+    deleted = {c.key for c in changes if c.kind is ChangeKind.DELETE}
+    deployed = set(only) if only is not None else {i.key for i in inputs.source}
+    there = (deployed | view.items.keys()) - deleted
+    environment = inputs.environment
+    for index, test in enumerate(environment.smoke_tests):
+        if test.item not in there:
+            raise NotFound(
+                f"smoke test names {test.item}, "
+                "which this deployment neither deploys nor finds in the target workspace",
+                subject=inputs.config.source,
+                field=f"environments.{environment.name}.smoke_tests[{index}].{test.check.value}",
+            )

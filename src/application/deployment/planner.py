@@ -10,7 +10,7 @@ from fabctl.application.deployment.binder import binding_context
 from fabctl.application.deployment.connection_plan import plan_connections
 from fabctl.application.deployment.connections import SEMANTIC_MODEL, check_connections, unbound_connections
 from fabctl.application.deployment.inputs import DeploymentInputs
-from fabctl.application.deployment.plan_checks import check_data_items, check_references
+from fabctl.application.deployment.plan_checks import check_data_items, check_references, check_smoke_tests
 from fabctl.application.deployment.publish_plan import with_publish
 from fabctl.application.deployment.shortcuts import with_shortcuts
 from fabctl.application.deployment.target import TargetView
@@ -215,6 +215,7 @@ def _prepare(
     if delete_orphans:
         planned_changes.extend(_orphans(inputs, view, mine, delete_data_items))
     warnings = check_references(inputs, view, only, planned_changes, bound_references, allow_dangling)
+    check_smoke_tests(inputs, view, only, planned_changes)
     written = (c.key for c in planned_changes if c.writes)
     warnings += gate(findings, written, inputs.environment, inputs.source_dir)  # errors refuse, before any write
     plan = DeploymentPlan(
