@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fabctl.entrypoints.emulator.messages import ApiError
+from fabctl.entrypoints.emulator.operations import dotnet_time
 
 NOT_STARTED_SHARE = 0.2
 RUNNING = frozenset({"NotStarted", "InProgress"})  # the statuses whose answers carry a Retry-After
@@ -73,14 +74,10 @@ class JobInstance:
             "invokeType": "Manual",
             "status": status,
             "rootActivityId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"fabric-job:{self.id}")),
-            "startTimeUtc": None if status == "NotStarted" else _utc(began),
-            "endTimeUtc": None if status in RUNNING else _utc(ended),
+            "startTimeUtc": None if status == "NotStarted" else dotnet_time(began),
+            "endTimeUtc": None if status in RUNNING else dotnet_time(ended),
             "failureReason": self.failure if status == "Failed" else None,
         }
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "0"
 
 
 class JobStore:

@@ -71,15 +71,15 @@ class Operation:
         changed_after = {"NotStarted": 0.0, "Running": self.duration * NOT_STARTED_SHARE}.get(status, self.duration)
         return {
             "status": status,
-            "createdTimeUtc": _dotnet(self.created),
-            "lastUpdatedTimeUtc": _dotnet(self.created + timedelta(seconds=changed_after)),
+            "createdTimeUtc": dotnet_time(self.created),
+            "lastUpdatedTimeUtc": dotnet_time(self.created + timedelta(seconds=changed_after)),
             # Real traffic: null until Succeeded, then 100; `error` present as null unless Failed.
             "percentComplete": 100 if status == "Succeeded" else None,
             "error": self.error if status == "Failed" else None,
         }
 
 
-def _dotnet(moment: datetime) -> str:
+def dotnet_time(moment: datetime) -> str:
     # .NET round-trip form as recorded: no offset, seven fractional digits.
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "0"
 
