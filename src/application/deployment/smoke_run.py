@@ -3,7 +3,7 @@
 They run inside the transaction, before it commits: each result is journaled (the transaction records
 it and its event), reported as an outcome of its item (action `smoke_test`), and a failure fails the
 deployment like a failed write, so `on_error` decides what follows (a protected environment rolls
-back by default, ADR draft 00XX-post-deployment-smoke-tests). The first failure ends the run: the
+back by default, ADR 0047). The first failure ends the run: the
 tests after it are not started, as no write starts after a failed one.
 """
 
