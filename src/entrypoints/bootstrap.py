@@ -63,7 +63,7 @@ def _http_gateway(settings: Settings, secret_values: SecretValues, telemetry: Te
 
     gateway = HttpxFabricGateway(
         settings.fabric_url,
-        credential=_credential(settings.fabric_url, settings),
+        credential=credential_for(settings.fabric_url, settings),
         trace_path=settings.fabric_trace,
         telemetry=telemetry,
     )
@@ -87,7 +87,7 @@ def _secret_store(settings: Settings) -> SecretStore:
 
     # The process's one identity. A loopback vault (a test's) still needs one: the SDK sends no request
     # without a credential, so the loopback exception the emulator gets does not apply here.
-    credential = _credential(settings.key_vault_url, settings) or _credential("https://vault.azure.net", settings)
+    credential = credential_for(settings.key_vault_url, settings) or credential_for("https://vault.azure.net", settings)
     return KeyVaultSecretStore(settings.key_vault_url, credential, cache_seconds=settings.secret_cache_seconds)
 
 
@@ -102,7 +102,7 @@ def secret_sources(settings: Settings) -> dict[str, Any]:
     return {"secrets": store, "secret_values": _secret_values(store)}
 
 
-def _credential(url: str, settings: Settings | None = None) -> object | None:
+def credential_for(url: str, settings: Settings | None = None) -> object | None:
     """The process's one credential (see `process_credential`), or None for a loopback URL when no kind is
     chosen (an emulator, called as it always was).
 
@@ -149,7 +149,7 @@ def graph_directory(settings: Settings) -> Directory:
     from fabctl.adapters.directory.graph import GraphDirectory
     from fabctl.adapters.directory.graph_http import GraphClient
 
-    credential = _credential(settings.graph_url, settings)
+    credential = credential_for(settings.graph_url, settings)
     token = None if credential is None else partial(_graph_token, credential)
     return GraphDirectory(GraphClient(settings.graph_url, token=token))
 
@@ -176,7 +176,7 @@ def _azure_unit_of_work(
     # checked (an identity that may only read is refused) before the unit of work is built.
     from fabctl.entrypoints.state_storage import open_state_storage
 
-    tables, blobs = open_state_storage(settings, lambda url: _credential(url, settings))
+    tables, blobs = open_state_storage(settings, lambda url: credential_for(url, settings))
     from fabctl.adapters.state.azure_storage import AzureStorageUnitOfWork
 
     # cast: the port's repositories are plain attributes, which mypy holds invariant (AzureInbox is not Inbox).
@@ -211,7 +211,7 @@ def servicebus_client_opener(settings: Settings) -> Callable[[], ServiceBusClien
         _check_servicebus_connection_string(secret)
     # The same identity as for Fabric and the state store (a namespace is never a loopback host, so it is
     # the process credential).
-    credential = None if secret else cast("TokenCredential", _credential(f"https://{host}", settings))
+    credential = None if secret else cast("TokenCredential", credential_for(f"https://{host}", settings))
     return lambda: servicebus_client(connection_string=secret, namespace_host=host, credential=credential)
 
 

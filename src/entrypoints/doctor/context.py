@@ -94,7 +94,7 @@ def _quick_http_gateway(settings: Settings) -> FabricGateway:
     """Fabric over HTTP as deployments reach it, with the same identity, but retried once, not five times:
     the doctor says what is wrong now, it does not wait for Fabric to come back."""
     from fabctl.adapters.fabric.http.gateway import HttpxFabricGateway
-    from fabctl.entrypoints.bootstrap import _credential
+    from fabctl.entrypoints.bootstrap import credential_for
 
-    credential = _credential(settings.fabric_url, settings)
+    credential = credential_for(settings.fabric_url, settings)
     return HttpxFabricGateway(settings.fabric_url, credential=credential, max_retries=1, connect_timeout_s=5.0)

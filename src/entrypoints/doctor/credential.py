@@ -10,12 +10,12 @@ FABRIC_SCOPE = "https://api.fabric.microsoft.com/.default"
 
 def check_credential(context: DoctorContext) -> Outcome:
     from fabctl.adapters.identity.token_claims import UnreadableToken, principal_of_token
-    from fabctl.entrypoints.bootstrap import _credential
+    from fabctl.entrypoints.bootstrap import credential_for
 
     settings = context.loaded_settings()
     if settings.fabric != "http":
         return skipped(f"Fabric is the {settings.fabric} one: no sign-in")
-    credential = _credential(settings.fabric_url, settings)
+    credential = credential_for(settings.fabric_url, settings)
     if credential is None:
         return skipped(f"{settings.fabric_url} is a loopback emulator: no sign-in")
     token = credential.get_token(FABRIC_SCOPE)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from fabctl.domain.errors import InvalidConfiguration
-from fabctl.entrypoints.bootstrap import _credential
+from fabctl.entrypoints.bootstrap import credential_for
 from fabctl.entrypoints.cli.acting import acting, signed_in_scope
 from fabctl.entrypoints.settings import load_settings
 
@@ -34,9 +34,9 @@ def _signed_in(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> Any:
 def test_every_service_gets_the_same_credential(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _signed_in(monkeypatch)
 
-    fabric = _credential("https://api.fabric.microsoft.com/v1", settings)
-    storage = _credential("https://acct.table.core.windows.net", settings)
-    servicebus = _credential("https://ns.servicebus.windows.net", settings)
+    fabric = credential_for("https://api.fabric.microsoft.com/v1", settings)
+    storage = credential_for("https://acct.table.core.windows.net", settings)
+    servicebus = credential_for("https://ns.servicebus.windows.net", settings)
 
     assert fabric is not None and fabric is storage is servicebus
 
@@ -46,8 +46,8 @@ def test_without_a_kind_a_loopback_fabric_gets_no_credential_and_another_url_the
 
     settings = load_settings()
 
-    assert _credential("http://127.0.0.1:5000/v1", settings) is None
-    assert isinstance(_credential("https://api.fabric.microsoft.com/v1", settings), DefaultAzureCredential)
+    assert credential_for("http://127.0.0.1:5000/v1", settings) is None
+    assert isinstance(credential_for("https://api.fabric.microsoft.com/v1", settings), DefaultAzureCredential)
 
 
 def test_a_chosen_kind_is_used_even_for_a_loopback_fabric(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,15 +55,15 @@ def test_a_chosen_kind_is_used_even_for_a_loopback_fabric(monkeypatch: pytest.Mo
 
     settings = _signed_in(monkeypatch, fabric_url="http://127.0.0.1:5000/v1")
 
-    assert isinstance(_credential(settings.fabric_url, settings), ClientSecretCredential)
+    assert isinstance(credential_for(settings.fabric_url, settings), ClientSecretCredential)
 
 
 def test_changed_variables_build_a_new_credential(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _signed_in(monkeypatch)
-    first = _credential("https://api.fabric.microsoft.com/v1", settings)
+    first = credential_for("https://api.fabric.microsoft.com/v1", settings)
     monkeypatch.setenv("AZURE_CLIENT_ID", "c-2")
 
-    assert _credential("https://api.fabric.microsoft.com/v1", settings) is not first
+    assert credential_for("https://api.fabric.microsoft.com/v1", settings) is not first
 
 
 def test_a_missing_variable_of_the_chosen_kind_fails_the_settings_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
