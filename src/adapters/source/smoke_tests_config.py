@@ -18,7 +18,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.items import ItemKey
-from fabctl.domain.smoke_tests import DEFAULT_TIMEOUT_S, JOB_TYPES, REFRESH_TYPES, SQL_ENDPOINT_TYPES, SmokeCheck, SmokeTest
+from fabctl.domain.smoke_tests import (
+    DEFAULT_TIMEOUT_S,
+    JOB_TYPES,
+    REFRESH_TYPES,
+    SQL_ENDPOINT_TYPES,
+    SmokeCheck,
+    SmokeTest,
+)
 
 
 def _item_key(value: str, allowed: frozenset[str] | set[str], check: str) -> str:
