@@ -89,7 +89,7 @@ def test_a_model_the_knob_names_fails_with_a_service_exception(
     assert "Sales Model" in error["errorDescription"]
 
 
-def test_refusals_unknown_model_and_an_item_that_is_no_model(fresh_emulator: RunningEmulator, api: httpx.Client) -> None:
+def test_refusals_unknown_model_and_an_item_no_model(fresh_emulator: RunningEmulator, api: httpx.Client) -> None:
     ws, model = _model(api, "Sales Model")
     notebook = api.post(f"/v1/workspaces/{ws}/items", json={"displayName": "Load", "type": "Notebook"}).json()["id"]
     missing = "11111111-2222-3333-4444-555555555555"
