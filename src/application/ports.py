@@ -20,7 +20,7 @@ from fabctl.domain.parameters import ParameterRules
 from fabctl.domain.plan import DeploymentPlan
 from fabctl.domain.promotion import PromotionRequest
 from fabctl.domain.shortcuts import Shortcut
-from fabctl.domain.smoke_tests import JobRun
+from fabctl.domain.smoke_tests import JobRun, RefreshRun
 from fabctl.domain.transaction import UNFINISHED_STATES, Transaction, TransactionState
 from fabctl.domain.workspace import Workspace
 
@@ -201,6 +201,12 @@ class FabricGateway(Protocol):
         """Run the item's on-demand job (`jobType` RunNotebook, Pipeline, ...) through Fabric's job
         scheduler and wait, at most `timeout_s` seconds, for its instance to end. A job that ends
         Failed is a result, not an error; a refused start (404, 400) raises `GatewayError`."""
+        ...
+
+    def refresh_semantic_model(self, workspace_id: str, model_id: str, timeout_s: float) -> RefreshRun:
+        """Refresh the semantic model (Power BI REST API, `.../datasets/{id}/refreshes`) and wait, at most
+        `timeout_s` seconds, for the refresh to end. A refresh that ends Failed is a result, not an error;
+        a refused start (404, 400) raises `GatewayError`."""
         ...
 
 

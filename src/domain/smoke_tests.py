@@ -2,7 +2,8 @@
 
 An environment declares them in workspace-config.yaml. Each names an item of the source and what to
 ask Fabric about it: run its job through Fabric's job scheduler and wait for the job instance to end
-(a Notebook or a DataPipeline), or wait for a Lakehouse's SQL endpoint to be provisioned. Each ends
+(a Notebook or a DataPipeline), wait for a Lakehouse's SQL endpoint to be provisioned, or refresh a
+SemanticModel through the Power BI REST API and wait for the refresh to end. Each ends
 passed or failed, within its timeout; a timeout is a failure that names it.
 """
 
@@ -19,11 +20,13 @@ DEFAULT_TIMEOUT_S = 600
 # The on-demand job Fabric's job scheduler runs for each item type that has one.
 JOB_TYPES: dict[str, str] = {"Notebook": "RunNotebook", "DataPipeline": "Pipeline"}
 SQL_ENDPOINT_TYPES = frozenset({"Lakehouse"})
+REFRESH_TYPES = frozenset({"SemanticModel"})
 
 
 class SmokeCheck(StrEnum):
     RUN = "run"  # run the item's job, wait for its instance to complete
     SQL_ENDPOINT = "sql_endpoint"  # the lakehouse's SQL endpoint is provisioned
+    REFRESH = "refresh"  # refresh the semantic model (Power BI REST), wait for the refresh to end
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,7 @@ class SmokeTest:
         return JOB_TYPES[self.item.type]
 
     def describe(self) -> str:
-        what = f"run {self.item}" if self.check is SmokeCheck.RUN else f"sql_endpoint {self.item}"
-        return f"{what} (timeout {self.timeout_s}s)"
+        return f"{self.check.value} {self.item} (timeout {self.timeout_s}s)"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,20 @@ class JobRun:
 
 
 @dataclass(frozen=True)
+class RefreshRun:
+    """How a semantic model's refresh ended, as Power BI's refresh history reports it."""
+
+    request_id: str  # the refresh's RequestId (Power BI's `requestId`)
+    status: str  # Completed, Failed, Disabled; or Unknown (still running) when the timeout passed
+    error: str = ""  # "errorCode: errorDescription" of the failure's serviceExceptionJson, "" when none
+    timed_out: bool = False
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "Completed" and not self.timed_out
+
+
+@dataclass(frozen=True)
 class SmokeResult:
     """One smoke test's result, as the journal keeps it and `tx show` and the deploy output show it."""
 
@@ -65,7 +81,7 @@ class SmokeResult:
     passed: bool
     detail: str  # what was seen: the job's end and reason, or the endpoint's state, or the timeout
     job_type: str = ""
-    job_instance_id: str = ""
+    job_instance_id: str = ""  # for a `refresh`: the refresh's request id
     item_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -93,7 +109,8 @@ class SmokeResult:
 
     def failure_message(self) -> str:
         """The one line a failed smoke test fails its deployment with."""
-        instance = f" (job instance {self.job_instance_id})" if self.job_instance_id else ""
+        what = "refresh request" if self.check == SmokeCheck.REFRESH.value else "job instance"
+        instance = f" ({what} {self.job_instance_id})" if self.job_instance_id else ""
         return f"smoke test {self.check} {self.item} failed{instance}: {self.detail}"
 
 
@@ -116,3 +133,15 @@ def endpoint_result(test: SmokeTest, item_id: str, provisioned: bool, waited_s: 
     else:
         detail = f"timed out after {test.timeout_s}s with the SQL endpoint still not provisioned (waited {waited_s:g}s)"
     return SmokeResult(test.check.value, str(test.item), provisioned, detail, item_id=item_id)
+
+
+def refresh_result(test: SmokeTest, item_id: str, run: RefreshRun) -> SmokeResult:
+    """A `refresh` smoke test's result from how the semantic model's refresh ended."""
+    if run.timed_out:
+        detail = f"timed out after {test.timeout_s}s with the refresh still {run.status}"
+    elif run.completed:
+        detail = "refresh Completed"
+    else:
+        reason = f": {run.error}" if run.error else ""
+        detail = f"refresh ended {run.status}{reason}"
+    return SmokeResult(test.check.value, str(test.item), run.completed, detail, "", run.request_id, item_id)

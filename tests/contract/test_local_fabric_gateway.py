@@ -11,8 +11,9 @@ from pools_and_connections_contract import PoolsAndConnectionsContract
 
 from fabctl.adapters.fabric.local_gateway import LocalFabricGateway
 from fabctl.adapters.fabric.tenant import FabricTenant, TenantError
-from fabctl.application.errors import ItemNotFound
+from fabctl.application.errors import GatewayError, ItemNotFound
 from fabctl.application.ports import FabricGateway
+from fabctl.domain.definition import DefinitionPart, ItemDefinition
 
 
 class TestLocalFabricGatewayInMemory(FabricGatewayContract):
@@ -75,3 +76,24 @@ class TestLocalPoolsAndConnections(PoolsAndConnectionsContract):
     @pytest.fixture
     def seeder(self, tenant: FabricTenant) -> _TenantSeeder:
         return _TenantSeeder(tenant)
+
+
+MODEL = ItemDefinition.of(
+    [DefinitionPart.from_text("definition.pbism", '{"version": "4.2"}'), DefinitionPart.from_text("model.bim", "{}")]
+)
+
+
+def test_a_refresh_completes_at_once_and_only_a_semantic_model_has_one() -> None:
+    with FabricTenant.in_memory() as tenant:
+        gateway = LocalFabricGateway(tenant)
+        workspace = gateway.create_workspace("Dev")
+        model = gateway.create_item(workspace.id, "SemanticModel", "Sales Model", definition=MODEL)
+        lake = gateway.create_item(workspace.id, "Lakehouse", "Bronze")
+
+        refreshed = gateway.refresh_semantic_model(workspace.id, model.id, 30)
+        with pytest.raises(GatewayError) as refused:
+            gateway.refresh_semantic_model(workspace.id, lake.id, 30)
+
+    assert (refreshed.status, refreshed.completed, refreshed.error) == ("Completed", True, "")
+    assert (refused.value.status, refused.value.error_code) == (400, "InvalidRequest")
+    assert "is a Lakehouse, not a SemanticModel" in str(refused.value)

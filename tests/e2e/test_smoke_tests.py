@@ -172,3 +172,46 @@ def test_a_smoke_test_naming_an_item_nowhere_is_refused_before_any_write(
         "Nightly.DataPipeline, which this deployment neither deploys nor finds in the target workspace"
     )
     assert snapshot(emulator)["workspaces"] == []  # nothing written, not even the workspace
+
+
+MODEL = {"definition.pbism": '{"version": "4.2"}\n', "definition/model.tmdl": "model Model\n"}
+REFRESH = '      - refresh: "Sales Model.SemanticModel"\n        timeout: 30\n'
+
+
+def test_a_passing_refresh_of_a_semantic_model_is_recorded(tmp_path: Path, emulator: RunningEmulator) -> None:
+    configure(emulator, job_ms=300)
+    root = new_source(tmp_path, config(protected=True, smoke=REFRESH))
+    write_item(root, "SemanticModel", "Sales Model", MODEL)
+
+    result = deploy(tmp_path, emulator)
+
+    assert result["state"] == "committed", result
+    [smoke] = result["smoke_tests"]
+    assert (smoke["check"], smoke["item"], smoke["passed"]) == ("refresh", "Sales Model.SemanticModel", True)
+    assert smoke["detail"] == "refresh Completed"
+    assert re.fullmatch(GUID, smoke["job_instance_id"])  # the refresh's request id
+    [passed] = events(tmp_path, "SmokeTestPassed")
+    assert (passed["item"], passed["transaction_id"]) == ("Sales Model.SemanticModel", result["transaction_id"])
+
+
+def test_a_failing_refresh_in_a_protected_environment_rolls_the_deployment_back(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    configure(emulator, job_ms=0, failing_jobs=["Sales Model"])
+    root = new_source(tmp_path, config(protected=True, smoke=REFRESH))
+    write_item(root, "SemanticModel", "Sales Model", MODEL)
+
+    result = fabctl(tmp_path, emulator, "deploy", SOURCE, "--env", "dev")
+
+    output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == FAILED, output
+    assert "Traceback" not in result.stdout + result.stderr, output
+    assert "failed and was rolled back" in result.stdout, output
+    assert items(emulator) == {}  # the model this deployment created is gone again
+    [failed] = events(tmp_path, "SmokeTestFailed")
+    assert failed["item"] == "Sales Model.SemanticModel" and re.fullmatch(GUID, failed["job_instance_id"])
+    error = " ".join(result.stdout.split())  # the table may wrap it
+    assert (
+        f"smoke test refresh Sales Model.SemanticModel failed (refresh request {failed['job_instance_id']}): "
+        "refresh ended Failed: ModelRefreshFailed_CredentialsNotSpecified: The refresh of Sales Model failed"
+    ) in error, output

@@ -29,7 +29,7 @@ from fabctl.application.ports import (
 )
 from fabctl.domain.definition import ItemDefinition
 from fabctl.domain.shortcuts import Shortcut
-from fabctl.domain.smoke_tests import JOB_TYPES, JobRun
+from fabctl.domain.smoke_tests import JOB_TYPES, REFRESH_TYPES, JobRun, RefreshRun
 
 _METHOD = "local"
 _ERRORS: dict[int, Callable[..., GatewayError]] = {404: ItemNotFound, 409: ItemConflict}
@@ -222,6 +222,18 @@ class LocalFabricGateway:
                 error_code="InvalidJobType", method=_METHOD, url=url, status=400,
             )  # fmt: skip
         return JobRun(str(uuid.uuid4()), "Completed")
+
+    def refresh_semantic_model(self, workspace_id: str, model_id: str, timeout_s: float) -> RefreshRun:
+        # In process nothing is refreshed: a semantic model's refresh completes at once.
+        url = f"local://groups/{workspace_id}/datasets/{model_id}/refreshes"
+        with _translated(url):
+            item = self._tenant.get_item(workspace_id, model_id)
+        if item.type not in REFRESH_TYPES:
+            raise GatewayError(
+                f"the item {model_id} is a {item.type}, not a SemanticModel: it has no refresh",
+                error_code="InvalidRequest", method=_METHOD, url=url, status=400,
+            )  # fmt: skip
+        return RefreshRun(str(uuid.uuid4()), "Completed")
 
 
 def _workspace(record: WorkspaceRecord) -> WorkspaceInfo:

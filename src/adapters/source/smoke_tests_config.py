@@ -5,8 +5,9 @@
         timeout: 600                    # seconds, default 600
       - run: "Nightly.DataPipeline"
       - sql_endpoint: "Sales.Lakehouse" # its SQL endpoint is provisioned
+      - refresh: "Sales Model.SemanticModel"  # refresh it (Power BI REST), wait for the refresh to end
 
-Each entry sets exactly one of `run` and `sql_endpoint`; the item's type must be one that check applies to.
+Each entry sets exactly one of `run`, `sql_endpoint` and `refresh`; the item's type must be one that check applies to.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fabctl.domain.errors import DomainError, InvalidConfiguration
 from fabctl.domain.items import ItemKey
-from fabctl.domain.smoke_tests import DEFAULT_TIMEOUT_S, JOB_TYPES, SQL_ENDPOINT_TYPES, SmokeCheck, SmokeTest
+from fabctl.domain.smoke_tests import (
+    DEFAULT_TIMEOUT_S,
+    JOB_TYPES,
+    REFRESH_TYPES,
+    SQL_ENDPOINT_TYPES,
+    SmokeCheck,
+    SmokeTest,
+)
 
 
 def _item_key(value: str, allowed: frozenset[str] | set[str], check: str) -> str:
@@ -38,11 +46,16 @@ def _with_sql_endpoint(value: str) -> str:
     return _item_key(value, SQL_ENDPOINT_TYPES, "sql_endpoint")
 
 
+def _refreshable(value: str) -> str:
+    return _item_key(value, REFRESH_TYPES, "refresh")
+
+
 class SmokeTestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     run: Annotated[str, AfterValidator(_runnable)] | None = None
     sql_endpoint: Annotated[str, AfterValidator(_with_sql_endpoint)] | None = None
+    refresh: Annotated[str, AfterValidator(_refreshable)] | None = None
     timeout: int = Field(default=DEFAULT_TIMEOUT_S, ge=1, le=86_400)  # seconds
 
 
@@ -50,15 +63,22 @@ def smoke_tests(models: list[SmokeTestModel], *, subject: str, field: str) -> tu
     """The validated entries as domain smoke tests; `field` is the list's path, e.g. environments.prod.smoke_tests."""
     tests = []
     for n, model in enumerate(models):
-        if (model.run is None) == (model.sql_endpoint is None):
+        named = [(check, value) for check, value in _checks(model) if value is not None]
+        if len(named) != 1:
             raise InvalidConfiguration(
-                "set exactly one of 'run' (a Notebook or DataPipeline) and 'sql_endpoint' (a Lakehouse)",
+                "set exactly one of 'run' (a Notebook or DataPipeline), 'sql_endpoint' (a Lakehouse) "
+                "and 'refresh' (a SemanticModel)",
                 subject=subject,
                 field=f"{field}[{n}]",
             )
-        if model.run is not None:
-            tests.append(SmokeTest(SmokeCheck.RUN, ItemKey.parse(model.run), model.timeout))
-        else:
-            assert model.sql_endpoint is not None
-            tests.append(SmokeTest(SmokeCheck.SQL_ENDPOINT, ItemKey.parse(model.sql_endpoint), model.timeout))
+        [(check, value)] = named
+        tests.append(SmokeTest(check, ItemKey.parse(value), model.timeout))
     return tuple(tests)
+
+
+def _checks(model: SmokeTestModel) -> tuple[tuple[SmokeCheck, str | None], ...]:
+    return (
+        (SmokeCheck.RUN, model.run),
+        (SmokeCheck.SQL_ENDPOINT, model.sql_endpoint),
+        (SmokeCheck.REFRESH, model.refresh),
+    )

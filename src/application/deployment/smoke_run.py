@@ -15,7 +15,7 @@ from collections.abc import Callable
 from fabctl.application.deployment.results import ItemOutcome
 from fabctl.application.deployment.run import DeploymentRun, Deps, changed, durable
 from fabctl.application.errors import GatewayError
-from fabctl.domain.smoke_tests import SmokeCheck, SmokeResult, SmokeTest, endpoint_result, job_result
+from fabctl.domain.smoke_tests import SmokeCheck, SmokeResult, SmokeTest, endpoint_result, job_result, refresh_result
 
 SQL_ENDPOINT_POLL_S = 2.0  # how often a lakehouse's SQL endpoint is asked for while it provisions
 
@@ -41,8 +41,11 @@ def _check(run: DeploymentRun, deps: Deps, test: SmokeTest, sleep: Callable[[flo
             if test.check is SmokeCheck.RUN:
                 job = deps.gateway.run_item_job(workspace_id, item_id, test.job_type, test.timeout_s)
                 return job_result(test, item_id, job)
+            if test.check is SmokeCheck.REFRESH:
+                refreshed = deps.gateway.refresh_semantic_model(workspace_id, item_id, test.timeout_s)
+                return refresh_result(test, item_id, refreshed)
             return _sql_endpoint(deps, workspace_id, item_id, test, sleep)
-    except GatewayError as e:  # Fabric refused to start the job, or failed a poll past its retries
+    except GatewayError as e:  # Fabric refused to start the job or refresh, or failed a poll past its retries
         reason = run.prepared.inputs.rules.redactions().redact(str(e))
         return SmokeResult(test.check.value, str(test.item), False, reason, item_id=item_id)
 

@@ -97,8 +97,8 @@ class EmulatorApp:
         except Exception:  # a bug here must still answer, as Fabric's 500 does
             log.exception("unexpected error serving %s %s", request.method, request.path)
             response = ApiError(500, "UnknownError", "An unexpected error occurred").response(request_id)
-        if response is not None:
-            response.headers["RequestId"] = request_id
+        if response is not None:  # a Power BI refresh answers with its own RequestId: the refresh's (refresh_routes)
+            response.headers.setdefault("RequestId", request_id)
         return response
 
     def _api(self, request: Request, request_id: str) -> Response | None:

@@ -114,6 +114,12 @@ class JobStore:
             )
         return found
 
+    def latest(self, item_id: str, job_type: str) -> JobInstance | None:
+        """The item's newest instance of that job type (a semantic model's refresh history, newest first)."""
+        with self._lock:
+            found = [job for job in self._jobs.values() if job.item_id == item_id and job.job_type == job_type]
+        return found[-1] if found else None
+
     def clear(self) -> None:
         with self._lock:
             self._jobs.clear()

@@ -11,6 +11,7 @@ from fabctl.entrypoints.emulator import connection_routes as connections
 from fabctl.entrypoints.emulator import environment_routes as environments
 from fabctl.entrypoints.emulator import item_routes as items
 from fabctl.entrypoints.emulator import job_routes as jobs
+from fabctl.entrypoints.emulator import refresh_routes as refreshes
 from fabctl.entrypoints.emulator import shortcut_routes as shortcuts
 from fabctl.entrypoints.emulator import typed_routes as typed
 from fabctl.entrypoints.emulator.faults import principal_of
@@ -113,6 +114,7 @@ def get_operation_result(call: Call) -> Response:
 
 WS = "/v1/workspaces/{workspaceId}"
 ITEM = WS + "/items/{itemId}"
+REFRESHES = "/v1.0/myorg/groups/{workspaceId}/datasets/{datasetId}/refreshes"  # Power BI REST, not Fabric's v1
 FOLDER = WS + "/folders/{folderId}"
 
 ROUTES = (
@@ -135,6 +137,8 @@ ROUTES = (
     Route("POST", ITEM + "/move", items.move_item),
     Route("POST", ITEM + "/jobs/instances", jobs.run_on_demand_job),
     Route("GET", ITEM + "/jobs/instances/{jobInstanceId}", jobs.get_job_instance),
+    Route("POST", REFRESHES, refreshes.refresh_dataset),
+    Route("GET", REFRESHES, refreshes.refresh_history),
     Route("GET", WS + "/folders", items.list_folders),
     Route("POST", WS + "/folders", items.create_folder),
     Route("GET", FOLDER, items.get_folder),

@@ -21,13 +21,17 @@ def config(tmp_path: Path, smoke: str) -> str:
 
 
 def test_each_kind_is_read_with_its_timeout(tmp_path: Path) -> None:
-    smoke = '[{run: "Load sales.Notebook", timeout: 60}, {run: "Nightly.DataPipeline"}, {sql_endpoint: "S.Lakehouse"}]'
+    smoke = (
+        '[{run: "Load sales.Notebook", timeout: 60}, {run: "Nightly.DataPipeline"}, {sql_endpoint: "S.Lakehouse"},'
+        ' {refresh: "Sales Model.SemanticModel", timeout: 120}]'
+    )
     [prod] = read_release_config(config(tmp_path, smoke)).environments
 
     assert prod.smoke_tests == (
         SmokeTest(SmokeCheck.RUN, ItemKey("Notebook", "Load sales"), 60),
         SmokeTest(SmokeCheck.RUN, ItemKey("DataPipeline", "Nightly"), 600),
         SmokeTest(SmokeCheck.SQL_ENDPOINT, ItemKey("Lakehouse", "S"), 600),
+        SmokeTest(SmokeCheck.REFRESH, ItemKey("SemanticModel", "Sales Model"), 120),
     )
     assert [t.job_type for t in prod.smoke_tests[:2]] == ["RunNotebook", "Pipeline"]
 
@@ -42,6 +46,8 @@ def test_none_declared_is_none(tmp_path: Path) -> None:
         ('[{run: "L.Notebook", timout: 5}]', "environments.prod.smoke_tests[0].timout", "unknown key 'timout'"),
         ('[{run: "L.Lakehouse"}]', "environments.prod.smoke_tests[0].run", "applies to items of type DataPipeline"),
         ('[{sql_endpoint: "L.Notebook"}]', "environments.prod.smoke_tests[0].sql_endpoint", "type Lakehouse"),
+        ('[{refresh: "M.Lakehouse"}]', "environments.prod.smoke_tests[0].refresh", "type SemanticModel, not"),
+        ('[{run: "L.Notebook", refresh: "M.SemanticModel"}]', "environments.prod.smoke_tests[0]", "'refresh'"),
         ('[{run: "Load"}]', "environments.prod.smoke_tests[0].run", "<Name>.<Type>"),
         ('[{run: "L.Notebook", timeout: 0}]', "environments.prod.smoke_tests[0].timeout", "greater than or equal to 1"),
         ("[{timeout: 5}]", "environments.prod.smoke_tests[0]", "exactly one of 'run'"),

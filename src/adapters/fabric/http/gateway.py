@@ -21,11 +21,13 @@ from fabctl.adapters.fabric.http.circuit import CircuitBreaker
 from fabctl.adapters.fabric.http.jobs import JobPoller
 from fabctl.adapters.fabric.http.operations import OperationPoller
 from fabctl.adapters.fabric.http.paging import iterate_pages
+from fabctl.adapters.fabric.http.refreshes import RefreshPoller
 from fabctl.adapters.fabric.http.shortcuts import OneLakeShortcuts
 from fabctl.adapters.fabric.http.throttle import RateLimiter, ThrottleGate
 from fabctl.adapters.fabric.http.trace import HttpTrace
 from fabctl.adapters.fabric.http.transport import DEFAULT_BASE_URL, FabricHttpClient, RetryPolicy
 from fabctl.adapters.fabric.http.uploads import DEFAULT_UPLOAD_WINDOW_BYTES, DefinitionUpload, UploadWindow
+from fabctl.adapters.fabric.http.urls import powerbi_root
 from fabctl.adapters.fabric.item_attributes import attribute_of, typed_segment
 from fabctl.application.errors import ItemNotFound
 from fabctl.application.ports import (
@@ -38,7 +40,7 @@ from fabctl.application.ports import (
     WorkspaceInfo,
 )
 from fabctl.domain.definition import ItemDefinition
-from fabctl.domain.smoke_tests import JobRun
+from fabctl.domain.smoke_tests import JobRun, RefreshRun
 
 
 class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
@@ -103,6 +105,9 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
         )
         super().__init__(client, operations, retry, sleep, operation_retries)
         self._jobs = JobPoller(client, poll_interval_s=lro_poll_interval_s, clock=clock, sleep=sleep)
+        self._refreshes = RefreshPoller(
+            client, powerbi_root(client.base_url), poll_interval_s=lro_poll_interval_s, clock=clock, sleep=sleep
+        )
         self._uploads = UploadWindow(upload_window_bytes)
 
     # --- workspaces ----------------------------------------------------------------------------
@@ -292,3 +297,6 @@ class HttpxFabricGateway(WorkspaceAdministration, OneLakeShortcuts):
 
     def run_item_job(self, workspace_id: str, item_id: str, job_type: str, timeout_s: float) -> JobRun:
         return self._jobs.run(workspace_id, item_id, job_type, timeout_s)
+
+    def refresh_semantic_model(self, workspace_id: str, model_id: str, timeout_s: float) -> RefreshRun:
+        return self._refreshes.refresh(workspace_id, model_id, timeout_s)

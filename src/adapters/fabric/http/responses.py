@@ -87,6 +87,8 @@ def http_error(response: httpx.Response) -> FabricHttpError:
         body = {}
     if not isinstance(body, dict):
         body = {}
+    if isinstance(body.get("error"), dict):  # Power BI's REST API: {"error": {"code": ..., "message": ...}}
+        body = {**body["error"], "errorCode": body["error"].get("code")}
     code = str(body.get("errorCode") or response.headers.get("x-ms-public-api-error-code", ""))
     message = str(body.get("message") or response.reason_phrase or f"HTTP {response.status_code}")
     details = body.get("moreDetails")

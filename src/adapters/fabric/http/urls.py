@@ -34,3 +34,18 @@ def fabric_api_base(url: str) -> str:
         raise ValueError("the Fabric URL must be an http(s) URL, e.g. https://api.fabric.microsoft.com")
     path = parts.path.rstrip("/") or API_PATH
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+# The hosts of Microsoft's Fabric REST service; Power BI's REST API (semantic model refreshes) is
+# served by api.powerbi.com for all of them. Any other host (the emulator, a proxy) serves both.
+_FABRIC_HOST_SUFFIXES = ("fabric.microsoft.com", "powerbi.com")
+POWERBI_ROOT = "https://api.powerbi.com"
+
+
+def powerbi_root(fabric_url: str) -> str:
+    """The root of Power BI's REST API (`/v1.0/myorg/...`) that goes with the Fabric URL."""
+    parts = urlsplit(fabric_api_base(fabric_url))
+    host = (parts.hostname or "").lower()
+    if any(host == suffix or host.endswith("." + suffix) for suffix in _FABRIC_HOST_SUFFIXES):
+        return POWERBI_ROOT
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
