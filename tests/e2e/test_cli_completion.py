@@ -53,7 +53,7 @@ def test_bash_completes_commands_options_and_their_choices(tmp_path: Path) -> No
     assert bash_completions(tmp_path, ["fabctl", "de"]) == ["deploy"]
     assert bash_completions(tmp_path, ["fabctl", "tx", "re"]) == ["recover", "revert"]
     assert "--detailed-exitcode" in bash_completions(tmp_path, ["fabctl", "plan", "src", "--de"])
-    assert bash_completions(tmp_path, ["fabctl", "plan", "src", "--output", ""]) == ["text", "json"]
+    assert bash_completions(tmp_path, ["fabctl", "plan", "src", "--output", ""]) == ["text", "json", "markdown"]
     assert bash_completions(tmp_path, ["fabctl", "completion", ""]) == ["bash", "zsh", "fish"]
     assert not (tmp_path / ".fabctl").exists(), "completing created state"
 

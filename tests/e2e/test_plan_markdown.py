@@ -20,7 +20,8 @@ def small_source(root: Path) -> Path:
     return source
 
 
-FIRST_PLAN = """\
+FIRST_PLAN = (
+    """\
 ### fabctl plan: `dev`, workspace `Small \\| team (dev)` (will be created)
 
 | create | update | delete | no-op |
@@ -36,10 +37,13 @@ Folders to create: `Prep`
 | create | Notebook | Clean | not in the workspace |
 | create | Notebook | Load | not in the workspace |
 
-Flags in force: rollback_on_failure off, delete_orphans off, deploy_shortcuts on, refresh_before_deploy off
 """
+    "Flags in force: rollback_on_failure off, delete_orphans off, deploy_shortcuts on, refresh_before_deploy off, "
+    "publish_events on\n"
+)
 
-AFTER_AN_EDIT = """\
+AFTER_AN_EDIT = (
+    """\
 ### fabctl plan: `dev`, workspace `Small \\| team (dev)`
 
 | create | update | delete | no-op |
@@ -53,8 +57,10 @@ Changes pending.
 | no-op | Notebook | Clean | unchanged |
 | update | Notebook | Load | definition differs: notebook-content.py |
 
-Flags in force: rollback_on_failure off, delete_orphans off, deploy_shortcuts on, refresh_before_deploy off
 """
+    "Flags in force: rollback_on_failure off, delete_orphans off, deploy_shortcuts on, refresh_before_deploy off, "
+    "publish_events on\n"
+)
 
 
 def test_markdown_plan_of_a_new_workspace(tmp_path: Path, emulator: RunningEmulator) -> None:
