@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from fabctl.adapters.source.secret_markers import check_whole_secret
 from fabctl.domain.connections import (
     CREDENTIAL_FIELDS,
     ENCRYPTIONS,
@@ -28,7 +29,7 @@ from fabctl.domain.connections import (
     DeclaredConnection,
 )
 from fabctl.domain.errors import InvalidConfiguration
-from fabctl.domain.redaction import SECRET_MARKER, check_secret_name, secret_name
+from fabctl.domain.redaction import SECRET_MARKER, secret_name
 
 # Where a `$secret:` value may stand in workspace-config.yaml: a field of a connection's credentials.
 SECRET_FIELD = re.compile(r"environments\.[^.]+\.connections\.[^.]+\.credentials\.[a-z_]+")
@@ -94,16 +95,7 @@ def check_secret_marker(where: str, value: str, subject: str) -> None:
             subject=subject,
             field=where,
         )
-    name = secret_name(value)
-    if name is None:
-        raise InvalidConfiguration(
-            f"'{SECRET_MARKER}NAME' must be the whole value (it is replaced by the secret NAME)",
-            subject=subject,
-            field=where,
-        )
-    problem = check_secret_name(name)
-    if problem is not None:
-        raise InvalidConfiguration(f"'{SECRET_MARKER}{name}': {problem}", subject=subject, field=where)
+    check_whole_secret(value, subject, where)
 
 
 def declared_connections(

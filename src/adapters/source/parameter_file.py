@@ -39,6 +39,7 @@ from fabctl.adapters.source.config_files import (
 )
 from fabctl.adapters.source.documents import string_values
 from fabctl.adapters.source.jsonpath import JsonPathNg
+from fabctl.adapters.source.secret_markers import check_whole_secret
 from fabctl.domain.errors import InvalidConfiguration
 from fabctl.domain.parameters import (
     ALL_ENVIRONMENTS,
@@ -50,7 +51,7 @@ from fabctl.domain.parameters import (
     SparkPoolTarget,
     YamlCodec,
 )
-from fabctl.domain.redaction import SECRET_MARKER, SecretValues, SensitiveValues, check_secret_name, secret_name
+from fabctl.domain.redaction import SECRET_MARKER, SecretValues, SensitiveValues
 from fabctl.domain.regex import InvalidRegex, compile_regex
 
 _ENV_TOKEN = re.compile(r"\$ENV:(\w+)")
@@ -278,16 +279,7 @@ def _check_secret_markers(document: object, shown: str) -> None:
                 subject=shown,
                 field=where,
             )
-        name = secret_name(value)
-        if name is None:
-            raise InvalidConfiguration(
-                f"'{SECRET_MARKER}NAME' must be the whole value (it is replaced by the secret NAME)",
-                subject=shown,
-                field=where,
-            )
-        problem = check_secret_name(name)
-        if problem is not None:
-            raise InvalidConfiguration(f"'{value}': {problem}", subject=shown, field=where)
+        check_whole_secret(value, shown, where)
 
 
 def _per_environment(values: dict[str, Any], shown: str, field: str) -> dict[str, Any]:
