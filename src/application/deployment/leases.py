@@ -70,21 +70,7 @@ def claim_workspace(
     lease = uow.leases.get(workspace)
     if lease is not None and lease.holder != tx.id:
         if not holder_is_gone(lease, machine):
-            until = lease.until.isoformat(timespec="seconds")
-            holder_host = lease.process.host if lease.process is not None else None
-            here = machine is not None and holder_host == machine.this_process().host
-            gone = (
-                ""  # on this host a gone process is seen: no --force to advise
-                if here
-                else ", or if its process is gone (killed, lost runner) run "
-                f"`fabctl tx recover {lease.holder} --rollback` (or `--resume`) with `--force`"
-            )
-            raise WorkspaceBusy(
-                f"{lease.describe()} is deploying to this workspace (its lease runs until {until}); "
-                f"deploy again when it has finished{gone}",
-                subject=f"workspace {workspace}",
-                field="lease",
-            )
+            raise _busy(lease, workspace, machine)
         uow.leases.release(workspace, lease.holder)  # its process ended on this host: the lease binds nobody
     history = [t for t in uow.transactions.summaries(workspace) if t.id != tx.id]
     unfinished = [t for t in history if t.unfinished]
@@ -104,4 +90,35 @@ def claim_workspace(
             subject=f"workspace {workspace}",
             field="transactions",
         )
-    renew_lease(uow, tx, clock, machine)
+    process = machine.this_process() if machine is not None else None
+    until = clock.now() + uow.lease_term
+    if not uow.leases.acquire(workspace, tx.id, until, process=process, user=tx.acting if process else ""):
+        # Another runner took the lease between the read above and this write: refused as though its lease
+        # had been there when this one looked (this one never held it, so it did not "lose" it).
+        winner = uow.leases.get(workspace)
+        if winner is None:
+            raise WorkspaceBusy(
+                "another deployment took this workspace's lease meanwhile and has released it; deploy again",
+                subject=f"workspace {workspace}",
+                field="lease",
+            )
+        raise _busy(winner, workspace, machine)
+
+
+def _busy(lease: Lease, workspace: str, machine: Machine | None) -> WorkspaceBusy:
+    """The refusal while `lease`'s holder is deploying: who, until when, and what to do."""
+    until = lease.until.isoformat(timespec="seconds")
+    holder_host = lease.process.host if lease.process is not None else None
+    here = machine is not None and holder_host == machine.this_process().host
+    gone = (
+        ""  # on this host a gone process is seen: no --force to advise
+        if here
+        else ", or if its process is gone (killed, lost runner) run "
+        f"`fabctl tx recover {lease.holder} --rollback` (or `--resume`) with `--force`"
+    )
+    return WorkspaceBusy(
+        f"{lease.describe()} is deploying to this workspace (its lease runs until {until}); "
+        f"deploy again when it has finished{gone}",
+        subject=f"workspace {workspace}",
+        field="lease",
+    )
